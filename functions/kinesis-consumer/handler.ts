@@ -1,0 +1,13 @@
+import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import middy from '@middy/core';
+import { loadConsumerConfig } from '../../shared/consumer/consumer-config';
+import { createConsumerDependencies } from '../../shared/consumer/dependencies';
+import { KinesisConsumer } from '../../shared/consumer/kinesis-consumer';
+import { logger } from '../../shared/logger';
+
+const config = loadConsumerConfig(process.env);
+const processor = new BatchProcessor(EventType.KinesisDataStreams);
+const consumer = new KinesisConsumer(processor, config, createConsumerDependencies(config, logger, process.env));
+
+export const handler = middy(consumer.handler).use(injectLambdaContext(logger, { resetKeys: true }));

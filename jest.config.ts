@@ -1,0 +1,22 @@
+import type { Config } from 'jest';
+
+const transform: Config['transform'] = {
+  '^.+\\.(t|j)sx?$': ['@swc/jest', { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } }],
+};
+// @middy/core ships ESM only; let swc compile it to CommonJS for jest.
+const transformIgnorePatterns = ['/node_modules/(?!@middy/)'];
+
+const config: Config = {
+  projects: [
+    {
+      displayName: 'unit',
+      testEnvironment: 'node',
+      transform,
+      transformIgnorePatterns,
+      testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/shared/**/*.test.ts', '<rootDir>/functions/**/*.test.ts'],
+      setupFiles: ['<rootDir>/test/helpers/jest-env.ts'],
+    },
+  ],
+};
+
+export default config;

@@ -1,0 +1,40 @@
+/** Version of the canonical envelope written to the lake; bump on breaking shape changes. */
+export const CANONICAL_SCHEMA_VERSION = '1';
+
+/**
+ * The one event shape every source adapter maps into: an EventBridge-style envelope
+ * plus the pipeline's enrichment. `id` is the idempotency key within a clientId.
+ */
+export interface CanonicalEvent {
+  id: string;
+  source: string;
+  'detail-type': string;
+  /** Event time, ISO 8601 UTC with milliseconds (`Date#toISOString`). */
+  time: string;
+  clientId: string;
+  detail: Record<string, unknown>;
+  /** When the record reached the stream, ISO 8601 UTC. Stable across retries. */
+  receivedAt: string;
+  environment: string;
+  schemaVersion: string;
+}
+
+/** What an adapter produces; the consumer adds the enrichment. */
+export type AdaptedEvent = Pick<
+  CanonicalEvent,
+  'id' | 'source' | 'detail-type' | 'time' | 'clientId' | 'detail'
+>;
+
+/** `detail.eventType` when the producer set one, else the envelope's `detail-type`. */
+export const eventTypeOf = (event: {
+  'detail-type'?: unknown;
+  detail?: unknown;
+}): string | undefined => {
+  const detail = event.detail;
+  if (detail !== null && typeof detail === 'object') {
+    const eventType = (detail as { eventType?: unknown }).eventType;
+    if (typeof eventType === 'string' && eventType !== '') return eventType;
+  }
+  const detailType = event['detail-type'];
+  return typeof detailType === 'string' && detailType !== '' ? detailType : undefined;
+};

@@ -1,0 +1,43 @@
+import { boolEnv, type Env, intEnv, optionalEnv, requireEnv } from '../config';
+import { hasEndpointOverride } from '../aws/client-config';
+
+export interface ConsumerConfig {
+  environment: string;
+  deliveryStreamName: string;
+  idempotencyTableName: string;
+  quarantineBucket: string;
+  quarantinePrefix: string;
+  idempotencyTtlSeconds: number;
+  maxEventAgeSeconds: number;
+  maxFutureSkewSeconds: number;
+  delivery: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
+  /** Nothing leaves the process: deliveries and quarantine are logged, idempotency is in memory. */
+  dryRun: boolean;
+}
+
+const DAY = 86_400;
+
+/** Read once at cold start; a missing or malformed variable fails there, naming it. */
+export const loadConsumerConfig = (env: Env): ConsumerConfig => {
+  // `sls invoke local` sets IS_LOCAL; with no local endpoint to talk to, a dry run is the
+  // only thing that can work offline.
+  const dryRun = boolEnv(env, 'DRY_RUN', env.IS_LOCAL === 'true' && !hasEndpointOverride(env));
+  const maxEventAgeSeconds = intEnv(env, 'MAX_EVENT_AGE_SECONDS', 7 * DAY, { min: 60, max: 365 * DAY });
+  return {
+    environment: requireEnv(env, 'ENVIRONMENT'),
+    deliveryStreamName: requireEnv(env, 'DELIVERY_STREAM_NAME'),
+    idempotencyTableName: requireEnv(env, 'IDEMPOTENCY_TABLE_NAME'),
+    quarantineBucket: requireEnv(env, 'QUARANTINE_BUCKET_NAME'),
+    quarantinePrefix: optionalEnv(env, 'QUARANTINE_PREFIX', 'quarantine/'),
+    // Outlive every redelivery: stream retention and the mapping's max record age are ≤ 7 days.
+    idempotencyTtlSeconds: intEnv(env, 'IDEMPOTENCY_TTL_SECONDS', 8 * DAY, { min: 3_600, max: 365 * DAY }),
+    maxEventAgeSeconds,
+    maxFutureSkewSeconds: intEnv(env, 'MAX_FUTURE_SKEW_SECONDS', 900, { min: 0, max: DAY }),
+    delivery: {
+      maxAttempts: intEnv(env, 'DELIVERY_MAX_ATTEMPTS', 5, { min: 1, max: 20 }),
+      baseDelayMs: intEnv(env, 'DELIVERY_BASE_DELAY_MS', 100, { min: 1, max: 10_000 }),
+      maxDelayMs: intEnv(env, 'DELIVERY_MAX_DELAY_MS', 2_000, { min: 1, max: 60_000 }),
+    },
+    dryRun,
+  };
+};

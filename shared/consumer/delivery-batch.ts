@@ -1,0 +1,109 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { EventSink } from '../delivery/event-sink';
+import { RetryableError } from '../errors';
+import { type IdempotencyStore, keyString } from '../idempotency/idempotency-store';
+import type { NormalizedEvent } from './normalize';
+
+export type DeliveryResult = 'delivered' | 'duplicate';
+
+interface Pending {
+  event: NormalizedEvent;
+  resolve: (result: DeliveryResult) => void;
+  reject: (error: Error) => void;
+}
+
+/**
+ * Gathers the events that one batch's record handlers submit in the same tick and
+ * handles them together: duplicates inside the batch collapse without a DynamoDB call,
+ * one read decides what was already delivered, one PutRecordBatch run delivers the rest,
+ * and only what Firehose accepted is recorded (one write per event).
+ */
+export class DeliveryBatch {
+  private pending: Pending[] = [];
+
+  constructor(
+    private readonly store: IdempotencyStore,
+    private readonly sink: EventSink,
+    private readonly logger: Logger,
+  ) {}
+
+  submit(event: NormalizedEvent): Promise<DeliveryResult> {
+    return new Promise((resolve, reject) => {
+      // Record handlers all start in one tick; flush once they have all submitted.
+      if (this.pending.length === 0) setImmediate(() => void this.flush());
+      this.pending.push({ event, resolve, reject });
+    });
+  }
+
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    try {
+      await this.deliverBatch(batch);
+    } catch (error) {
+      // Settling twice is a no-op, so this only reaches items nothing else settled.
+      const failure = new RetryableError('DELIVERY_FAILED', 'Delivery batch failed unexpectedly', { cause: error });
+      for (const item of batch) item.reject(failure);
+    }
+  }
+
+  private async deliverBatch(batch: Pending[]): Promise<void> {
+
+    const primaries = new Map<string, Pending[]>();
+    for (const item of batch) {
+      const key = keyString(item.event.key);
+      const group = primaries.get(key);
+      if (group) group.push(item);
+      else primaries.set(key, [item]);
+    }
+    const groups = [...primaries.values()];
+    // Later copies share the first copy's fate: a duplicate only if it got through.
+    const settle = (group: Pending[], result: DeliveryResult | Error): void => {
+      group.forEach((item, index) => {
+        if (result instanceof Error) item.reject(result);
+        else item.resolve(index === 0 ? result : 'duplicate');
+      });
+    };
+
+    let delivered: Set<string>;
+    try {
+      delivered = await this.store.findDelivered(groups.map((group) => (group[0] as Pending).event.key));
+    } catch (error) {
+      const failure =
+        error instanceof RetryableError
+          ? error
+          : new RetryableError('IDEMPOTENCY_UNAVAILABLE', 'Idempotency table read failed', { cause: error });
+      for (const group of groups) settle(group, failure);
+      return;
+    }
+
+    const fresh: Pending[][] = [];
+    for (const group of groups) {
+      const primary = group[0] as Pending;
+      if (delivered.has(keyString(primary.event.key))) settle(group, 'duplicate');
+      else fresh.push(group);
+    }
+    if (fresh.length === 0) return;
+
+    const outcomes = await this.sink.deliver(fresh.map((group) => (group[0] as Pending).event.body));
+    const accepted = fresh.filter((_, index) => outcomes[index]?.ok === true);
+    try {
+      await this.store.recordDelivered(accepted.map((group) => (group[0] as Pending).event.key));
+    } catch (error) {
+      // The events are in Firehose: failing them now would only deliver them twice.
+      this.logger.error('Delivered events could not be recorded; a redelivery of them would not be deduplicated', {
+        count: accepted.length,
+        error: error as Error,
+      });
+    }
+    fresh.forEach((group, index) => {
+      const outcome = outcomes[index];
+      if (outcome?.ok) {
+        settle(group, 'delivered');
+      } else {
+        const detail = outcome ? `${outcome.errorCode}: ${outcome.errorMessage}` : 'no outcome';
+        settle(group, new RetryableError('DELIVERY_FAILED', `Firehose did not accept the record (${detail})`));
+      }
+    });
+  }
+}

@@ -1,0 +1,122 @@
+import { type BatchProcessor, processPartialResponse } from '@aws-lambda-powertools/batch';
+import type { PartialItemFailureResponse } from '@aws-lambda-powertools/batch/types';
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import type { EventSink } from '../delivery/event-sink';
+import { isInvalidRecordError, type ReasonCode, RetryableError } from '../errors';
+import type { IdempotencyStore } from '../idempotency/idempotency-store';
+import type { Quarantine } from '../quarantine/quarantine';
+import { DeliveryBatch, type DeliveryResult } from './delivery-batch';
+import { type NormalizeOptions, normalizeRecord } from './normalize';
+import { decodeKinesisRecord } from './stream-record';
+
+export type RecordResult = DeliveryResult | 'quarantined';
+
+/** Per-batch counts. `in` = delivered + duplicates + quarantined + failed (failed ones are retried by Kinesis). */
+export interface BatchSummary {
+  in: number;
+  delivered: number;
+  duplicates: number;
+  quarantined: number;
+  failed: number;
+  quarantineReasons: Partial<Record<ReasonCode, number>>;
+}
+
+export interface ConsumerDependencies {
+  store: IdempotencyStore;
+  sink: EventSink;
+  quarantine: Quarantine;
+  logger: Logger;
+}
+
+export const emptySummary = (records: number): BatchSummary => ({
+  in: records,
+  delivered: 0,
+  duplicates: 0,
+  quarantined: 0,
+  failed: 0,
+  quarantineReasons: {},
+});
+
+/**
+ * The Kinesis consumer's logic, independent of Lambda wiring: each record is decoded,
+ * normalized and either quarantined (bad input, never retried) or submitted to the
+ * batch's DeliveryBatch; dependency failures become batchItemFailures.
+ */
+export class KinesisConsumer {
+  constructor(
+    private readonly processor: BatchProcessor,
+    private readonly options: NormalizeOptions,
+    private readonly deps: ConsumerDependencies,
+  ) {}
+
+  async processBatch(
+    event: KinesisStreamEvent,
+    context?: Context,
+  ): Promise<{ response: PartialItemFailureResponse; summary: BatchSummary }> {
+    const summary = emptySummary(event.Records.length);
+    const batch = new DeliveryBatch(this.deps.store, this.deps.sink, this.deps.logger);
+
+    const recordHandler = async (record: KinesisStreamRecord): Promise<RecordResult> => {
+      try {
+        const result = await this.handleRecord(record, batch, summary);
+        if (result === 'delivered') summary.delivered++;
+        else if (result === 'duplicate') summary.duplicates++;
+        return result;
+      } catch (error) {
+        summary.failed++;
+        this.deps.logger.warn('Record failed and will be retried', {
+          sequenceNumber: record.kinesis.sequenceNumber,
+          code: error instanceof RetryableError ? error.code : 'UNEXPECTED',
+          error: error as Error,
+        });
+        throw error;
+      }
+    };
+
+    try {
+      // When every record fails this throws, so Lambda sees a function error and can bisect.
+      const response = await processPartialResponse(event, recordHandler, this.processor, {
+        ...(context && { context }),
+      });
+      this.deps.logger.info('Batch processed', { ...summary, batchItemFailures: response.batchItemFailures.length });
+      return { response, summary };
+    } catch (error) {
+      this.deps.logger.error('Batch failed as a whole; Kinesis will retry it', { ...summary, error: error as Error });
+      throw error;
+    }
+  }
+
+  handler = async (event: KinesisStreamEvent, context?: Context): Promise<PartialItemFailureResponse> =>
+    (await this.processBatch(event, context)).response;
+
+  private async handleRecord(
+    record: KinesisStreamRecord,
+    batch: DeliveryBatch,
+    summary: BatchSummary,
+  ): Promise<RecordResult> {
+    const streamRecord = decodeKinesisRecord(record);
+    let normalized: ReturnType<typeof normalizeRecord>;
+    try {
+      normalized = normalizeRecord(streamRecord, this.options);
+    } catch (error) {
+      if (!isInvalidRecordError(error)) throw error;
+      const location = await this.deps.quarantine.put({
+        reason: error.reason,
+        message: error.message,
+        origin: streamRecord.origin,
+        data: streamRecord.data,
+      });
+      summary.quarantined++;
+      summary.quarantineReasons[error.reason] = (summary.quarantineReasons[error.reason] ?? 0) + 1;
+      this.deps.logger.warn('Record quarantined', {
+        reason: error.reason,
+        message: error.message,
+        sequenceNumber: streamRecord.origin.sequenceNumber,
+        location,
+      });
+      return 'quarantined';
+    }
+    return batch.submit(normalized);
+  }
+}

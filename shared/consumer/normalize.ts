@@ -1,0 +1,71 @@
+import { CANONICAL_SCHEMA_VERSION, type CanonicalEvent, eventTypeOf } from '../canonical-event';
+import { InvalidRecordError } from '../errors';
+import { assertTimeInWindow, type TimeWindow } from '../event-time';
+import { MAX_RECORD_BYTES } from '../delivery/firehose-sink';
+import type { EventKey } from '../idempotency/idempotency-store';
+import { type PartitionKeys, partitionKeys } from '../partition';
+import { adapt, SOURCE_ADAPTERS } from '../sources';
+import type { SourceAdapter } from '../sources/source-adapter';
+import type { StreamRecord } from './stream-record';
+
+export interface NormalizeOptions extends TimeWindow {
+  environment: string;
+  adapters?: readonly SourceAdapter[];
+}
+
+/** A record ready for delivery: the canonical event, its serialized bytes, key and partition. */
+export interface NormalizedEvent {
+  source: string;
+  key: EventKey;
+  event: CanonicalEvent;
+  body: Buffer;
+  partition: PartitionKeys;
+}
+
+const parseJson = (data: Buffer): unknown => {
+  try {
+    return JSON.parse(data.toString('utf8'));
+  } catch (error) {
+    throw new InvalidRecordError('MALFORMED_JSON', `Record is not valid JSON: ${(error as Error).message}`, {
+      cause: error,
+    });
+  }
+};
+
+/**
+ * decode → parse → adapt (validate) → check time → enrich → serialize → partition.
+ * Pure apart from its input; throws InvalidRecordError with a reason code.
+ */
+export const normalizeRecord = (record: StreamRecord, options: NormalizeOptions): NormalizedEvent => {
+  if (record.data.length === 0) {
+    throw new InvalidRecordError('EMPTY_RECORD', 'Record has no data');
+  }
+  const { source, event: adapted } = adapt(parseJson(record.data), options.adapters ?? SOURCE_ADAPTERS);
+  assertTimeInWindow(adapted.time, record.arrivalMillis, options);
+
+  const event: CanonicalEvent = {
+    ...adapted,
+    receivedAt: record.origin.approximateArrivalTimestamp,
+    environment: options.environment,
+    schemaVersion: CANONICAL_SCHEMA_VERSION,
+  };
+  const body = Buffer.from(JSON.stringify(event));
+  // The transformer adds a newline; leave it room so the record still fits Firehose.
+  if (body.length + 1 > MAX_RECORD_BYTES) {
+    throw new InvalidRecordError(
+      'RECORD_TOO_LARGE',
+      `Canonical event is ${body.length} bytes; Firehose accepts at most ${MAX_RECORD_BYTES - 1} plus a newline`,
+    );
+  }
+  return {
+    source,
+    key: { clientId: event.clientId, eventId: event.id },
+    event,
+    body,
+    partition: partitionKeys({
+      clientId: event.clientId,
+      eventType: eventTypeOf(event) ?? event['detail-type'],
+      time: event.time,
+    }),
+  };
+};

@@ -1,0 +1,26 @@
+import type { AdaptedEvent } from '../canonical-event';
+import { InvalidRecordError } from '../errors';
+import { eventBridgeAdapter } from './eventbridge';
+import type { SourceAdapter } from './source-adapter';
+
+/** Tried in order; the first adapter whose `matches` is true owns the payload. */
+export const SOURCE_ADAPTERS: readonly SourceAdapter[] = [eventBridgeAdapter];
+
+export interface Adapted {
+  source: string;
+  event: AdaptedEvent;
+}
+
+/** Maps a parsed payload into the canonical event, or throws UNKNOWN_SOURCE: never guesses. */
+export const adapt = (payload: unknown, adapters: readonly SourceAdapter[] = SOURCE_ADAPTERS): Adapted => {
+  if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
+    throw new InvalidRecordError('UNKNOWN_SOURCE', 'Record is JSON but not an object, so it matches no source');
+  }
+  const record = payload as Record<string, unknown>;
+  const adapter = adapters.find((candidate) => candidate.matches(record));
+  if (adapter === undefined) {
+    const keys = Object.keys(record).slice(0, 10).join(', ');
+    throw new InvalidRecordError('UNKNOWN_SOURCE', `Record matches no known source (top-level keys: ${keys || 'none'})`);
+  }
+  return { source: adapter.name, event: adapter.toCanonical(record) };
+};

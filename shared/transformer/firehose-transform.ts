@@ -1,0 +1,115 @@
+import type { Logger } from '@aws-lambda-powertools/logger';
+import type {
+  FirehoseTransformationEvent,
+  FirehoseTransformationResult,
+  FirehoseTransformationResultRecord,
+} from 'aws-lambda';
+import { eventTypeOf } from '../canonical-event';
+import { InvalidRecordError, type ReasonCode } from '../errors';
+import { type EventTypeLimiter, type PartitionKeys, partitionKeys } from '../partition';
+
+export type TransformOutcome =
+  | { result: 'Ok'; data: Buffer; partitionKeys: PartitionKeys }
+  | { result: 'Dropped' }
+  | { result: 'ProcessingFailed'; reason: ReasonCode; message: string };
+
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);
+
+const NEWLINE = 0x0a;
+const isBlank = (data: Buffer): boolean => data.every((byte) => byte === 0x20 || byte === 0x09 || byte === 0x0d || byte === NEWLINE);
+
+/**
+ * One Firehose record, either a canonical event from our consumer (top-level clientId) or a
+ * raw EventBridge envelope from a rule (clientId in resources[0]): clientId moves into
+ * `detail`, the JSON gets exactly one trailing newline, and partition keys are computed.
+ * Blank records are Dropped; anything unusable is ProcessingFailed with a reason.
+ */
+export const transformRecord = (data: Buffer, limiter: EventTypeLimiter): TransformOutcome => {
+  if (isBlank(data)) return { result: 'Dropped' };
+  let event: unknown;
+  try {
+    event = JSON.parse(data.toString('utf8'));
+  } catch (error) {
+    return { result: 'ProcessingFailed', reason: 'MALFORMED_JSON', message: (error as Error).message };
+  }
+  if (!isObject(event) || !isObject(event.detail)) {
+    return { result: 'ProcessingFailed', reason: 'SCHEMA_VIOLATION', message: 'Record is not an event with an object detail' };
+  }
+  const detail = event.detail;
+  const resources = event.resources;
+  const firstResource = Array.isArray(resources) ? resources[0] : undefined;
+  const clientId = [event.clientId, firstResource, detail.clientId].find(
+    (candidate): candidate is string => typeof candidate === 'string' && candidate !== '',
+  );
+  if (clientId === undefined) {
+    return { result: 'ProcessingFailed', reason: 'MISSING_CLIENT_ID', message: 'No clientId, resources[0] or detail.clientId' };
+  }
+  const eventType = eventTypeOf(event);
+  if (eventType === undefined) {
+    return { result: 'ProcessingFailed', reason: 'SCHEMA_VIOLATION', message: 'No detail.eventType or detail-type' };
+  }
+  if (typeof event.time !== 'string') {
+    return { result: 'ProcessingFailed', reason: 'INVALID_EVENT_TIME', message: 'No event time' };
+  }
+  let keys: PartitionKeys;
+  try {
+    keys = partitionKeys({ clientId, eventType, time: event.time });
+  } catch (error) {
+    if (error instanceof InvalidRecordError) {
+      return { result: 'ProcessingFailed', reason: error.reason, message: error.message };
+    }
+    throw error;
+  }
+  keys.eventType = limiter.limit(keys.clientId, keys.eventType);
+
+  detail.clientId = clientId;
+  if ('clientId' in event) delete event.clientId;
+  if (Array.isArray(resources) && firstResource === clientId) event.resources = resources.slice(1);
+  return { result: 'Ok', data: Buffer.from(`${JSON.stringify(event)}\n`), partitionKeys: keys };
+};
+
+export interface TransformSummary {
+  records: number;
+  ok: number;
+  dropped: number;
+  processingFailed: number;
+  failureReasons: Partial<Record<ReasonCode, number>>;
+}
+
+/** The whole transformation batch: every recordId comes back exactly once, in order. */
+export const transformBatch = (
+  event: FirehoseTransformationEvent,
+  limiter: EventTypeLimiter,
+  logger?: Logger,
+): FirehoseTransformationResult => {
+  const summary: TransformSummary = { records: event.records.length, ok: 0, dropped: 0, processingFailed: 0, failureReasons: {} };
+  const records = event.records.map((record): FirehoseTransformationResultRecord => {
+    const outcome = transformRecord(Buffer.from(record.data, 'base64'), limiter);
+    switch (outcome.result) {
+      case 'Ok':
+        summary.ok++;
+        return {
+          recordId: record.recordId,
+          result: 'Ok',
+          data: outcome.data.toString('base64'),
+          metadata: { partitionKeys: { ...outcome.partitionKeys } },
+        };
+      case 'Dropped':
+        summary.dropped++;
+        return { recordId: record.recordId, result: 'Dropped', data: record.data };
+      case 'ProcessingFailed':
+        summary.processingFailed++;
+        summary.failureReasons[outcome.reason] = (summary.failureReasons[outcome.reason] ?? 0) + 1;
+        logger?.warn('Record failed transformation', {
+          recordId: record.recordId,
+          reason: outcome.reason,
+          message: outcome.message,
+        });
+        // Firehose writes the original bytes to the processing-failed error prefix.
+        return { recordId: record.recordId, result: 'ProcessingFailed', data: record.data };
+    }
+  });
+  logger?.info('Transformation batch processed', { ...summary });
+  return { records };
+};

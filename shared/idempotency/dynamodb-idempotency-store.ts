@@ -1,4 +1,9 @@
-import { BatchGetCommand, BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchGetCommand,
+  type BatchGetCommandOutput,
+  BatchWriteCommand,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { backoffDelay, mapWithConcurrency, sleep } from '../concurrency';
 import { RetryableError } from '../errors';
 import { type EventKey, type IdempotencyStore, keyString } from './idempotency-store';
@@ -50,8 +55,9 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
           throw new RetryableError('IDEMPOTENCY_UNAVAILABLE', `DynamoDB left ${pending.length} keys unprocessed`);
         }
         if (attempt > 1) await this.sleep(backoffDelay(attempt - 1, BACKOFF));
-        const response = await this.client
-          .send(
+        let response: BatchGetCommandOutput;
+        try {
+          response = await this.client.send(
             new BatchGetCommand({
               RequestItems: {
                 [this.options.tableName]: {
@@ -61,10 +67,10 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
                 },
               },
             }),
-          )
-          .catch((error: unknown) => {
-            throw new RetryableError('IDEMPOTENCY_UNAVAILABLE', 'Idempotency table read failed', { cause: error });
-          });
+          );
+        } catch (error) {
+          throw new RetryableError('IDEMPOTENCY_UNAVAILABLE', 'Idempotency table read failed', { cause: error });
+        }
         for (const item of response.Responses?.[this.options.tableName] ?? []) {
           // TTL deletion lags by up to days: an expired item no longer counts.
           if (typeof item.expiresAt === 'number' && item.expiresAt <= nowSeconds) continue;

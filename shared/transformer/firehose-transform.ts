@@ -98,7 +98,7 @@ export const transformBatch = (
       case 'Dropped':
         summary.dropped++;
         return { recordId: record.recordId, result: 'Dropped', data: record.data };
-      case 'ProcessingFailed':
+      default:
         summary.processingFailed++;
         summary.failureReasons[outcome.reason] = (summary.failureReasons[outcome.reason] ?? 0) + 1;
         logger?.warn('Record failed transformation', {

@@ -1,0 +1,73 @@
+import { baseClientConfig, endpointFor } from '../../shared/aws/client-config';
+import { createS3Client } from '../../shared/aws/s3-client';
+import { loadConsumerConfig } from '../../shared/consumer/consumer-config';
+import { ConfigError } from '../../shared/errors';
+
+const complete = {
+  ENVIRONMENT: 'dev',
+  DELIVERY_STREAM_NAME: 'delivery',
+  IDEMPOTENCY_TABLE_NAME: 'idem',
+  QUARANTINE_BUCKET_NAME: 'lake',
+};
+
+describe('loadConsumerConfig', () => {
+  it('reads the required variables and applies documented defaults', () => {
+    expect(loadConsumerConfig(complete)).toEqual({
+      environment: 'dev',
+      deliveryStreamName: 'delivery',
+      idempotencyTableName: 'idem',
+      quarantineBucket: 'lake',
+      quarantinePrefix: 'quarantine/',
+      idempotencyTtlSeconds: 8 * 86_400,
+      maxEventAgeSeconds: 7 * 86_400,
+      maxFutureSkewSeconds: 900,
+      delivery: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2_000 },
+      dryRun: false,
+    });
+  });
+
+  it.each(Object.keys(complete))('fails naming %s when it is missing', (name) => {
+    const env = { ...complete, [name]: undefined };
+
+    expect(() => loadConsumerConfig(env)).toThrow(new ConfigError(name, `Missing required environment variable ${name}`));
+  });
+
+  it('fails naming a variable whose value is out of range', () => {
+    expect(() => loadConsumerConfig({ ...complete, DELIVERY_MAX_ATTEMPTS: '0' })).toThrow(/DELIVERY_MAX_ATTEMPTS must be an integer/);
+    expect(() => loadConsumerConfig({ ...complete, DRY_RUN: 'maybe' })).toThrow(/DRY_RUN must be true or false/);
+  });
+
+  it('runs dry under `sls invoke local` only when no local endpoint is configured', () => {
+    expect(loadConsumerConfig({ ...complete, IS_LOCAL: 'true' }).dryRun).toBe(true);
+    expect(loadConsumerConfig({ ...complete, IS_LOCAL: 'true', AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' }).dryRun).toBe(false);
+    expect(loadConsumerConfig({ ...complete, IS_LOCAL: 'true', DRY_RUN: 'false' }).dryRun).toBe(false);
+  });
+});
+
+describe('AWS client configuration', () => {
+  it('leaves AWS defaults alone when no endpoint is overridden', () => {
+    expect(baseClientConfig('kinesis', { AWS_REGION: 'eu-west-1' })).toEqual({ region: 'eu-west-1' });
+  });
+
+  it('prefers a per-service endpoint over the global one', () => {
+    const env = { AWS_ENDPOINT_URL: 'http://127.0.0.1:1', AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:2' };
+
+    expect(endpointFor('s3', env)).toBe('http://127.0.0.1:2');
+    expect(endpointFor('kinesis', env)).toBe('http://127.0.0.1:1');
+  });
+
+  it('uses HTTP/1.1 and local credentials for a local endpoint', () => {
+    const config = baseClientConfig('kinesis', { AWS_ENDPOINT_URL_KINESIS: 'http://127.0.0.1:4567' });
+
+    expect(config.endpoint).toBe('http://127.0.0.1:4567');
+    expect(config.credentials).toEqual({ accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' });
+    expect(config.requestHandler?.constructor.name).toBe('NodeHttpHandler');
+  });
+
+  it('builds a path-style S3 client without flexible checksums for a local endpoint', async () => {
+    const client = createS3Client({ AWS_ENDPOINT_URL_S3: 'http://127.0.0.1:4569' });
+
+    expect(client.config.forcePathStyle).toBe(true);
+    expect(await client.config.requestChecksumCalculation()).toBe('WHEN_REQUIRED');
+  });
+});

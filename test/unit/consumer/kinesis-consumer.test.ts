@@ -1,0 +1,267 @@
+import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
+import { Logger } from '@aws-lambda-powertools/logger';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { KinesisStreamRecord } from 'aws-lambda';
+import { mockClient } from 'aws-sdk-client-mock';
+import { KinesisConsumer } from '../../../shared/consumer/kinesis-consumer';
+import { FirehoseSink } from '../../../shared/delivery/firehose-sink';
+import { DynamoDbIdempotencyStore } from '../../../shared/idempotency/dynamodb-idempotency-store';
+import { S3Quarantine } from '../../../shared/quarantine/s3-quarantine';
+import { eventBridgeEnvelope, kinesisEvent, kinesisRecord } from '../../helpers/factories';
+
+const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
+const firehoseClient = new FirehoseClient({ region: 'us-east-1' });
+const s3Client = new S3Client({ region: 'us-east-1' });
+const dynamo = mockClient(documentClient);
+const firehose = mockClient(firehoseClient);
+const s3 = mockClient(s3Client);
+
+/** A tiny stand-in for the table's semantics: what was written can be read back. */
+let table: Map<string, Record<string, unknown>>;
+/** Event ids Firehose refuses, with how many more times it refuses each. */
+let refusals: Map<string, number>;
+/** Event ids Firehose accepted, in order. */
+let deliveredIds: string[];
+
+const idOf = (data: Uint8Array) => (JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id;
+
+const consumer = () =>
+  new KinesisConsumer(
+    new BatchProcessor(EventType.KinesisDataStreams),
+    { environment: 'test', maxEventAgeSeconds: 7 * 86_400, maxFutureSkewSeconds: 900 },
+    {
+      store: new DynamoDbIdempotencyStore(documentClient, { tableName: 'idem', ttlSeconds: 3_600 }),
+      sink: new FirehoseSink(firehoseClient, {
+        deliveryStreamName: 'delivery',
+        maxAttempts: 3,
+        baseDelayMs: 1,
+        maxDelayMs: 2,
+      }),
+      quarantine: new S3Quarantine(s3Client, 'lake', 'quarantine/'),
+      logger: new Logger({ logLevel: 'SILENT' }),
+    },
+  );
+
+const envelope = (id: string, clientId = 'client-acme') => eventBridgeEnvelope({ id, resources: [clientId] });
+const failedSequences = (response: { batchItemFailures: { itemIdentifier: string }[] }) =>
+  response.batchItemFailures.map((failure) => failure.itemIdentifier);
+const seq = (record: KinesisStreamRecord) => record.kinesis.sequenceNumber;
+
+beforeEach(() => {
+  table = new Map();
+  refusals = new Map();
+  deliveredIds = [];
+  dynamo.reset();
+  firehose.reset();
+  s3.reset();
+  dynamo.on(BatchGetCommand).callsFake((input) => ({
+    Responses: {
+      idem: input.RequestItems.idem.Keys.flatMap((key: { clientId: string; eventId: string }) => {
+        const item = table.get(`${key.clientId}/${key.eventId}`);
+        return item ? [item] : [];
+      }),
+    },
+  }));
+  dynamo.on(BatchWriteCommand).callsFake((input) => {
+    for (const { PutRequest } of input.RequestItems.idem) {
+      table.set(`${PutRequest.Item.clientId}/${PutRequest.Item.eventId}`, PutRequest.Item);
+    }
+    return {};
+  });
+  firehose.on(PutRecordBatchCommand).callsFake((input: { Records: { Data: Uint8Array }[] }) => {
+    const responses = input.Records.map(({ Data }) => {
+      const id = idOf(Data);
+      const left = refusals.get(id) ?? 0;
+      if (left > 0) {
+        refusals.set(id, left - 1);
+        return { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' };
+      }
+      deliveredIds.push(id);
+      return { RecordId: `rid-${id}` };
+    });
+    return { FailedPutCount: responses.filter((r) => 'ErrorCode' in r).length, RequestResponses: responses };
+  });
+  s3.on(PutObjectCommand).resolves({});
+});
+
+describe('KinesisConsumer', () => {
+  it('delivers valid records in one PutRecordBatch and writes one idempotency item per event', async () => {
+    // Prepare
+    const records = [kinesisRecord(envelope('e1')), kinesisRecord(envelope('e2')), kinesisRecord(envelope('e3', 'client-globex'))];
+
+    // Act
+    const { response, summary } = await consumer().processBatch(kinesisEvent(records));
+
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(summary).toEqual({ in: 3, delivered: 3, duplicates: 0, quarantined: 0, failed: 0, quarantineReasons: {} });
+    expect(deliveredIds).toEqual(['e1', 'e2', 'e3']);
+    expect(firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(1);
+    const written = dynamo.commandCalls(BatchWriteCommand).flatMap((call) => call.args[0].input.RequestItems?.idem ?? []);
+    expect(written).toHaveLength(3);
+  });
+
+  it('delivers the canonical event: enriched, clientId at the top level', async () => {
+    await consumer().processBatch(kinesisEvent([kinesisRecord(envelope('e1'))]));
+
+    const data = firehose.commandCalls(PutRecordBatchCommand)[0]?.args[0].input.Records?.[0]?.Data as Uint8Array;
+    expect(JSON.parse(Buffer.from(data).toString('utf8'))).toMatchObject({
+      id: 'e1',
+      clientId: 'client-acme',
+      environment: 'test',
+      schemaVersion: '1',
+      receivedAt: expect.any(String),
+    });
+  });
+
+  it('collapses duplicates inside one batch without asking DynamoDB about them twice', async () => {
+    const records = [kinesisRecord(envelope('e1')), kinesisRecord(envelope('e2')), kinesisRecord(envelope('e1'))];
+
+    const { summary } = await consumer().processBatch(kinesisEvent(records));
+
+    expect(summary).toMatchObject({ delivered: 2, duplicates: 1 });
+    expect(deliveredIds).toEqual(['e1', 'e2']);
+    const asked = dynamo.commandCalls(BatchGetCommand).flatMap((call) => call.args[0].input.RequestItems?.idem?.Keys ?? []);
+    expect(asked).toHaveLength(2);
+  });
+
+  it('scopes ids by client: the same id from two clients is two events', async () => {
+    const records = [kinesisRecord(envelope('same', 'client-acme')), kinesisRecord(envelope('same', 'client-globex'))];
+
+    const { summary } = await consumer().processBatch(kinesisEvent(records));
+
+    expect(summary).toMatchObject({ delivered: 2, duplicates: 0 });
+  });
+
+  it('drops events delivered by an earlier batch, without delivering or writing them again', async () => {
+    // Prepare
+    await consumer().processBatch(kinesisEvent([kinesisRecord(envelope('e1'))]));
+    dynamo.resetHistory();
+    firehose.resetHistory();
+
+    // Act
+    const { response, summary } = await consumer().processBatch(
+      kinesisEvent([kinesisRecord(envelope('e1')), kinesisRecord(envelope('e2'))]),
+    );
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(summary).toMatchObject({ delivered: 1, duplicates: 1 });
+    expect(deliveredIds).toEqual(['e1', 'e2']);
+    expect(dynamo.commandCalls(BatchWriteCommand).flatMap((c) => c.args[0].input.RequestItems?.idem ?? [])).toHaveLength(1);
+  });
+
+  it('reports a record Firehose keeps refusing, records nothing for it, and delivers it on redelivery', async () => {
+    // Prepare
+    const records = [kinesisRecord(envelope('e1')), kinesisRecord(envelope('e2')), kinesisRecord(envelope('e3'))];
+    refusals.set('e2', 3);
+
+    // Act: first delivery fails e2 after every attempt
+    const first = await consumer().processBatch(kinesisEvent(records));
+
+    // Assess
+    expect(failedSequences(first.response)).toEqual([seq(records[1] as KinesisStreamRecord)]);
+    expect(first.summary).toMatchObject({ delivered: 2, failed: 1 });
+    expect(table.has('client-acme/e2')).toBe(false);
+
+    // Act: Lambda redelivers from the failed record on (e2, e3)
+    const retry = await consumer().processBatch(kinesisEvent(records.slice(1)));
+
+    // Assess: e2 delivered now, e3 recognised as a duplicate
+    expect(retry.response.batchItemFailures).toEqual([]);
+    expect(retry.summary).toMatchObject({ delivered: 1, duplicates: 1 });
+    expect(deliveredIds).toEqual(['e1', 'e3', 'e2']);
+  });
+
+  it('fails an in-batch duplicate together with its first copy when that copy is not delivered', async () => {
+    const records = [kinesisRecord(envelope('e1')), kinesisRecord(envelope('e1'))];
+    refusals.set('e1', 3);
+
+    const { response, summary } = await consumer().processBatch(kinesisEvent([...records, kinesisRecord(envelope('e9'))]));
+
+    expect(failedSequences(response)).toEqual(records.map(seq));
+    expect(summary).toMatchObject({ delivered: 1, duplicates: 0, failed: 2 });
+  });
+
+  it('quarantines a bad record with its reason and raw bytes, and does not fail the batch', async () => {
+    // Prepare
+    const bad = kinesisRecord('{"id": "broken', { raw: true });
+    const records = [kinesisRecord(envelope('e1')), bad];
+
+    // Act
+    const { response, summary } = await consumer().processBatch(kinesisEvent(records));
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(summary).toMatchObject({ delivered: 1, quarantined: 1, quarantineReasons: { MALFORMED_JSON: 1 } });
+    const put = s3.commandCalls(PutObjectCommand)[0]?.args[0].input;
+    expect(put?.Bucket).toBe('lake');
+    expect(put?.Key).toBe(`quarantine/MALFORMED_JSON/2026/03/14/shardId-000000000000-${seq(bad)}.json`);
+    const body = JSON.parse(String(put?.Body));
+    expect(body).toMatchObject({
+      reason: 'MALFORMED_JSON',
+      message: expect.stringContaining('not valid JSON'),
+      origin: { sequenceNumber: seq(bad), shardId: 'shardId-000000000000', partitionKey: 'client-acme' },
+      dataBase64: bad.kinesis.data,
+      dataText: '{"id": "broken',
+    });
+  });
+
+  it('retries (never drops) a bad record whose quarantine write fails', async () => {
+    s3.on(PutObjectCommand).rejects(new Error('S3 down'));
+    const bad = kinesisRecord({ hello: 'world' });
+
+    const { response, summary } = await consumer().processBatch(kinesisEvent([kinesisRecord(envelope('e1')), bad]));
+
+    expect(failedSequences(response)).toEqual([seq(bad)]);
+    expect(summary).toMatchObject({ delivered: 1, quarantined: 0, failed: 1 });
+  });
+
+  it('fails the valid records, not the batch, when the idempotency table cannot be read', async () => {
+    dynamo.on(BatchGetCommand).rejects(new Error('throttled'));
+    const good = kinesisRecord(envelope('e1'));
+
+    const { response, summary } = await consumer().processBatch(kinesisEvent([good, kinesisRecord('', { raw: true })]));
+
+    expect(failedSequences(response)).toEqual([seq(good)]);
+    expect(summary).toMatchObject({ failed: 1, quarantined: 1, delivered: 0 });
+    expect(firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(0);
+  });
+
+  it('throws when every record fails, so Lambda sees a function error and can bisect', async () => {
+    refusals.set('e1', 99);
+
+    await expect(consumer().processBatch(kinesisEvent([kinesisRecord(envelope('e1'))]))).rejects.toThrow(/All records failed/);
+  });
+
+  it('reconciles its counts: in = delivered + duplicates + quarantined + failed', async () => {
+    // Prepare: a mixed batch
+    refusals.set('e4', 99);
+    const records = [
+      kinesisRecord(envelope('e1')),
+      kinesisRecord(envelope('e1')),
+      kinesisRecord(envelope('e2', 'client-globex')),
+      kinesisRecord('not json', { raw: true }),
+      kinesisRecord({ hello: 'world' }),
+      kinesisRecord(eventBridgeEnvelope({ id: 'e3', resources: [] })),
+      kinesisRecord(envelope('e4')),
+    ];
+
+    // Act
+    const { summary } = await consumer().processBatch(kinesisEvent(records));
+
+    // Assess
+    expect(summary).toEqual({
+      in: 7,
+      delivered: 2,
+      duplicates: 1,
+      quarantined: 3,
+      failed: 1,
+      quarantineReasons: { MALFORMED_JSON: 1, UNKNOWN_SOURCE: 1, MISSING_CLIENT_ID: 1 },
+    });
+    expect(summary.delivered + summary.duplicates + summary.quarantined + summary.failed).toBe(summary.in);
+  });
+});

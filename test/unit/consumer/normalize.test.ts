@@ -1,0 +1,72 @@
+import { CANONICAL_SCHEMA_VERSION } from '../../../shared/canonical-event';
+import { normalizeRecord } from '../../../shared/consumer/normalize';
+import { decodeKinesisRecord } from '../../../shared/consumer/stream-record';
+import { ARRIVAL_SECONDS, eventBridgeEnvelope, kinesisRecord } from '../../helpers/factories';
+
+const options = { environment: 'test', maxEventAgeSeconds: 7 * 86_400, maxFutureSkewSeconds: 900 };
+const normalize = (payload: unknown, raw = false) =>
+  normalizeRecord(decodeKinesisRecord(kinesisRecord(payload, { raw })), options);
+
+describe('normalizeRecord', () => {
+  it('produces the enriched canonical event, its bytes, its idempotency key and its partition', () => {
+    // Act
+    const normalized = normalize(eventBridgeEnvelope());
+
+    // Assess
+    expect(normalized.event).toEqual({
+      id: 'a1b2c3d4-0000-4000-8000-000000000001',
+      source: 'client.events',
+      'detail-type': 'ClientEvent',
+      time: '2026-03-14T15:08:00.000Z',
+      clientId: 'client-acme',
+      detail: { eventType: 'searching', schemaVersion: 1, data: { searchTerm: 'games' } },
+      receivedAt: new Date(ARRIVAL_SECONDS * 1000).toISOString(),
+      environment: 'test',
+      schemaVersion: CANONICAL_SCHEMA_VERSION,
+    });
+    expect(JSON.parse(normalized.body.toString('utf8'))).toEqual(normalized.event);
+    expect(normalized.key).toEqual({ clientId: 'client-acme', eventId: 'a1b2c3d4-0000-4000-8000-000000000001' });
+    expect(normalized.partition).toEqual({
+      clientId: 'client-acme',
+      eventType: 'searching',
+      year: '2026',
+      month: '03',
+      day: '14',
+      hour: '15',
+    });
+  });
+
+  it('falls back to detail-type for the partition eventType', () => {
+    const normalized = normalize(eventBridgeEnvelope({ 'detail-type': 'Processed Payment', detail: { amount: 3 } }));
+
+    expect(normalized.partition.eventType).toBe('Processed_Payment');
+  });
+
+  it.each([
+    ['an empty record', '', 'EMPTY_RECORD'],
+    ['truncated JSON', '{"id":"1","detail-type":', 'MALFORMED_JSON'],
+    ['bytes that are not UTF-8 JSON', Buffer.from([0xff, 0xfe, 0x00]), 'MALFORMED_JSON'],
+  ])('quarantines %s as %s', (_case, raw, reason) => {
+    expect(() => normalize(raw, true)).toThrow(expect.objectContaining({ reason }));
+  });
+
+  it('judges the event time against the arrival time, not the clock', () => {
+    const arrival = new Date(ARRIVAL_SECONDS * 1000);
+    const at = (offsetSeconds: number) => new Date(arrival.getTime() + offsetSeconds * 1000).toISOString();
+
+    expect(normalize(eventBridgeEnvelope({ time: at(-7 * 86_400) })).event.time).toBe(at(-7 * 86_400));
+    expect(normalize(eventBridgeEnvelope({ time: at(900) })).event.time).toBe(at(900));
+    expect(() => normalize(eventBridgeEnvelope({ time: at(-7 * 86_400 - 1) }))).toThrow(
+      expect.objectContaining({ reason: 'EVENT_TIME_OUT_OF_RANGE' }),
+    );
+    expect(() => normalize(eventBridgeEnvelope({ time: at(901) }))).toThrow(
+      expect.objectContaining({ reason: 'EVENT_TIME_OUT_OF_RANGE' }),
+    );
+  });
+
+  it('rejects an event too large for one Firehose record as RECORD_TOO_LARGE', () => {
+    const huge = eventBridgeEnvelope({ detail: { blob: 'x'.repeat(1_024_000) } });
+
+    expect(() => normalize(huge)).toThrow(expect.objectContaining({ reason: 'RECORD_TOO_LARGE' }));
+  });
+});

@@ -111,7 +111,7 @@ export class KinesisConsumer {
       summary.quarantineReasons[error.reason] = (summary.quarantineReasons[error.reason] ?? 0) + 1;
       this.deps.logger.warn('Record quarantined', {
         reason: error.reason,
-        message: error.message,
+        detail: error.message,
         sequenceNumber: streamRecord.origin.sequenceNumber,
         location,
       });

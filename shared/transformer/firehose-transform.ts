@@ -104,7 +104,7 @@ export const transformBatch = (
         logger?.warn('Record failed transformation', {
           recordId: record.recordId,
           reason: outcome.reason,
-          message: outcome.message,
+          detail: outcome.message,
         });
         // Firehose writes the original bytes to the processing-failed error prefix.
         return { recordId: record.recordId, result: 'ProcessingFailed', data: record.data };

@@ -1,0 +1,88 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export type LocalServiceName = 'kinesalite' | 'dynalite' | 's3rver';
+
+export interface LocalServers {
+  endpoints: { kinesis: string; dynamodb: string; s3: string };
+  /** Where s3rver keeps the bucket's objects. */
+  s3Directory: string;
+  stop(): Promise<void>;
+}
+
+const SERVER_SCRIPT = join(__dirname, 'server-process.cjs');
+const START_TIMEOUT_MS = 15_000;
+
+interface Started {
+  child: ChildProcess;
+  port: number;
+}
+
+const startServer = (service: LocalServiceName, dataDir?: string): Promise<Started> =>
+  new Promise((resolve, reject) => {
+    const child = fork(SERVER_SCRIPT, dataDir ? [service, dataDir] : [service], {
+      stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      // The servers are plain JS; don't inherit tsx/--require hooks from the parent.
+      execArgv: [],
+    });
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => {
+      stderr = (stderr + chunk.toString()).slice(-4_000);
+    });
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL');
+      reject(new Error(`${service} did not start within ${START_TIMEOUT_MS} ms${stderr ? `: ${stderr}` : ''}`));
+    }, START_TIMEOUT_MS);
+    child.once('message', (message: { ready: boolean; port?: number; error?: string }) => {
+      clearTimeout(timer);
+      if (message.ready && message.port) resolve({ child, port: message.port });
+      else reject(new Error(`${service} failed to start: ${message.error ?? 'unknown error'}`));
+    });
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      reject(new Error(`${service} exited before it was ready (code ${code}, signal ${signal})${stderr ? `: ${stderr}` : ''}`));
+    });
+  });
+
+const stopServer = ({ child }: Started): Promise<void> =>
+  new Promise((resolve) => {
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
+    const timer = setTimeout(() => child.kill('SIGKILL'), 3_000);
+    child.once('exit', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+
+/**
+ * Starts kinesalite, dynalite and s3rver, each a real server process on 127.0.0.1 and a
+ * free port chosen by the OS. The children exit with their parent, so none is orphaned.
+ */
+export const startLocalServers = async (options: { s3Directory?: string } = {}): Promise<LocalServers> => {
+  const ownDirectory = options.s3Directory === undefined;
+  const s3Directory = options.s3Directory ?? (await mkdtemp(join(tmpdir(), 'usage-pipeline-s3-')));
+  const results = await Promise.allSettled([
+    startServer('kinesalite'),
+    startServer('dynalite'),
+    startServer('s3rver', s3Directory),
+  ]);
+  const started = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
+  const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+  if (failure) {
+    await Promise.all(started.map(stopServer));
+    throw failure.reason;
+  }
+  const [kinesis, dynamodb, s3] = started as [Started, Started, Started];
+  const url = ({ port }: Started) => `http://127.0.0.1:${port}`;
+  return {
+    endpoints: { kinesis: url(kinesis), dynamodb: url(dynamodb), s3: url(s3) },
+    s3Directory,
+    stop: async () => {
+      await Promise.all(started.map(stopServer));
+      if (ownDirectory) await rm(s3Directory, { recursive: true, force: true });
+    },
+  };
+};

@@ -8,6 +8,6 @@ import { logger } from '../../shared/logger';
 
 const config = loadConsumerConfig(process.env);
 const processor = new BatchProcessor(EventType.KinesisDataStreams);
-const consumer = new KinesisConsumer(processor, config, createConsumerDependencies(config, logger, process.env));
+export const consumer = new KinesisConsumer(processor, config, createConsumerDependencies(config, logger, process.env));
 
 export const handler = middy(consumer.handler).use(injectLambdaContext(logger, { resetKeys: true }));

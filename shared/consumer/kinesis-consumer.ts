@@ -3,7 +3,7 @@ import type { PartialItemFailureResponse } from '@aws-lambda-powertools/batch/ty
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { EventSink } from '../delivery/event-sink';
-import { isInvalidRecordError, type ReasonCode, RetryableError } from '../errors';
+import { isInvalidRecordError, type ReasonCode, type RetryableCode, RetryableError } from '../errors';
 import type { IdempotencyStore } from '../idempotency/idempotency-store';
 import type { Quarantine } from '../quarantine/quarantine';
 import { DeliveryBatch, type DeliveryResult } from './delivery-batch';
@@ -11,6 +11,15 @@ import { type NormalizeOptions, normalizeRecord } from './normalize';
 import { decodeKinesisRecord } from './stream-record';
 
 export type RecordResult = DeliveryResult | 'quarantined';
+
+/** What happened to one Kinesis record in one invocation; `failed` records are retried by Kinesis. */
+export interface RecordOutcome {
+  shardId: string | undefined;
+  sequenceNumber: string;
+  result: RecordResult | 'failed';
+  reason?: ReasonCode | RetryableCode | 'UNEXPECTED';
+}
+export type RecordOutcomeListener = (outcome: RecordOutcome) => void;
 
 /** Per-batch counts. `in` = delivered + duplicates + quarantined + failed (failed ones are retried by Kinesis). */
 export interface BatchSummary {
@@ -44,6 +53,8 @@ export const emptySummary = (records: number): BatchSummary => ({
  * batch's DeliveryBatch; dependency failures become batchItemFailures.
  */
 export class KinesisConsumer {
+  private readonly listeners = new Set<RecordOutcomeListener>();
+
   constructor(
     private readonly processor: BatchProcessor,
     private readonly options: NormalizeOptions,
@@ -58,18 +69,23 @@ export class KinesisConsumer {
     const batch = new DeliveryBatch(this.deps.store, this.deps.sink, this.deps.logger);
 
     const recordHandler = async (record: KinesisStreamRecord): Promise<RecordResult> => {
+      const shardId = record.eventID.split(':')[0];
+      const { sequenceNumber } = record.kinesis;
       try {
         const result = await this.handleRecord(record, batch, summary);
+        if (typeof result !== 'string') {
+          this.notify({ shardId, sequenceNumber, result: 'quarantined', reason: result.reason });
+          return 'quarantined';
+        }
         if (result === 'delivered') summary.delivered++;
-        else if (result === 'duplicate') summary.duplicates++;
+        else summary.duplicates++;
+        this.notify({ shardId, sequenceNumber, result });
         return result;
       } catch (error) {
         summary.failed++;
-        this.deps.logger.warn('Record failed and will be retried', {
-          sequenceNumber: record.kinesis.sequenceNumber,
-          code: error instanceof RetryableError ? error.code : 'UNEXPECTED',
-          error: error as Error,
-        });
+        const code = error instanceof RetryableError ? error.code : 'UNEXPECTED';
+        this.deps.logger.warn('Record failed and will be retried', { sequenceNumber, code, error: error as Error });
+        this.notify({ shardId, sequenceNumber, result: 'failed', reason: code });
         throw error;
       }
     };
@@ -87,6 +103,16 @@ export class KinesisConsumer {
     }
   }
 
+  /** Observes every record's outcome (the local runner's reconciliation uses it). Returns an unsubscribe. */
+  onRecordOutcome(listener: RecordOutcomeListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private notify(outcome: RecordOutcome): void {
+    for (const listener of this.listeners) listener(outcome);
+  }
+
   handler = async (event: KinesisStreamEvent, context?: Context): Promise<PartialItemFailureResponse> =>
     (await this.processBatch(event, context)).response;
 
@@ -94,7 +120,7 @@ export class KinesisConsumer {
     record: KinesisStreamRecord,
     batch: DeliveryBatch,
     summary: BatchSummary,
-  ): Promise<RecordResult> {
+  ): Promise<DeliveryResult | { reason: ReasonCode }> {
     const streamRecord = decodeKinesisRecord(record);
     let normalized: ReturnType<typeof normalizeRecord>;
     try {
@@ -115,7 +141,7 @@ export class KinesisConsumer {
         sequenceNumber: streamRecord.origin.sequenceNumber,
         location,
       });
-      return 'quarantined';
+      return { reason: error.reason };
     }
     return batch.submit(normalized);
   }

@@ -265,3 +265,34 @@ describe('KinesisConsumer', () => {
     expect(summary.delivered + summary.duplicates + summary.quarantined + summary.failed).toBe(summary.in);
   });
 });
+
+describe('KinesisConsumer record outcomes', () => {
+  it('tells listeners what happened to each record, with the quarantine or retry reason', async () => {
+    // Prepare
+    refusals.set('e2', 99);
+    const records = [
+      kinesisRecord(envelope('e1')),
+      kinesisRecord(envelope('e1')),
+      kinesisRecord('[]', { raw: true }),
+      kinesisRecord(envelope('e2')),
+    ];
+    const subject = consumer();
+    const outcomes: unknown[] = [];
+    subject.onRecordOutcome((outcome) => outcomes.push(outcome));
+
+    // Act
+    await subject.processBatch(kinesisEvent(records));
+
+    // Assess
+    const shardId = 'shardId-000000000000';
+    expect(outcomes).toEqual(
+      expect.arrayContaining([
+        { shardId, sequenceNumber: seq(records[0] as KinesisStreamRecord), result: 'delivered' },
+        { shardId, sequenceNumber: seq(records[1] as KinesisStreamRecord), result: 'duplicate' },
+        { shardId, sequenceNumber: seq(records[2] as KinesisStreamRecord), result: 'quarantined', reason: 'UNKNOWN_SOURCE' },
+        { shardId, sequenceNumber: seq(records[3] as KinesisStreamRecord), result: 'failed', reason: 'DELIVERY_FAILED' },
+      ]),
+    );
+    expect(outcomes).toHaveLength(4);
+  });
+});

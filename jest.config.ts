@@ -16,6 +16,16 @@ const config: Config = {
       testMatch: ['<rootDir>/test/unit/**/*.test.ts', '<rootDir>/shared/**/*.test.ts', '<rootDir>/functions/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/helpers/jest-env.ts'],
     },
+    {
+      // Real local servers (s3rver, kinesalite, dynalite, the local Firehose) and real SDK clients.
+      displayName: 'integration',
+      testEnvironment: 'node',
+      transform,
+      transformIgnorePatterns,
+      testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
+      setupFiles: ['<rootDir>/test/helpers/jest-env.ts'],
+      testTimeout: 60_000,
+    },
   ],
 };
 

@@ -1,13 +1,19 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { EventSink } from '../delivery/event-sink';
 import { RetryableError } from '../errors';
-import { type IdempotencyStore, keyString } from '../idempotency/idempotency-store';
+import { type EventKey, type IdempotencyStore, keyString } from '../idempotency/idempotency-store';
 import type { NormalizedEvent } from './normalize';
 
 export type DeliveryResult = 'delivered' | 'duplicate';
 
+/**
+ * Only what delivery needs: holding the whole NormalizedEvent would keep every parsed
+ * event of the batch alive until the flush, and copying that through the young
+ * generation was a visible share of the consumer's CPU.
+ */
 interface Pending {
-  event: NormalizedEvent;
+  key: EventKey;
+  body: Buffer;
   resolve: (result: DeliveryResult) => void;
   reject: (error: Error) => void;
 }
@@ -31,7 +37,7 @@ export class DeliveryBatch {
     return new Promise((resolve, reject) => {
       // Record handlers all start in one tick; flush once they have all submitted.
       if (this.pending.length === 0) setImmediate(() => void this.flush());
-      this.pending.push({ event, resolve, reject });
+      this.pending.push({ key: event.key, body: event.body, resolve, reject });
     });
   }
 
@@ -48,14 +54,15 @@ export class DeliveryBatch {
   }
 
   private async deliverBatch(batch: Pending[]): Promise<void> {
-
     const primaries = new Map<string, Pending[]>();
     for (const item of batch) {
-      const key = keyString(item.event.key);
+      const key = keyString(item.key);
       const group = primaries.get(key);
       if (group) group.push(item);
       else primaries.set(key, [item]);
     }
+    // Keys in group order, so the duplicate check below needs no second keyString.
+    const keys = [...primaries.keys()];
     const groups = [...primaries.values()];
     // Later copies share the first copy's fate: a duplicate only if it got through.
     const settle = (group: Pending[], result: DeliveryResult | Error): void => {
@@ -67,7 +74,7 @@ export class DeliveryBatch {
 
     let delivered: Set<string>;
     try {
-      delivered = await this.store.findDelivered(groups.map((group) => (group[0] as Pending).event.key));
+      delivered = await this.store.findDelivered(groups.map((group) => (group[0] as Pending).key));
     } catch (error) {
       const failure =
         error instanceof RetryableError
@@ -78,17 +85,17 @@ export class DeliveryBatch {
     }
 
     const fresh: Pending[][] = [];
-    for (const group of groups) {
-      const primary = group[0] as Pending;
-      if (delivered.has(keyString(primary.event.key))) settle(group, 'duplicate');
+    for (let index = 0; index < groups.length; index++) {
+      const group = groups[index] as Pending[];
+      if (delivered.has(keys[index] as string)) settle(group, 'duplicate');
       else fresh.push(group);
     }
     if (fresh.length === 0) return;
 
-    const outcomes = await this.sink.deliver(fresh.map((group) => (group[0] as Pending).event.body));
+    const outcomes = await this.sink.deliver(fresh.map((group) => (group[0] as Pending).body));
     const accepted = fresh.filter((_, index) => outcomes[index]?.ok === true);
     try {
-      await this.store.recordDelivered(accepted.map((group) => (group[0] as Pending).event.key));
+      await this.store.recordDelivered(accepted.map((group) => (group[0] as Pending).key));
     } catch (error) {
       // The events are in Firehose: failing them now would only deliver them twice.
       this.logger.error('Delivered events could not be recorded; a redelivery of them would not be deduplicated', {

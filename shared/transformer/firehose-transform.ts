@@ -64,7 +64,9 @@ export const transformRecord = (data: Buffer, limiter: EventTypeLimiter): Transf
   keys.eventType = limiter.limit(keys.clientId, keys.eventType);
 
   detail.clientId = clientId;
-  if ('clientId' in event) delete event.clientId;
+  // JSON.stringify leaves out undefined values, so this serializes exactly like `delete`,
+  // without turning the object into a slow dictionary-mode one just before it is serialized.
+  if ('clientId' in event) event.clientId = undefined;
   if (Array.isArray(resources) && firstResource === clientId) event.resources = resources.slice(1);
   return { result: 'Ok', data: Buffer.from(`${JSON.stringify(event)}\n`), partitionKeys: keys };
 };

@@ -24,6 +24,9 @@ const config: Config = {
       transformIgnorePatterns,
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       setupFiles: ['<rootDir>/test/helpers/jest-env.ts'],
+      // One set of servers for the whole run; each test file creates its own named resources.
+      globalSetup: '<rootDir>/test/integration/global-setup.ts',
+      globalTeardown: '<rootDir>/test/integration/global-teardown.ts',
       testTimeout: 60_000,
     },
   ],

@@ -1,0 +1,360 @@
+import { join } from 'node:path';
+import { gunzipSync } from 'node:zlib';
+import { CreateTableCommand, type KeySchemaElement, type AttributeDefinition } from '@aws-sdk/client-dynamodb';
+import { CreateStreamCommand, PutRecordsCommand, waitUntilStreamExists } from '@aws-sdk/client-kinesis';
+import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
+import type { Context, FirehoseTransformationEvent, FirehoseTransformationResult, KinesisStreamEvent } from 'aws-lambda';
+import { createDynamoDbDocumentClient } from '../../shared/aws/dynamodb-client';
+import { createKinesisClient } from '../../shared/aws/kinesis-client';
+import { createS3Client } from '../../shared/aws/s3-client';
+import { eventTypeOf } from '../../shared/canonical-event';
+import { backoffDelay, mapWithConcurrency, sleep } from '../../shared/concurrency';
+import type { KinesisConsumer, RecordOutcome } from '../../shared/consumer/kinesis-consumer';
+import type { ReasonCode } from '../../shared/errors';
+import { OTHER_EVENT_TYPE, partitionKeys } from '../../shared/partition';
+import { KinesisEventSource, type OnFailureRecord } from './kinesis-event-source';
+import { LocalFirehose, type LocalFirehoseOptions } from './local-firehose';
+import { type LocalServers, startLocalServers } from './local-servers';
+import type { ProducerRecord } from './sample-workload';
+import { loadPipelineDefinition, type PipelineDefinition } from './serverless-config';
+
+const ROOT = join(__dirname, '..', '..');
+const MAX_PUT_RECORDS = 500;
+const MAX_PUT_BYTES = 5 * 1024 * 1024;
+export const ON_FAILURE_PREFIX = 'local-on-failure/';
+
+export interface LocalPipelineOptions {
+  /** serverless.yml stage to resolve (names and settings); default `local`. */
+  stage?: string;
+  /** Reuse servers someone else started (jest global setup); they are not stopped by stop(). */
+  endpoints?: LocalServers['endpoints'];
+  definition?: PipelineDefinition;
+  /** Appended to every resource name, so several pipelines can share one set of servers. */
+  suffix?: string;
+  /** Powertools log level for the functions; default ERROR (quiet). */
+  logLevel?: string;
+  /** Fault injection: make the local Firehose refuse some records (tests). */
+  failRecord?: LocalFirehoseOptions['failRecord'];
+}
+
+export interface RunSummary {
+  in: number;
+  delivered: number;
+  duplicates: number;
+  quarantined: number;
+  quarantineReasons: Partial<Record<ReasonCode, number>>;
+  /** Records Kinesis gave up on (retries exhausted or too old): written to the on-failure destination. */
+  discarded: number;
+  /** Invocation-level retries the run needed (records reported failed and redelivered). */
+  retriedRecords: number;
+  objects: string[];
+}
+
+export interface LakeCheck {
+  events: number;
+  objects: number;
+  duplicateEvents: string[];
+  misplacedEvents: string[];
+}
+
+type Handler<E, R> = (event: E, context: Context) => Promise<R>;
+
+const lambdaContext = (functionName: string, timeoutSeconds: number): Context => {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '512',
+    awsRequestId: crypto.randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+};
+
+/**
+ * The whole pipeline on loopback: kinesalite, dynalite and s3rver processes, the local
+ * Firehose, and the event-source runner driving the real consumer handler, all configured
+ * from serverless.yml.
+ */
+export class LocalPipeline {
+  private readonly outcomes = new Map<string, RecordOutcome>();
+  private retried = 0;
+  private discarded = 0;
+  private putCount = 0;
+
+  private constructor(
+    readonly definition: PipelineDefinition,
+    readonly names: { stream: string; deliveryStream: string; table: string; bucket: string },
+    readonly endpoints: LocalServers['endpoints'] & { firehose: string },
+    readonly env: Record<string, string>,
+    private readonly servers: LocalServers | undefined,
+    private readonly firehose: LocalFirehose,
+    private readonly eventSource: KinesisEventSource,
+    consumer: KinesisConsumer,
+  ) {
+    consumer.onRecordOutcome((outcome) => {
+      const key = `${outcome.shardId}:${outcome.sequenceNumber}`;
+      if (outcome.result === 'failed') {
+        this.retried++;
+        return;
+      }
+      // A record redelivered after a partial failure keeps its first final outcome.
+      if (!this.outcomes.has(key)) this.outcomes.set(key, outcome);
+    });
+  }
+
+  static async start(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
+    const definition = options.definition ?? (await loadPipelineDefinition(options.stage ?? 'local'));
+    const servers = options.endpoints ? undefined : await startLocalServers();
+    try {
+      return await LocalPipeline.assemble(definition, options, servers);
+    } catch (error) {
+      await servers?.stop();
+      throw error;
+    }
+  }
+
+  private static async assemble(
+    definition: PipelineDefinition,
+    options: LocalPipelineOptions,
+    servers: LocalServers | undefined,
+  ): Promise<LocalPipeline> {
+    const endpoints = options.endpoints ?? (servers as LocalServers).endpoints;
+    const suffix = options.suffix ?? '';
+    const names = {
+      stream: `${definition.stream.name}${suffix}`,
+      deliveryStream: `${definition.firehose.deliveryStreamName}${suffix}`,
+      table: `${definition.idempotencyTable.name}${suffix}`,
+      bucket: `${definition.bucket}${suffix}`.toLowerCase(),
+    };
+    const awsEnv = {
+      AWS_REGION: definition.region,
+      AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis,
+      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+      AWS_ENDPOINT_URL_S3: endpoints.s3,
+    };
+    await LocalPipeline.createResources(definition, names, awsEnv);
+
+    const s3 = createS3Client(awsEnv);
+    const functionEnv = {
+      ...definition.transformer.environment,
+      ...definition.consumer.environment,
+      ...awsEnv,
+      DELIVERY_STREAM_NAME: names.deliveryStream,
+      IDEMPOTENCY_TABLE_NAME: names.table,
+      QUARANTINE_BUCKET_NAME: names.bucket,
+      POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'ERROR',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      DRY_RUN: 'false',
+    };
+    Object.assign(process.env, functionEnv);
+
+    const transformer = LocalPipeline.load<Handler<FirehoseTransformationEvent, FirehoseTransformationResult>>(
+      definition.transformer,
+    );
+    const firehose = new LocalFirehose({
+      settings: { ...definition.firehose, deliveryStreamName: names.deliveryStream },
+      bucket: names.bucket,
+      region: definition.region,
+      s3,
+      transform: (event) =>
+        transformer.handler(event, lambdaContext(definition.transformer.name, definition.transformer.timeoutSeconds)),
+      processorArn: `arn:aws:lambda:${definition.region}:000000000000:function:${definition.transformer.name}`,
+      ...(options.failRecord && { failRecord: options.failRecord }),
+    });
+    const { endpoint: firehoseEndpoint } = await firehose.start();
+    process.env.AWS_ENDPOINT_URL_FIREHOSE = firehoseEndpoint;
+
+    const consumerModule = LocalPipeline.load<Handler<KinesisStreamEvent, unknown>>(definition.consumer);
+    const consumer = (consumerModule as unknown as { consumer: KinesisConsumer }).consumer;
+    const eventSource = new KinesisEventSource({
+      kinesis: createKinesisClient(awsEnv),
+      streamName: names.stream,
+      region: definition.region,
+      functionName: definition.consumer.name,
+      timeoutSeconds: definition.consumer.timeoutSeconds,
+      handler: consumerModule.handler,
+      settings: definition.consumer.stream,
+      onFailure: async (record: OnFailureRecord) => {
+        pipeline.discarded += record.KinesisBatchInfo.batchSize;
+        const info = record.KinesisBatchInfo;
+        await s3.send(
+          new PutObjectCommand({
+            Bucket: names.bucket,
+            Key: `${ON_FAILURE_PREFIX}${info.shardId}/${info.startSequenceNumber}-${info.endSequenceNumber}.json`,
+            Body: JSON.stringify(record, null, 2),
+            ContentType: 'application/json',
+          }),
+        );
+      },
+    });
+    const pipeline = new LocalPipeline(
+      definition,
+      names,
+      { ...endpoints, firehose: firehoseEndpoint },
+      { ...awsEnv, AWS_ENDPOINT_URL_FIREHOSE: firehoseEndpoint },
+      servers,
+      firehose,
+      eventSource,
+      consumer,
+    );
+    await eventSource.start();
+    return pipeline;
+  }
+
+  private static load<H>(fn: PipelineDefinition['transformer']): { handler: H } {
+    const loaded = require(join(ROOT, fn.modulePath)) as Record<string, unknown>;
+    const handler = loaded[fn.exportName];
+    if (typeof handler !== 'function') throw new Error(`${fn.modulePath} does not export a function ${fn.exportName}`);
+    return { ...loaded, handler: handler as H };
+  }
+
+  private static async createResources(
+    definition: PipelineDefinition,
+    names: LocalPipeline['names'],
+    env: Record<string, string>,
+  ): Promise<void> {
+    const kinesis = createKinesisClient(env);
+    await kinesis.send(new CreateStreamCommand({ StreamName: names.stream, ShardCount: definition.stream.shardCount }));
+    await waitUntilStreamExists({ client: kinesis, maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.5 }, { StreamName: names.stream });
+    const table = definition.idempotencyTable.properties;
+    await createDynamoDbDocumentClient(env).send(
+      new CreateTableCommand({
+        TableName: names.table,
+        AttributeDefinitions: table.AttributeDefinitions as AttributeDefinition[],
+        KeySchema: table.KeySchema as KeySchemaElement[],
+        BillingMode: 'PAY_PER_REQUEST',
+      }),
+    );
+    await createS3Client(env).send(new CreateBucketCommand({ Bucket: names.bucket }));
+  }
+
+  /** Puts records the way a producer does: PutRecords of ≤ 500 records, retrying only failed entries. */
+  async put(records: readonly ProducerRecord[], onProgress?: (put: number) => void): Promise<void> {
+    const kinesis = createKinesisClient(this.env);
+    const chunks: ProducerRecord[][] = [];
+    let current: ProducerRecord[] = [];
+    let bytes = 0;
+    for (const record of records) {
+      const size = record.data.length + Buffer.byteLength(record.partitionKey);
+      if (current.length === MAX_PUT_RECORDS || (current.length > 0 && bytes + size > MAX_PUT_BYTES)) {
+        chunks.push(current);
+        current = [];
+        bytes = 0;
+      }
+      current.push(record);
+      bytes += size;
+    }
+    if (current.length > 0) chunks.push(current);
+
+    // Sequential chunks keep the producer's order on each shard.
+    for (const chunk of chunks) {
+      let pending = chunk;
+      for (let attempt = 1; pending.length > 0; attempt++) {
+        if (attempt > 10) throw new Error(`Kinesis refused ${pending.length} records after 10 attempts`);
+        if (attempt > 1) await sleep(backoffDelay(attempt - 1, { baseDelayMs: 50, maxDelayMs: 1_000 }));
+        const response = await kinesis.send(
+          new PutRecordsCommand({
+            StreamName: this.names.stream,
+            Records: pending.map((record) => ({ PartitionKey: record.partitionKey, Data: record.data })),
+          }),
+        );
+        pending = pending.filter((_, index) => response.Records?.[index]?.ErrorCode !== undefined);
+      }
+      this.putCount += chunk.length;
+      onProgress?.(this.putCount);
+    }
+  }
+
+  /** Runs until every record is consumed and everything Firehose buffered is in S3. */
+  async drain(): Promise<void> {
+    await this.eventSource.drain();
+    await this.firehose.flush();
+  }
+
+  progress(): { put: number; processed: number; objects: number } {
+    return { put: this.putCount, processed: this.outcomes.size + this.discarded, objects: this.firehose.stats().objectsWritten };
+  }
+
+  async listKeys(prefix = ''): Promise<string[]> {
+    const s3 = createS3Client(this.env);
+    const keys: string[] = [];
+    let token: string | undefined;
+    do {
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: this.names.bucket, Prefix: prefix, ContinuationToken: token }),
+      );
+      for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
+      token = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (token);
+    return keys;
+  }
+
+  async getObject(key: string): Promise<Buffer> {
+    const response = await createS3Client(this.env).send(new GetObjectCommand({ Bucket: this.names.bucket, Key: key }));
+    return Buffer.from((await response.Body?.transformToByteArray()) ?? []);
+  }
+
+  async summary(): Promise<RunSummary> {
+    const summary: RunSummary = {
+      in: this.putCount,
+      delivered: 0,
+      duplicates: 0,
+      quarantined: 0,
+      quarantineReasons: {},
+      discarded: this.discarded,
+      retriedRecords: this.retried,
+      objects: await this.listKeys(),
+    };
+    for (const outcome of this.outcomes.values()) {
+      if (outcome.result === 'delivered') summary.delivered++;
+      else if (outcome.result === 'duplicate') summary.duplicates++;
+      else if (outcome.result === 'quarantined') {
+        summary.quarantined++;
+        const reason = outcome.reason as ReasonCode;
+        summary.quarantineReasons[reason] = (summary.quarantineReasons[reason] ?? 0) + 1;
+      }
+    }
+    return summary;
+  }
+
+  /** Reads the lake back: every event once, under the partition its clientId, eventType and time call for. */
+  async verifyLake(): Promise<LakeCheck> {
+    const keys = await this.listKeys('events/');
+    const seen = new Set<string>();
+    const check: LakeCheck = { events: 0, objects: keys.length, duplicateEvents: [], misplacedEvents: [] };
+    await mapWithConcurrency(keys, 8, async (key) => {
+      const body = await this.getObject(key);
+      const text = (key.endsWith('.gz') ? gunzipSync(body) : body).toString('utf8');
+      for (const line of text.split('\n')) {
+        if (line === '') continue;
+        const event = JSON.parse(line) as { id: string; time: string; detail: { clientId: string } };
+        check.events++;
+        const identity = JSON.stringify([event.detail.clientId, event.id]);
+        if (seen.has(identity)) check.duplicateEvents.push(identity);
+        seen.add(identity);
+        const keys = partitionKeys({
+          clientId: event.detail.clientId,
+          eventType: eventTypeOf(event) ?? '',
+          time: event.time,
+        });
+        const expected = `events/clientId=${keys.clientId}/eventType=${keys.eventType}/year=${keys.year}/month=${keys.month}/day=${keys.day}/hour=${keys.hour}/`;
+        const other = expected.replace(`eventType=${keys.eventType}/`, `eventType=${OTHER_EVENT_TYPE}/`);
+        if (!key.startsWith(expected) && !key.startsWith(other)) check.misplacedEvents.push(`${identity} in ${key}`);
+      }
+    });
+    return check;
+  }
+
+  async stop(): Promise<void> {
+    await this.eventSource.stop();
+    await this.firehose.stop();
+    await this.servers?.stop();
+  }
+}

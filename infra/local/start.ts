@@ -1,0 +1,196 @@
+import { createReadStream } from 'node:fs';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { createGunzip } from 'node:zlib';
+import { LocalPipeline, type RunSummary } from './local-pipeline';
+import { type ProducerRecord, sampleWorkload } from './sample-workload';
+
+const USAGE = `Usage: npm start -- [options]
+
+Runs the whole pipeline locally (kinesalite, dynalite, s3rver, a local Firehose and the
+Lambda event-source runner, configured from serverless.yml) and prints what it did.
+
+Options:
+  --input FILE      NDJSON (or .gz) of records as producers put them into the stream,
+                    one record's data per line, instead of the built-in sample workload
+  --events N        size of the built-in sample workload (default 5000)
+  --json            end stdout with one JSON line: the run's summary
+  --out DIR         copy every object of the bucket into DIR, keyed by path
+  --keep-running    leave the stack up, print its endpoints, stop on Ctrl-C
+  --verbose         show the functions' own logs (Powertools, INFO)
+  -h, --help        show this help`;
+
+const partitionKeyOf = (line: string, index: number): string => {
+  try {
+    const parsed = JSON.parse(line) as { clientId?: unknown; resources?: unknown };
+    if (typeof parsed.clientId === 'string' && parsed.clientId) return parsed.clientId.slice(0, 256);
+    const first = Array.isArray(parsed.resources) ? parsed.resources[0] : undefined;
+    if (typeof first === 'string' && first) return first.slice(0, 256);
+  } catch {
+    // Malformed lines still go in: the consumer quarantines them.
+  }
+  return `line-${index}`;
+};
+
+export const readInputFile = async (file: string): Promise<ProducerRecord[]> => {
+  const stream = createReadStream(file);
+  const lines = createInterface({ input: file.endsWith('.gz') ? stream.pipe(createGunzip()) : stream, crlfDelay: Infinity });
+  const records: ProducerRecord[] = [];
+  for await (const line of lines) {
+    if (line.trim() === '') continue;
+    records.push({ partitionKey: partitionKeyOf(line, records.length), data: Buffer.from(line) });
+  }
+  return records;
+};
+
+const progressReporter = (pipeline: LocalPipeline, total: number) => {
+  const started = Date.now();
+  const render = () => {
+    const { put, processed, objects } = pipeline.progress();
+    const seconds = ((Date.now() - started) / 1000).toFixed(1);
+    return `  ${seconds}s  put ${put}/${total}  processed ${processed}/${total}  S3 objects ${objects}`;
+  };
+  const tty = process.stderr.isTTY;
+  const timer = setInterval(() => {
+    if (tty) process.stderr.write(`\r${render()}`);
+    else process.stderr.write(`${render()}\n`);
+  }, tty ? 200 : 2_000);
+  return () => {
+    clearInterval(timer);
+    process.stderr.write(`${tty ? '\r' : ''}${render()}\n`);
+  };
+};
+
+const printSummary = (summary: RunSummary, seconds: number, lake: Awaited<ReturnType<LocalPipeline['verifyLake']>>) => {
+  const reasons = Object.entries(summary.quarantineReasons)
+    .map(([reason, count]) => `${reason} ${count}`)
+    .join(', ');
+  const reconciled = summary.in === summary.delivered + summary.duplicates + summary.quarantined + summary.discarded;
+  const events = summary.objects.filter((key) => key.startsWith('events/'));
+  const lines = [
+    '',
+    'Pipeline run complete',
+    `  records in      ${summary.in}`,
+    `  delivered       ${summary.delivered}`,
+    `  duplicates      ${summary.duplicates}`,
+    `  quarantined     ${summary.quarantined}${reasons ? `  (${reasons})` : ''}`,
+    ...(summary.discarded > 0 ? [`  discarded       ${summary.discarded}  (on-failure destination)`] : []),
+    `  reconciled      ${reconciled ? 'yes' : 'NO'}: in = delivered + duplicates + quarantined${summary.discarded ? ' + discarded' : ''}`,
+    `  lake            ${lake.events} events in ${lake.objects} objects; ${lake.duplicateEvents.length} duplicated, ${lake.misplacedEvents.length} in a wrong partition`,
+    `  S3 objects      ${summary.objects.length} (${events.length} under events/)`,
+    ...summary.objects.slice(0, 5).map((key) => `    ${key}`),
+    ...(summary.objects.length > 5 ? [`    … ${summary.objects.length - 5} more`] : []),
+    `  time taken      ${seconds.toFixed(1)} s`,
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  return reconciled && lake.duplicateEvents.length === 0 && lake.misplacedEvents.length === 0 && lake.events === summary.delivered;
+};
+
+const copyBucket = async (pipeline: LocalPipeline, keys: string[], dir: string) => {
+  const root = resolve(dir);
+  for (const key of keys) {
+    const target = resolve(root, key);
+    if (!target.startsWith(`${root}/`)) throw new Error(`Refusing to write outside ${root}: ${key}`);
+    await mkdir(dirname(target), { recursive: true });
+    await writeFile(target, await pipeline.getObject(key));
+  }
+};
+
+const waitForSignal = () =>
+  new Promise<void>((done) => {
+    process.once('SIGINT', done);
+    process.once('SIGTERM', done);
+  });
+
+export const main = async (argv: string[]): Promise<number> => {
+  // Node 20 is supported here; the SDK's notice about its future Node 22 floor is noise.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      input: { type: 'string' },
+      events: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      out: { type: 'string' },
+      'keep-running': { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+  });
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return 0;
+  }
+  const eventCount = values.events === undefined ? 5_000 : Number(values.events);
+  if (!Number.isInteger(eventCount) || eventCount < 1) throw new Error(`--events must be a positive integer, got ${values.events}`);
+
+  const started = Date.now();
+  const records = values.input ? await readInputFile(values.input) : sampleWorkload({ events: eventCount }).records;
+  const origin = values.input ? `${values.input} (${records.length} records)` : `built-in sample workload (${records.length} records)`;
+  process.stderr.write(`Starting the local stack (kinesalite, dynalite, s3rver, local Firehose)…\n`);
+  const pipeline = await LocalPipeline.start({ logLevel: values.verbose ? 'INFO' : 'ERROR' });
+  let healthy = false;
+  try {
+    process.stderr.write(`Stack up in ${((Date.now() - started) / 1000).toFixed(1)} s. Sending ${origin} into ${pipeline.names.stream}…\n`);
+    const stopProgress = progressReporter(pipeline, records.length);
+    try {
+      await pipeline.put(records);
+      await pipeline.drain();
+    } finally {
+      stopProgress();
+    }
+    const summary = await pipeline.summary();
+    const lake = await pipeline.verifyLake();
+    healthy = printSummary(summary, (Date.now() - started) / 1000, lake);
+    if (values.out) {
+      await copyBucket(pipeline, summary.objects, values.out);
+      process.stdout.write(`  copied ${summary.objects.length} objects to ${resolve(values.out)}\n`);
+    }
+    if (values['keep-running']) {
+      const lines = [
+        '',
+        'The stack is running. Point the AWS CLI or your producer at it (any credentials; S3 needs S3RVER/S3RVER):',
+        ...Object.entries(pipeline.env)
+          .filter(([name]) => name.startsWith('AWS_'))
+          .map(([name, value]) => `  export ${name}=${value}`),
+        `  stream ${pipeline.names.stream}, delivery stream ${pipeline.names.deliveryStream}, bucket ${pipeline.names.bucket}, table ${pipeline.names.table}`,
+        '  e.g. aws kinesis put-record --endpoint-url $AWS_ENDPOINT_URL_KINESIS --stream-name ' +
+          `${pipeline.names.stream} --partition-key acme-corp --cli-binary-format raw-in-base64-out --data file://event.json`,
+        'Press Ctrl-C to stop.',
+      ];
+      process.stdout.write(`${lines.join('\n')}\n`);
+      await waitForSignal();
+    }
+    if (values.json) {
+      process.stdout.write(
+        `${JSON.stringify({
+          in: summary.in,
+          delivered: summary.delivered,
+          duplicates: summary.duplicates,
+          quarantined: summary.quarantined,
+          quarantineReasons: summary.quarantineReasons,
+          discarded: summary.discarded,
+          objects: summary.objects,
+          lake: { events: lake.events, duplicated: lake.duplicateEvents.length, misplaced: lake.misplacedEvents.length },
+          seconds: (Date.now() - started) / 1000,
+        })}\n`,
+      );
+    }
+  } finally {
+    await pipeline.stop();
+  }
+  return healthy ? 0 : 1;
+};
+
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`npm start failed: ${error instanceof Error ? error.message : String(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -38,7 +38,10 @@ export interface LocalPipelineOptions {
 }
 
 export interface RunSummary {
+  /** Records the event-source runner read from the stream (each once, however often retried). */
   in: number;
+  /** Records this process put into the stream (the rest came from other producers). */
+  produced: number;
   delivered: number;
   duplicates: number;
   quarantined: number;
@@ -303,7 +306,8 @@ export class LocalPipeline {
 
   async summary(): Promise<RunSummary> {
     const summary: RunSummary = {
-      in: this.putCount,
+      in: this.eventSource.stats().recordsIn,
+      produced: this.putCount,
       delivered: 0,
       duplicates: 0,
       quarantined: 0,

@@ -69,10 +69,12 @@ const printSummary = (summary: RunSummary, seconds: number, lake: Awaited<Return
     .join(', ');
   const reconciled = summary.in === summary.delivered + summary.duplicates + summary.quarantined + summary.discarded;
   const events = summary.objects.filter((key) => key.startsWith('events/'));
+  // A few keys of each kind: lake partitions first, then quarantine and errors.
+  const shown = [...events.slice(0, 3), ...summary.objects.filter((key) => !key.startsWith('events/')).slice(0, 2)];
   const lines = [
     '',
     'Pipeline run complete',
-    `  records in      ${summary.in}`,
+    `  records in      ${summary.in}${summary.produced === summary.in ? '' : `  (this run put ${summary.produced})`}`,
     `  delivered       ${summary.delivered}`,
     `  duplicates      ${summary.duplicates}`,
     `  quarantined     ${summary.quarantined}${reasons ? `  (${reasons})` : ''}`,
@@ -80,8 +82,8 @@ const printSummary = (summary: RunSummary, seconds: number, lake: Awaited<Return
     `  reconciled      ${reconciled ? 'yes' : 'NO'}: in = delivered + duplicates + quarantined${summary.discarded ? ' + discarded' : ''}`,
     `  lake            ${lake.events} events in ${lake.objects} objects; ${lake.duplicateEvents.length} duplicated, ${lake.misplacedEvents.length} in a wrong partition`,
     `  S3 objects      ${summary.objects.length} (${events.length} under events/)`,
-    ...summary.objects.slice(0, 5).map((key) => `    ${key}`),
-    ...(summary.objects.length > 5 ? [`    … ${summary.objects.length - 5} more`] : []),
+    ...shown.map((key) => `    ${key}`),
+    ...(summary.objects.length > shown.length ? [`    … ${summary.objects.length - shown.length} more`] : []),
     `  time taken      ${seconds.toFixed(1)} s`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -96,6 +98,30 @@ const copyBucket = async (pipeline: LocalPipeline, keys: string[], dir: string) 
     await mkdir(dirname(target), { recursive: true });
     await writeFile(target, await pipeline.getObject(key));
   }
+};
+
+const report = async (pipeline: LocalPipeline) => {
+  const summary = await pipeline.summary();
+  return { summary, lake: await pipeline.verifyLake() };
+};
+
+const printEndpoints = (pipeline: LocalPipeline) => {
+  const { names } = pipeline;
+  const lines = [
+    '',
+    'The stack is running on loopback. Point the AWS CLI or your own producer at it:',
+    '  export AWS_ACCESS_KEY_ID=S3RVER AWS_SECRET_ACCESS_KEY=S3RVER',
+    ...Object.entries(pipeline.env)
+      .filter(([name]) => name.startsWith('AWS_'))
+      .map(([name, value]) => `  export ${name}=${value}`),
+    `  stream ${names.stream}, delivery stream ${names.deliveryStream}, bucket ${names.bucket}, table ${names.table}`,
+    `  e.g. aws kinesis put-record --stream-name ${names.stream} --partition-key acme-corp \\`,
+    '         --cli-binary-format raw-in-base64-out --data file://event.json',
+    `       aws s3 ls --recursive s3://${names.bucket}/`,
+    `Firehose buffers for up to ${pipeline.definition.firehose.bufferIntervalSeconds} s (serverless.yml) before objects appear.`,
+    'Press Ctrl-C to drain, print the final summary and stop.',
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
 };
 
 const waitForSignal = () =>
@@ -142,27 +168,19 @@ export const main = async (argv: string[]): Promise<number> => {
     } finally {
       stopProgress();
     }
-    const summary = await pipeline.summary();
-    const lake = await pipeline.verifyLake();
+    let { summary, lake } = await report(pipeline);
     healthy = printSummary(summary, (Date.now() - started) / 1000, lake);
+    if (values['keep-running']) {
+      printEndpoints(pipeline);
+      await waitForSignal();
+      process.stderr.write('\nStopping: draining what is in flight…\n');
+      await pipeline.drain();
+      ({ summary, lake } = await report(pipeline));
+      healthy = printSummary(summary, (Date.now() - started) / 1000, lake);
+    }
     if (values.out) {
       await copyBucket(pipeline, summary.objects, values.out);
       process.stdout.write(`  copied ${summary.objects.length} objects to ${resolve(values.out)}\n`);
-    }
-    if (values['keep-running']) {
-      const lines = [
-        '',
-        'The stack is running. Point the AWS CLI or your producer at it (any credentials; S3 needs S3RVER/S3RVER):',
-        ...Object.entries(pipeline.env)
-          .filter(([name]) => name.startsWith('AWS_'))
-          .map(([name, value]) => `  export ${name}=${value}`),
-        `  stream ${pipeline.names.stream}, delivery stream ${pipeline.names.deliveryStream}, bucket ${pipeline.names.bucket}, table ${pipeline.names.table}`,
-        '  e.g. aws kinesis put-record --endpoint-url $AWS_ENDPOINT_URL_KINESIS --stream-name ' +
-          `${pipeline.names.stream} --partition-key acme-corp --cli-binary-format raw-in-base64-out --data file://event.json`,
-        'Press Ctrl-C to stop.',
-      ];
-      process.stdout.write(`${lines.join('\n')}\n`);
-      await waitForSignal();
     }
     if (values.json) {
       process.stdout.write(

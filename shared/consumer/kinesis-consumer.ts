@@ -8,7 +8,7 @@ import type { IdempotencyStore } from '../idempotency/idempotency-store';
 import type { Quarantine } from '../quarantine/quarantine';
 import { DeliveryBatch, type DeliveryResult } from './delivery-batch';
 import { type NormalizeOptions, normalizeRecord } from './normalize';
-import { decodeKinesisRecord } from './stream-record';
+import { decodeKinesisRecord, shardIdOf } from './stream-record';
 
 export type RecordResult = DeliveryResult | 'quarantined';
 
@@ -69,7 +69,7 @@ export class KinesisConsumer {
     const batch = new DeliveryBatch(this.deps.store, this.deps.sink, this.deps.logger);
 
     const recordHandler = async (record: KinesisStreamRecord): Promise<RecordResult> => {
-      const shardId = record.eventID.split(':')[0];
+      const shardId = shardIdOf(record.eventID);
       const { sequenceNumber } = record.kinesis;
       try {
         const result = await this.handleRecord(record, batch, summary);

@@ -8,6 +8,15 @@ export interface StreamRecord {
   origin: RecordOrigin;
 }
 
+/**
+ * The shard of a Kinesis record: eventID is `shardId-…:sequenceNumber`. Same result as
+ * `eventID.split(':')[0]` without building an array; it runs for every record.
+ */
+export const shardIdOf = (eventID: string): string => {
+  const colon = eventID.indexOf(':');
+  return colon === -1 ? eventID : eventID.slice(0, colon);
+};
+
 export const decodeKinesisRecord = (record: KinesisStreamRecord): StreamRecord => {
   const arrivalMillis = Math.round(record.kinesis.approximateArrivalTimestamp * 1000);
   return {
@@ -15,8 +24,7 @@ export const decodeKinesisRecord = (record: KinesisStreamRecord): StreamRecord =
     arrivalMillis,
     origin: {
       eventSourceArn: record.eventSourceARN,
-      // eventID is `shardId-…:sequenceNumber`.
-      shardId: record.eventID.split(':')[0],
+      shardId: shardIdOf(record.eventID),
       partitionKey: record.kinesis.partitionKey,
       sequenceNumber: record.kinesis.sequenceNumber,
       approximateArrivalTimestamp: new Date(arrivalMillis).toISOString(),

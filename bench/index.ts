@@ -1,0 +1,143 @@
+import os from 'node:os';
+import { CONSUMER_BATCH_SIZE, CONSUMER_BATCHES, CONSUMER_TARGET_RATIO, runConsumerBench } from './consumer-bench';
+import { runDynamoWritesBench, WRITES_TARGET } from './dynamodb-writes-bench';
+import { indent, int, ms, ratio, table, us, verdict } from './report';
+import { runTransformerBench, TRANSFORMER_TARGET_RATIO } from './transformer-bench';
+
+const TRANSFORMER_RUNS = { warmup: 10, iterations: 40 };
+const CONSUMER_RUNS = { warmup: 5, iterations: 30 };
+
+const load = (): string =>
+  os
+    .loadavg()
+    .map((value) => value.toFixed(2))
+    .join(' ');
+
+const main = async (): Promise<void> => {
+  // The SDK warns once that Node 20 support ends in 2027; that says nothing about these figures.
+  process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
+  const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
+  console.log('Usage-event pipeline benchmarks (npm run bench)');
+  console.log(`Node ${process.version}, ${process.platform} ${process.arch}, ${os.cpus().length} × ${cpu}; load average at start ${load()}`);
+  console.log('CPU = process.cpuUsage() user+system of this process (GC threads included); wall = performance.now().');
+  console.log('Each figure is the median over the measured iterations after warm-up; the two sides run alternately (ABBA)');
+  console.log('and a ratio is the median of the per-iteration paired ratios.\n');
+
+  const transformer = await runTransformerBench(TRANSFORMER_RUNS);
+  const consumer = await runConsumerBench(CONSUMER_RUNS);
+  const dynamo = await runDynamoWritesBench();
+
+  const t = transformer.comparison;
+  const c = consumer.comparison;
+  const perRecord = (totalMs: number): number => (totalMs * 1000) / consumer.records;
+
+  console.log(
+    table(
+      ['#', 'Measurement', 'Result', 'Target', 'Status'],
+      [
+        ['1', 'Transformer: transformBatch CPU / bare loop CPU', ratio(t.cpuRatio), `≤ ${ratio(TRANSFORMER_TARGET_RATIO)}`, verdict(t.cpuRatio, TRANSFORMER_TARGET_RATIO)],
+        ['2', 'Consumer: CPU per record / bare loop CPU per record', ratio(c.cpuRatio), `≤ ${ratio(CONSUMER_TARGET_RATIO)}`, verdict(c.cpuRatio, CONSUMER_TARGET_RATIO)],
+        ['3', 'DynamoDB: items written per unique event', dynamo.writesPerUniqueEvent.toFixed(3), `≤ ${WRITES_TARGET.toFixed(1)}`, verdict(dynamo.writesPerUniqueEvent, WRITES_TARGET)],
+        ['3b', 'DynamoDB: sink received each unique event exactly once', dynamo.deliveredExactlyOnce ? 'yes' : 'NO', 'yes', dynamo.deliveredExactlyOnce ? 'PASS' : 'MISS'],
+      ],
+    ),
+  );
+
+  console.log(
+    `\n1. Transformer: ${int(transformer.records)} records in one Firehose transformation batch, mean ${transformer.meanRecordBytes.toFixed(0)} B decoded ` +
+      `(${int(transformer.canonical)} canonical events with top-level clientId, ${int(transformer.envelopes)} raw EventBridge envelopes ` +
+      `with clientId in resources[0]; 6 clients, 6 event types); ${t.subject.iterations} iterations after ${TRANSFORMER_RUNS.warmup} warm-up.`,
+  );
+  console.log(
+    indent(
+      table(
+        ['side', 'CPU (median)', 'CPU min..max', 'wall (median)', 'per record (CPU)'],
+        [
+          ['transformBatch(event, new EventTypeLimiter(50))', ms(t.subject.cpuMs), `${ms(t.subject.cpuMinMs)}..${ms(t.subject.cpuMaxMs)}`, ms(t.subject.wallMs), us((t.subject.cpuMs * 1000) / transformer.records)],
+          ['bare loop', ms(t.baseline.cpuMs), `${ms(t.baseline.cpuMinMs)}..${ms(t.baseline.cpuMaxMs)}`, ms(t.baseline.wallMs), us((t.baseline.cpuMs * 1000) / transformer.records)],
+          ['ratio', ratio(t.cpuRatio), '', ratio(t.wallRatio), ''],
+        ],
+      ),
+    ),
+  );
+  console.log(indent('transformBatch: decode, blank check, JSON.parse, clientId lookup, eventType, partition keys (time check,'));
+  console.log(indent('sanitizing, limiter), move clientId, JSON.stringify + "\\n", encode, result records with metadata, summary.'));
+  console.log(indent('bare loop: base64 decode, JSON.parse, move clientId into detail, JSON.stringify + "\\n", base64 encode;'));
+  console.log(indent(`all ${int(transformer.ok)} records come back Ok and byte-identical to the bare loop's output (checked before timing).`));
+
+  console.log(
+    `\n2. Consumer: ${CONSUMER_BATCHES} Kinesis batches × ${CONSUMER_BATCH_SIZE} records = ${int(consumer.records)} valid EventBridge envelopes, ` +
+      `event times within [arrival − 7 d, arrival + 15 min]; ${c.subject.iterations} iterations after ${CONSUMER_RUNS.warmup} warm-up.`,
+  );
+  console.log(
+    indent(
+      table(
+        ['side', 'CPU per record', 'CPU per 10k (median)', 'CPU min..max', 'wall per record'],
+        [
+          ['KinesisConsumer.processBatch', us(perRecord(c.subject.cpuMs)), ms(c.subject.cpuMs), `${ms(c.subject.cpuMinMs)}..${ms(c.subject.cpuMaxMs)}`, us(perRecord(c.subject.wallMs))],
+          ['bare loop', us(perRecord(c.baseline.cpuMs)), ms(c.baseline.cpuMs), `${ms(c.baseline.cpuMinMs)}..${ms(c.baseline.cpuMaxMs)}`, us(perRecord(c.baseline.wallMs))],
+          ['ratio', ratio(c.cpuRatio), '', '', ratio(c.wallRatio)],
+        ],
+      ),
+    ),
+  );
+  console.log(indent('consumer: real Powertools BatchProcessor(EventType.KinesisDataStreams) + processPartialResponse, per record: base64'));
+  console.log(indent('decode + record metadata, JSON.parse, EventBridge validation (zod schema), event-time normalization and'));
+  console.log(indent('window check, enrichment, JSON.stringify to a Buffer, size check, partition keys, summary counters, the'));
+  console.log(indent('per-batch DeliveryBatch (in-batch dedup, InMemoryIdempotencyStore read + write, in-memory EventSink that'));
+  console.log(indent('accepts everything), counting quarantine, silent Powertools Logger; a fresh store per iteration.'));
+  console.log(indent('bare loop: base64 decode, JSON.parse, Object.assign({}, payload, { receivedAt, environment, schemaVersion }),'));
+  console.log(indent('JSON.stringify to a Buffer; no validation, dedup, batch bookkeeping or promises.'));
+  console.log(
+    indent(
+      `check run: ${int(consumer.check.delivered)} delivered, ${consumer.check.duplicates} duplicates, ${consumer.check.quarantined} quarantined, ` +
+        `${consumer.check.failed} failed, ${int(consumer.check.sinkRecords)} records in ${consumer.check.sinkCalls} sink calls.`,
+    ),
+  );
+
+  console.log(
+    `\n3. DynamoDB: dynalite on ${dynamo.endpoint} (child process, stopped), real DynamoDbIdempotencyStore, in-memory sink; ` +
+      `${int(dynamo.records)} Kinesis records in ${dynamo.steps.length} invocations, ${dynamo.seconds.toFixed(1)} s.`,
+  );
+  console.log(
+    indent(
+      table(
+        ['invocation', 'records', 'delivered', 'duplicates', 'failed', 'batchItemFailures', 'items written'],
+        dynamo.steps.map((step) => [
+          step.name,
+          int(step.records),
+          int(step.summary.delivered),
+          int(step.summary.duplicates),
+          int(step.summary.failed),
+          int(step.batchItemFailures),
+          int(step.storeWrites),
+        ]),
+      ),
+    ),
+  );
+  console.log(
+    indent(
+      table(
+        ['figure', 'value'],
+        [
+          ['unique events in the workload', int(dynamo.uniqueEvents)],
+          ['delivered (consumer summaries)', int(dynamo.delivered)],
+          ['distinct events the sink accepted / accepts in total', `${int(dynamo.sinkDistinct)} / ${int(dynamo.sinkAcceptedTotal)}`],
+          ['sink rejections (first attempts, partial failure)', int(dynamo.sinkRejected)],
+          ['unique events missing / accepted more than once', `${dynamo.missing} / ${dynamo.deliveredMoreThanOnce}`],
+          ['items written (store.writes)', int(dynamo.storeWrites)],
+          ['items written (middleware: sent − unprocessed)', `${int(dynamo.wire.itemsSent - dynamo.wire.itemsUnprocessed)} (${int(dynamo.wire.itemsSent)} − ${int(dynamo.wire.itemsUnprocessed)}) in ${dynamo.wire.batchWriteCalls} BatchWriteItem calls`],
+          ['keys read (middleware)', `${int(dynamo.wire.keysRead)} in ${dynamo.wire.batchGetCalls} BatchGetItem calls`],
+          ['writes per unique event (store / middleware)', `${dynamo.writesPerUniqueEvent.toFixed(3)} / ${dynamo.wireWritesPerUniqueEvent.toFixed(3)}`],
+          ['sink received each unique event exactly once', dynamo.deliveredExactlyOnce ? 'yes' : 'NO'],
+        ],
+      ),
+    ),
+  );
+  console.log(`\nload average at end ${load()} (other processes on this machine add noise to 1 and 2).`);
+};
+
+main().catch((error: unknown) => {
+  console.error('Benchmark failed:', error);
+  process.exitCode = 1;
+});

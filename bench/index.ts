@@ -135,6 +135,13 @@ const main = async (): Promise<void> => {
     ),
   );
   console.log(`\nload average at end ${load()} (other processes on this machine add noise to 1 and 2).`);
+  if (!dynamo.deliveredExactlyOnce) {
+    // Not a performance target but a correctness assertion: this one fails the run.
+    console.error(
+      `ASSERTION FAILED: the sink did not receive each unique event exactly once (${dynamo.missing} missing, ${dynamo.deliveredMoreThanOnce} more than once).`,
+    );
+    process.exitCode = 1;
+  }
 };
 
 main().catch((error: unknown) => {

@@ -10,7 +10,7 @@ const text = z.string().min(1).max(MAX_FIELD_LENGTH);
  * An EventBridge envelope as the reference client-event flow produces it: the clientId
  * travels in `resources[0]`; a top-level `clientId` (our own canonical events) wins.
  */
-const eventBridgeSchema = z.object({
+export const eventBridgeSchema = z.object({
   version: z.string().optional(),
   id: text,
   'detail-type': text,
@@ -46,7 +46,7 @@ const isStringArray = (value: unknown): value is string[] => {
  * zod, so what is rejected, and every error message, stays exactly the schema's.
  * Keep the two in step when the schema changes.
  */
-const parseValid = (payload: Record<string, unknown>): EnvelopeFields | undefined => {
+export const parseValid = (payload: Record<string, unknown>): EnvelopeFields | undefined => {
   const { id, source, time, resources, clientId, detail } = payload;
   const detailType = payload['detail-type'];
   if (

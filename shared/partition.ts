@@ -1,14 +1,15 @@
 import { InvalidRecordError } from './errors';
 import { normalizeEventTime } from './event-time';
 
-export interface PartitionKeys {
+// A type alias (not an interface) so it fits Firehose's `{ [name: string]: string }` metadata as is.
+export type PartitionKeys = {
   clientId: string;
   eventType: string;
   year: string;
   month: string;
   day: string;
   hour: string;
-}
+};
 
 export interface PartitionInput {
   clientId: string;

@@ -16,6 +16,8 @@ export type TransformOutcome =
 const isObject = (value: unknown): value is Record<string, unknown> =>
   value !== null && typeof value === 'object' && !Array.isArray(value);
 
+const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value !== '';
+
 const NEWLINE = 0x0a;
 const isBlank = (data: Buffer): boolean => data.every((byte) => byte === 0x20 || byte === 0x09 || byte === 0x0d || byte === NEWLINE);
 
@@ -39,9 +41,13 @@ export const transformRecord = (data: Buffer, limiter: EventTypeLimiter): Transf
   const detail = event.detail;
   const resources = event.resources;
   const firstResource = Array.isArray(resources) ? resources[0] : undefined;
-  const clientId = [event.clientId, firstResource, detail.clientId].find(
-    (candidate): candidate is string => typeof candidate === 'string' && candidate !== '',
-  );
+  const clientId = isNonEmptyString(event.clientId)
+    ? event.clientId
+    : isNonEmptyString(firstResource)
+      ? firstResource
+      : isNonEmptyString(detail.clientId)
+        ? detail.clientId
+        : undefined;
   if (clientId === undefined) {
     return { result: 'ProcessingFailed', reason: 'MISSING_CLIENT_ID', message: 'No clientId, resources[0] or detail.clientId' };
   }
@@ -95,7 +101,7 @@ export const transformBatch = (
           recordId: record.recordId,
           result: 'Ok',
           data: outcome.data.toString('base64'),
-          metadata: { partitionKeys: { ...outcome.partitionKeys } },
+          metadata: { partitionKeys: outcome.partitionKeys },
         };
       case 'Dropped':
         summary.dropped++;

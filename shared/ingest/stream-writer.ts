@@ -1,0 +1,111 @@
+import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { backoffDelay, sleep } from '../concurrency';
+import { toError } from '../errors';
+
+/** PutRecords limits (Kinesis quotas). */
+export const MAX_RECORDS_PER_PUT = 500;
+export const MAX_BYTES_PER_PUT = 5 * 1024 * 1024;
+/** A record's data plus its partition key. */
+export const MAX_RECORD_BYTES = 1024 * 1024;
+
+export interface StreamRecordInput {
+  partitionKey: string;
+  data: Uint8Array;
+}
+
+export type WriteOutcome =
+  | { ok: true; sequenceNumber: string; shardId: string }
+  | { ok: false; errorCode: string; errorMessage: string };
+
+export interface StreamWriterOptions {
+  streamName: string;
+  maxAttempts?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  sleep?: (ms: number) => Promise<void>;
+  random?: () => number;
+}
+
+const recordBytes = (record: StreamRecordInput): number => record.data.byteLength + Buffer.byteLength(record.partitionKey);
+
+/**
+ * Writes records to a Kinesis stream with PutRecords (≤ 500 records / 5 MiB per call),
+ * retrying only the entries Kinesis reports failed, with capped exponential backoff and
+ * jitter. Outcomes are per record, in input order; oversized records fail without a call.
+ */
+export class KinesisStreamWriter {
+  constructor(
+    private readonly client: KinesisClient,
+    private readonly options: StreamWriterOptions,
+  ) {}
+
+  async write(records: readonly StreamRecordInput[]): Promise<WriteOutcome[]> {
+    const outcomes: WriteOutcome[] = records.map((record) =>
+      recordBytes(record) > MAX_RECORD_BYTES
+        ? { ok: false, errorCode: 'RecordTooLarge', errorMessage: `Record is over ${MAX_RECORD_BYTES} bytes` }
+        : { ok: false, errorCode: 'NotAttempted', errorMessage: 'not attempted' },
+    );
+    let pending = records.flatMap((record, index) => (recordBytes(record) > MAX_RECORD_BYTES ? [] : [index]));
+    const maxAttempts = this.options.maxAttempts ?? 5;
+    const backoff = { baseDelayMs: this.options.baseDelayMs ?? 100, maxDelayMs: this.options.maxDelayMs ?? 2_000 };
+    for (let attempt = 1; pending.length > 0 && attempt <= maxAttempts; attempt++) {
+      if (attempt > 1) await (this.options.sleep ?? sleep)(backoffDelay(attempt - 1, backoff, this.options.random));
+      const retry: number[] = [];
+      // Sequential calls keep each partition key's records in order.
+      for (const chunk of this.chunk(records, pending)) retry.push(...(await this.put(records, chunk, outcomes)));
+      pending = retry;
+    }
+    return outcomes;
+  }
+
+  private chunk(records: readonly StreamRecordInput[], indexes: readonly number[]): number[][] {
+    const chunks: number[][] = [];
+    let current: number[] = [];
+    let bytes = 0;
+    for (const index of indexes) {
+      const size = recordBytes(records[index] as StreamRecordInput);
+      if (current.length === MAX_RECORDS_PER_PUT || (current.length > 0 && bytes + size > MAX_BYTES_PER_PUT)) {
+        chunks.push(current);
+        current = [];
+        bytes = 0;
+      }
+      current.push(index);
+      bytes += size;
+    }
+    if (current.length > 0) chunks.push(current);
+    return chunks;
+  }
+
+  private async put(records: readonly StreamRecordInput[], chunk: readonly number[], outcomes: WriteOutcome[]): Promise<number[]> {
+    try {
+      const response = await this.client.send(
+        new PutRecordsCommand({
+          StreamName: this.options.streamName,
+          Records: chunk.map((index) => {
+            const record = records[index] as StreamRecordInput;
+            return { PartitionKey: record.partitionKey, Data: record.data };
+          }),
+        }),
+      );
+      const failed: number[] = [];
+      chunk.forEach((index, position) => {
+        const entry = response.Records?.[position];
+        if (entry?.SequenceNumber && entry.ShardId && !entry.ErrorCode) {
+          outcomes[index] = { ok: true, sequenceNumber: entry.SequenceNumber, shardId: entry.ShardId };
+        } else {
+          outcomes[index] = {
+            ok: false,
+            errorCode: entry?.ErrorCode ?? 'MissingResponse',
+            errorMessage: entry?.ErrorMessage ?? 'Kinesis returned no result for this record',
+          };
+          failed.push(index);
+        }
+      });
+      return failed;
+    } catch (caught) {
+      const error = toError(caught);
+      for (const index of chunk) outcomes[index] = { ok: false, errorCode: error.name, errorMessage: error.message };
+      return [...chunk];
+    }
+  }
+}

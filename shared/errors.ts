@@ -31,6 +31,8 @@ export class PipelineError extends Error {
 /** The record itself is bad: retrying cannot help, so it goes to the quarantine. */
 export class InvalidRecordError extends PipelineError {
   readonly reason: ReasonCode;
+  /** The adapter that claimed the record, when one did (for per-source counts). */
+  source?: string;
   constructor(reason: ReasonCode, message: string, options?: ErrorOptions) {
     super(message, options);
     this.reason = reason;

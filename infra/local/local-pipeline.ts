@@ -50,7 +50,16 @@ export interface RunSummary {
   discarded: number;
   /** Invocation-level retries the run needed (records reported failed and redelivered). */
   retriedRecords: number;
+  /** The same counts per source adapter (`unknown`: records no adapter claimed). */
+  bySource: Record<string, SourceCounts>;
   objects: string[];
+}
+
+export interface SourceCounts {
+  in: number;
+  delivered: number;
+  duplicates: number;
+  quarantined: number;
 }
 
 export interface LakeCheck {
@@ -314,9 +323,15 @@ export class LocalPipeline {
       quarantineReasons: {},
       discarded: this.discarded,
       retriedRecords: this.retried,
+      bySource: {},
       objects: await this.listKeys(),
     };
     for (const outcome of this.outcomes.values()) {
+      const counts = (summary.bySource[outcome.source] ??= { in: 0, delivered: 0, duplicates: 0, quarantined: 0 });
+      counts.in++;
+      if (outcome.result === 'delivered') counts.delivered++;
+      else if (outcome.result === 'duplicate') counts.duplicates++;
+      else if (outcome.result === 'quarantined') counts.quarantined++;
       if (outcome.result === 'delivered') summary.delivered++;
       else if (outcome.result === 'duplicate') summary.duplicates++;
       else if (outcome.result === 'quarantined') {

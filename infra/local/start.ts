@@ -79,6 +79,12 @@ const printSummary = (summary: RunSummary, seconds: number, lake: Awaited<Return
     `  duplicates      ${summary.duplicates}`,
     `  quarantined     ${summary.quarantined}${reasons ? `  (${reasons})` : ''}`,
     ...(summary.discarded > 0 ? [`  discarded       ${summary.discarded}  (on-failure destination)`] : []),
+    ...Object.entries(summary.bySource)
+      .sort(([a], [b]) => a.localeCompare(b))
+      .map(
+        ([source, counts]) =>
+          `    ${source.padEnd(14)} in ${counts.in}, delivered ${counts.delivered}, duplicates ${counts.duplicates}, quarantined ${counts.quarantined}`,
+      ),
     `  reconciled      ${reconciled ? 'yes' : 'NO'}: in = delivered + duplicates + quarantined${summary.discarded ? ' + discarded' : ''}`,
     `  lake            ${lake.events} events in ${lake.objects} objects; ${lake.duplicateEvents.length} duplicated, ${lake.misplacedEvents.length} in a wrong partition`,
     `  S3 objects      ${summary.objects.length} (${events.length} under events/)`,
@@ -190,6 +196,7 @@ export const main = async (argv: string[]): Promise<number> => {
           duplicates: summary.duplicates,
           quarantined: summary.quarantined,
           quarantineReasons: summary.quarantineReasons,
+          bySource: summary.bySource,
           discarded: summary.discarded,
           objects: summary.objects,
           lake: { events: lake.events, duplicated: lake.duplicateEvents.length, misplaced: lake.misplacedEvents.length },

@@ -18,6 +18,8 @@ export interface RecordOutcome {
   sequenceNumber: string;
   result: RecordResult | 'failed';
   reason?: ReasonCode | RetryableCode | 'UNEXPECTED';
+  /** The source adapter that claimed the record; `unknown` when none did (or not yet known). */
+  source: string;
 }
 export type RecordOutcomeListener = (outcome: RecordOutcome) => void;
 
@@ -72,20 +74,16 @@ export class KinesisConsumer {
       const shardId = shardIdOf(record.eventID);
       const { sequenceNumber } = record.kinesis;
       try {
-        const result = await this.handleRecord(record, batch, summary);
-        if (typeof result !== 'string') {
-          this.notify({ shardId, sequenceNumber, result: 'quarantined', reason: result.reason });
-          return 'quarantined';
-        }
+        const { result, source, reason } = await this.handleRecord(record, batch, summary);
         if (result === 'delivered') summary.delivered++;
-        else summary.duplicates++;
-        this.notify({ shardId, sequenceNumber, result });
+        else if (result === 'duplicate') summary.duplicates++;
+        this.notify({ shardId, sequenceNumber, result, source, ...(reason && { reason }) });
         return result;
       } catch (error) {
         summary.failed++;
         const code = error instanceof RetryableError ? error.code : 'UNEXPECTED';
         this.deps.logger.warn('Record failed and will be retried', { sequenceNumber, code, error: error as Error });
-        this.notify({ shardId, sequenceNumber, result: 'failed', reason: code });
+        this.notify({ shardId, sequenceNumber, result: 'failed', reason: code, source: 'unknown' });
         throw error;
       }
     };
@@ -120,7 +118,7 @@ export class KinesisConsumer {
     record: KinesisStreamRecord,
     batch: DeliveryBatch,
     summary: BatchSummary,
-  ): Promise<DeliveryResult | { reason: ReasonCode }> {
+  ): Promise<{ result: RecordResult; source: string; reason?: ReasonCode }> {
     const streamRecord = decodeKinesisRecord(record);
     let normalized: ReturnType<typeof normalizeRecord>;
     try {
@@ -141,8 +139,8 @@ export class KinesisConsumer {
         sequenceNumber: streamRecord.origin.sequenceNumber,
         location,
       });
-      return { reason: error.reason };
+      return { result: 'quarantined', source: error.source ?? 'unknown', reason: error.reason };
     }
-    return batch.submit(normalized);
+    return { result: await batch.submit(normalized), source: normalized.source };
   }
 }

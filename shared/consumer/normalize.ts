@@ -53,6 +53,16 @@ export const normalizeRecord = (record: StreamRecord, options: NormalizeOptions)
     throw new InvalidRecordError('EMPTY_RECORD', 'Record has no data');
   }
   const { source, event: adapted } = adapt(parseJson(record.data), options.adapters ?? SOURCE_ADAPTERS);
+  try {
+    return complete(record, source, adapted, options);
+  } catch (error) {
+    if (error instanceof InvalidRecordError) error.source = source;
+    throw error;
+  }
+};
+
+/** The steps after an adapter claimed the record: time window, enrichment, size, partition. */
+const complete = (record: StreamRecord, source: string, adapted: AdaptedEvent, options: NormalizeOptions): NormalizedEvent => {
   assertTimeInWindow(adapted.time, record.arrivalMillis, options);
 
   const event = enrich(adapted, {

@@ -22,5 +22,10 @@ export const adapt = (payload: unknown, adapters: readonly SourceAdapter[] = SOU
     const keys = Object.keys(record).slice(0, 10).join(', ');
     throw new InvalidRecordError('UNKNOWN_SOURCE', `Record matches no known source (top-level keys: ${keys || 'none'})`);
   }
-  return { source: adapter.name, event: adapter.toCanonical(record) };
+  try {
+    return { source: adapter.name, event: adapter.toCanonical(record) };
+  } catch (error) {
+    if (error instanceof InvalidRecordError) error.source = adapter.name;
+    throw error;
+  }
 };

@@ -267,6 +267,16 @@ describe('KinesisConsumer', () => {
 });
 
 describe('KinesisConsumer record outcomes', () => {
+  it('names the adapter that rejected a record it claimed', async () => {
+    const subject = consumer();
+    const outcomes: { source: string; reason?: string }[] = [];
+    subject.onRecordOutcome((outcome) => outcomes.push(outcome));
+
+    await subject.processBatch(kinesisEvent([kinesisRecord(eventBridgeEnvelope({ resources: [] }))]));
+
+    expect(outcomes).toEqual([expect.objectContaining({ source: 'eventbridge', reason: 'MISSING_CLIENT_ID' })]);
+  });
+
   it('tells listeners what happened to each record, with the quarantine or retry reason', async () => {
     // Prepare
     refusals.set('e2', 99);
@@ -287,10 +297,22 @@ describe('KinesisConsumer record outcomes', () => {
     const shardId = 'shardId-000000000000';
     expect(outcomes).toEqual(
       expect.arrayContaining([
-        { shardId, sequenceNumber: seq(records[0] as KinesisStreamRecord), result: 'delivered' },
-        { shardId, sequenceNumber: seq(records[1] as KinesisStreamRecord), result: 'duplicate' },
-        { shardId, sequenceNumber: seq(records[2] as KinesisStreamRecord), result: 'quarantined', reason: 'UNKNOWN_SOURCE' },
-        { shardId, sequenceNumber: seq(records[3] as KinesisStreamRecord), result: 'failed', reason: 'DELIVERY_FAILED' },
+        { shardId, sequenceNumber: seq(records[0] as KinesisStreamRecord), result: 'delivered', source: 'eventbridge' },
+        { shardId, sequenceNumber: seq(records[1] as KinesisStreamRecord), result: 'duplicate', source: 'eventbridge' },
+        {
+          shardId,
+          sequenceNumber: seq(records[2] as KinesisStreamRecord),
+          result: 'quarantined',
+          reason: 'UNKNOWN_SOURCE',
+          source: 'unknown',
+        },
+        {
+          shardId,
+          sequenceNumber: seq(records[3] as KinesisStreamRecord),
+          result: 'failed',
+          reason: 'DELIVERY_FAILED',
+          source: 'unknown',
+        },
       ]),
     );
     expect(outcomes).toHaveLength(4);

@@ -70,3 +70,15 @@ describe('normalizeRecord', () => {
     expect(() => normalize(huge)).toThrow(expect.objectContaining({ reason: 'RECORD_TOO_LARGE' }));
   });
 });
+
+describe('normalizeRecord source attribution', () => {
+  it('names the claiming adapter on a rejection raised after adaptation', () => {
+    const stale = eventBridgeEnvelope({ time: '2020-01-01T00:00:00Z' });
+
+    expect(() => normalize(stale)).toThrow(expect.objectContaining({ reason: 'EVENT_TIME_OUT_OF_RANGE', source: 'eventbridge' }));
+  });
+
+  it('leaves the source unset when no adapter claimed the record', () => {
+    expect(() => normalize('not json', true)).toThrow(expect.objectContaining({ reason: 'MALFORMED_JSON', source: undefined }));
+  });
+});

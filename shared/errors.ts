@@ -12,6 +12,9 @@ export const REASON_CODES = [
   'INVALID_EVENT_TIME',
   'EVENT_TIME_OUT_OF_RANGE',
   'RECORD_TOO_LARGE',
+  'PAYLOAD_TOO_LARGE',
+  'INVALID_TRANSACTION_ID',
+  'INVALID_METER_VALUE',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 

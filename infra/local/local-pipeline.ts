@@ -1,26 +1,26 @@
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CreateTableCommand, type KeySchemaElement, type AttributeDefinition } from '@aws-sdk/client-dynamodb';
-import { CreateStreamCommand, PutRecordsCommand, waitUntilStreamExists } from '@aws-sdk/client-kinesis';
+import { CreateStreamCommand, waitUntilStreamExists } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Context, FirehoseTransformationEvent, FirehoseTransformationResult, KinesisStreamEvent } from 'aws-lambda';
 import { createDynamoDbDocumentClient } from '../../shared/aws/dynamodb-client';
 import { createKinesisClient } from '../../shared/aws/kinesis-client';
 import { createS3Client } from '../../shared/aws/s3-client';
 import { eventTypeOf } from '../../shared/canonical-event';
-import { backoffDelay, mapWithConcurrency, sleep } from '../../shared/concurrency';
+import { mapWithConcurrency } from '../../shared/concurrency';
 import type { KinesisConsumer, RecordOutcome } from '../../shared/consumer/kinesis-consumer';
 import type { ReasonCode } from '../../shared/errors';
 import { OTHER_EVENT_TYPE, partitionKeys } from '../../shared/partition';
 import { KinesisEventSource, type OnFailureRecord } from './kinesis-event-source';
 import { LocalFirehose, type LocalFirehoseOptions } from './local-firehose';
 import { type LocalServers, startLocalServers } from './local-servers';
+import { KinesisStreamWriter } from '../../shared/ingest/stream-writer';
 import type { ProducerRecord } from './sample-workload';
 import { loadPipelineDefinition, type PipelineDefinition } from './serverless-config';
 
 const ROOT = join(__dirname, '..', '..');
-const MAX_PUT_RECORDS = 500;
-const MAX_PUT_BYTES = 5 * 1024 * 1024;
+const PUT_SLICE = 5_000;
 export const ON_FAILURE_PREFIX = 'local-on-failure/';
 
 export interface LocalPipelineOptions {
@@ -249,37 +249,13 @@ export class LocalPipeline {
 
   /** Puts records the way a producer does: PutRecords of ≤ 500 records, retrying only failed entries. */
   async put(records: readonly ProducerRecord[], onProgress?: (put: number) => void): Promise<void> {
-    const kinesis = createKinesisClient(this.env);
-    const chunks: ProducerRecord[][] = [];
-    let current: ProducerRecord[] = [];
-    let bytes = 0;
-    for (const record of records) {
-      const size = record.data.length + Buffer.byteLength(record.partitionKey);
-      if (current.length === MAX_PUT_RECORDS || (current.length > 0 && bytes + size > MAX_PUT_BYTES)) {
-        chunks.push(current);
-        current = [];
-        bytes = 0;
-      }
-      current.push(record);
-      bytes += size;
-    }
-    if (current.length > 0) chunks.push(current);
-
-    // Sequential chunks keep the producer's order on each shard.
-    for (const chunk of chunks) {
-      let pending = chunk;
-      for (let attempt = 1; pending.length > 0; attempt++) {
-        if (attempt > 10) throw new Error(`Kinesis refused ${pending.length} records after 10 attempts`);
-        if (attempt > 1) await sleep(backoffDelay(attempt - 1, { baseDelayMs: 50, maxDelayMs: 1_000 }));
-        const response = await kinesis.send(
-          new PutRecordsCommand({
-            StreamName: this.names.stream,
-            Records: pending.map((record) => ({ PartitionKey: record.partitionKey, Data: record.data })),
-          }),
-        );
-        pending = pending.filter((_, index) => response.Records?.[index]?.ErrorCode !== undefined);
-      }
-      this.putCount += chunk.length;
+    const writer = new KinesisStreamWriter(createKinesisClient(this.env), { streamName: this.names.stream, maxAttempts: 10 });
+    // Slices only to report progress; the writer batches and retries within each.
+    for (let start = 0; start < records.length; start += PUT_SLICE) {
+      const slice = records.slice(start, start + PUT_SLICE);
+      const refused = (await writer.write(slice)).filter((outcome) => !outcome.ok);
+      if (refused.length > 0) throw new Error(`Kinesis refused ${refused.length} records after 10 attempts`);
+      this.putCount += slice.length;
       onProgress?.(this.putCount);
     }
   }
@@ -327,7 +303,8 @@ export class LocalPipeline {
       objects: await this.listKeys(),
     };
     for (const outcome of this.outcomes.values()) {
-      const counts = (summary.bySource[outcome.source] ??= { in: 0, delivered: 0, duplicates: 0, quarantined: 0 });
+      const counts = summary.bySource[outcome.source] ?? { in: 0, delivered: 0, duplicates: 0, quarantined: 0 };
+      summary.bySource[outcome.source] = counts;
       counts.in++;
       if (outcome.result === 'delivered') counts.delivered++;
       else if (outcome.result === 'duplicate') counts.duplicates++;

@@ -1,4 +1,5 @@
 import { type FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
+import { chunkIndexes } from '../batching';
 import { backoffDelay, mapWithConcurrency, sleep } from '../concurrency';
 import { toError } from '../errors';
 import type { DeliveryOutcome, EventSink } from './event-sink';
@@ -20,23 +21,8 @@ export interface FirehoseSinkOptions {
 }
 
 /** Splits record indexes into PutRecordBatch calls of ≤ 500 records and ≤ 4 MiB. */
-export const chunkForPutRecordBatch = (sizes: readonly number[], indexes: readonly number[]): number[][] => {
-  const chunks: number[][] = [];
-  let current: number[] = [];
-  let bytes = 0;
-  for (const index of indexes) {
-    const size = sizes[index] ?? 0;
-    if (current.length === MAX_RECORDS_PER_CALL || (current.length > 0 && bytes + size > MAX_BYTES_PER_CALL)) {
-      chunks.push(current);
-      current = [];
-      bytes = 0;
-    }
-    current.push(index);
-    bytes += size;
-  }
-  if (current.length > 0) chunks.push(current);
-  return chunks;
-};
+export const chunkForPutRecordBatch = (sizes: readonly number[], indexes: readonly number[]): number[][] =>
+  chunkIndexes(sizes, indexes, { maxCount: MAX_RECORDS_PER_CALL, maxBytes: MAX_BYTES_PER_CALL });
 
 /**
  * Delivers with PutRecordBatch and retries only the entries Firehose reports failed

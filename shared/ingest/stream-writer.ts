@@ -1,4 +1,5 @@
 import { type KinesisClient, PutRecordsCommand } from '@aws-sdk/client-kinesis';
+import { chunkIndexes } from '../batching';
 import { backoffDelay, sleep } from '../concurrency';
 import { toError } from '../errors';
 
@@ -40,40 +41,25 @@ export class KinesisStreamWriter {
   ) {}
 
   async write(records: readonly StreamRecordInput[]): Promise<WriteOutcome[]> {
-    const outcomes: WriteOutcome[] = records.map((record) =>
-      recordBytes(record) > MAX_RECORD_BYTES
+    const sizes = records.map(recordBytes);
+    const outcomes: WriteOutcome[] = sizes.map((size) =>
+      size > MAX_RECORD_BYTES
         ? { ok: false, errorCode: 'RecordTooLarge', errorMessage: `Record is over ${MAX_RECORD_BYTES} bytes` }
         : { ok: false, errorCode: 'NotAttempted', errorMessage: 'not attempted' },
     );
-    let pending = records.flatMap((record, index) => (recordBytes(record) > MAX_RECORD_BYTES ? [] : [index]));
+    let pending = sizes.flatMap((size, index) => (size > MAX_RECORD_BYTES ? [] : [index]));
     const maxAttempts = this.options.maxAttempts ?? 5;
     const backoff = { baseDelayMs: this.options.baseDelayMs ?? 100, maxDelayMs: this.options.maxDelayMs ?? 2_000 };
     for (let attempt = 1; pending.length > 0 && attempt <= maxAttempts; attempt++) {
       if (attempt > 1) await (this.options.sleep ?? sleep)(backoffDelay(attempt - 1, backoff, this.options.random));
       const retry: number[] = [];
       // Sequential calls keep each partition key's records in order.
-      for (const chunk of this.chunk(records, pending)) retry.push(...(await this.put(records, chunk, outcomes)));
+      for (const chunk of chunkIndexes(sizes, pending, { maxCount: MAX_RECORDS_PER_PUT, maxBytes: MAX_BYTES_PER_PUT })) {
+        retry.push(...(await this.put(records, chunk, outcomes)));
+      }
       pending = retry;
     }
     return outcomes;
-  }
-
-  private chunk(records: readonly StreamRecordInput[], indexes: readonly number[]): number[][] {
-    const chunks: number[][] = [];
-    let current: number[] = [];
-    let bytes = 0;
-    for (const index of indexes) {
-      const size = recordBytes(records[index] as StreamRecordInput);
-      if (current.length === MAX_RECORDS_PER_PUT || (current.length > 0 && bytes + size > MAX_BYTES_PER_PUT)) {
-        chunks.push(current);
-        current = [];
-        bytes = 0;
-      }
-      current.push(index);
-      bytes += size;
-    }
-    if (current.length > 0) chunks.push(current);
-    return chunks;
   }
 
   private async put(records: readonly StreamRecordInput[], chunk: readonly number[], outcomes: WriteOutcome[]): Promise<number[]> {

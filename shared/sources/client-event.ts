@@ -158,7 +158,12 @@ export const toClientEventRecord = (entry: unknown, clientId: string, id: string
 export const clientEventAdapter: SourceAdapter = {
   name: 'client-event',
 
-  matches: (payload) => payload.kind === CLIENT_EVENT_KIND,
+  // Not ours when the payload also carries another source's marker (never guess).
+  matches: (payload) =>
+    payload.kind === CLIENT_EVENT_KIND &&
+    !('action_name' in payload) &&
+    !('meterApiName' in payload) &&
+    !('detail-type' in payload),
 
   toCanonical(payload) {
     const record = parseWith(clientEventRecordSchema, payload, 'client event');

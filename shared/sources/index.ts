@@ -1,10 +1,24 @@
 import type { AdaptedEvent } from '../canonical-event';
 import { InvalidRecordError } from '../errors';
+import { clientEventAdapter } from './client-event';
 import { eventBridgeAdapter } from './eventbridge';
+import { productActionAdapter } from './product-action';
 import type { SourceAdapter } from './source-adapter';
+import { usageMeterAdapter } from './usage-meter';
 
-/** Tried in order; the first adapter whose `matches` is true owns the payload. */
-export const SOURCE_ADAPTERS: readonly SourceAdapter[] = [eventBridgeAdapter];
+/**
+ * Tried in order, most specific first; the first adapter whose `matches` is true owns the
+ * payload. The `matches` tests do not overlap: client-event, product-action and usage-meter
+ * each decline a payload carrying another source's marker (`kind: 'client-event'`,
+ * `action_name`, `meterApiName`, `detail-type`), so a mixed shape is UNKNOWN_SOURCE rather
+ * than a guess, and an EventBridge envelope is only ever the EventBridge adapter's.
+ */
+export const SOURCE_ADAPTERS: readonly SourceAdapter[] = [
+  clientEventAdapter,
+  productActionAdapter,
+  usageMeterAdapter,
+  eventBridgeAdapter,
+];
 
 export interface Adapted {
   source: string;

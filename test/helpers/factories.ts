@@ -75,3 +75,67 @@ export const firehoseEvent = (payloads: (string | Buffer)[]): FirehoseTransforma
 });
 
 export const decodeBase64Json = (data: string): unknown => JSON.parse(Buffer.from(data, 'base64').toString('utf8'));
+
+export interface ProductActionPayload {
+  action_name: string;
+  company_id: string;
+  user_id?: string;
+  transaction_id: string;
+  request: { time: string; uri?: string; ip_address?: string; user_agent_string?: string };
+  metadata?: Record<string, unknown>;
+}
+
+/** A product action as a product's backend sends it (a purchase, one minute before arrival). */
+export const productAction = (overrides: Partial<ProductActionPayload> = {}): ProductActionPayload => ({
+  action_name: 'Purchased Subscription',
+  company_id: 'client-acme',
+  user_id: 'user-12345',
+  transaction_id: 'f3a1c2d4-5b6e-4f70-8a91-b2c3d4e5f601',
+  request: {
+    time: '2026-03-14T15:08:00Z',
+    uri: 'https://app.acme.example/billing/checkout?plan=pro',
+    ip_address: '203.0.113.42',
+    user_agent_string: 'Mozilla/5.0 (Macintosh; Intel Mac OS X 14_4) AppleWebKit/605.1.15 Safari/605.1.15',
+  },
+  metadata: { amount: 49.99, currency: 'USD', plan: 'pro', time_seconds: 12 },
+  ...overrides,
+});
+
+export interface UsageMeterPayload {
+  customerId: string;
+  meterApiName: string;
+  meterValue: number;
+  meterTimeInMillis: number;
+  uniqueId?: string;
+  dimensions?: Record<string, string>;
+}
+
+/** A usage meter as a metering client sends it (API calls in one region, one minute before arrival). */
+export const usageMeter = (overrides: Partial<UsageMeterPayload> = {}): UsageMeterPayload => ({
+  customerId: 'client-acme',
+  meterApiName: 'api_requests',
+  meterValue: 120,
+  meterTimeInMillis: Date.parse('2026-03-14T15:08:00.000Z'),
+  dimensions: { region: 'us-east-1', tier: 'pro' },
+  ...overrides,
+});
+
+export interface ClientEventRecordPayload {
+  kind: 'client-event';
+  id: string;
+  clientId: string;
+  receivedAt: string;
+  entry: { eventType: string; schemaVersion?: string | number; data?: unknown; time?: string };
+}
+
+/** One HTTP API entry as the API writes it to the stream (clientId from the authorizer). */
+export const clientEventRecordPayload = (
+  overrides: Partial<ClientEventRecordPayload> = {},
+): ClientEventRecordPayload => ({
+  kind: 'client-event',
+  id: '7d9e4c1a-2b3f-4a5c-9d6e-0f1a2b3c4d5e',
+  clientId: 'client-acme',
+  receivedAt: '2026-03-14T15:09:20.000Z',
+  entry: { eventType: 'searching', schemaVersion: 1, data: { searchTerm: 'games' } },
+  ...overrides,
+});

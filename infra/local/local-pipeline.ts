@@ -12,8 +12,10 @@ import { mapWithConcurrency } from '../../shared/concurrency';
 import type { KinesisConsumer, RecordOutcome } from '../../shared/consumer/kinesis-consumer';
 import type { ReasonCode } from '../../shared/errors';
 import { OTHER_EVENT_TYPE, partitionKeys } from '../../shared/partition';
+import { DEV_JWT_AUDIENCE, DEV_JWT_ISSUER, type DevKeyPair, loadOrCreateDevKeyPair } from './dev-jwt';
 import { KinesisEventSource, type OnFailureRecord } from './kinesis-event-source';
 import { LocalFirehose, type LocalFirehoseOptions } from './local-firehose';
+import { type HttpApiHandler, type LocalHttpApi, startLocalHttpApi } from './local-http-api';
 import { type LocalServers, startLocalServers } from './local-servers';
 import { KinesisStreamWriter } from '../../shared/ingest/stream-writer';
 import type { ProducerRecord } from './sample-workload';
@@ -99,6 +101,7 @@ export class LocalPipeline {
   private retried = 0;
   private discarded = 0;
   private putCount = 0;
+  private httpApi: LocalHttpApi | undefined;
 
   private constructor(
     readonly definition: PipelineDefinition,
@@ -348,7 +351,39 @@ export class LocalPipeline {
     return check;
   }
 
+  /**
+   * Serves the HTTP ingest API (serverless.yml `ingestApi` and its routes) on loopback, the
+   * token checked like API Gateway's JWT authorizer (dev key in `.local/dev-jwt-key.pem`,
+   * issuer `usage-pipeline-local`; mint one with `npm run token -- --client <id>`), and the
+   * real handler writing to this pipeline's stream. Returns the base URL; stop() stops it.
+   * The handler reads its config once, at load: one pipeline per process serves the API.
+   */
+  async startHttpApi(options: { port?: number; keyPath?: string; keyPair?: DevKeyPair } = {}): Promise<string> {
+    if (this.httpApi) return this.httpApi.url;
+    const fn = this.definition.ingestApi;
+    if (fn === undefined) throw new Error('serverless.yml defines no ingestApi function');
+    Object.assign(process.env, {
+      ...fn.environment,
+      ...this.env,
+      STREAM_NAME: this.names.stream,
+      POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
+      DRY_RUN: 'false',
+    });
+    const { handler } = LocalPipeline.load<HttpApiHandler>(fn);
+    const keys = options.keyPair ?? loadOrCreateDevKeyPair(options.keyPath);
+    this.httpApi = await startLocalHttpApi({
+      handler,
+      routes: fn.routes,
+      authorizer: { publicKey: keys.publicKey, issuer: DEV_JWT_ISSUER, audience: [DEV_JWT_AUDIENCE] },
+      functionName: fn.name,
+      timeoutSeconds: fn.timeoutSeconds,
+      ...(options.port !== undefined && { port: options.port }),
+    });
+    return this.httpApi.url;
+  }
+
   async stop(): Promise<void> {
+    await this.httpApi?.stop();
     await this.eventSource.stop();
     await this.firehose.stop();
     await this.servers?.stop();

@@ -38,7 +38,7 @@ const printedSchema = z.object({
     region: z.string(),
     environment: z.record(z.string(), z.string()).default({}),
   }),
-  functions: z.object({ kinesisConsumer: functionSchema, firehoseTransformer: functionSchema }),
+  functions: z.object({ kinesisConsumer: functionSchema, firehoseTransformer: functionSchema, ingestApi: functionSchema.optional() }),
   resources: z.object({ Resources: z.record(z.string(), z.object({ Type: z.string(), Properties: z.record(z.string(), z.unknown()) })) }),
 });
 
@@ -66,6 +66,29 @@ export interface LocalFunction {
   timeoutSeconds: number;
 }
 
+/** An `httpApi` event of a function: `POST /events` with the JWT authorizer `clientJwt`. */
+export interface HttpApiRouteSettings {
+  method: string;
+  path: string;
+  authorizer?: string;
+}
+
+const httpApiEventSchema = z.object({
+  method: z.string(),
+  path: z.string(),
+  authorizer: z.union([z.string(), z.object({ name: z.string() })]).optional(),
+});
+
+const httpApiRoutes = (fn: z.infer<typeof functionSchema>): HttpApiRouteSettings[] =>
+  fn.events
+    .map((event) => event.httpApi)
+    .filter((event) => event !== undefined)
+    .map((event) => {
+      const route = httpApiEventSchema.parse(event);
+      const authorizer = typeof route.authorizer === 'string' ? route.authorizer : route.authorizer?.name;
+      return { method: route.method.toUpperCase(), path: route.path, ...(authorizer !== undefined && { authorizer }) };
+    });
+
 export interface FirehoseSettings {
   deliveryStreamName: string;
   prefix: string;
@@ -84,6 +107,8 @@ export interface PipelineDefinition {
   region: string;
   consumer: LocalFunction & { stream: StreamEventSettings };
   transformer: LocalFunction;
+  /** The HTTP ingest API, when serverless.yml defines it. */
+  ingestApi?: LocalFunction & { routes: HttpApiRouteSettings[] };
   stream: { name: string; shardCount: number };
   firehose: FirehoseSettings;
   bucket: string;
@@ -142,6 +167,12 @@ export const parsePipelineDefinition = (printed: unknown): PipelineDefinition =>
       stream: streamEventSchema.parse(streamEvent),
     },
     transformer: toLocalFunction(config.functions.firehoseTransformer, config.provider.environment),
+    ...(config.functions.ingestApi && {
+      ingestApi: {
+        ...toLocalFunction(config.functions.ingestApi, config.provider.environment),
+        routes: httpApiRoutes(config.functions.ingestApi),
+      },
+    }),
     stream: { name: streamProps.Name, shardCount: streamProps.ShardCount },
     firehose: {
       deliveryStreamName: delivery.DeliveryStreamName,

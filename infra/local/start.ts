@@ -18,7 +18,8 @@ Options:
   --events N        size of the built-in sample workload (default 5000)
   --json            end stdout with one JSON line: the run's summary
   --out DIR         copy every object of the bucket into DIR, keyed by path
-  --keep-running    leave the stack up, print its endpoints, stop on Ctrl-C
+  --keep-running    leave the stack up, print its endpoints (the HTTP ingest API
+                    included), stop on Ctrl-C
   --verbose         show the functions' own logs (Powertools, INFO)
   -h, --help        show this help`;
 
@@ -111,7 +112,7 @@ const report = async (pipeline: LocalPipeline) => {
   return { summary, lake: await pipeline.verifyLake() };
 };
 
-const printEndpoints = (pipeline: LocalPipeline) => {
+const printEndpoints = (pipeline: LocalPipeline, httpApiUrl: string) => {
   const { names } = pipeline;
   const lines = [
     '',
@@ -124,6 +125,9 @@ const printEndpoints = (pipeline: LocalPipeline) => {
     `  e.g. aws kinesis put-record --stream-name ${names.stream} --partition-key acme-corp \\`,
     '         --cli-binary-format raw-in-base64-out --data file://event.json',
     `       aws s3 ls --recursive s3://${names.bucket}/`,
+    `HTTP ingest API (JWT required): ${httpApiUrl}  POST /events, /actions, /meters`,
+    `  e.g. curl -H "Authorization: Bearer $(npm run -s token -- --client acme-corp)" \\`,
+    `         -H 'content-type: application/json' -d @events.json ${httpApiUrl}/events`,
     `Firehose buffers for up to ${pipeline.definition.firehose.bufferIntervalSeconds} s (serverless.yml) before objects appear.`,
     'Press Ctrl-C to drain, print the final summary and stop.',
   ];
@@ -177,7 +181,7 @@ export const main = async (argv: string[]): Promise<number> => {
     let { summary, lake } = await report(pipeline);
     healthy = printSummary(summary, (Date.now() - started) / 1000, lake);
     if (values['keep-running']) {
-      printEndpoints(pipeline);
+      printEndpoints(pipeline, await pipeline.startHttpApi());
       await waitForSignal();
       process.stderr.write('\nStopping: draining what is in flight…\n');
       await pipeline.drain();

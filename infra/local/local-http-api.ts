@@ -1,0 +1,290 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type {
+  APIGatewayProxyEventV2WithJWTAuthorizer,
+  APIGatewayProxyResultV2,
+  Context,
+} from 'aws-lambda';
+import { type VerifyOptions, verifyJwt } from './dev-jwt';
+
+/**
+ * API Gateway HTTP API (payload format 2.0) with a JWT authorizer, on loopback: routes
+ * from serverless.yml, the token checked like the authorizer checks it (401 before the
+ * function runs), then a real `APIGatewayProxyEventV2WithJWTAuthorizer` for the handler.
+ */
+
+export interface HttpApiRoute {
+  method: string;
+  path: string;
+  /** Name of the JWT authorizer; a route without one is public. */
+  authorizer?: string;
+}
+
+export type HttpApiHandler = (event: APIGatewayProxyEventV2WithJWTAuthorizer, context: Context) => Promise<APIGatewayProxyResultV2>;
+
+export interface LocalHttpApiOptions {
+  handler: HttpApiHandler;
+  routes: readonly HttpApiRoute[];
+  /** How the JWT authorizer verifies tokens (key, issuer, audience). */
+  authorizer: Omit<VerifyOptions, 'now'>;
+  functionName: string;
+  timeoutSeconds: number;
+  /** API Gateway HTTP API's payload limit (10 MB); larger requests are 413 before the function. */
+  maxPayloadBytes?: number;
+  host?: string;
+  /** 0 (default): a free port. */
+  port?: number;
+}
+
+/** A request as it reached the API. */
+export interface HttpApiRequest {
+  method: string;
+  /** Path and query string, e.g. `/events?x=1`. */
+  url: string;
+  headers: IncomingHttpHeaders | Record<string, string | string[] | undefined>;
+  body: Buffer;
+  sourceIp?: string;
+  /** `host:port` the API answers on (requestContext.domainName). */
+  domainName?: string;
+}
+
+export interface HttpApiResponse {
+  statusCode: number;
+  headers: Record<string, string | string[]>;
+  body: Buffer;
+}
+
+export interface LocalHttpApi {
+  url: string;
+  stop(): Promise<void>;
+}
+
+const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
+
+const jsonResponse = (statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpApiResponse => ({
+  statusCode,
+  headers: { 'content-type': 'application/json', ...headers },
+  body: Buffer.from(JSON.stringify(body)),
+});
+
+/** API Gateway passes text content types as text and base64-encodes everything else. */
+const isTextBody = (headers: Record<string, string>): boolean => {
+  const encoding = headers['content-encoding']?.trim().toLowerCase();
+  if (encoding && encoding !== 'identity') return false;
+  const type = headers['content-type']?.split(';')[0]?.trim().toLowerCase() ?? '';
+  return (
+    type === '' ||
+    type.startsWith('text/') ||
+    /^application\/(json|xml|javascript|x-www-form-urlencoded)$/.test(type) ||
+    /\+(json|xml)$/.test(type)
+  );
+};
+
+/** Claims as API Gateway hands them to the function: strings, arrays as `[a b]`. */
+const claimValue = (value: unknown): string => {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return `[${value.map(String).join(' ')}]`;
+  if (value !== null && typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+};
+
+const requestTime = (date: Date): string => {
+  const months = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${two(date.getUTCDate())}/${months[date.getUTCMonth()]}/${date.getUTCFullYear()}:${two(date.getUTCHours())}:${two(
+    date.getUTCMinutes(),
+  )}:${two(date.getUTCSeconds())} +0000`;
+};
+
+const flattenHeaders = (headers: HttpApiRequest['headers']): Record<string, string> => {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    flat[name.toLowerCase()] = Array.isArray(value) ? value.join(',') : value;
+  }
+  return flat;
+};
+
+/** The payload format 2.0 event API Gateway sends for a request on an authorized route. */
+export const toHttpApiEvent = (
+  request: HttpApiRequest,
+  route: HttpApiRoute,
+  jwt: { claims: Record<string, unknown>; scopes: string[] },
+  now = new Date(),
+): APIGatewayProxyEventV2WithJWTAuthorizer => {
+  const url = new URL(request.url, 'http://localhost');
+  const headers = flattenHeaders(request.headers);
+  const { cookie, ...withoutCookie } = headers;
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  const text = isTextBody(headers);
+  const routeKey = `${route.method} ${route.path}`;
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    ...(cookie !== undefined && { cookies: cookie.split(/;\s*/).filter(Boolean) }),
+    headers: withoutCookie,
+    ...(url.search !== '' && { queryStringParameters: query }),
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      authorizer: {
+        principalId: '',
+        integrationLatency: 0,
+        jwt: {
+          claims: Object.fromEntries(Object.entries(jwt.claims).map(([name, value]) => [name, claimValue(value)])),
+          scopes: jwt.scopes,
+        },
+      },
+      domainName: request.domainName ?? headers.host ?? 'localhost',
+      domainPrefix: (request.domainName ?? headers.host ?? 'localhost').split('.')[0] ?? 'localhost',
+      http: {
+        method: request.method.toUpperCase(),
+        path: url.pathname,
+        protocol: 'HTTP/1.1',
+        sourceIp: request.sourceIp ?? '127.0.0.1',
+        userAgent: headers['user-agent'] ?? '',
+      },
+      requestId: randomUUID(),
+      routeKey,
+      stage: '$default',
+      time: requestTime(now),
+      timeEpoch: now.getTime(),
+    },
+    ...(request.body.length > 0 && { body: request.body.toString(text ? 'utf8' : 'base64') }),
+    isBase64Encoded: request.body.length > 0 && !text,
+  };
+};
+
+const lambdaContext = (functionName: string, timeoutSeconds: number): Context => {
+  const deadline = Date.now() + timeoutSeconds * 1000;
+  return {
+    callbackWaitsForEmptyEventLoop: false,
+    functionName,
+    functionVersion: '$LATEST',
+    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
+    memoryLimitInMB: '256',
+    awsRequestId: randomUUID(),
+    logGroupName: `/aws/lambda/${functionName}`,
+    logStreamName: 'local',
+    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
+    done: () => undefined,
+    fail: () => undefined,
+    succeed: () => undefined,
+  };
+};
+
+/** The function's result as API Gateway turns it into an HTTP response (payload format 2.0). */
+const fromResult = (result: APIGatewayProxyResultV2): HttpApiResponse => {
+  if (typeof result === 'string') return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(result) };
+  if (result === null || typeof result !== 'object' || !('statusCode' in result)) {
+    return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(result)) };
+  }
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = String(value);
+  if (result.cookies && result.cookies.length > 0) headers['set-cookie'] = result.cookies;
+  const body = result.body ?? '';
+  return {
+    statusCode: result.statusCode ?? 200,
+    headers,
+    body: result.isBase64Encoded ? Buffer.from(body, 'base64') : Buffer.from(body),
+  };
+};
+
+const unauthorized = (description?: string): HttpApiResponse =>
+  jsonResponse(401, { message: 'Unauthorized' }, {
+    'www-authenticate': description
+      ? `Bearer scope="" error="invalid_token" error_description="${description}"`
+      : 'Bearer',
+  });
+
+/**
+ * One request through the API: route (404), payload limit (413), JWT authorizer (401),
+ * then the function. What the server does per request; tests can call it directly.
+ */
+export const invokeHttpApi = async (options: LocalHttpApiOptions, request: HttpApiRequest): Promise<HttpApiResponse> => {
+  const path = new URL(request.url, 'http://localhost').pathname;
+  const route = options.routes.find((candidate) => candidate.method.toUpperCase() === request.method.toUpperCase() && candidate.path === path);
+  if (route === undefined) return jsonResponse(404, { message: 'Not Found' });
+  if (request.body.length > (options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES)) return jsonResponse(413, { message: 'Request Entity Too Large' });
+
+  let jwt: { claims: Record<string, unknown>; scopes: string[] } = { claims: {}, scopes: [] };
+  if (route.authorizer !== undefined) {
+    const value = flattenHeaders(request.headers).authorization?.trim();
+    if (!value) return unauthorized();
+    // The authorizer takes the token with or without the Bearer prefix.
+    const token = value.replace(/^Bearer\s+/i, '');
+    const verified = verifyJwt(token, options.authorizer);
+    if (!verified.ok) return unauthorized(verified.error);
+    jwt = { claims: verified.claims, scopes: verified.scopes };
+  }
+
+  const event = toHttpApiEvent(request, route, jwt);
+  try {
+    return fromResult(await options.handler(event, lambdaContext(options.functionName, options.timeoutSeconds)));
+  } catch {
+    return jsonResponse(500, { message: 'Internal Server Error' });
+  }
+};
+
+const readRequestBody = (request: IncomingMessage, limit: number): Promise<Buffer | undefined> =>
+  new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    request.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) over = true;
+      if (!over) chunks.push(chunk);
+    });
+    request.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)));
+    request.on('error', reject);
+  });
+
+const send = (response: ServerResponse, result: HttpApiResponse): void => {
+  response.writeHead(result.statusCode, { ...result.headers, 'content-length': String(result.body.length) });
+  response.end(result.body);
+};
+
+export const startLocalHttpApi = async (options: LocalHttpApiOptions): Promise<LocalHttpApi> => {
+  const host = options.host ?? '127.0.0.1';
+  const limit = options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
+  const server = createServer((request, response) => {
+    readRequestBody(request, limit)
+      .then(async (body) => {
+        if (body === undefined) return send(response, jsonResponse(413, { message: 'Request Entity Too Large' }));
+        const address = server.address() as AddressInfo;
+        return send(
+          response,
+          await invokeHttpApi(options, {
+            method: request.method ?? 'GET',
+            url: request.url ?? '/',
+            headers: request.headers,
+            body,
+            sourceIp: request.socket.remoteAddress ?? '127.0.0.1',
+            domainName: `${host}:${address.port}`,
+          }),
+        );
+      })
+      .catch(() => {
+        if (!response.headersSent) send(response, jsonResponse(500, { message: 'Internal Server Error' }));
+        else response.destroy();
+      });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, host, () => resolve());
+  });
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://${host}:${port}`,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+};

@@ -279,7 +279,7 @@ export class HttpIngest {
 
     const outcomes = accepted.length > 0 ? await this.dependencies.writer.write(accepted.map(({ record }) => record)) : [];
     let written = 0;
-    let streamFailures = 0;
+    const notWritten: Extract<WriteOutcome, { ok: false }>[] = [];
     accepted.forEach(({ index, eventId }, position) => {
       const outcome = outcomes[position] ?? { ok: false, errorCode: 'MissingResponse', errorMessage: 'no outcome' };
       if (outcome.ok) {
@@ -287,14 +287,18 @@ export class HttpIngest {
         results[index] = { EventId: eventId };
         return;
       }
-      if (outcome.errorCode !== 'RecordTooLarge') streamFailures++;
-      this.dependencies.logger.warn('Entry not written to the stream', {
-        errorCode: outcome.errorCode,
-        errorMessage: outcome.errorMessage,
-        clientId,
-      });
+      notWritten.push(outcome);
       results[index] = streamFailure(outcome);
     });
+    if (notWritten.length > 0) {
+      this.dependencies.logger.warn('Entries not written to the stream', {
+        clientId,
+        count: notWritten.length,
+        errorCodes: countCodes(notWritten.map((outcome) => ({ ErrorCode: outcome.errorCode, ErrorMessage: '' }))),
+        firstError: notWritten[0]?.errorMessage,
+      });
+    }
+    const streamFailures = notWritten.filter((outcome) => outcome.errorCode !== 'RecordTooLarge').length;
 
     const response: PutEventsResponse = {
       FailedEntryCount: results.filter((result) => result === undefined || 'ErrorCode' in result).length,

@@ -1,11 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FirehoseTransformationEvent, KinesisStreamEvent } from 'aws-lambda';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, FirehoseTransformationEvent, KinesisStreamEvent } from 'aws-lambda';
 
 /** The sample events in `events/`, typed; each call returns a fresh copy, safe to mutate. */
 export interface SampleEvents {
   'kinesis-batch': KinesisStreamEvent;
   'firehose-transformation': FirehoseTransformationEvent;
+  'http-api-events': APIGatewayProxyEventV2WithJWTAuthorizer;
 }
 
 const EVENTS_DIR = join(__dirname, '..', '..', 'events');

@@ -1,9 +1,11 @@
-import { join } from 'node:path';
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
 import { CreateTableCommand, type KeySchemaElement, type AttributeDefinition } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, waitUntilStreamExists } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { Context, FirehoseTransformationEvent, FirehoseTransformationResult, KinesisStreamEvent } from 'aws-lambda';
+import type { Context, FirehoseTransformationEvent, FirehoseTransformationResult, KinesisStreamEvent, S3Event } from 'aws-lambda';
 import { createDynamoDbDocumentClient } from '../../shared/aws/dynamodb-client';
 import { createKinesisClient } from '../../shared/aws/kinesis-client';
 import { createS3Client } from '../../shared/aws/s3-client';
@@ -18,6 +20,8 @@ import { LocalFirehose, type LocalFirehoseOptions } from './local-firehose';
 import { type HttpApiHandler, type LocalHttpApi, startLocalHttpApi } from './local-http-api';
 import { type LocalServers, startLocalServers } from './local-servers';
 import { KinesisStreamWriter } from '../../shared/ingest/stream-writer';
+import { type DropSummary, dropDate } from '../../shared/ingest/drop-report';
+import { encodeS3Key } from '../../shared/ingest/s3-drop';
 import type { ProducerRecord } from './sample-workload';
 import { loadPipelineDefinition, type PipelineDefinition } from './serverless-config';
 
@@ -64,6 +68,16 @@ export interface SourceCounts {
   quarantined: number;
 }
 
+/** One file through the S3 drop location (LocalPipeline.drop). */
+export interface DropRun {
+  /** Where the file was uploaded. */
+  key: string;
+  /** What the s3Drop handler did with it (records read, sent, rejected, refused, report key). */
+  result: DropSummary;
+  /** The failure report's text, when one was written. */
+  report?: string;
+}
+
 export interface LakeCheck {
   events: number;
   objects: number;
@@ -102,6 +116,7 @@ export class LocalPipeline {
   private discarded = 0;
   private putCount = 0;
   private httpApi: LocalHttpApi | undefined;
+  private dropHandler: ((event: S3Event, context: Context) => Promise<{ files: DropSummary[] }>) | undefined;
 
   private constructor(
     readonly definition: PipelineDefinition,
@@ -380,6 +395,68 @@ export class LocalPipeline {
       ...(options.port !== undefined && { port: options.port }),
     });
     return this.httpApi.url;
+  }
+
+  /**
+   * Drops FILE into the S3 drop location the way a metering vendor does: a streamed upload
+   * to `ingest/<MM-DD-YYYY>/<basename>` (or `options.key`), then the ObjectCreated
+   * notification S3 would send (an S3Event with the URL-encoded key, size and ETag) invoking
+   * the real s3Drop handler, then a drain, so the sent records are in the lake on return.
+   * Like startHttpApi, the handler reads its config once, at load: one pipeline per process.
+   */
+  async drop(file: string, options: { key?: string } = {}): Promise<DropRun> {
+    const fn = this.definition.s3Drop;
+    if (fn === undefined) throw new Error('serverless.yml defines no s3Drop function');
+    const key = options.key ?? `${fn.environment.DROP_INGEST_PREFIX ?? 'ingest/'}${dropDate(new Date())}/${basename(file)}`;
+    const { size } = await stat(file);
+    const s3 = createS3Client(this.env);
+    const uploaded = await s3.send(
+      new PutObjectCommand({ Bucket: this.names.bucket, Key: key, Body: createReadStream(file), ContentLength: size }),
+    );
+    if (this.dropHandler === undefined) {
+      Object.assign(process.env, {
+        ...fn.environment,
+        ...this.env,
+        STREAM_NAME: this.names.stream,
+        POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
+      });
+      this.dropHandler = LocalPipeline.load<(event: S3Event, context: Context) => Promise<{ files: DropSummary[] }>>(fn).handler;
+    }
+    const event: S3Event = {
+      Records: [
+        {
+          eventVersion: '2.1',
+          eventSource: 'aws:s3',
+          awsRegion: this.definition.region,
+          eventTime: new Date().toISOString(),
+          eventName: 'ObjectCreated:Put',
+          userIdentity: { principalId: 'AWS:LOCAL' },
+          requestParameters: { sourceIPAddress: '127.0.0.1' },
+          responseElements: { 'x-amz-request-id': crypto.randomUUID(), 'x-amz-id-2': 'local' },
+          s3: {
+            s3SchemaVersion: '1.0',
+            configurationId: 's3-drop',
+            bucket: { name: this.names.bucket, ownerIdentity: { principalId: 'LOCAL' }, arn: `arn:aws:s3:::${this.names.bucket}` },
+            object: {
+              key: encodeS3Key(key),
+              size,
+              eTag: (uploaded.ETag ?? '').replace(/"/g, ''),
+              sequencer: Date.now().toString(16).toUpperCase().padStart(16, '0'),
+            },
+          },
+        },
+      ],
+    };
+    const { files } = await this.dropHandler(event, lambdaContext(fn.name, fn.timeoutSeconds));
+    const result = files[0];
+    if (result === undefined) throw new Error(`s3Drop ignored ${key}: is it under the function's DROP_INGEST_PREFIX?`);
+    this.putCount += result.sent;
+    await this.drain();
+    return {
+      key,
+      result,
+      ...(result.reportKey && { report: (await this.getObject(result.reportKey)).toString('utf8') }),
+    };
   }
 
   async stop(): Promise<void> {

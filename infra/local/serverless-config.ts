@@ -38,7 +38,7 @@ const printedSchema = z.object({
     region: z.string(),
     environment: z.record(z.string(), z.string()).default({}),
   }),
-  functions: z.object({ kinesisConsumer: functionSchema, firehoseTransformer: functionSchema, ingestApi: functionSchema.optional() }),
+  functions: z.object({ kinesisConsumer: functionSchema, firehoseTransformer: functionSchema, ingestApi: functionSchema.optional(), s3Drop: functionSchema.optional() }),
   resources: z.object({ Resources: z.record(z.string(), z.object({ Type: z.string(), Properties: z.record(z.string(), z.unknown()) })) }),
 });
 
@@ -109,6 +109,8 @@ export interface PipelineDefinition {
   transformer: LocalFunction;
   /** The HTTP ingest API, when serverless.yml defines it. */
   ingestApi?: LocalFunction & { routes: HttpApiRouteSettings[] };
+  /** The S3 drop function, when serverless.yml defines it (its trigger prefix is DROP_INGEST_PREFIX). */
+  s3Drop?: LocalFunction;
   stream: { name: string; shardCount: number };
   firehose: FirehoseSettings;
   bucket: string;
@@ -167,6 +169,7 @@ export const parsePipelineDefinition = (printed: unknown): PipelineDefinition =>
       stream: streamEventSchema.parse(streamEvent),
     },
     transformer: toLocalFunction(config.functions.firehoseTransformer, config.provider.environment),
+    ...(config.functions.s3Drop && { s3Drop: toLocalFunction(config.functions.s3Drop, config.provider.environment) }),
     ...(config.functions.ingestApi && {
       ingestApi: {
         ...toLocalFunction(config.functions.ingestApi, config.provider.environment),

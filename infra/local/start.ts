@@ -4,7 +4,7 @@ import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
-import { LocalPipeline, type RunSummary } from './local-pipeline';
+import { type DropRun, LocalPipeline, type RunSummary } from './local-pipeline';
 import { type ProducerRecord, sampleWorkload } from './sample-workload';
 
 const USAGE = `Usage: npm start -- [options]
@@ -16,6 +16,13 @@ Options:
   --input FILE      NDJSON (or .gz) of records as producers put them into the stream,
                     one record's data per line, instead of the built-in sample workload
   --events N        size of the built-in sample workload (default 5000)
+  --drop FILE       drop FILE into the S3 drop location, as a metering vendor would: a
+                    JSON array or NDJSON of records (gzip when named .gz) uploaded to
+                    ingest/<MM-DD-YYYY>/<name>; s3Drop gets the ObjectCreated event and
+                    the run waits until its records are in the lake. The summary shows
+                    what was read, sent, rejected and the report key. Repeatable. Alone,
+                    it replaces the built-in workload; with --input or --events, that
+                    is sent first.
   --json            end stdout with one JSON line: the run's summary
   --out DIR         copy every object of the bucket into DIR, keyed by path
   --keep-running    leave the stack up, print its endpoints (the HTTP ingest API
@@ -64,7 +71,32 @@ const progressReporter = (pipeline: LocalPipeline, total: number) => {
   };
 };
 
-const printSummary = (summary: RunSummary, seconds: number, lake: Awaited<ReturnType<LocalPipeline['verifyLake']>>) => {
+const countsText = (counts: Record<string, number>) => {
+  const text = Object.entries(counts)
+    .map(([name, count]) => `${name} ${count}`)
+    .join(', ');
+  return text ? ` (${text})` : '';
+};
+
+const dropLines = (drops: readonly DropRun[]) =>
+  drops.length === 0
+    ? []
+    : [
+        '  S3 drops',
+        ...drops.flatMap(({ key, result }) => [
+          `    ${key}: ${result.records} read, ${result.sent} sent, ${result.rejected} rejected${countsText(result.rejectionReasons)}` +
+            `${result.refused ? `, ${result.refused} refused${countsText(result.refusalCodes)}` : ''}` +
+            `${result.fileError ? `; stopped: ${result.fileError.code}` : ''}`,
+          `      ${result.reportKey ? `report ${result.reportKey}` : 'no report: every record accepted'}`,
+        ]),
+      ];
+
+const printSummary = (
+  summary: RunSummary,
+  seconds: number,
+  lake: Awaited<ReturnType<LocalPipeline['verifyLake']>>,
+  drops: readonly DropRun[] = [],
+) => {
   const reasons = Object.entries(summary.quarantineReasons)
     .map(([reason, count]) => `${reason} ${count}`)
     .join(', ');
@@ -86,6 +118,7 @@ const printSummary = (summary: RunSummary, seconds: number, lake: Awaited<Return
         ([source, counts]) =>
           `    ${source.padEnd(14)} in ${counts.in}, delivered ${counts.delivered}, duplicates ${counts.duplicates}, quarantined ${counts.quarantined}`,
       ),
+    ...dropLines(drops),
     `  reconciled      ${reconciled ? 'yes' : 'NO'}: in = delivered + duplicates + quarantined${summary.discarded ? ' + discarded' : ''}`,
     `  lake            ${lake.events} events in ${lake.objects} objects; ${lake.duplicateEvents.length} duplicated, ${lake.misplacedEvents.length} in a wrong partition`,
     `  S3 objects      ${summary.objects.length} (${events.length} under events/)`,
@@ -151,6 +184,7 @@ export const main = async (argv: string[]): Promise<number> => {
       json: { type: 'boolean', default: false },
       out: { type: 'string' },
       'keep-running': { type: 'boolean', default: false },
+      drop: { type: 'string', multiple: true, default: [] },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -164,29 +198,41 @@ export const main = async (argv: string[]): Promise<number> => {
   if (!Number.isInteger(eventCount) || eventCount < 1) throw new Error(`--events must be a positive integer, got ${values.events}`);
 
   const started = Date.now();
-  const records = values.input ? await readInputFile(values.input) : sampleWorkload({ events: eventCount }).records;
+  // --drop alone skips the built-in workload; with --input or --events it runs first.
+  const workload = values.drop.length === 0 || values.input !== undefined || values.events !== undefined;
+  const records = values.input ? await readInputFile(values.input) : workload ? sampleWorkload({ events: eventCount }).records : [];
   const origin = values.input ? `${values.input} (${records.length} records)` : `built-in sample workload (${records.length} records)`;
   process.stderr.write(`Starting the local stack (kinesalite, dynalite, s3rver, local Firehose)…\n`);
   const pipeline = await LocalPipeline.start({ logLevel: values.verbose ? 'INFO' : 'ERROR' });
   let healthy = false;
   try {
-    process.stderr.write(`Stack up in ${((Date.now() - started) / 1000).toFixed(1)} s. Sending ${origin} into ${pipeline.names.stream}…\n`);
-    const stopProgress = progressReporter(pipeline, records.length);
-    try {
-      await pipeline.put(records);
-      await pipeline.drain();
-    } finally {
-      stopProgress();
+    process.stderr.write(`Stack up in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+    if (workload) {
+      process.stderr.write(` Sending ${origin} into ${pipeline.names.stream}…\n`);
+      const stopProgress = progressReporter(pipeline, records.length);
+      try {
+        await pipeline.put(records);
+        await pipeline.drain();
+      } finally {
+        stopProgress();
+      }
+    } else process.stderr.write('\n');
+    const drops: DropRun[] = [];
+    for (const file of values.drop) {
+      process.stderr.write(`Dropping ${file} into s3://${pipeline.names.bucket}/…\n`);
+      const run = await pipeline.drop(file);
+      process.stderr.write(`  ${run.key}: ${run.result.records} records read, ${run.result.sent} sent, ${run.result.rejected} rejected\n`);
+      drops.push(run);
     }
     let { summary, lake } = await report(pipeline);
-    healthy = printSummary(summary, (Date.now() - started) / 1000, lake);
+    healthy = printSummary(summary, (Date.now() - started) / 1000, lake, drops);
     if (values['keep-running']) {
       printEndpoints(pipeline, await pipeline.startHttpApi());
       await waitForSignal();
       process.stderr.write('\nStopping: draining what is in flight…\n');
       await pipeline.drain();
       ({ summary, lake } = await report(pipeline));
-      healthy = printSummary(summary, (Date.now() - started) / 1000, lake);
+      healthy = printSummary(summary, (Date.now() - started) / 1000, lake, drops);
     }
     if (values.out) {
       await copyBucket(pipeline, summary.objects, values.out);
@@ -204,6 +250,7 @@ export const main = async (argv: string[]): Promise<number> => {
           discarded: summary.discarded,
           objects: summary.objects,
           lake: { events: lake.events, duplicated: lake.duplicateEvents.length, misplaced: lake.misplacedEvents.length },
+          ...(drops.length > 0 && { drops: drops.map(({ result }) => result) }),
           seconds: (Date.now() - started) / 1000,
         })}\n`,
       );

@@ -157,7 +157,7 @@ export const formatDropReport = (result: DropResult): string => {
       code === 'TIME_LIMIT' ? 'Stopped early' : 'File error',
       `  ${code}: ${message}`,
       result.records > 0
-        ? `  The ${result.records} records before this point were handled as counted above; nothing after it was read.`
+        ? `  The ${result.records === 1 ? 'record' : `${result.records} records`} before this point ${result.records === 1 ? 'was' : 'were'} handled as counted above; nothing after it was read.`
         : '  No record could be read from the file.',
     );
   }

@@ -200,7 +200,7 @@ describe('processDropObject', () => {
     const result = await processDropObject({ bucket: 'lake', key: 'ingest/d/x' }, deps(), { ...config, maxRecordBytes: 100 });
 
     expect(result).toMatchObject({ sent: 0, rejected: 2, rejectionReasons: { RECORD_TOO_LARGE: 2 } });
-    expect(result.rejections[1]).toMatchObject({ line: 2, excerpt: big.slice(0, 120) + '…' });
+    expect(result.rejections[1]).toMatchObject({ line: 2, excerpt: `${big.slice(0, 120)}…` });
   });
 
   it('batches ≤ 500 records per write and reads the file only as fast as batches are accepted', async () => {
@@ -237,7 +237,7 @@ describe('processDropObject', () => {
 
     expect(result).toMatchObject({ sent: 2, refused: 1, refusalCodes: { ProvisionedThroughputExceededException: 1 } });
     expect(reports()[0]?.body).toMatch(
-      /Refused by Kinesis after retries[^\n]*\n  line 2 +ProvisionedThroughputExceededException: Rate exceeded for shard/,
+      /Refused by Kinesis after retries[^\n]*\n {2}line 2 +ProvisionedThroughputExceededException: Rate exceeded for shard/,
     );
   });
 

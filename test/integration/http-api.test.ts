@@ -1,0 +1,147 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { gunzipSync } from 'node:zlib';
+import { type DevKeyPair, generateDevKeyPair, loadOrCreateDevKeyPair, mintDevToken } from '../../infra/local/dev-jwt';
+import { LocalPipeline } from '../../infra/local/local-pipeline';
+import { eventsBody } from '../helpers/http-api-events';
+import { sharedStack } from '../helpers/shared-stack';
+
+// The HTTP ingest API on the embedded stack: real HTTP requests to the local API Gateway
+// stand-in, the real handler writing to kinesalite, the consumer and Firehose into S3.
+const ROOT = join(__dirname, '..', '..');
+let pipeline: LocalPipeline;
+let url: string;
+let keyDir: string;
+let keys: DevKeyPair;
+/** Minted by `npm run token` itself (the script, with --key). */
+let cliToken: string;
+
+interface PutEventsResponse {
+  FailedEntryCount: number;
+  Entries: ({ EventId: string } | { ErrorCode: string; ErrorMessage: string })[];
+}
+
+const post = async (path: string, body: string, headers: Record<string, string> = {}) => {
+  const response = await fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${cliToken}`, 'content-type': 'application/json', ...headers },
+    body,
+  });
+  return { status: response.status, headers: response.headers, json: (await response.json()) as PutEventsResponse & { message?: string } };
+};
+
+const eventIds = (response: PutEventsResponse) =>
+  response.Entries.flatMap((entry) => ('EventId' in entry ? [entry.EventId] : []));
+
+const lakeEvents = async (clientId: string) => {
+  const events: { id: string; source: string; detail: Record<string, unknown> }[] = [];
+  for (const key of await pipeline.listKeys(`events/clientId=${clientId}/`)) {
+    const text = gunzipSync(await pipeline.getObject(key)).toString('utf8');
+    for (const line of text.split('\n').filter(Boolean)) events.push(JSON.parse(line));
+  }
+  return events;
+};
+
+beforeAll(async () => {
+  keyDir = mkdtempSync(join(tmpdir(), 'http-api-it-'));
+  const keyPath = join(keyDir, 'dev-jwt-key.pem');
+  const { endpoints, definition } = sharedStack();
+  pipeline = await LocalPipeline.start({ endpoints, definition, suffix: '-httpapi' });
+  url = await pipeline.startHttpApi({ keyPath });
+  keys = loadOrCreateDevKeyPair(keyPath);
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'infra', 'local', 'mint-token.ts'), '--client', 'it-http', '--key', keyPath],
+    { cwd: ROOT },
+  );
+  cliToken = stdout.trim();
+});
+
+afterAll(async () => {
+  await pipeline?.stop();
+  if (keyDir) rmSync(keyDir, { recursive: true, force: true });
+});
+
+describe('the local HTTP ingest API', () => {
+  it('serves the routes of serverless.yml on loopback', () => {
+    expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(pipeline.definition.ingestApi?.routes).toEqual([
+      { method: 'POST', path: '/events', authorizer: 'clientJwt' },
+      { method: 'POST', path: '/actions', authorizer: 'clientJwt' },
+      { method: 'POST', path: '/meters', authorizer: 'clientJwt' },
+    ]);
+  });
+
+  it.each([
+    ['no token', () => ({})],
+    ['a token signed with another key', () => ({ authorization: `Bearer ${mintDevToken(generateDevKeyPair(), { clientId: 'it-http' })}` })],
+    ['an expired token', () => ({ authorization: `Bearer ${mintDevToken(keys, { clientId: 'it-http', ttlSeconds: -5 })}` })],
+  ])('answers 401 for %s', async (_name, headers) => {
+    const response = await fetch(`${url}/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...headers() },
+      body: eventsBody({ eventType: 'searching' }),
+    });
+
+    expect(response.status).toBe(401);
+    expect(await response.json()).toEqual({ message: 'Unauthorized' });
+  });
+
+  it('answers 403 for a valid token without a clientId claim, 404 for an unknown route, 4xx for bad input', async () => {
+    const noClaim = await post('/events', eventsBody({ eventType: 'a' }), { authorization: `Bearer ${mintDevToken(keys, { clientId: '' })}` });
+    const unknown = await post('/nowhere', '{}');
+    const form = await post('/events', eventsBody({ eventType: 'a' }), { 'content-type': 'application/x-www-form-urlencoded' });
+    const malformed = await post('/events', '{"entries":');
+    const large = await post('/meters', JSON.stringify([{ pad: 'x'.repeat(1_100_000) }]));
+
+    expect([noClaim.status, unknown.status, form.status, malformed.status, large.status]).toEqual([403, 404, 415, 400, 413]);
+  });
+
+  it('refuses to write as another client and accepts the rest, then delivers what it accepted into the lake', async () => {
+    // Prepare
+    const time = new Date(Date.now() - 60_000);
+    const events = eventsBody(
+      { eventType: 'searching', schemaVersion: 1, data: { searchTerm: 'games' } },
+      '{"eventType": "broken"',
+      { eventType: 'page_view', schemaVersion: 1, data: { path: '/home' } },
+    );
+    const actions = JSON.stringify([
+      { action_name: 'checkout', transaction_id: '6f1c2d9e-0a51-4b7a-9d0e-1b2c3d4e5f01', request: { time: time.toISOString() }, metadata: { amount: 12.5 } },
+      { action_name: 'checkout', company_id: 'it-victim', transaction_id: '6f1c2d9e-0a51-4b7a-9d0e-1b2c3d4e5f02', request: { time: time.toISOString() } },
+    ]);
+    const meters = [
+      JSON.stringify({ meterApiName: 'api_calls', meterValue: 3, meterTimeInMillis: time.getTime(), uniqueId: 'it-meter-1' }),
+      JSON.stringify({ customerId: 'it-victim', meterApiName: 'api_calls', meterValue: 1, meterTimeInMillis: time.getTime() }),
+    ].join('\n');
+
+    // Act
+    const eventsResponse = await post('/events', events);
+    const actionsResponse = await post('/actions', actions);
+    const metersResponse = await post('/meters', meters, { 'content-type': 'application/x-ndjson' });
+    await pipeline.drain();
+
+    // Assess: per-entry answers in request order
+    expect([eventsResponse.status, actionsResponse.status, metersResponse.status]).toEqual([200, 200, 200]);
+    expect(eventsResponse.json.FailedEntryCount).toBe(1);
+    expect(eventsResponse.json.Entries[1]).toMatchObject({ ErrorCode: 'MalformedJson' });
+    expect(actionsResponse.json.Entries).toEqual([
+      { EventId: '6f1c2d9e-0a51-4b7a-9d0e-1b2c3d4e5f01' },
+      { ErrorCode: 'ClientMismatch', ErrorMessage: 'company_id must be your client id (it-http) or absent' },
+    ]);
+    expect(metersResponse.json.Entries).toEqual([
+      { EventId: 'it-meter-1' },
+      { ErrorCode: 'ClientMismatch', ErrorMessage: 'customerId must be your client id (it-http) or absent' },
+    ]);
+
+    // Assess: exactly the accepted events are in the lake, under the caller's clientId
+    const accepted = [...eventIds(eventsResponse.json), ...eventIds(actionsResponse.json), ...eventIds(metersResponse.json)];
+    const lake = await lakeEvents('it-http');
+    expect(lake.map((event) => event.id).sort()).toEqual([...accepted].sort());
+    expect(new Set(lake.map((event) => event.detail.clientId))).toEqual(new Set(['it-http']));
+    expect(lake.map((event) => event.source).sort()).toEqual(['client.events', 'client.events', 'product.actions', 'usage.meters']);
+    expect(await pipeline.listKeys('events/clientId=it-victim/')).toEqual([]);
+  });
+});

@@ -1,0 +1,147 @@
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { DEV_JWT_AUDIENCE, DEV_JWT_ISSUER, generateDevKeyPair, mintDevToken } from '../../../infra/local/dev-jwt';
+import { type HttpApiRequest, invokeHttpApi, type LocalHttpApiOptions } from '../../../infra/local/local-http-api';
+
+const keys = generateDevKeyPair();
+const routes = [
+  { method: 'POST', path: '/events', authorizer: 'clientJwt' },
+  { method: 'GET', path: '/health' },
+];
+
+const api = (result: APIGatewayProxyResultV2 | Error = { statusCode: 200, body: '{}' }) => {
+  const events: APIGatewayProxyEventV2WithJWTAuthorizer[] = [];
+  const options: LocalHttpApiOptions = {
+    handler: async (event) => {
+      events.push(event);
+      if (result instanceof Error) throw result;
+      return result;
+    },
+    routes,
+    authorizer: { publicKey: keys.publicKey, issuer: DEV_JWT_ISSUER, audience: [DEV_JWT_AUDIENCE] },
+    functionName: 'ingestApi',
+    timeoutSeconds: 10,
+    maxPayloadBytes: 1_000,
+  };
+  return { options, events };
+};
+
+const request = (overrides: Partial<HttpApiRequest> = {}): HttpApiRequest => ({
+  method: 'POST',
+  url: '/events',
+  headers: { authorization: `Bearer ${mintDevToken(keys, { clientId: 'acme-corp' })}`, 'content-type': 'application/json' },
+  body: Buffer.from('{"entries":[]}'),
+  ...overrides,
+});
+
+const bodyOf = (response: { body: Buffer }) => JSON.parse(response.body.toString()) as unknown;
+
+describe('local HTTP API', () => {
+  it('builds the payload 2.0 event the JWT authorizer would pass to the function', async () => {
+    // Prepare
+    const { options, events } = api();
+
+    // Act
+    await invokeHttpApi(
+      options,
+      request({
+        url: '/events?a=1&a=2&b=x',
+        headers: {
+          Authorization: `Bearer ${mintDevToken(keys, { clientId: 'acme-corp', scopes: ['events/write'] })}`,
+          'Content-Type': 'application/json',
+          'X-Multi': ['one', 'two'],
+          cookie: 'session=abc; theme=dark',
+        },
+        domainName: '127.0.0.1:3000',
+      }),
+    );
+
+    // Assess
+    const [event] = events;
+    expect(event).toMatchObject({
+      version: '2.0',
+      routeKey: 'POST /events',
+      rawPath: '/events',
+      rawQueryString: 'a=1&a=2&b=x',
+      queryStringParameters: { a: '1,2', b: 'x' },
+      cookies: ['session=abc', 'theme=dark'],
+      headers: { 'content-type': 'application/json', 'x-multi': 'one,two' },
+      body: '{"entries":[]}',
+      isBase64Encoded: false,
+      requestContext: {
+        routeKey: 'POST /events',
+        stage: '$default',
+        domainName: '127.0.0.1:3000',
+        http: { method: 'POST', path: '/events', protocol: 'HTTP/1.1' },
+        authorizer: { jwt: { scopes: ['events/write'] } },
+      },
+    });
+    const claims = event?.requestContext.authorizer.jwt.claims ?? {};
+    expect(claims['custom:clientId']).toBe('acme-corp');
+    // API Gateway passes every claim as a string.
+    expect(typeof claims.exp).toBe('string');
+    expect(event?.headers.cookie).toBeUndefined();
+  });
+
+  it('base64-encodes bodies that are not text, as API Gateway does', async () => {
+    const { options, events } = api();
+
+    await invokeHttpApi(options, request({ headers: { ...request().headers, 'content-type': 'application/x-ndjson' }, body: Buffer.from('{}\n{}') }));
+
+    expect(events[0]).toMatchObject({ isBase64Encoded: true, body: Buffer.from('{}\n{}').toString('base64') });
+  });
+
+  it.each([
+    ['no Authorization header', {}, 'Bearer'],
+    ['a token signed with another key', { authorization: `Bearer ${mintDevToken(generateDevKeyPair(), { clientId: 'a' })}` }, 'signature is invalid'],
+    ['an expired token', { authorization: mintDevToken(keys, { clientId: 'a', ttlSeconds: -1 }) }, 'the token has expired'],
+    ['a token for another audience', { authorization: `Bearer ${mintDevToken(keys, { clientId: 'a', audience: 'x' })}` }, 'invalid audience'],
+  ])('answers 401 without calling the function for %s', async (_name, headers, challenge) => {
+    const { options, events } = api();
+
+    const response = await invokeHttpApi(options, request({ headers }));
+
+    expect(response.statusCode).toBe(401);
+    expect(bodyOf(response)).toEqual({ message: 'Unauthorized' });
+    expect(response.headers['www-authenticate']).toContain(challenge);
+    expect(events).toHaveLength(0);
+  });
+
+  it('answers 404 for a route serverless.yml does not define, and 413 past the payload limit', async () => {
+    const { options, events } = api();
+
+    const missing = await invokeHttpApi(options, request({ url: '/nowhere' }));
+    const wrongMethod = await invokeHttpApi(options, request({ method: 'GET' }));
+    const large = await invokeHttpApi(options, request({ body: Buffer.alloc(1_001) }));
+
+    expect([missing.statusCode, wrongMethod.statusCode, large.statusCode]).toEqual([404, 404, 413]);
+    expect(events).toHaveLength(0);
+  });
+
+  it('calls a route without an authorizer with no claims', async () => {
+    const { options, events } = api();
+
+    const response = await invokeHttpApi(options, request({ method: 'GET', url: '/health', headers: {}, body: Buffer.alloc(0) }));
+
+    expect(response.statusCode).toBe(200);
+    expect(events[0]?.requestContext.authorizer.jwt.claims).toEqual({});
+    expect(events[0]?.body).toBeUndefined();
+  });
+
+  it('maps the function result like payload format 2.0', async () => {
+    const structured = await invokeHttpApi(
+      api({ statusCode: 202, headers: { 'X-Id': '1' }, body: Buffer.from('hi').toString('base64'), isBase64Encoded: true, cookies: ['a=1'] }).options,
+      request(),
+    );
+    const plain = await invokeHttpApi(api('{"ok":true}').options, request());
+    const failed = await invokeHttpApi(api(new Error('boom')).options, request());
+
+    expect([structured.statusCode, structured.body.toString(), structured.headers['x-id'], structured.headers['set-cookie']]).toEqual([
+      202,
+      'hi',
+      '1',
+      ['a=1'],
+    ]);
+    expect([plain.statusCode, plain.headers['content-type'], bodyOf(plain)]).toEqual([200, 'application/json', { ok: true }]);
+    expect([failed.statusCode, bodyOf(failed)]).toEqual([500, { message: 'Internal Server Error' }]);
+  });
+});

@@ -18,7 +18,7 @@ import {
 } from './drop-report';
 import { FileFormatError, JsonRecordSplitter, type SplitRecord, splitJsonRecords } from './json-records';
 import type { DropConfig } from './s3-drop-config';
-import { MAX_BYTES_PER_PUT, MAX_RECORD_BYTES, MAX_RECORDS_PER_PUT, type StreamRecordInput, type WriteOutcome } from './stream-writer';
+import { MAX_RECORD_BYTES, MAX_RECORDS_PER_PUT, type StreamRecordInput, type WriteOutcome } from './stream-writer';
 
 export interface DropDependencies {
   s3: S3Client;
@@ -212,7 +212,7 @@ export const processDropObject = async (
       reject(record, 'RECORD_TOO_LARGE', `Record and partition key are ${size} bytes, over Kinesis's ${MAX_RECORD_BYTES}`, data);
       return;
     }
-    if (pending.records.length === MAX_RECORDS_PER_PUT || pending.bytes + size > MAX_BYTES_PER_PUT) await flush();
+    if (pending.records.length === MAX_RECORDS_PER_PUT || pending.bytes + size > config.batchMaxBytes) await flush();
     // The original bytes: the consumer parses, validates and deduplicates them like any producer's.
     pending.records.push({ partitionKey, data });
     pending.positions.push({ index: record.index, line: record.line, source: adapted.source });

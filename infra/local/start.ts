@@ -1,5 +1,5 @@
-import { createReadStream } from 'node:fs';
-import { mkdir, writeFile } from 'node:fs/promises';
+import { constants, createReadStream } from 'node:fs';
+import { access, mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
@@ -198,6 +198,8 @@ export const main = async (argv: string[]): Promise<number> => {
   if (!Number.isInteger(eventCount) || eventCount < 1) throw new Error(`--events must be a positive integer, got ${values.events}`);
 
   const started = Date.now();
+  // Fail before starting the stack when a file to drop cannot be read.
+  for (const file of values.drop) await access(file, constants.R_OK);
   // --drop alone skips the built-in workload; with --input or --events it runs first.
   const workload = values.drop.length === 0 || values.input !== undefined || values.events !== undefined;
   const records = values.input ? await readInputFile(values.input) : workload ? sampleWorkload({ events: eventCount }).records : [];

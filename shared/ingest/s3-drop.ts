@@ -224,7 +224,7 @@ export const processDropObject = async (
   try {
     for await (const record of splitJsonRecords(body.chunks, splitter)) {
       await handle(record);
-      if (result.records % 256 === 0 && outOfTime()) {
+      if (outOfTime()) {
         result.fileError = {
           code: 'TIME_LIMIT',
           message: `The function was about to time out after ${result.records} records (${positionOf(splitter.format, record)}); the rest of the file was not read. Drop the remainder as a new file.`,

@@ -252,14 +252,15 @@ describe('processDropObject', () => {
 
   it('stops before the function times out and reports the file as incomplete', async () => {
     serve(ndjson(Array.from({ length: 1_000 }, (_, i) => meter(i))));
-    const left = [60_000, 29_000];
+    let calls = 0;
 
     const result = await processDropObject({ bucket: 'lake', key: 'ingest/d/x' }, deps(), config, {
-      remainingMs: () => left.shift() ?? 0,
+      remainingMs: () => (++calls < 700 ? 60_000 : 29_000),
     });
 
-    expect(result.fileError).toMatchObject({ code: 'TIME_LIMIT', line: 512 });
-    expect(result.sent).toBe(512);
+    expect(result.fileError).toMatchObject({ code: 'TIME_LIMIT', line: 700 });
+    expect(result.fileError?.message).toContain('after 700 records (line 700)');
+    expect(result.sent).toBe(700);
     expect(reports()[0]?.body).toContain('S3 drop report: INCOMPLETE');
   });
 });

@@ -1,11 +1,29 @@
 import os from 'node:os';
 import { CONSUMER_BATCH_SIZE, CONSUMER_BATCHES, CONSUMER_TARGET_RATIO, runConsumerBench } from './consumer-bench';
+import { RSS_RECORDS, RSS_TARGET_MB, type RssResult, runConsumerRssBench } from './consumer-rss-bench';
 import { runDynamoWritesBench, WRITES_TARGET } from './dynamodb-writes-bench';
+import { E2E_TARGET_RATIO, type E2eFigures, e2eEventsFromEnv, runE2eBench } from './e2e-bench';
+import { printE2eDetails, printRssDetails } from './e2e-report';
+import { runChild, TSX_REQUIRE } from './fork-child';
 import { indent, int, ms, ratio, table, us, verdict } from './report';
 import { runTransformerBench, TRANSFORMER_TARGET_RATIO } from './transformer-bench';
 
 const TRANSFORMER_RUNS = { warmup: 10, iterations: 40 };
 const CONSUMER_RUNS = { warmup: 5, iterations: 30 };
+
+/** BENCH_E2E_EXTRA_SHARDS=N (default 2, 0 = skip): the end-to-end run again with N shards, labelled extra. */
+const extraShardsFromEnv = (): number => {
+  const raw = process.env.BENCH_E2E_EXTRA_SHARDS?.trim() || '2';
+  if (!/^\d+$/.test(raw)) throw new Error(`BENCH_E2E_EXTRA_SHARDS must be a whole number, got "${raw}"`);
+  return Number(raw);
+};
+
+/** The end-to-end run with more shards, in a process of its own (the handler modules are per-process singletons). */
+const runExtraShards = (events: number, shards: number): Promise<E2eFigures> =>
+  runChild<E2eFigures>('e2e-child.ts', {
+    env: { ...process.env, BENCH_E2E_EVENTS: String(events), BENCH_E2E_SHARDS: String(shards) },
+    timeoutMs: 900_000,
+  });
 
 const load = (): string =>
   os
@@ -27,6 +45,22 @@ const main = async (): Promise<void> => {
   const consumer = await runConsumerBench(CONSUMER_RUNS);
   const dynamo = await runDynamoWritesBench();
 
+  const e2eEvents = e2eEventsFromEnv();
+  const extraShards = extraShardsFromEnv();
+  const e2eLoadBefore = load();
+  const e2e = await runE2eBench(e2eEvents);
+  const rss: RssResult[] = [];
+  try {
+    // The figure (tsx's require hook), then the same child under `--import tsx`, for comparison.
+    rss.push(await runConsumerRssBench(e2e.stack.pipeline, e2e.definition, { execArgv: TSX_REQUIRE, seed: 101 }));
+    rss.push(await runConsumerRssBench(e2e.stack.pipeline, e2e.definition, { execArgv: ['--import', 'tsx'], seed: 102 }));
+  } finally {
+    await e2e.stack.stop();
+  }
+  const e2eLoadAfter = load();
+  const extra = extraShards > 0 && extraShards !== e2e.shardCount ? await runExtraShards(e2eEvents, extraShards) : undefined;
+  const rssFigure = rss[0] as RssResult;
+
   const t = transformer.comparison;
   const c = consumer.comparison;
   const perRecord = (totalMs: number): number => (totalMs * 1000) / consumer.records;
@@ -39,6 +73,24 @@ const main = async (): Promise<void> => {
         ['2', 'Consumer: CPU per record / bare loop CPU per record', ratio(c.cpuRatio), `≤ ${ratio(CONSUMER_TARGET_RATIO)}`, verdict(c.cpuRatio, CONSUMER_TARGET_RATIO)],
         ['3', 'DynamoDB: items written per unique event', dynamo.writesPerUniqueEvent.toFixed(3), `≤ ${WRITES_TARGET.toFixed(1)}`, verdict(dynamo.writesPerUniqueEvent, WRITES_TARGET)],
         ['3b', 'DynamoDB: sink received each unique event exactly once', dynamo.deliveredExactlyOnce ? 'yes' : 'NO', 'yes', dynamo.deliveredExactlyOnce ? 'PASS' : 'MISS'],
+        [
+          '4',
+          `End to end: ${int(e2eEvents)} events, pipeline wall / bare round trip wall (${e2e.shardCount} shard${e2e.shardCount === 1 ? '' : 's'})`,
+          ratio(e2e.ratio),
+          `≤ ${ratio(E2E_TARGET_RATIO)}`,
+          verdict(e2e.ratio, E2E_TARGET_RATIO),
+        ],
+        ['4b', 'End to end: every event in the lake once, in its partition', e2e.lakeExact ? 'yes' : 'NO', 'yes', e2e.lakeExact ? 'PASS' : 'MISS'],
+        ...(extra
+          ? [[`4x`, `Extra, not the target: the same with ${extra.shardCount} shards (serverless.yml has 1)`, ratio(extra.ratio), '(info)', extra.lakeExact ? 'info' : 'LAKE NOT EXACT']]
+          : []),
+        [
+          '5',
+          `Consumer peak RSS, one ${int(RSS_RECORDS)}-record invocation (maxRSS)`,
+          `${rssFigure.maxRssMB.toFixed(1)} MB`,
+          `≤ ${RSS_TARGET_MB} MB`,
+          verdict(rssFigure.maxRssMB, RSS_TARGET_MB),
+        ],
       ],
     ),
   );
@@ -134,7 +186,15 @@ const main = async (): Promise<void> => {
       ),
     ),
   );
-  console.log(`\nload average at end ${load()} (other processes on this machine add noise to 1 and 2).`);
+  printE2eDetails('4', e2e, extra);
+  console.log(indent(`load average (1, 5, 15 min) before 4: ${e2eLoadBefore}; after 4 and 5: ${e2eLoadAfter}.`));
+  printRssDetails('5', rss);
+
+  console.log(`\nload average at end ${load()} (other processes on this machine add noise to 1, 2 and 4).`);
+  if (!e2e.lakeExact || (extra && !extra.lakeExact)) {
+    console.error('ASSERTION FAILED: the end-to-end run did not put every event in the lake exactly once, in its partition.');
+    process.exitCode = 1;
+  }
   if (!dynamo.deliveredExactlyOnce) {
     // Not a performance target but a correctness assertion: this one fails the run.
     console.error(

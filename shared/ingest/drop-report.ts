@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { FileErrorCode, RecordsFormat } from './json-records';
 
 /** A record the drop did not send because it is invalid. */
@@ -63,9 +64,23 @@ const pad2 = (value: number) => String(value).padStart(2, '0');
 export const dropDate = (date: Date): string =>
   `${pad2(date.getUTCMonth() + 1)}-${pad2(date.getUTCDate())}-${date.getUTCFullYear()}`;
 
-/** `failed-requests/<MM-DD-YYYY>/<original key>.reason.txt`, dated the day of processing. */
-export const reportKeyFor = (key: string, processedAt: Date, prefix: string): string =>
-  `${prefix}${dropDate(processedAt)}/${key}.reason.txt`;
+const MAX_KEY_BYTES = 1024;
+
+/**
+ * `failed-requests/<MM-DD-YYYY>/<original key>.reason.txt`, dated the day of processing. S3
+ * keys stop at 1,024 bytes: an original key too long for that is cut and suffixed with a
+ * hash of the whole key, so the report key stays unique.
+ */
+export const reportKeyFor = (key: string, processedAt: Date, prefix: string): string => {
+  const head = `${prefix}${dropDate(processedAt)}/`;
+  const full = `${head}${key}.reason.txt`;
+  if (Buffer.byteLength(full) <= MAX_KEY_BYTES) return full;
+  const tail = `-${createHash('sha256').update(key).digest('hex').slice(0, 16)}.reason.txt`;
+  let cut = Buffer.from(key).subarray(0, MAX_KEY_BYTES - Buffer.byteLength(head) - tail.length).toString('utf8');
+  // A multi-byte character cut in half decodes as U+FFFD (3 bytes): drop it.
+  while (cut.endsWith('\uFFFD') || Buffer.byteLength(head + cut + tail) > MAX_KEY_BYTES) cut = cut.slice(0, -1);
+  return `${head}${cut}${tail}`;
+};
 
 const EXCERPT_CHARS = 120;
 const MESSAGE_CHARS = 300;

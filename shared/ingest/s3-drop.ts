@@ -195,7 +195,12 @@ export const processDropObject = async (
     try {
       payload = JSON.parse(data.toString('utf8'));
     } catch (error) {
-      reject(record, 'MALFORMED_JSON', `Record is not valid JSON: ${toError(error).message}`, data);
+      // A pretty-printed object read as NDJSON: its first line is a lone '{'.
+      const hint =
+        record.index === 0 && splitter.format === 'ndjson' && data.length === 1
+          ? ' (the file looks like pretty-printed JSON: NDJSON needs one whole record per line; or send a JSON array)'
+          : '';
+      reject(record, 'MALFORMED_JSON', `Record is not valid JSON: ${toError(error).message}${hint}`, data);
       return;
     }
     let adapted: ReturnType<typeof adapt>;

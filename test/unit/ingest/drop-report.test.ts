@@ -42,6 +42,16 @@ describe('drop report', () => {
     );
   });
 
+  it('keeps report keys within the 1,024 bytes S3 allows, unique per original key', () => {
+    const long = `ingest/01-05-2026/${'é'.repeat(500)}`;
+    const a = reportKeyFor(`${long}a.json`, new Date('2026-01-06T00:00:00Z'), 'failed-requests/');
+    const b = reportKeyFor(`${long}b.json`, new Date('2026-01-06T00:00:00Z'), 'failed-requests/');
+
+    expect(Buffer.byteLength(a)).toBeLessThanOrEqual(1024);
+    expect(a).toMatch(/^failed-requests\/01-06-2026\/ingest\/01-05-2026\/é+-[0-9a-f]{16}\.reason\.txt$/);
+    expect(a).not.toBe(b);
+  });
+
   it('is needed only when something was rejected, refused or unreadable', () => {
     expect(needsReport(result())).toBe(true);
     expect(needsReport(result({ rejected: 0, rejections: [] }))).toBe(false);

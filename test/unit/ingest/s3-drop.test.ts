@@ -193,6 +193,16 @@ describe('processDropObject', () => {
     expect(reports()[0]?.body).toContain(`File error\n  ${code}: `);
   });
 
+  it('hints at pretty-printed JSON when an NDJSON file starts with a lone brace', async () => {
+    serve(JSON.stringify(meter(1), null, 2));
+
+    const result = await processDropObject({ bucket: 'lake', key: 'ingest/d/x.json' }, deps(), config);
+
+    expect(result.sent).toBe(0);
+    expect(result.rejections[0]?.message).toContain('the file looks like pretty-printed JSON');
+    expect(result.rejections[1]?.message).not.toContain('pretty-printed');
+  });
+
   it('rejects a record over the size limit without buffering it', async () => {
     const big = JSON.stringify(meter(2, { dimensions: { pad: 'p'.repeat(200) } }));
     serve(`${JSON.stringify(meter(1))}\n${big}\n`);

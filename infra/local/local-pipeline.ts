@@ -27,6 +27,7 @@ import { loadPipelineDefinition, type PipelineDefinition } from './serverless-co
 
 const ROOT = join(__dirname, '..', '..');
 const PUT_SLICE = 5_000;
+let pipelineStarted = false;
 export const ON_FAILURE_PREFIX = 'local-on-failure/';
 
 export interface LocalPipelineOptions {
@@ -140,6 +141,10 @@ export class LocalPipeline {
   }
 
   static async start(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
+    // The handlers read their configuration once, at load, like a Lambda cold start: a second
+    // pipeline in this module registry would silently reuse the first one's resources.
+    if (pipelineStarted) throw new Error('One LocalPipeline per process: the handlers are already loaded with another configuration');
+    pipelineStarted = true;
     const definition = options.definition ?? (await loadPipelineDefinition(options.stage ?? 'local'));
     const servers = options.endpoints ? undefined : await startLocalServers();
     try {

@@ -30,12 +30,15 @@ Options:
   --verbose         show the functions' own logs (Powertools, INFO)
   -h, --help        show this help`;
 
+/** The clientId a producer would use as partition key, for any supported shape. */
 const partitionKeyOf = (line: string, index: number): string => {
   try {
-    const parsed = JSON.parse(line) as { clientId?: unknown; resources?: unknown };
-    if (typeof parsed.clientId === 'string' && parsed.clientId) return parsed.clientId.slice(0, 256);
-    const first = Array.isArray(parsed.resources) ? parsed.resources[0] : undefined;
-    if (typeof first === 'string' && first) return first.slice(0, 256);
+    const parsed = JSON.parse(line) as Record<string, unknown>;
+    const resources = Array.isArray(parsed.resources) ? (parsed.resources as unknown[]) : [];
+    const candidate = [parsed.clientId, parsed.company_id, parsed.customerId, resources[0]].find(
+      (value): value is string => typeof value === 'string' && value !== '',
+    );
+    if (candidate !== undefined) return candidate.slice(0, 256);
   } catch {
     // Malformed lines still go in: the consumer quarantines them.
   }

@@ -74,6 +74,51 @@ describe('npm start', () => {
     );
   });
 
+  it('takes every supported shape mixed in one file and counts each source exactly', async () => {
+    // Prepare: 3 EventBridge envelopes, 2 actions (one re-sent), 3 meters (one identical repeat
+    // without uniqueId), 2 client-event records, one bad meter and one line nothing claims.
+    const now = Date.now() - 60_000;
+    const time = new Date(now).toISOString();
+    const envelope = (id: string) =>
+      JSON.stringify({ id, 'detail-type': 'Client Event', source: 'mixed', time, resources: ['mix-co'], detail: { eventType: 'view' } });
+    const action = (id: string) =>
+      JSON.stringify({ action_name: 'Processed Payment Transaction', company_id: 'mix-co', transaction_id: id, request: { time }, metadata: { amount: 3 } });
+    const meter = (value: number) => JSON.stringify({ customerId: 'mix-co', meterApiName: 'api_calls', meterValue: value, meterTimeInMillis: now });
+    const clientEvent = (id: string) =>
+      JSON.stringify({ kind: 'client-event', id, clientId: 'mix-co', receivedAt: time, entry: { eventType: 'searching', data: { q: id } } });
+    const lines = [
+      envelope('mx-1'),
+      action('0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d'),
+      meter(1),
+      clientEvent('ce-1'),
+      envelope('mx-2'),
+      action('0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d'),
+      meter(2),
+      meter(1),
+      clientEvent('ce-2'),
+      envelope('mx-3'),
+      action('1b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d'),
+      JSON.stringify({ customerId: 'mix-co', meterApiName: 'api_calls', meterValue: '3', meterTimeInMillis: now }),
+      JSON.stringify({ neither: 'fish', nor: 'fowl' }),
+    ];
+    const input = join(dir, 'mixed.ndjson');
+    await writeFile(input, `${lines.join('\n')}\n`);
+
+    // Act
+    const { stdout } = await run(['--input', input, '--json']);
+
+    // Assess
+    const summary = lastJsonLine(stdout) as JsonSummary & { bySource: Record<string, unknown> };
+    expect(summary).toMatchObject({ in: 13, delivered: 9, duplicates: 2, quarantined: 2 });
+    expect(summary.bySource).toEqual({
+      eventbridge: { in: 3, delivered: 3, duplicates: 0, quarantined: 0 },
+      'product-action': { in: 3, delivered: 2, duplicates: 1, quarantined: 0 },
+      'usage-meter': { in: 4, delivered: 2, duplicates: 1, quarantined: 1 },
+      'client-event': { in: 2, delivered: 2, duplicates: 0, quarantined: 0 },
+      unknown: { in: 1, delivered: 0, duplicates: 0, quarantined: 1 },
+    });
+  });
+
   it('rejects an unknown flag with a clear message', async () => {
     await expect(run(['--no-such-flag'])).rejects.toMatchObject({ stderr: expect.stringContaining("Unknown option '--no-such-flag'") });
   });

@@ -20,9 +20,10 @@ interface Started {
   port: number;
 }
 
-const startServer = (service: LocalServiceName, dataDir?: string): Promise<Started> =>
+const startServer = (service: LocalServiceName, dataDir?: string, owned = false): Promise<Started> =>
   new Promise((resolve, reject) => {
-    const child = fork(SERVER_SCRIPT, dataDir ? [service, dataDir] : [service], {
+    const args = dataDir ? [service, dataDir, ...(owned ? ['--owned'] : [])] : [service];
+    const child = fork(SERVER_SCRIPT, args, {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
       // The servers are plain JS; don't inherit tsx/--require hooks from the parent.
       execArgv: [],
@@ -67,7 +68,7 @@ export const startLocalServers = async (options: { s3Directory?: string } = {}):
   const results = await Promise.allSettled([
     startServer('kinesalite'),
     startServer('dynalite'),
-    startServer('s3rver', s3Directory),
+    startServer('s3rver', s3Directory, ownDirectory),
   ]);
   const started = results.flatMap((result) => (result.status === 'fulfilled' ? [result.value] : []));
   const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');

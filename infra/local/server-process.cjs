@@ -1,9 +1,9 @@
 // One local AWS-compatible server in its own process, on 127.0.0.1 and a port the OS picks.
-// Usage (forked with an IPC channel): node server-process.cjs <kinesalite|dynalite|s3rver> [dataDir]
+// Usage (forked with an IPC channel): node server-process.cjs <kinesalite|dynalite|s3rver> [dataDir [--owned]]
 // Prints nothing; sends {ready, port} over IPC. Exits when the parent goes away, so no orphans.
 'use strict';
 
-const [service, dataDir] = process.argv.slice(2);
+const [service, dataDir, ownership] = process.argv.slice(2);
 const HOST = '127.0.0.1';
 
 const listen = async () => {
@@ -30,7 +30,12 @@ const listen = async () => {
   }
 };
 
-const exit = () => process.exit(0);
+// A data directory the parent made for this run goes with the server, even when the parent
+// was killed before it could clean up.
+const exit = () => {
+  if (ownership === '--owned' && dataDir) require('node:fs').rmSync(dataDir, { recursive: true, force: true });
+  process.exit(0);
+};
 process.on('disconnect', exit);
 process.on('SIGTERM', exit);
 process.on('SIGINT', exit);

@@ -1,15 +1,18 @@
 import type { AdaptedEvent } from '../canonical-event';
 import { InvalidRecordError } from '../errors';
+import { apiCallAdapter } from './api-call';
 import { clientEventAdapter } from './client-event';
 import { eventBridgeAdapter } from './eventbridge';
 import { productActionAdapter } from './product-action';
+import { companyProfileAdapter, userProfileAdapter } from './profile';
 import type { SourceAdapter } from './source-adapter';
 import { usageMeterAdapter } from './usage-meter';
 
 /**
  * Tried in order, most specific first; the first adapter whose `matches` is true owns the
- * payload. The `matches` tests do not overlap: client-event, product-action and usage-meter
- * each decline a payload carrying another source's marker (`kind: 'client-event'`,
+ * payload. The `matches` tests do not overlap: client-event, product-action, usage-meter,
+ * api-call, user-profile and company-profile each decline a payload carrying another
+ * source's marker (a producer `kind` such as `'client-event'` or `'api-call'`,
  * `action_name`, `meterApiName`, `detail-type`), so a mixed shape is UNKNOWN_SOURCE rather
  * than a guess, and an EventBridge envelope is only ever the EventBridge adapter's.
  */
@@ -17,6 +20,9 @@ export const SOURCE_ADAPTERS: readonly SourceAdapter[] = [
   clientEventAdapter,
   productActionAdapter,
   usageMeterAdapter,
+  apiCallAdapter,
+  userProfileAdapter,
+  companyProfileAdapter,
   eventBridgeAdapter,
 ];
 

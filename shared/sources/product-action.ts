@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { InvalidRecordError } from '../errors';
 import { normalizeEventTime } from '../event-time';
+import { PRODUCER_KINDS } from './api-call';
 import { parseWith, type SourceAdapter } from './source-adapter';
 
 /**
@@ -58,7 +59,7 @@ export const productActionAdapter: SourceAdapter = {
     'action_name' in payload &&
     !('meterApiName' in payload) &&
     !('detail-type' in payload) &&
-    payload.kind !== 'client-event',
+    !PRODUCER_KINDS.has(payload.kind),
 
   toCanonical(payload) {
     const companyId = payload.company_id;

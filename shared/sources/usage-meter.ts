@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { InvalidRecordError } from '../errors';
+import { PRODUCER_KINDS } from './api-call';
 import { parseWith, type SourceAdapter } from './source-adapter';
 
 /**
@@ -82,7 +83,7 @@ export const usageMeterAdapter: SourceAdapter = {
     'meterApiName' in payload &&
     !('action_name' in payload) &&
     !('detail-type' in payload) &&
-    payload.kind !== 'client-event',
+    !PRODUCER_KINDS.has(payload.kind),
 
   toCanonical(payload) {
     const customerId = payload.customerId;

@@ -5,11 +5,15 @@ import {
   productAction,
   usageMeter,
 } from '../../helpers/factories';
+import { apiCallRecord, companyProfileRecord, userProfileRecord } from '../../helpers/capture-factories';
 
 const SHAPES: [string, Record<string, unknown>][] = [
   ['client-event', { ...clientEventRecordPayload() }],
   ['product-action', { ...productAction() }],
   ['usage-meter', { ...usageMeter() }],
+  ['api-call', { ...apiCallRecord() }],
+  ['user-profile', { ...userProfileRecord() }],
+  ['company-profile', { ...companyProfileRecord() }],
   ['eventbridge', { ...eventBridgeEnvelope() }],
 ];
 
@@ -19,6 +23,9 @@ describe('source routing', () => {
       'client-event',
       'product-action',
       'usage-meter',
+      'api-call',
+      'user-profile',
+      'company-profile',
       'eventbridge',
     ]);
   });
@@ -37,6 +44,11 @@ describe('source routing', () => {
     ['a product action carrying kind client-event', { ...productAction(), kind: 'client-event' }],
     ['a usage meter carrying detail-type', { ...usageMeter(), 'detail-type': 'x' }],
     ['a client-event record carrying meterApiName', { ...clientEventRecordPayload(), meterApiName: 'x' }],
+    ['a product action carrying kind api-call', { ...productAction(), kind: 'api-call' }],
+    ['a usage meter carrying kind user-profile', { ...usageMeter(), kind: 'user-profile' }],
+    ['an API-call record carrying action_name', { ...apiCallRecord(), action_name: 'x' }],
+    ['a user profile carrying meterApiName', { ...userProfileRecord(), meterApiName: 'x' }],
+    ['a company profile carrying action_name', { ...companyProfileRecord(), action_name: 'x' }],
     ['an object of another kind', { kind: 'server-event', id: '1' }],
     ['an object with unrelated keys', { customer: 'c', value: 3 }],
   ])('rejects %s as UNKNOWN_SOURCE rather than guessing', (_case, payload) => {

@@ -25,7 +25,9 @@ import { parseWith, type SourceAdapter } from './source-adapter';
  *   object, PAYLOAD_TOO_LARGE when bigger.
  * - request.time and response.time: ISO 8601 with a zone → INVALID_EVENT_TIME. The accepted
  *   skew is the consumer's window ([arrival − 7 days, arrival + 15 minutes]).
- * - Bodies are any JSON; the whole record is bounded by the consumer (RECORD_TOO_LARGE).
+ * - Bodies are any JSON; `body_truncated` a boolean, `body_size` an integer ≥ 0 (set by the
+ *   library when it cut a body over its cap) → SCHEMA_VIOLATION. The whole record is bounded
+ *   by the consumer (RECORD_TOO_LARGE).
  */
 export const API_CALL_LIMITS = {
   maxFieldLength: 256,
@@ -50,6 +52,9 @@ export const PRODUCER_KINDS: ReadonlySet<unknown> = new Set([
 const text = z.string().min(1).max(API_CALL_LIMITS.maxFieldLength);
 const headers = z.record(z.string(), z.union([z.string(), z.array(z.string())]));
 const transferEncoding = z.string().max(API_CALL_LIMITS.maxTransferEncodingLength);
+/** Set by the library when a body was over its size cap and was cut. */
+const bodyTruncated = z.boolean().nullish();
+const bodySize = z.number().int().min(0).nullish();
 
 const apiCallSchema = z.object({
   request: z.object({
@@ -61,6 +66,8 @@ const apiCallSchema = z.object({
     ip_address: z.string().max(API_CALL_LIMITS.maxIpAddressLength).nullish(),
     body: z.unknown().optional(),
     transfer_encoding: transferEncoding.nullish(),
+    body_truncated: bodyTruncated,
+    body_size: bodySize,
   }),
   response: z.object({
     time: z.unknown().optional(),
@@ -68,6 +75,8 @@ const apiCallSchema = z.object({
     headers: headers.optional(),
     body: z.unknown().optional(),
     transfer_encoding: transferEncoding.nullish(),
+    body_truncated: bodyTruncated,
+    body_size: bodySize,
   }),
   duration_ms: z.number().finite().min(0),
   user_id: text.nullish(),

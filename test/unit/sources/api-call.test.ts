@@ -79,6 +79,12 @@ describe('api-call adapter', () => {
     expect(event.detail.response).toMatchObject({ status: 204, body: [1, 'two', null] });
   });
 
+  it('keeps the truncation marks of a body the library cut', () => {
+    const { event } = adapt(withResponse({ body: 'abc', transfer_encoding: 'text', body_truncated: true, body_size: 70_000 }));
+
+    expect(event.detail.response).toMatchObject({ body: 'abc', transfer_encoding: 'text', body_truncated: true, body_size: 70_000 });
+  });
+
   it('accepts values exactly at the limits', () => {
     // Prepare
     const max = API_CALL_LIMITS;
@@ -121,6 +127,8 @@ describe('api-call adapter', () => {
     ['a verb of 33 characters', withRequest({ verb: 'V'.repeat(33) }), 'SCHEMA_VIOLATION'],
     ['a numeric header value', withRequest({ headers: { 'x-n': 1 } }), 'SCHEMA_VIOLATION'],
     ['an ip_address of 257 characters', withRequest({ ip_address: 'i'.repeat(257) }), 'SCHEMA_VIOLATION'],
+    ['a string body_truncated', withRequest({ body_truncated: 'yes' }), 'SCHEMA_VIOLATION'],
+    ['a negative body_size', withResponse({ body_size: -1 }), 'SCHEMA_VIOLATION'],
     ['a status of 99', withResponse({ status: 99 }), 'SCHEMA_VIOLATION'],
     ['a status of 600', withResponse({ status: 600 }), 'SCHEMA_VIOLATION'],
     ['a string status', withResponse({ status: '200' }), 'SCHEMA_VIOLATION'],

@@ -27,6 +27,11 @@ export interface StreamWriterOptions {
   random?: () => number;
 }
 
+export interface WriteOptions {
+  /** Stops further attempts and aborts the in-flight PutRecords call (unsent records stay NotAttempted or failed). */
+  abortSignal?: AbortSignal;
+}
+
 const recordBytes = (record: StreamRecordInput): number => record.data.byteLength + Buffer.byteLength(record.partitionKey);
 
 /**
@@ -40,7 +45,8 @@ export class KinesisStreamWriter {
     private readonly options: StreamWriterOptions,
   ) {}
 
-  async write(records: readonly StreamRecordInput[]): Promise<WriteOutcome[]> {
+  async write(records: readonly StreamRecordInput[], writeOptions: WriteOptions = {}): Promise<WriteOutcome[]> {
+    const { abortSignal } = writeOptions;
     const sizes = records.map(recordBytes);
     const outcomes: WriteOutcome[] = sizes.map((size) =>
       size > MAX_RECORD_BYTES
@@ -50,29 +56,34 @@ export class KinesisStreamWriter {
     let pending = sizes.flatMap((size, index) => (size > MAX_RECORD_BYTES ? [] : [index]));
     const maxAttempts = this.options.maxAttempts ?? 5;
     const backoff = { baseDelayMs: this.options.baseDelayMs ?? 100, maxDelayMs: this.options.maxDelayMs ?? 2_000 };
-    for (let attempt = 1; pending.length > 0 && attempt <= maxAttempts; attempt++) {
+    for (let attempt = 1; pending.length > 0 && attempt <= maxAttempts && !abortSignal?.aborted; attempt++) {
       if (attempt > 1) await (this.options.sleep ?? sleep)(backoffDelay(attempt - 1, backoff, this.options.random));
       const retry: number[] = [];
       // Sequential calls keep each partition key's records in order.
       for (const chunk of chunkIndexes(sizes, pending, { maxCount: MAX_RECORDS_PER_PUT, maxBytes: MAX_BYTES_PER_PUT })) {
-        retry.push(...(await this.put(records, chunk, outcomes)));
+        if (abortSignal?.aborted) break;
+        retry.push(...(await this.put(records, chunk, outcomes, abortSignal)));
       }
       pending = retry;
     }
     return outcomes;
   }
 
-  private async put(records: readonly StreamRecordInput[], chunk: readonly number[], outcomes: WriteOutcome[]): Promise<number[]> {
+  private async put(
+    records: readonly StreamRecordInput[],
+    chunk: readonly number[],
+    outcomes: WriteOutcome[],
+    abortSignal?: AbortSignal,
+  ): Promise<number[]> {
     try {
-      const response = await this.client.send(
-        new PutRecordsCommand({
-          StreamName: this.options.streamName,
-          Records: chunk.map((index) => {
-            const record = records[index] as StreamRecordInput;
-            return { PartitionKey: record.partitionKey, Data: record.data };
-          }),
+      const command = new PutRecordsCommand({
+        StreamName: this.options.streamName,
+        Records: chunk.map((index) => {
+          const record = records[index] as StreamRecordInput;
+          return { PartitionKey: record.partitionKey, Data: record.data };
         }),
-      );
+      });
+      const response = await (abortSignal ? this.client.send(command, { abortSignal }) : this.client.send(command));
       const failed: number[] = [];
       chunk.forEach((index, position) => {
         const entry = response.Records?.[position];

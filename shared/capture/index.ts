@@ -1,0 +1,27 @@
+/**
+ * API-call capture for your own Lambda APIs (API Gateway REST v1, HTTP API v2, ALB) and
+ * user / company profiles, written as records on the events stream.
+ */
+export { apiCallCapture, withApiCallCapture } from './middleware';
+export type { ApiCallCaptureOptions, CaptureLogger, CaptureTransportOptions } from './options';
+export { DEFAULT_MASKED_HEADERS } from './options';
+export {
+  CaptureValidationError,
+  type ProfileSendResult,
+  updateCompaniesBatch,
+  updateCompany,
+  updateUser,
+  updateUsersBatch,
+} from './profiles';
+export type {
+  ApiCallEvent,
+  ApiCallRecord,
+  ApiCallRequest,
+  ApiCallResponse,
+  CompanyProfile,
+  CompanyProfileRecord,
+  HeaderMap,
+  TransferEncoding,
+  UserProfile,
+  UserProfileRecord,
+} from './records';

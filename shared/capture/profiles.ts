@@ -1,0 +1,117 @@
+import { randomUUID } from 'node:crypto';
+import { CaptureBuffer, type FlushResult } from './capture-buffer';
+import { type CaptureTransportOptions, DEFAULT_PROFILE_FLUSH_TIMEOUT_MS, type ResolvedTransport, resolveTransport } from './options';
+import {
+  CAPTURE_LIMITS,
+  type CompanyProfile,
+  type CompanyProfileRecord,
+  isPlainObject,
+  type UserProfile,
+  type UserProfileRecord,
+} from './records';
+
+/** Thrown (as a rejection) by the profile calls for invalid input; nothing is sent then. */
+export class CaptureValidationError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'CaptureValidationError';
+  }
+}
+
+/** What the profile calls resolve to: how many records went on the stream and how many did not. */
+export type ProfileSendResult = FlushResult;
+
+const requiredId = (value: unknown, field: string, where: string): string => {
+  if (typeof value !== 'string' || value.trim() === '' || value.length > CAPTURE_LIMITS.maxFieldLength) {
+    throw new CaptureValidationError(`${where}: ${field} must be a non-empty string of at most ${CAPTURE_LIMITS.maxFieldLength} characters`);
+  }
+  return value;
+};
+
+const optionalObject = (value: unknown, field: string, where: string): Record<string, unknown> | undefined => {
+  if (value === undefined || value === null) return undefined;
+  if (!isPlainObject(value)) throw new CaptureValidationError(`${where}: ${field} must be a JSON object`);
+  let bytes: number;
+  try {
+    bytes = Buffer.byteLength(JSON.stringify(value), 'utf8');
+  } catch {
+    throw new CaptureValidationError(`${where}: ${field} must be JSON-serializable`);
+  }
+  if (bytes > CAPTURE_LIMITS.maxObjectBytes) {
+    throw new CaptureValidationError(`${where}: ${field} is ${bytes} bytes serialized; the limit is ${CAPTURE_LIMITS.maxObjectBytes}`);
+  }
+  return value;
+};
+
+const userRecord = (input: unknown, where: string, transport: ResolvedTransport, time: string): UserProfileRecord => {
+  if (!isPlainObject(input)) throw new CaptureValidationError(`${where}: a user profile must be an object`);
+  const profile: UserProfile = { user_id: requiredId(input.user_id, 'user_id', where) };
+  if (input.company_id !== undefined && input.company_id !== null) profile.company_id = requiredId(input.company_id, 'company_id', where);
+  const metadata = optionalObject(input.metadata, 'metadata', where);
+  const campaign = optionalObject(input.campaign, 'campaign', where);
+  if (metadata) profile.metadata = metadata;
+  if (campaign) profile.campaign = campaign;
+  const clientId = profile.company_id ?? transport.defaultClientId();
+  if (clientId === undefined) {
+    throw new CaptureValidationError(`${where}: no clientId: give company_id or set defaultClientId (CAPTURE_DEFAULT_CLIENT_ID)`);
+  }
+  return { kind: 'user-profile', id: randomUUID(), clientId, time, profile };
+};
+
+const companyRecord = (input: unknown, where: string, time: string): CompanyProfileRecord => {
+  if (!isPlainObject(input)) throw new CaptureValidationError(`${where}: a company profile must be an object`);
+  const profile: CompanyProfile = { company_id: requiredId(input.company_id, 'company_id', where) };
+  const metadata = optionalObject(input.metadata, 'metadata', where);
+  const campaign = optionalObject(input.campaign, 'campaign', where);
+  if (metadata) profile.metadata = metadata;
+  if (campaign) profile.campaign = campaign;
+  return { kind: 'company-profile', id: randomUUID(), clientId: profile.company_id, time, profile };
+};
+
+const send = async (
+  options: CaptureTransportOptions | undefined,
+  build: (transport: ResolvedTransport, time: string) => (UserProfileRecord | CompanyProfileRecord)[],
+): Promise<ProfileSendResult> => {
+  const transport = resolveTransport(options ?? {}, DEFAULT_PROFILE_FLUSH_TIMEOUT_MS);
+  // Validation throws inside the async function: the promise rejects, nothing is sent.
+  const records = build(transport, new Date().toISOString());
+  const buffer = new CaptureBuffer(transport);
+  let dropped = 0;
+  for (const record of records) if (!buffer.add(record)) dropped++;
+  const result = await buffer.flush();
+  return { sent: result.sent, notSent: result.notSent + dropped };
+};
+
+const asArray = (value: unknown, where: string): unknown[] => {
+  if (!Array.isArray(value)) throw new CaptureValidationError(`${where}: expected an array`);
+  return value;
+};
+
+/**
+ * Puts a user profile (`user_id` required; `company_id`, `metadata`, `campaign` optional) on
+ * the stream. Rejects with a CaptureValidationError on invalid input (nothing sent); stream
+ * trouble does not reject: it is logged and counted in `notSent`.
+ */
+export const updateUser = (user: UserProfile, options?: CaptureTransportOptions): Promise<ProfileSendResult> =>
+  send(options, (transport, time) => [userRecord(user, 'updateUser', transport, time)]);
+
+/** Several user profiles in one go; one invalid entry rejects the whole batch (nothing sent). */
+export const updateUsersBatch = (users: readonly UserProfile[], options?: CaptureTransportOptions): Promise<ProfileSendResult> =>
+  send(options, (transport, time) =>
+    asArray(users, 'updateUsersBatch').map((user, index) => userRecord(user, `updateUsersBatch: users[${index}]`, transport, time)),
+  );
+
+/** Puts a company profile (`company_id` required, also the record's clientId) on the stream. */
+export const updateCompany = (company: CompanyProfile, options?: CaptureTransportOptions): Promise<ProfileSendResult> =>
+  send(options, (_transport, time) => [companyRecord(company, 'updateCompany', time)]);
+
+/** Several company profiles in one go; one invalid entry rejects the whole batch (nothing sent). */
+export const updateCompaniesBatch = (
+  companies: readonly CompanyProfile[],
+  options?: CaptureTransportOptions,
+): Promise<ProfileSendResult> =>
+  send(options, (_transport, time) =>
+    asArray(companies, 'updateCompaniesBatch').map((company, index) =>
+      companyRecord(company, `updateCompaniesBatch: companies[${index}]`, time),
+    ),
+  );

@@ -1,4 +1,5 @@
 import os from 'node:os';
+import { runCaptureBench } from './capture-bench';
 import { CONSUMER_BATCH_SIZE, CONSUMER_BATCHES, CONSUMER_TARGET_RATIO, runConsumerBench } from './consumer-bench';
 import { RSS_RECORDS, RSS_TARGET_MB, type RssResult, runConsumerRssBench } from './consumer-rss-bench';
 import { runDynamoWritesBench, WRITES_TARGET } from './dynamodb-writes-bench';
@@ -7,6 +8,9 @@ import { printE2eDetails, printRssDetails } from './e2e-report';
 import { runChild, TSX_REQUIRE } from './fork-child';
 import { indent, int, ms, ratio, table, us, verdict } from './report';
 import { runTransformerBench, TRANSFORMER_TARGET_RATIO } from './transformer-bench';
+
+/** Milliseconds with two decimals (the capture's figures are around a millisecond). */
+const ms2 = (value: number): string => `${value.toFixed(2)} ms`;
 
 const TRANSFORMER_RUNS = { warmup: 10, iterations: 40 };
 const CONSUMER_RUNS = { warmup: 5, iterations: 30 };
@@ -44,6 +48,8 @@ const main = async (): Promise<void> => {
   const transformer = await runTransformerBench(TRANSFORMER_RUNS);
   const consumer = await runConsumerBench(CONSUMER_RUNS);
   const dynamo = await runDynamoWritesBench();
+  const capture = await runCaptureBench();
+  const captureExact = capture.recordsOnStream === capture.recordsExpected && capture.loggedProblems === 0;
 
   const e2eEvents = e2eEventsFromEnv();
   const extraShards = extraShardsFromEnv();
@@ -91,6 +97,14 @@ const main = async (): Promise<void> => {
           `≤ ${RSS_TARGET_MB} MB`,
           verdict(rssFigure.maxRssMB, RSS_TARGET_MB),
         ],
+        [
+          '6',
+          `API-call capture: latency added per invocation, p50 / p99 (kinesalite, ${int(capture.invocations)} calls)`,
+          `${ms2(capture.addedP50Ms)} / ${ms2(capture.addedP99Ms)}`,
+          '(info)',
+          'info',
+        ],
+        ['6b', 'API-call capture: one record on the stream per invocation', captureExact ? 'yes' : 'NO', 'yes', captureExact ? 'PASS' : 'MISS'],
       ],
     ),
   );
@@ -190,9 +204,43 @@ const main = async (): Promise<void> => {
   console.log(indent(`load average (1, 5, 15 min) before 4: ${e2eLoadBefore}; after 4 and 5: ${e2eLoadAfter}.`));
   printRssDetails('5', rss);
 
+  console.log(
+    `\n6. API-call capture: a no-op HTTP API handler (200 JSON), middy without and with apiCallCapture, ${int(capture.invocations)} ` +
+      `invocations each, one after another, in alternating blocks of 50 (ABC CBA) after 100 warm-up each; the wrapped side puts ` +
+      `one api-call record (${int(Math.round(capture.recordBytes))} B, the v2 sample event) per invocation on a kinesalite stream ` +
+      `before it returns, as in Lambda (${capture.seconds.toFixed(1)} s with the servers' start).`,
+  );
+  console.log(
+    indent(
+      table(
+        ['side', 'p50', 'p99', 'mean', 'max', 'CPU per call (this process)'],
+        [
+          ['middy(noop)', ms2(capture.bare.p50Ms), ms2(capture.bare.p99Ms), ms2(capture.bare.meanMs), ms2(capture.bare.maxMs), ms2(capture.bareCpuUs / 1000)],
+          ['middy(noop).use(apiCallCapture(…))', ms2(capture.wrapped.p50Ms), ms2(capture.wrapped.p99Ms), ms2(capture.wrapped.meanMs), ms2(capture.wrapped.maxMs), ms2(capture.wrappedCpuUs / 1000)],
+          ['added (wrapped − bare)', ms2(capture.addedP50Ms), ms2(capture.addedP99Ms), ms2(capture.wrapped.meanMs - capture.bare.meanMs), '', ms2((capture.wrappedCpuUs - capture.bareCpuUs) / 1000)],
+          ['same, stub Kinesis client (no SDK request)', ms2(capture.stubbed.p50Ms), ms2(capture.stubbed.p99Ms), ms2(capture.stubbed.meanMs), ms2(capture.stubbed.maxMs), ms2(capture.stubbedCpuUs / 1000)],
+        ],
+      ),
+    ),
+  );
+  console.log(
+    indent(
+      `read back: ${int(capture.recordsOnStream)} api-call records on the stream for ${int(capture.recordsExpected)} wrapped invocations (warm-up included); ` +
+        `${capture.loggedProblems} capture problems logged. The stub row is the capture's own work (request and response snapshot, masking, ` +
+        'session-token hash, JSON, the stream writer); the rest of the added time is the SDK PutRecords call (serialize, sign, HTTP) and ' +
+        'kinesalite. BENCH_CAPTURE_INVOCATIONS=N scales the run.',
+    ),
+  );
+
   console.log(`\nload average at end ${load()} (other processes on this machine add noise to 1, 2 and 4).`);
   if (!e2e.lakeExact || (extra && !extra.lakeExact)) {
     console.error('ASSERTION FAILED: the end-to-end run did not put every event in the lake exactly once, in its partition.');
+    process.exitCode = 1;
+  }
+  if (!captureExact) {
+    console.error(
+      `ASSERTION FAILED: the capture put ${capture.recordsOnStream} records for ${capture.recordsExpected} invocations (${capture.loggedProblems} problems logged).`,
+    );
     process.exitCode = 1;
   }
   if (!dynamo.deliveredExactlyOnce) {

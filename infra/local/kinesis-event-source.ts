@@ -68,6 +68,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import type { Callback, Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { StreamEventSettings } from './serverless-config';
+import { createLambdaContext } from './lambda-context';
 
 /** Lambda's limit on a synchronous invocation's request payload. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
@@ -433,39 +434,7 @@ export const buildOnFailureRecord = (input: DiscardInput): OnFailureRecord => {
   };
 };
 
-export interface LambdaContextInput {
-  functionName: string;
-  region: string;
-  accountId: string;
-  timeoutSeconds: number;
-  memoryLimitInMB: number;
-  requestId: string;
-  /** Epoch ms at which the invocation starts (real time: the deadline is real). */
-  startedAtMs: number;
-}
-
-/** A Lambda `Context` like the Node.js runtime's, with a deadline `timeoutSeconds` after the start. */
-export const createLambdaContext = (input: LambdaContextInput): Context => {
-  const deadline = input.startedAtMs + input.timeoutSeconds * 1000;
-  const day = new Date(input.startedAtMs).toISOString().slice(0, 10).replaceAll('-', '/');
-  const unsupported = (name: string) => () => {
-    throw new Error(`context.${name}() is not supported by the local event source; return or throw instead`);
-  };
-  return {
-    callbackWaitsForEmptyEventLoop: true,
-    functionName: input.functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${input.region}:${input.accountId}:function:${input.functionName}`,
-    memoryLimitInMB: String(input.memoryLimitInMB),
-    awsRequestId: input.requestId,
-    logGroupName: `/aws/lambda/${input.functionName}`,
-    logStreamName: `${day}/[$LATEST]${input.requestId.replaceAll('-', '')}`,
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: unsupported('done'),
-    fail: unsupported('fail'),
-    succeed: unsupported('succeed'),
-  };
-};
+export { createLambdaContext, type LambdaContextInput } from './lambda-context';
 
 // ---------------------------------------------------------------------------------------------
 // The runner

@@ -7,6 +7,7 @@ import type {
   Context,
 } from 'aws-lambda';
 import { type VerifyOptions, verifyJwt } from './dev-jwt';
+import { localLambdaContext } from './lambda-context';
 
 /**
  * API Gateway HTTP API (payload format 2.0) with a JWT authorizer, on loopback: routes
@@ -159,23 +160,6 @@ export const toHttpApiEvent = (
   };
 };
 
-const lambdaContext = (functionName: string, timeoutSeconds: number): Context => {
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
-    memoryLimitInMB: '256',
-    awsRequestId: randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-};
 
 /** The function's result as API Gateway turns it into an HTTP response (payload format 2.0). */
 const fromResult = (result: APIGatewayProxyResultV2): HttpApiResponse => {
@@ -224,7 +208,7 @@ export const invokeHttpApi = async (options: LocalHttpApiOptions, request: HttpA
 
   const event = toHttpApiEvent(request, route, jwt);
   try {
-    return fromResult(await options.handler(event, lambdaContext(options.functionName, options.timeoutSeconds)));
+    return fromResult(await options.handler(event, localLambdaContext({ name: options.functionName, timeoutSeconds: options.timeoutSeconds })));
   } catch {
     return jsonResponse(500, { message: 'Internal Server Error' });
   }

@@ -16,6 +16,7 @@ import type { ReasonCode } from '../../shared/errors';
 import { OTHER_EVENT_TYPE, partitionKeys } from '../../shared/partition';
 import { DEV_JWT_AUDIENCE, DEV_JWT_ISSUER, type DevKeyPair, loadOrCreateDevKeyPair } from './dev-jwt';
 import { KinesisEventSource, type OnFailureRecord } from './kinesis-event-source';
+import { localLambdaContext } from './lambda-context';
 import { LocalFirehose, type LocalFirehoseOptions } from './local-firehose';
 import { type HttpApiHandler, type LocalHttpApi, startLocalHttpApi } from './local-http-api';
 import { type LocalServers, startLocalServers } from './local-servers';
@@ -88,23 +89,6 @@ export interface LakeCheck {
 
 type Handler<E, R> = (event: E, context: Context) => Promise<R>;
 
-const lambdaContext = (functionName: string, timeoutSeconds: number): Context => {
-  const deadline = Date.now() + timeoutSeconds * 1000;
-  return {
-    callbackWaitsForEmptyEventLoop: false,
-    functionName,
-    functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:us-east-1:000000000000:function:${functionName}`,
-    memoryLimitInMB: '512',
-    awsRequestId: crypto.randomUUID(),
-    logGroupName: `/aws/lambda/${functionName}`,
-    logStreamName: 'local',
-    getRemainingTimeInMillis: () => Math.max(0, deadline - Date.now()),
-    done: () => undefined,
-    fail: () => undefined,
-    succeed: () => undefined,
-  };
-};
 
 /**
  * The whole pipeline on loopback: kinesalite, dynalite and s3rver processes, the local
@@ -199,7 +183,7 @@ export class LocalPipeline {
       region: definition.region,
       s3,
       transform: (event) =>
-        transformer.handler(event, lambdaContext(definition.transformer.name, definition.transformer.timeoutSeconds)),
+        transformer.handler(event, localLambdaContext(definition.transformer, definition.region)),
       processorArn: `arn:aws:lambda:${definition.region}:000000000000:function:${definition.transformer.name}`,
       ...(options.failRecord && { failRecord: options.failRecord }),
     });
@@ -452,7 +436,7 @@ export class LocalPipeline {
         },
       ],
     };
-    const { files } = await this.dropHandler(event, lambdaContext(fn.name, fn.timeoutSeconds));
+    const { files } = await this.dropHandler(event, localLambdaContext(fn, this.definition.region));
     const result = files[0];
     if (result === undefined) throw new Error(`s3Drop ignored ${key}: is it under the function's DROP_INGEST_PREFIX?`);
     this.putCount += result.sent;

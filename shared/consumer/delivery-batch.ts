@@ -26,6 +26,8 @@ interface Pending {
  */
 export class DeliveryBatch {
   private pending: Pending[] = [];
+  /** Flushes run one after another, so a later one sees what an earlier one recorded. */
+  private flushing: Promise<void> = Promise.resolve();
 
   constructor(
     private readonly store: IdempotencyStore,
@@ -36,7 +38,11 @@ export class DeliveryBatch {
   submit(event: NormalizedEvent): Promise<DeliveryResult> {
     return new Promise((resolve, reject) => {
       // Record handlers all start in one tick; flush once they have all submitted.
-      if (this.pending.length === 0) setImmediate(() => void this.flush());
+      if (this.pending.length === 0) {
+        setImmediate(() => {
+          this.flushing = this.flushing.then(() => this.flush());
+        });
+      }
       this.pending.push({ key: event.key, body: event.body, resolve, reject });
     });
   }

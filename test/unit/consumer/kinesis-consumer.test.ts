@@ -318,3 +318,33 @@ describe('KinesisConsumer record outcomes', () => {
     expect(outcomes).toHaveLength(4);
   });
 });
+
+describe('DeliveryBatch', () => {
+  it('serializes flushes, so a copy submitted after the first flush started is a duplicate, not a second delivery', async () => {
+    // Prepare: a sink that takes a while, and a second submission one tick after the first flush began
+    const { DeliveryBatch } = await import('../../../shared/consumer/delivery-batch');
+    const { InMemoryIdempotencyStore } = await import('../../../shared/idempotency/idempotency-store');
+    const { normalizeRecord } = await import('../../../shared/consumer/normalize');
+    const { decodeKinesisRecord } = await import('../../../shared/consumer/stream-record');
+    const delivered: number[] = [];
+    const sink = {
+      deliver: async (records: readonly Uint8Array[]) => {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        delivered.push(records.length);
+        return records.map(() => ({ ok: true as const }));
+      },
+    };
+    const batch = new DeliveryBatch(new InMemoryIdempotencyStore(), sink, new Logger({ logLevel: 'SILENT' }));
+    const options = { environment: 'test', maxEventAgeSeconds: 7 * 86_400, maxFutureSkewSeconds: 900 };
+    const normalized = normalizeRecord(decodeKinesisRecord(kinesisRecord(envelope('e1'))), options);
+
+    // Act
+    const first = batch.submit(normalized);
+    await new Promise((resolve) => setImmediate(resolve));
+    const second = batch.submit(normalized);
+
+    // Assess
+    await expect(Promise.all([first, second])).resolves.toEqual(['delivered', 'duplicate']);
+    expect(delivered).toEqual([1]);
+  });
+});

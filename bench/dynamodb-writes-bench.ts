@@ -9,7 +9,7 @@ import { type BatchSummary, KinesisConsumer } from '../shared/consumer/kinesis-c
 import { DynamoDbIdempotencyStore } from '../shared/idempotency/dynamodb-idempotency-store';
 import { keyString } from '../shared/idempotency/idempotency-store';
 import { NORMALIZE_OPTIONS } from './consumer-bench';
-import { startDynalite } from './dynalite-server';
+import { startLocalServer } from '../infra/local/local-servers';
 import { CountingQuarantine, RecordingSink, silentLogger } from './in-memory-deps';
 import { createRandom, eventBridgeEnvelope, kinesisEvent, kinesisRecord, ShardClock } from './record-factories';
 
@@ -200,7 +200,7 @@ export interface DynamoWritesResult {
 }
 
 export const runDynamoWritesBench = async (): Promise<DynamoWritesResult> => {
-  const server = await startDynalite();
+  const server = await startLocalServer('dynalite');
   const started = performance.now();
   try {
     const env: Env = { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_DYNAMODB: server.endpoint };

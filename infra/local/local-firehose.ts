@@ -643,6 +643,16 @@ export class LocalFirehose {
       SizeInMBs: Math.max(1, Math.round(settings.bufferSizeBytes / (1024 * 1024))),
       IntervalInSeconds: settings.bufferIntervalSeconds,
     };
+    // AWS describes the destination twice: the plain S3 view, and the extended one with more fields.
+    const s3Description = {
+      RoleARN: roleArn,
+      BucketARN: bucketArn,
+      Prefix: settings.prefix,
+      ErrorOutputPrefix: settings.errorOutputPrefix,
+      BufferingHints: bufferingHints,
+      CompressionFormat: settings.compression,
+      EncryptionConfiguration: { NoEncryptionConfig: 'NoEncryption' },
+    };
     const processor = this.processor;
     return {
       DeliveryStreamDescription: {
@@ -657,23 +667,9 @@ export class LocalFirehose {
         Destinations: [
           {
             DestinationId: 'destinationId-000000000001',
-            S3DestinationDescription: {
-              RoleARN: roleArn,
-              BucketARN: bucketArn,
-              Prefix: settings.prefix,
-              ErrorOutputPrefix: settings.errorOutputPrefix,
-              BufferingHints: bufferingHints,
-              CompressionFormat: settings.compression,
-              EncryptionConfiguration: { NoEncryptionConfig: 'NoEncryption' },
-            },
+            S3DestinationDescription: s3Description,
             ExtendedS3DestinationDescription: {
-              RoleARN: roleArn,
-              BucketARN: bucketArn,
-              Prefix: settings.prefix,
-              ErrorOutputPrefix: settings.errorOutputPrefix,
-              BufferingHints: bufferingHints,
-              CompressionFormat: settings.compression,
-              EncryptionConfiguration: { NoEncryptionConfig: 'NoEncryption' },
+              ...s3Description,
               S3BackupMode: 'Disabled',
               DynamicPartitioningConfiguration: { Enabled: settings.dynamicPartitioning },
               ProcessingConfiguration: processor

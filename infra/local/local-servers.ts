@@ -58,6 +58,14 @@ const stopServer = ({ child }: Started): Promise<void> =>
     child.kill('SIGTERM');
   });
 
+/** One local server (no data directory: kinesalite or dynalite), for callers that need only one. */
+export const startLocalServer = async (
+  service: Exclude<LocalServiceName, 's3rver'>,
+): Promise<{ endpoint: string; stop: () => Promise<void> }> => {
+  const started = await startServer(service);
+  return { endpoint: `http://127.0.0.1:${started.port}`, stop: () => stopServer(started) };
+};
+
 /**
  * Starts kinesalite, dynalite and s3rver, each a real server process on 127.0.0.1 and a
  * free port chosen by the OS. The children exit with their parent, so none is orphaned.

@@ -1,3 +1,5 @@
+import { type NormalizedEvent, normalizeRecord } from '../../shared/consumer/normalize';
+import { decodeKinesisRecord } from '../../shared/consumer/stream-record';
 import type { FirehoseTransformationEvent, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 
 export const STREAM_ARN = 'arn:aws:kinesis:us-east-1:123456789012:stream/usage-pipeline-test-events';
@@ -139,3 +141,10 @@ export const clientEventRecordPayload = (
   entry: { eventType: 'searching', schemaVersion: 1, data: { searchTerm: 'games' } },
   ...overrides,
 });
+
+/** The consumer's default time window, for tests that normalize one payload. */
+export const NORMALIZE_OPTIONS = { environment: 'test', maxEventAgeSeconds: 7 * 86_400, maxFutureSkewSeconds: 900 };
+
+/** A payload as the consumer sees it: put in a Kinesis record, decoded, normalized. */
+export const normalizePayload = (payload: unknown, options: { raw?: boolean } = {}): NormalizedEvent =>
+  normalizeRecord(decodeKinesisRecord(kinesisRecord(payload, options)), NORMALIZE_OPTIONS);

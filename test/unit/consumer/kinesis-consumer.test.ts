@@ -10,7 +10,7 @@ import { KinesisConsumer } from '../../../shared/consumer/kinesis-consumer';
 import { FirehoseSink } from '../../../shared/delivery/firehose-sink';
 import { DynamoDbIdempotencyStore } from '../../../shared/idempotency/dynamodb-idempotency-store';
 import { S3Quarantine } from '../../../shared/quarantine/s3-quarantine';
-import { eventBridgeEnvelope, kinesisEvent, kinesisRecord } from '../../helpers/factories';
+import { eventBridgeEnvelope, kinesisEvent, kinesisRecord, normalizePayload } from '../../helpers/factories';
 
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
 const firehoseClient = new FirehoseClient({ region: 'us-east-1' });
@@ -324,8 +324,6 @@ describe('DeliveryBatch', () => {
     // Prepare: a sink that takes a while, and a second submission one tick after the first flush began
     const { DeliveryBatch } = await import('../../../shared/consumer/delivery-batch');
     const { InMemoryIdempotencyStore } = await import('../../../shared/idempotency/idempotency-store');
-    const { normalizeRecord } = await import('../../../shared/consumer/normalize');
-    const { decodeKinesisRecord } = await import('../../../shared/consumer/stream-record');
     const delivered: number[] = [];
     const sink = {
       deliver: async (records: readonly Uint8Array[]) => {
@@ -335,8 +333,7 @@ describe('DeliveryBatch', () => {
       },
     };
     const batch = new DeliveryBatch(new InMemoryIdempotencyStore(), sink, new Logger({ logLevel: 'SILENT' }));
-    const options = { environment: 'test', maxEventAgeSeconds: 7 * 86_400, maxFutureSkewSeconds: 900 };
-    const normalized = normalizeRecord(decodeKinesisRecord(kinesisRecord(envelope('e1'))), options);
+        const normalized = normalizePayload(envelope('e1'));
 
     // Act
     const first = batch.submit(normalized);

@@ -1,11 +1,8 @@
 import { CANONICAL_SCHEMA_VERSION } from '../../../shared/canonical-event';
-import { normalizeRecord } from '../../../shared/consumer/normalize';
-import { decodeKinesisRecord } from '../../../shared/consumer/stream-record';
-import { ARRIVAL_SECONDS, eventBridgeEnvelope, kinesisRecord } from '../../helpers/factories';
+import { ARRIVAL_SECONDS, eventBridgeEnvelope, normalizePayload } from '../../helpers/factories';
 
-const options = { environment: 'test', maxEventAgeSeconds: 7 * 86_400, maxFutureSkewSeconds: 900 };
 const normalize = (payload: unknown, raw = false) =>
-  normalizeRecord(decodeKinesisRecord(kinesisRecord(payload, { raw })), options);
+  normalizePayload(payload, { raw });
 
 describe('normalizeRecord', () => {
   it('produces the enriched canonical event, its bytes, its idempotency key and its partition', () => {

@@ -1,11 +1,7 @@
-import { normalizeRecord } from '../../../shared/consumer/normalize';
-import { decodeKinesisRecord } from '../../../shared/consumer/stream-record';
 import { adapt } from '../../../shared/sources';
 import { API_CALL_LIMITS, apiCallAdapter } from '../../../shared/sources/api-call';
 import { apiCallRecord } from '../../helpers/capture-factories';
-import { eventBridgeEnvelope, kinesisRecord, productAction, usageMeter } from '../../helpers/factories';
-
-const options = { environment: 'test', maxEventAgeSeconds: 7 * 86_400, maxFutureSkewSeconds: 900 };
+import { eventBridgeEnvelope, normalizePayload, productAction, usageMeter } from '../../helpers/factories';
 
 /** The record with `apiCall` fields overridden (request/response merged one level deep). */
 const withApiCall = (overrides: Record<string, unknown>): Record<string, unknown> => {
@@ -167,7 +163,7 @@ describe('api-call adapter', () => {
 
   it('comes out of normalizeRecord as the canonical event, partitioned under eventType=api_call', () => {
     // Act
-    const normalized = normalizeRecord(decodeKinesisRecord(kinesisRecord(apiCallRecord())), options);
+    const normalized = normalizePayload(apiCallRecord());
 
     // Assess
     expect(normalized.source).toBe('api-call');
@@ -193,12 +189,12 @@ describe('api-call adapter', () => {
 
   it('leaves the time window and the record size to the consumer', () => {
     const stale = withRequest({ time: '2026-02-10T00:00:00Z' });
-    expect(() => normalizeRecord(decodeKinesisRecord(kinesisRecord(stale)), options)).toThrow(
+    expect(() => normalizePayload(stale)).toThrow(
       expect.objectContaining({ reason: 'EVENT_TIME_OUT_OF_RANGE', source: 'api-call' }),
     );
 
     const huge = withResponse({ body: 'b'.repeat(1024 * 1024) });
-    expect(() => normalizeRecord(decodeKinesisRecord(kinesisRecord(huge)), options)).toThrow(
+    expect(() => normalizePayload(huge)).toThrow(
       expect.objectContaining({ reason: 'RECORD_TOO_LARGE', source: 'api-call' }),
     );
   });

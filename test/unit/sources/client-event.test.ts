@@ -1,5 +1,3 @@
-import { normalizeRecord } from '../../../shared/consumer/normalize';
-import { decodeKinesisRecord } from '../../../shared/consumer/stream-record';
 import { adapt } from '../../../shared/sources';
 import {
   CLIENT_EVENT_LIMITS,
@@ -7,9 +5,8 @@ import {
   parseClientEventEntry,
   toClientEventRecord,
 } from '../../../shared/sources/client-event';
-import { clientEventRecordPayload, eventBridgeEnvelope, kinesisRecord, productAction, usageMeter } from '../../helpers/factories';
+import { clientEventRecordPayload, eventBridgeEnvelope, normalizePayload, productAction, usageMeter } from '../../helpers/factories';
 
-const options = { environment: 'test', maxEventAgeSeconds: 7 * 86_400, maxFutureSkewSeconds: 900 };
 const RECEIVED_AT = new Date('2026-03-14T15:09:20.000Z');
 const ENTRY_TEXT = '{"eventType":"searching","schemaVersion":1,"data":{"searchTerm":"games"}}';
 
@@ -170,7 +167,7 @@ describe('client-event adapter', () => {
 
   it('comes out of normalizeRecord as the canonical event, partitioned by the entry eventType', () => {
     // Act
-    const normalized = normalizeRecord(decodeKinesisRecord(kinesisRecord(clientEventRecordPayload())), options);
+    const normalized = normalizePayload(clientEventRecordPayload());
 
     // Assess
     expect(normalized.source).toBe('client-event');

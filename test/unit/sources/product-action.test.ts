@@ -1,10 +1,6 @@
-import { normalizeRecord } from '../../../shared/consumer/normalize';
-import { decodeKinesisRecord } from '../../../shared/consumer/stream-record';
 import { adapt } from '../../../shared/sources';
 import { PRODUCT_ACTION_LIMITS, productActionAdapter } from '../../../shared/sources/product-action';
-import { eventBridgeEnvelope, kinesisRecord, productAction, usageMeter } from '../../helpers/factories';
-
-const options = { environment: 'test', maxEventAgeSeconds: 7 * 86_400, maxFutureSkewSeconds: 900 };
+import { eventBridgeEnvelope, normalizePayload, productAction, usageMeter } from '../../helpers/factories';
 
 /** A metadata object whose JSON is exactly `bytes` long. */
 const metadataOfSize = (bytes: number): Record<string, unknown> => {
@@ -140,7 +136,7 @@ describe('product-action adapter', () => {
 
   it('comes out of normalizeRecord as the canonical event, partitioned by action_name', () => {
     // Act
-    const normalized = normalizeRecord(decodeKinesisRecord(kinesisRecord(productAction())), options);
+    const normalized = normalizePayload(productAction());
 
     // Assess
     expect(normalized.source).toBe('product-action');
@@ -167,7 +163,7 @@ describe('product-action adapter', () => {
     const stale = productAction({ request: { time: '2026-02-10T00:00:00Z' } });
 
     expect(adapt(stale).event.time).toBe('2026-02-10T00:00:00.000Z');
-    expect(() => normalizeRecord(decodeKinesisRecord(kinesisRecord(stale)), options)).toThrow(
+    expect(() => normalizePayload(stale)).toThrow(
       expect.objectContaining({ reason: 'EVENT_TIME_OUT_OF_RANGE', source: 'product-action' }),
     );
   });

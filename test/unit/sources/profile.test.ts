@@ -1,11 +1,8 @@
-import { normalizeRecord } from '../../../shared/consumer/normalize';
-import { decodeKinesisRecord } from '../../../shared/consumer/stream-record';
 import { adapt } from '../../../shared/sources';
 import { companyProfileAdapter, userProfileAdapter } from '../../../shared/sources/profile';
 import { apiCallRecord, companyProfileRecord, userProfileRecord } from '../../helpers/capture-factories';
-import { eventBridgeEnvelope, kinesisRecord, productAction } from '../../helpers/factories';
+import { eventBridgeEnvelope, normalizePayload, productAction } from '../../helpers/factories';
 
-const options = { environment: 'test', maxEventAgeSeconds: 7 * 86_400, maxFutureSkewSeconds: 900 };
 const overhead = JSON.stringify({ blob: '' }).length;
 const objectOfSize = (bytes: number) => ({ blob: 'm'.repeat(bytes - overhead) });
 
@@ -71,7 +68,7 @@ describe('user-profile adapter', () => {
   });
 
   it('comes out of normalizeRecord partitioned under eventType=user_profile', () => {
-    const normalized = normalizeRecord(decodeKinesisRecord(kinesisRecord(userProfileRecord())), options);
+    const normalized = normalizePayload(userProfileRecord());
 
     expect(normalized.source).toBe('user-profile');
     expect(normalized.event).toMatchObject({ source: 'profiles', 'detail-type': 'UserProfile', environment: 'test' });
@@ -110,7 +107,7 @@ describe('company-profile adapter', () => {
   });
 
   it('comes out of normalizeRecord partitioned under eventType=company_profile', () => {
-    const normalized = normalizeRecord(decodeKinesisRecord(kinesisRecord(companyProfileRecord())), options);
+    const normalized = normalizePayload(companyProfileRecord());
 
     expect(normalized.source).toBe('company-profile');
     expect(normalized.partition).toMatchObject({ clientId: 'client-acme', eventType: 'company_profile' });
@@ -118,7 +115,7 @@ describe('company-profile adapter', () => {
 
   it('leaves the time window to the consumer', () => {
     const stale = companyProfileRecord({ time: '2026-02-10T00:00:00Z' });
-    expect(() => normalizeRecord(decodeKinesisRecord(kinesisRecord(stale)), options)).toThrow(
+    expect(() => normalizePayload(stale)).toThrow(
       expect.objectContaining({ reason: 'EVENT_TIME_OUT_OF_RANGE', source: 'company-profile' }),
     );
   });

@@ -1,10 +1,7 @@
-import { normalizeRecord } from '../../../shared/consumer/normalize';
-import { decodeKinesisRecord } from '../../../shared/consumer/stream-record';
 import { adapt } from '../../../shared/sources';
 import { meterIdentityId, USAGE_METER_LIMITS, usageMeterAdapter } from '../../../shared/sources/usage-meter';
-import { eventBridgeEnvelope, kinesisRecord, productAction, usageMeter } from '../../helpers/factories';
+import { eventBridgeEnvelope, normalizePayload, productAction, usageMeter } from '../../helpers/factories';
 
-const options = { environment: 'test', maxEventAgeSeconds: 7 * 86_400, maxFutureSkewSeconds: 900 };
 const METER_TIME = Date.parse('2026-03-14T15:08:00.000Z');
 
 const dimensionsOf = (count: number): Record<string, string> =>
@@ -161,7 +158,7 @@ describe('usage-meter adapter', () => {
 
   it('comes out of normalizeRecord as the canonical event, partitioned by meterApiName', () => {
     // Act
-    const normalized = normalizeRecord(decodeKinesisRecord(kinesisRecord(usageMeter())), options);
+    const normalized = normalizePayload(usageMeter());
 
     // Assess
     expect(normalized.source).toBe('usage-meter');
@@ -184,8 +181,8 @@ describe('usage-meter adapter', () => {
   });
 
   it('gives two identical meter records one idempotency key', () => {
-    const first = normalizeRecord(decodeKinesisRecord(kinesisRecord(usageMeter())), options);
-    const second = normalizeRecord(decodeKinesisRecord(kinesisRecord(usageMeter())), options);
+    const first = normalizePayload(usageMeter());
+    const second = normalizePayload(usageMeter());
 
     expect(second.key).toEqual(first.key);
   });

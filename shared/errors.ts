@@ -15,6 +15,7 @@ export const REASON_CODES = [
   'PAYLOAD_TOO_LARGE',
   'INVALID_TRANSACTION_ID',
   'INVALID_METER_VALUE',
+  'INVALID_IDENTIFIER',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 

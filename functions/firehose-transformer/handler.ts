@@ -1,15 +1,15 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy from '@middy/core';
 import type { FirehoseTransformationEvent } from 'aws-lambda';
-import { intEnv } from '../../shared/config';
+import { loadLakeLayout, partitionBound } from '../../shared/lake-layout';
 import { logger } from '../../shared/logger';
-import { EventTypeLimiter } from '../../shared/partition';
 import { transformBatch } from '../../shared/transformer/firehose-transform';
 
-const limiter = new EventTypeLimiter(
-  intEnv(process.env, 'MAX_EVENT_TYPES_PER_CLIENT', 50, { min: 1, max: 1_000 }),
-);
+// The layout (serverless.yml custom.lake) is read once, at cold start; a bad value fails here.
+const layout = loadLakeLayout(process.env);
+const { warning } = partitionBound(layout);
+if (warning) logger.warn(warning);
 
-export const handler = middy(async (event: FirehoseTransformationEvent) => transformBatch(event, limiter, logger)).use(
+export const handler = middy(async (event: FirehoseTransformationEvent) => transformBatch(event, layout, logger)).use(
   injectLambdaContext(logger, { resetKeys: true }),
 );

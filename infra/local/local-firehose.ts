@@ -102,6 +102,10 @@ export interface LocalFirehoseStats {
   partitioningFailed: number;
   /** Records written into data objects. */
   delivered: number;
+  /** Most data partitions buffered at once (what Firehose's active-partition quota counts). */
+  peakActivePartitions: number;
+  /** The quota this Firehose enforces. */
+  maxActivePartitions: number;
   /** Error records written into error objects. */
   errorRecordsWritten: number;
   objectsWritten: number;
@@ -342,6 +346,7 @@ export class LocalFirehose {
     processingFailed: 0,
     partitioningFailed: 0,
     delivered: 0,
+    peakActivePartitions: 0,
     errorRecordsWritten: 0,
     objectsWritten: 0,
     bytesWritten: 0,
@@ -452,7 +457,7 @@ export class LocalFirehose {
   stats(): LocalFirehoseStats {
     let buffered = this.processorBuffer.length;
     for (const partition of this.partitions.values()) buffered += partition.records;
-    return { ...this.counters, buffered, keys: [...this.keys] };
+    return { ...this.counters, maxActivePartitions: this.maxActivePartitions, buffered, keys: [...this.keys] };
   }
 
   // --- HTTP ---------------------------------------------------------------------------------
@@ -892,7 +897,10 @@ export class LocalFirehose {
 
   private openPartition(prefix: string, isError: boolean, arrival: number): PartitionBuffer {
     const partition: PartitionBuffer = { prefix, isError, chunks: [], bytes: 0, records: 0, oldestArrival: arrival };
-    if (!isError) this.activeDataPartitions++;
+    if (!isError) {
+      this.activeDataPartitions++;
+      this.counters.peakActivePartitions = Math.max(this.counters.peakActivePartitions, this.activeDataPartitions);
+    }
     this.partitions.set(prefix, partition);
     if (!this.stopping) {
       partition.timer = setTimeout(() => {

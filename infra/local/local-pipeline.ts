@@ -1,7 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { gunzipSync } from 'node:zlib';
 import { CreateTableCommand, type KeySchemaElement, type AttributeDefinition } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, waitUntilStreamExists } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -9,11 +8,10 @@ import type { Context, FirehoseTransformationEvent, FirehoseTransformationResult
 import { createDynamoDbDocumentClient } from '../../shared/aws/dynamodb-client';
 import { createKinesisClient } from '../../shared/aws/kinesis-client';
 import { createS3Client } from '../../shared/aws/s3-client';
-import { eventTypeOf } from '../../shared/canonical-event';
-import { mapWithConcurrency } from '../../shared/concurrency';
 import type { KinesisConsumer, RecordOutcome } from '../../shared/consumer/kinesis-consumer';
 import type { ReasonCode } from '../../shared/errors';
-import { OTHER_EVENT_TYPE, partitionKeys } from '../../shared/partition';
+import { type LakeLayout, loadLakeLayout } from '../../shared/lake-layout';
+import { checkLake, type LakeCheck } from './lake-check';
 import { DEV_JWT_AUDIENCE, DEV_JWT_ISSUER, type DevKeyPair, loadOrCreateDevKeyPair } from './dev-jwt';
 import { KinesisEventSource, type OnFailureRecord } from './kinesis-event-source';
 import { localLambdaContext } from './lambda-context';
@@ -43,7 +41,22 @@ export interface LocalPipelineOptions {
   logLevel?: string;
   /** Fault injection: make the local Firehose refuse some records (tests). */
   failRecord?: LocalFirehoseOptions['failRecord'];
+  /** The local Firehose's active-partition quota (default 500, as AWS's). */
+  maxActivePartitions?: number;
 }
+
+export type { LakeCheck } from './lake-check';
+
+/** `LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS=N` lowers (or raises) the local Firehose's quota to watch an overflow. */
+export const localMaxActivePartitions = (env: Readonly<Record<string, string | undefined>>): number | undefined => {
+  const raw = env.LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS?.trim();
+  if (!raw) return undefined;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 1 || value > 5_000) {
+    throw new Error(`LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS must be an integer in [1, 5000], got "${raw}"`);
+  }
+  return value;
+};
 
 export interface RunSummary {
   /** Records the event-source runner read from the stream (each once, however often retried). */
@@ -58,6 +71,10 @@ export interface RunSummary {
   discarded: number;
   /** Invocation-level retries the run needed (records reported failed and redelivered). */
   retriedRecords: number;
+  /** Events the consumer handed to Firehose that sit in a Firehose error output instead of the lake, by type. */
+  errors: Record<string, number>;
+  /** Error-output records that no record of this run produced (put into Firehose by someone else). */
+  foreignErrors: number;
   /** The same counts per source adapter (`unknown`: records no adapter claimed). */
   bySource: Record<string, SourceCounts>;
   objects: string[];
@@ -65,9 +82,12 @@ export interface RunSummary {
 
 export interface SourceCounts {
   in: number;
+  /** In the lake: handed to Firehose and not in an error output. */
   delivered: number;
   duplicates: number;
   quarantined: number;
+  /** Handed to Firehose but written to an error output, by error-output type. */
+  errors: Record<string, number>;
 }
 
 /** One file through the S3 drop location (LocalPipeline.drop). */
@@ -78,13 +98,6 @@ export interface DropRun {
   result: DropSummary;
   /** The failure report's text, when one was written. */
   report?: string;
-}
-
-export interface LakeCheck {
-  events: number;
-  objects: number;
-  duplicateEvents: string[];
-  misplacedEvents: string[];
 }
 
 type Handler<E, R> = (event: E, context: Context) => Promise<R>;
@@ -103,6 +116,9 @@ export class LocalPipeline {
   private httpApi: LocalHttpApi | undefined;
   private dropHandler: ((event: S3Event, context: Context) => Promise<{ files: DropSummary[] }>) | undefined;
 
+  /** The lake layout the transformer runs with (serverless.yml custom.lake, through its environment). */
+  readonly layout: LakeLayout;
+
   private constructor(
     readonly definition: PipelineDefinition,
     readonly names: { stream: string; deliveryStream: string; table: string; bucket: string },
@@ -113,6 +129,7 @@ export class LocalPipeline {
     private readonly eventSource: KinesisEventSource,
     consumer: KinesisConsumer,
   ) {
+    this.layout = loadLakeLayout(definition.transformer.environment);
     consumer.onRecordOutcome((outcome) => {
       const key = `${outcome.shardId}:${outcome.sequenceNumber}`;
       if (outcome.result === 'failed') {
@@ -174,6 +191,7 @@ export class LocalPipeline {
     };
     Object.assign(process.env, functionEnv);
 
+    const maxActivePartitions = options.maxActivePartitions ?? localMaxActivePartitions(process.env);
     const transformer = LocalPipeline.load<Handler<FirehoseTransformationEvent, FirehoseTransformationResult>>(
       definition.transformer,
     );
@@ -186,6 +204,7 @@ export class LocalPipeline {
         transformer.handler(event, localLambdaContext(definition.transformer, definition.region)),
       processorArn: `arn:aws:lambda:${definition.region}:000000000000:function:${definition.transformer.name}`,
       ...(options.failRecord && { failRecord: options.failRecord }),
+      ...(maxActivePartitions !== undefined && { maxActivePartitions }),
     });
     const { endpoint: firehoseEndpoint } = await firehose.start();
     process.env.AWS_ENDPOINT_URL_FIREHOSE = firehoseEndpoint;
@@ -273,6 +292,11 @@ export class LocalPipeline {
     await this.firehose.flush();
   }
 
+  /** The local Firehose's counters (peak active partitions, records delivered, objects written…). */
+  firehoseStats(): ReturnType<LocalFirehose['stats']> {
+    return this.firehose.stats();
+  }
+
   progress(): { put: number; processed: number; objects: number } {
     return { put: this.putCount, processed: this.outcomes.size + this.discarded, objects: this.firehose.stats().objectsWritten };
   }
@@ -296,7 +320,13 @@ export class LocalPipeline {
     return Buffer.from((await response.Body?.transformToByteArray()) ?? []);
   }
 
-  async summary(): Promise<RunSummary> {
+  /**
+   * Where every record of the run ended: the consumer's outcomes, with the events Firehose wrote
+   * to an error output moved from `delivered` to `errors` (so delivered means in the lake).
+   * Pass the lake check when one was just made, to read the bucket once.
+   */
+  async summary(lake?: LakeCheck): Promise<RunSummary> {
+    const check = lake ?? (await this.verifyLake());
     const summary: RunSummary = {
       in: this.eventSource.stats().recordsIn,
       produced: this.putCount,
@@ -306,53 +336,50 @@ export class LocalPipeline {
       quarantineReasons: {},
       discarded: this.discarded,
       retriedRecords: this.retried,
+      errors: {},
+      foreignErrors: 0,
       bySource: {},
       objects: await this.listKeys(),
     };
+    const sourceOf = new Map<string, string>();
     for (const outcome of this.outcomes.values()) {
-      const counts = summary.bySource[outcome.source] ?? { in: 0, delivered: 0, duplicates: 0, quarantined: 0 };
+      const counts = summary.bySource[outcome.source] ?? { in: 0, delivered: 0, duplicates: 0, quarantined: 0, errors: {} };
       summary.bySource[outcome.source] = counts;
       counts.in++;
-      if (outcome.result === 'delivered') counts.delivered++;
-      else if (outcome.result === 'duplicate') counts.duplicates++;
-      else if (outcome.result === 'quarantined') counts.quarantined++;
-      if (outcome.result === 'delivered') summary.delivered++;
-      else if (outcome.result === 'duplicate') summary.duplicates++;
-      else if (outcome.result === 'quarantined') {
+      if (outcome.result === 'delivered') {
+        counts.delivered++;
+        summary.delivered++;
+        if (outcome.key) sourceOf.set(JSON.stringify([outcome.key.clientId, outcome.key.eventId]), outcome.source);
+      } else if (outcome.result === 'duplicate') {
+        counts.duplicates++;
+        summary.duplicates++;
+      } else if (outcome.result === 'quarantined') {
+        counts.quarantined++;
         summary.quarantined++;
         const reason = outcome.reason as ReasonCode;
         summary.quarantineReasons[reason] = (summary.quarantineReasons[reason] ?? 0) + 1;
       }
     }
+    const counted = new Set<string>();
+    for (const { identity, type } of check.errorEvents) {
+      const source = sourceOf.get(identity);
+      const counts = source === undefined ? undefined : summary.bySource[source];
+      // An event that sits in an error output twice (re-driven, failed again) is still one record.
+      if (counts === undefined || counted.has(identity)) continue;
+      counted.add(identity);
+      counts.delivered--;
+      counts.errors[type] = (counts.errors[type] ?? 0) + 1;
+      summary.delivered--;
+      summary.errors[type] = (summary.errors[type] ?? 0) + 1;
+    }
+    const errorRecords = Object.values(check.errors).reduce((sum, count) => sum + count, 0);
+    summary.foreignErrors = errorRecords - counted.size;
     return summary;
   }
 
-  /** Reads the lake back: every event once, under the partition its clientId, eventType and time call for. */
+  /** Reads the lake back: every event once, in the partition the layout gives it, and the error outputs. */
   async verifyLake(): Promise<LakeCheck> {
-    const keys = await this.listKeys('events/');
-    const seen = new Set<string>();
-    const check: LakeCheck = { events: 0, objects: keys.length, duplicateEvents: [], misplacedEvents: [] };
-    await mapWithConcurrency(keys, 8, async (key) => {
-      const body = await this.getObject(key);
-      const text = (key.endsWith('.gz') ? gunzipSync(body) : body).toString('utf8');
-      for (const line of text.split('\n')) {
-        if (line === '') continue;
-        const event = JSON.parse(line) as { id: string; time: string; detail: { clientId: string } };
-        check.events++;
-        const identity = JSON.stringify([event.detail.clientId, event.id]);
-        if (seen.has(identity)) check.duplicateEvents.push(identity);
-        seen.add(identity);
-        const keys = partitionKeys({
-          clientId: event.detail.clientId,
-          eventType: eventTypeOf(event) ?? '',
-          time: event.time,
-        });
-        const expected = `events/clientId=${keys.clientId}/eventType=${keys.eventType}/year=${keys.year}/month=${keys.month}/day=${keys.day}/hour=${keys.hour}/`;
-        const other = expected.replace(`eventType=${keys.eventType}/`, `eventType=${OTHER_EVENT_TYPE}/`);
-        if (!key.startsWith(expected) && !key.startsWith(other)) check.misplacedEvents.push(`${identity} in ${key}`);
-      }
-    });
-    return check;
+    return checkLake(this, this.layout, this.definition.firehose.errorOutputPrefix);
   }
 
   /**

@@ -4,7 +4,8 @@ import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
-import { type DropRun, LocalPipeline, type RunSummary } from './local-pipeline';
+import { partitionBound, prefixRoot } from '../../shared/lake-layout';
+import { type DropRun, type LakeCheck, LocalPipeline, type RunSummary, type SourceCounts } from './local-pipeline';
 import { type ProducerRecord, sampleWorkload } from './sample-workload';
 
 const USAGE = `Usage: npm start -- [options]
@@ -94,44 +95,113 @@ const dropLines = (drops: readonly DropRun[]) =>
         ]),
       ];
 
+const sum = (counts: Record<string, number>) => Object.values(counts).reduce((total, count) => total + count, 0);
+
+/** in = delivered + duplicates + quarantined + Σ errors (+ discarded): every record in exactly one place. */
+export const isReconciled = (summary: RunSummary): boolean =>
+  summary.in === summary.delivered + summary.duplicates + summary.quarantined + sum(summary.errors) + summary.discarded;
+
+/** Exit 0 only when every record is accounted for and every delivered event is in the lake, once, where it belongs. */
+export const isHealthy = (summary: RunSummary, lake: LakeCheck): boolean =>
+  isReconciled(summary) &&
+  sum(lake.errors) === 0 &&
+  lake.duplicateEvents.length === 0 &&
+  lake.misplacedEvents.length === 0 &&
+  lake.events === summary.delivered;
+
+const sourceLine = (source: string, counts: SourceCounts) =>
+  `    ${source.padEnd(14)} in ${counts.in}, delivered ${counts.delivered}, duplicates ${counts.duplicates}, quarantined ${counts.quarantined}` +
+  (sum(counts.errors) > 0 ? `, errors ${sum(counts.errors)}${countsText(counts.errors)}` : '');
+
+/** Where the records that are not in the lake are, and the command that brings them back. */
+const recoveryLines = (pipeline: LocalPipeline, summary: RunSummary, lake: LakeCheck, keepRunning: boolean) => {
+  const bucket = pipeline.names.bucket;
+  const lines: string[] = [];
+  const stackNote = keepRunning ? 'against this stack' : 'against a stack kept up with --keep-running (this one stops when the run ends)';
+  if (sum(lake.errors) > 0) {
+    lines.push(
+      `  ! ${sum(lake.errors)} records are in Firehose error outputs, not in the lake: s3://${bucket}/${lake.errorRoot}<type>/…`,
+      `    re-drive them into the delivery stream ${stackNote}: npm run redrive -- errors --stage ${pipeline.definition.stage}`,
+    );
+    if (lake.errors['partitioning-failed']) {
+      lines.push(
+        `    partitioning-failed: more partitions at once than the quota (${pipeline.firehoseStats().peakActivePartitions} active at the peak); ` +
+          'see "Lake layout" in the README for the bound',
+      );
+    }
+  }
+  const outOfRange = summary.quarantineReasons.EVENT_TIME_OUT_OF_RANGE ?? 0;
+  if (outOfRange > 0) {
+    const { window } = pipeline.layout;
+    lines.push(
+      `  ! ${outOfRange} records are outside the lateness window (MAX_EVENT_AGE_SECONDS=${window.maxEventAgeSeconds}, ` +
+        `MAX_FUTURE_SKEW_SECONDS=${window.maxFutureSkewSeconds}; serverless.yml custom.lake): s3://${bucket}/quarantine/EVENT_TIME_OUT_OF_RANGE/`,
+      `    to keep them, widen the window (e.g. MAX_EVENT_AGE_SECONDS=3024000 for 35 days) and re-drive ${stackNote}:`,
+      `    npm run redrive -- quarantine --reason EVENT_TIME_OUT_OF_RANGE --stage ${pipeline.definition.stage}`,
+    );
+  }
+  return lines;
+};
+
 const printSummary = (
+  pipeline: LocalPipeline,
   summary: RunSummary,
   seconds: number,
-  lake: Awaited<ReturnType<LocalPipeline['verifyLake']>>,
-  drops: readonly DropRun[] = [],
+  lake: LakeCheck,
+  drops: readonly DropRun[],
+  keepRunning: boolean,
 ) => {
   const reasons = Object.entries(summary.quarantineReasons)
     .map(([reason, count]) => `${reason} ${count}`)
     .join(', ');
-  const reconciled = summary.in === summary.delivered + summary.duplicates + summary.quarantined + summary.discarded;
-  const events = summary.objects.filter((key) => key.startsWith('events/'));
+  const reconciled = isReconciled(summary);
+  const root = lakeRoot(pipeline);
+  const events = summary.objects.filter((key) => key.startsWith(root));
   // A few keys of each kind: lake partitions first, then quarantine and errors.
-  const shown = [...events.slice(0, 3), ...summary.objects.filter((key) => !key.startsWith('events/')).slice(0, 2)];
+  const shown = [...events.slice(0, 3), ...summary.objects.filter((key) => !key.startsWith(root)).slice(0, 2)];
+  const stats = pipeline.firehoseStats();
+  const { bound } = partitionBound(pipeline.layout);
   const lines = [
     '',
     'Pipeline run complete',
     `  records in      ${summary.in}${summary.produced === summary.in ? '' : `  (this run put ${summary.produced})`}`,
-    `  delivered       ${summary.delivered}`,
+    `  delivered       ${summary.delivered}  (in the lake)`,
     `  duplicates      ${summary.duplicates}`,
     `  quarantined     ${summary.quarantined}${reasons ? `  (${reasons})` : ''}`,
+    ...(sum(summary.errors) > 0 ? [`  errors          ${sum(summary.errors)}${countsText(summary.errors)}  (Firehose error outputs)`] : []),
     ...(summary.discarded > 0 ? [`  discarded       ${summary.discarded}  (on-failure destination)`] : []),
     ...Object.entries(summary.bySource)
       .sort(([a], [b]) => a.localeCompare(b))
-      .map(
-        ([source, counts]) =>
-          `    ${source.padEnd(14)} in ${counts.in}, delivered ${counts.delivered}, duplicates ${counts.duplicates}, quarantined ${counts.quarantined}`,
-      ),
+      .map(([source, counts]) => sourceLine(source, counts)),
     ...dropLines(drops),
-    `  reconciled      ${reconciled ? 'yes' : 'NO'}: in = delivered + duplicates + quarantined${summary.discarded ? ' + discarded' : ''}`,
-    `  lake            ${lake.events} events in ${lake.objects} objects; ${lake.duplicateEvents.length} duplicated, ${lake.misplacedEvents.length} in a wrong partition`,
-    `  S3 objects      ${summary.objects.length} (${events.length} under events/)`,
+    `  reconciled      ${reconciled ? 'yes' : 'NO'}: in = delivered + duplicates + quarantined + errors${summary.discarded ? ' + discarded' : ''}`,
+    `  lake            ${lake.events} events in ${lake.objects} objects; ${lake.duplicateEvents.length} duplicated, ${lake.misplacedEvents.length} in a wrong partition` +
+      (lake.errorObjects > 0 ? `; ${sum(lake.errors)} records in ${lake.errorObjects} error objects` : ''),
+    `  partitions      ${stats.peakActivePartitions} active at the peak (layout bound ${bound ?? 'none: client_id is a key'}, quota ${stats.maxActivePartitions})`,
+    ...(summary.foreignErrors > 0 ? [`  ! ${summary.foreignErrors} error-output records came from outside this run`] : []),
+    ...recoveryLines(pipeline, summary, lake, keepRunning),
+    `  S3 objects      ${summary.objects.length} (${events.length} under ${root})`,
     ...shown.map((key) => `    ${key}`),
     ...(summary.objects.length > shown.length ? [`    … ${summary.objects.length - shown.length} more`] : []),
     `  time taken      ${seconds.toFixed(1)} s`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
-  return reconciled && lake.duplicateEvents.length === 0 && lake.misplacedEvents.length === 0 && lake.events === summary.delivered;
+  return isHealthy(summary, lake);
 };
+
+/** The layout, its bound and the quota in force, printed before the run (with a warning when the bound can pass it). */
+const layoutLines = (pipeline: LocalPipeline): string[] => {
+  const bound = partitionBound(pipeline.layout);
+  const quota = pipeline.firehoseStats().maxActivePartitions;
+  const lines = [`Lake layout ${pipeline.layout.prefix}: active Firehose partitions ≤ ${bound.formula}; local quota ${quota}`];
+  if (bound.warning) lines.push(`WARNING: ${bound.warning}`);
+  else if (bound.bound !== undefined && bound.bound > quota) {
+    lines.push(`WARNING: the local quota ${quota} (LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS) is below the layout's bound ${bound.bound}: expect partitioning-failed errors`);
+  }
+  return lines;
+};
+
+const lakeRoot = (pipeline: LocalPipeline) => prefixRoot(pipeline.layout.prefix);
 
 const copyBucket = async (pipeline: LocalPipeline, keys: string[], dir: string) => {
   const root = resolve(dir);
@@ -144,8 +214,8 @@ const copyBucket = async (pipeline: LocalPipeline, keys: string[], dir: string) 
 };
 
 const report = async (pipeline: LocalPipeline) => {
-  const summary = await pipeline.summary();
-  return { summary, lake: await pipeline.verifyLake() };
+  const lake = await pipeline.verifyLake();
+  return { summary: await pipeline.summary(lake), lake };
 };
 
 const printEndpoints = (pipeline: LocalPipeline, httpApiUrl: string) => {
@@ -211,6 +281,7 @@ export const main = async (argv: string[]): Promise<number> => {
   const pipeline = await LocalPipeline.start({ logLevel: values.verbose ? 'INFO' : 'ERROR' });
   let healthy = false;
   try {
+    process.stderr.write(`${layoutLines(pipeline).join('\n')}\n`);
     process.stderr.write(`Stack up in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
     if (workload) {
       process.stderr.write(` Sending ${origin} into ${pipeline.names.stream}…\n`);
@@ -230,14 +301,14 @@ export const main = async (argv: string[]): Promise<number> => {
       drops.push(run);
     }
     let { summary, lake } = await report(pipeline);
-    healthy = printSummary(summary, (Date.now() - started) / 1000, lake, drops);
+    healthy = printSummary(pipeline, summary, (Date.now() - started) / 1000, lake, drops, values['keep-running']);
     if (values['keep-running']) {
       printEndpoints(pipeline, await pipeline.startHttpApi());
       await waitForSignal();
       process.stderr.write('\nStopping: draining what is in flight…\n');
       await pipeline.drain();
       ({ summary, lake } = await report(pipeline));
-      healthy = printSummary(summary, (Date.now() - started) / 1000, lake, drops);
+      healthy = printSummary(pipeline, summary, (Date.now() - started) / 1000, lake, drops, values['keep-running']);
     }
     if (values.out) {
       await copyBucket(pipeline, summary.objects, values.out);
@@ -251,10 +322,17 @@ export const main = async (argv: string[]): Promise<number> => {
           duplicates: summary.duplicates,
           quarantined: summary.quarantined,
           quarantineReasons: summary.quarantineReasons,
+          errors: summary.errors,
           bySource: summary.bySource,
           discarded: summary.discarded,
           objects: summary.objects,
-          lake: { events: lake.events, duplicated: lake.duplicateEvents.length, misplaced: lake.misplacedEvents.length },
+          lake: {
+            events: lake.events,
+            duplicated: lake.duplicateEvents.length,
+            misplaced: lake.misplacedEvents.length,
+            errors: lake.errors,
+            peakActivePartitions: pipeline.firehoseStats().peakActivePartitions,
+          },
           ...(drops.length > 0 && { drops: drops.map(({ result }) => result) }),
           seconds: (Date.now() - started) / 1000,
         })}\n`,

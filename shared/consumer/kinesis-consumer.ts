@@ -4,7 +4,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { EventSink } from '../delivery/event-sink';
 import { isInvalidRecordError, type ReasonCode, type RetryableCode, RetryableError } from '../errors';
-import type { IdempotencyStore } from '../idempotency/idempotency-store';
+import type { EventKey, IdempotencyStore } from '../idempotency/idempotency-store';
 import type { Quarantine } from '../quarantine/quarantine';
 import { DeliveryBatch, type DeliveryResult } from './delivery-batch';
 import { type NormalizeOptions, normalizeRecord } from './normalize';
@@ -20,6 +20,8 @@ export interface RecordOutcome {
   reason?: ReasonCode | RetryableCode | 'UNEXPECTED';
   /** The source adapter that claimed the record; `unknown` when none did (or not yet known). */
   source: string;
+  /** The event's idempotency key, for records that became an event (delivered or duplicate). */
+  key?: EventKey;
 }
 export type RecordOutcomeListener = (outcome: RecordOutcome) => void;
 
@@ -74,10 +76,10 @@ export class KinesisConsumer {
       const shardId = shardIdOf(record.eventID);
       const { sequenceNumber } = record.kinesis;
       try {
-        const { result, source, reason } = await this.handleRecord(record, batch, summary);
+        const { result, source, reason, key } = await this.handleRecord(record, batch, summary);
         if (result === 'delivered') summary.delivered++;
         else if (result === 'duplicate') summary.duplicates++;
-        this.notify({ shardId, sequenceNumber, result, source, ...(reason && { reason }) });
+        this.notify({ shardId, sequenceNumber, result, source, ...(reason && { reason }), ...(key && { key }) });
         return result;
       } catch (error) {
         summary.failed++;
@@ -118,7 +120,7 @@ export class KinesisConsumer {
     record: KinesisStreamRecord,
     batch: DeliveryBatch,
     summary: BatchSummary,
-  ): Promise<{ result: RecordResult; source: string; reason?: ReasonCode }> {
+  ): Promise<{ result: RecordResult; source: string; reason?: ReasonCode; key?: EventKey }> {
     const streamRecord = decodeKinesisRecord(record);
     let normalized: ReturnType<typeof normalizeRecord>;
     try {
@@ -141,6 +143,6 @@ export class KinesisConsumer {
       });
       return { result: 'quarantined', source: error.source ?? 'unknown', reason: error.reason };
     }
-    return { result: await batch.submit(normalized), source: normalized.source };
+    return { result: await batch.submit(normalized), source: normalized.source, key: normalized.key };
   }
 }

@@ -1,9 +1,9 @@
+import { isUtf8 } from 'node:buffer';
 import { type AdaptedEvent, CANONICAL_SCHEMA_VERSION, type CanonicalEvent, eventTypeOf } from '../canonical-event';
 import { InvalidRecordError } from '../errors';
 import { assertTimeInWindow, type TimeWindow } from '../event-time';
 import { MAX_RECORD_BYTES } from '../delivery/firehose-sink';
 import type { EventKey } from '../idempotency/idempotency-store';
-import { type PartitionKeys, partitionKeys } from '../partition';
 import { adapt, SOURCE_ADAPTERS } from '../sources';
 import type { SourceAdapter } from '../sources/source-adapter';
 import type { StreamRecord } from './stream-record';
@@ -13,16 +13,17 @@ export interface NormalizeOptions extends TimeWindow {
   adapters?: readonly SourceAdapter[];
 }
 
-/** A record ready for delivery: the canonical event, its serialized bytes, key and partition. */
+/** A record ready for delivery: the canonical event, its serialized bytes and key (the transformer partitions it). */
 export interface NormalizedEvent {
   source: string;
   key: EventKey;
   event: CanonicalEvent;
   body: Buffer;
-  partition: PartitionKeys;
 }
 
 const parseJson = (data: Buffer): unknown => {
+  // toString would turn undecodable bytes into U+FFFD silently: reject them instead.
+  if (!isUtf8(data)) throw new InvalidRecordError('MALFORMED_JSON', 'Record is not valid UTF-8');
   try {
     return JSON.parse(data.toString('utf8'));
   } catch (error) {
@@ -83,10 +84,5 @@ const complete = (record: StreamRecord, source: string, adapted: AdaptedEvent, o
     key: { clientId: event.clientId, eventId: event.id },
     event,
     body,
-    partition: partitionKeys({
-      clientId: event.clientId,
-      eventType: eventTypeOf(event) ?? event['detail-type'],
-      time: event.time,
-    }),
   };
 };

@@ -1,5 +1,6 @@
-import type { AdaptedEvent } from '../canonical-event';
+import { type AdaptedEvent, eventTypeOf } from '../canonical-event';
 import { InvalidRecordError } from '../errors';
+import { identifierProblem } from '../identifier';
 import { apiCallAdapter } from './api-call';
 import { clientEventAdapter } from './client-event';
 import { eventBridgeAdapter } from './eventbridge';
@@ -31,6 +32,15 @@ export interface Adapted {
   event: AdaptedEvent;
 }
 
+/** The values the lake partitions and deduplicates on must name something (shared/identifier.ts). */
+const assertIdentifiers = (event: AdaptedEvent): void => {
+  const problem =
+    identifierProblem('clientId', event.clientId) ??
+    identifierProblem('id', event.id) ??
+    identifierProblem('event type', eventTypeOf(event) ?? '');
+  if (problem !== undefined) throw new InvalidRecordError('INVALID_IDENTIFIER', problem);
+};
+
 /** Maps a parsed payload into the canonical event, or throws UNKNOWN_SOURCE: never guesses. */
 export const adapt = (payload: unknown, adapters: readonly SourceAdapter[] = SOURCE_ADAPTERS): Adapted => {
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
@@ -43,7 +53,9 @@ export const adapt = (payload: unknown, adapters: readonly SourceAdapter[] = SOU
     throw new InvalidRecordError('UNKNOWN_SOURCE', `Record matches no known source (top-level keys: ${keys || 'none'})`);
   }
   try {
-    return { source: adapter.name, event: adapter.toCanonical(record) };
+    const event = adapter.toCanonical(record);
+    assertIdentifiers(event);
+    return { source: adapter.name, event };
   } catch (error) {
     if (error instanceof InvalidRecordError) error.source = adapter.name;
     throw error;

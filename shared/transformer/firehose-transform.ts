@@ -6,7 +6,10 @@ import type {
 } from 'aws-lambda';
 import { eventTypeOf } from '../canonical-event';
 import { InvalidRecordError, type ReasonCode } from '../errors';
-import { type EventTypeLimiter, type PartitionKeys, partitionKeys } from '../partition';
+import { assertTimeInWindow } from '../event-time';
+import { identifierProblem } from '../identifier';
+import type { LakeLayout } from '../lake-layout';
+import { type PartitionKeys, partitionKeys, utcTimeOf } from '../partition';
 
 export type TransformOutcome =
   | { result: 'Ok'; data: Buffer; partitionKeys: PartitionKeys }
@@ -21,13 +24,30 @@ const isNonEmptyString = (value: unknown): value is string => typeof value === '
 const NEWLINE = 0x0a;
 const isBlank = (data: Buffer): boolean => data.every((byte) => byte === 0x20 || byte === 0x09 || byte === 0x0d || byte === NEWLINE);
 
+export type TransformLayout = Pick<LakeLayout, 'keys' | 'eventTypes' | 'window'>;
+
+const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
+
+/**
+ * The stream arrival the consumer judged the event against (`receivedAt`), else, for a raw
+ * envelope a rule put straight into Firehose, the Firehose arrival. Only the consumer and the
+ * EventBridge rule may put into the delivery stream (IAM), so `receivedAt` is the pipeline's own.
+ */
+const referenceMillis = (event: Record<string, unknown>, firehoseArrivalMillis: number): number => {
+  const receivedAt = event.receivedAt;
+  const millis = typeof receivedAt === 'string' && ISO_UTC.test(receivedAt) ? Date.parse(receivedAt) : Number.NaN;
+  return Number.isNaN(millis) ? firehoseArrivalMillis : millis;
+};
+
 /**
  * One Firehose record, either a canonical event from our consumer (top-level clientId) or a
  * raw EventBridge envelope from a rule (clientId in resources[0]): clientId moves into
- * `detail`, the JSON gets exactly one trailing newline, and partition keys are computed.
+ * `detail`, the JSON gets exactly one trailing newline, and partition keys are computed from
+ * the layout. The lateness window is checked again here so that every event Firehose
+ * partitions has a time the partition bound allows (an envelope from a rule skips the consumer).
  * Blank records are Dropped; anything unusable is ProcessingFailed with a reason.
  */
-export const transformRecord = (data: Buffer, limiter: EventTypeLimiter): TransformOutcome => {
+export const transformRecord = (data: Buffer, layout: TransformLayout, firehoseArrivalMillis = Date.now()): TransformOutcome => {
   if (isBlank(data)) return { result: 'Dropped' };
   let event: unknown;
   try {
@@ -55,19 +75,22 @@ export const transformRecord = (data: Buffer, limiter: EventTypeLimiter): Transf
   if (eventType === undefined) {
     return { result: 'ProcessingFailed', reason: 'SCHEMA_VIOLATION', message: 'No detail.eventType or detail-type' };
   }
+  const badIdentifier = identifierProblem('clientId', clientId) ?? identifierProblem('event type', eventType);
+  if (badIdentifier !== undefined) return { result: 'ProcessingFailed', reason: 'INVALID_IDENTIFIER', message: badIdentifier };
   if (typeof event.time !== 'string') {
     return { result: 'ProcessingFailed', reason: 'INVALID_EVENT_TIME', message: 'No event time' };
   }
   let keys: PartitionKeys;
   try {
-    keys = partitionKeys({ clientId, eventType, time: event.time });
+    const time = utcTimeOf(event.time);
+    assertTimeInWindow(time, referenceMillis(event, firehoseArrivalMillis), layout.window);
+    keys = partitionKeys(layout, { clientId, eventType, time });
   } catch (error) {
     if (error instanceof InvalidRecordError) {
       return { result: 'ProcessingFailed', reason: error.reason, message: error.message };
     }
     throw error;
   }
-  keys.eventType = limiter.limit(keys.clientId, keys.eventType);
 
   detail.clientId = clientId;
   // JSON.stringify leaves out undefined values, so this serializes exactly like `delete`,
@@ -88,12 +111,12 @@ export interface TransformSummary {
 /** The whole transformation batch: every recordId comes back exactly once, in order. */
 export const transformBatch = (
   event: FirehoseTransformationEvent,
-  limiter: EventTypeLimiter,
+  layout: TransformLayout,
   logger?: Logger,
 ): FirehoseTransformationResult => {
   const summary: TransformSummary = { records: event.records.length, ok: 0, dropped: 0, processingFailed: 0, failureReasons: {} };
   const records = event.records.map((record): FirehoseTransformationResultRecord => {
-    const outcome = transformRecord(Buffer.from(record.data, 'base64'), limiter);
+    const outcome = transformRecord(Buffer.from(record.data, 'base64'), layout, record.approximateArrivalTimestamp);
     switch (outcome.result) {
       case 'Ok':
         summary.ok++;

@@ -1,3 +1,6 @@
+import { type AdaptedEvent, eventTypeOf } from './canonical-event';
+import { InvalidRecordError } from './errors';
+
 // Whitespace of every kind, zero-width characters included: a value made only of these names nothing.
 const BLANK = /^[\s\u200B-\u200D\u2060\uFEFF]*$/u;
 const REPLACEMENT_CHARACTER = '\uFFFD';
@@ -16,4 +19,13 @@ export const identifierProblem = (name: string, value: string): string | undefin
     return `${name} is not valid UTF-8 (${JSON.stringify(value).slice(0, 40)})`;
   }
   return undefined;
+};
+
+/** The values the lake partitions and deduplicates on must name something: throws INVALID_IDENTIFIER. */
+export const assertIdentifiers = (event: Pick<AdaptedEvent, 'id' | 'clientId' | 'detail-type' | 'detail'>): void => {
+  const problem =
+    identifierProblem('clientId', event.clientId) ??
+    identifierProblem('id', event.id) ??
+    identifierProblem('event type', eventTypeOf(event) ?? '');
+  if (problem !== undefined) throw new InvalidRecordError('INVALID_IDENTIFIER', problem);
 };

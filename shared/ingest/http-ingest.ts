@@ -5,6 +5,7 @@ import { createKinesisClient } from '../aws/kinesis-client';
 import type { Env } from '../config';
 import { InvalidRecordError, toError } from '../errors';
 import { assertTimeInWindow } from '../event-time';
+import { assertIdentifiers } from '../identifier';
 import { clientEventAdapter, parseClientEventEntry, toClientEventRecord } from '../sources/client-event';
 import { productActionAdapter } from '../sources/product-action';
 import type { SourceAdapter } from '../sources/source-adapter';
@@ -330,6 +331,7 @@ export class HttpIngest {
   private prepare(route: Route, entry: unknown, context: EntryContext): PreparedEntry {
     const prepared = route.prepare(entry, context);
     const canonical = route.adapter.toCanonical(prepared.payload);
+    assertIdentifiers(canonical);
     if (!route.adapter.matches(prepared.payload)) {
       throw new EntryRejected('SchemaViolation', `The entry carries a field of another source, so it is not a ${route.adapter.name}`);
     }

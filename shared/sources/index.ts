@@ -1,6 +1,6 @@
-import { type AdaptedEvent, eventTypeOf } from '../canonical-event';
+import type { AdaptedEvent } from '../canonical-event';
 import { InvalidRecordError } from '../errors';
-import { identifierProblem } from '../identifier';
+import { assertIdentifiers } from '../identifier';
 import { apiCallAdapter } from './api-call';
 import { clientEventAdapter } from './client-event';
 import { eventBridgeAdapter } from './eventbridge';
@@ -31,15 +31,6 @@ export interface Adapted {
   source: string;
   event: AdaptedEvent;
 }
-
-/** The values the lake partitions and deduplicates on must name something (shared/identifier.ts). */
-const assertIdentifiers = (event: AdaptedEvent): void => {
-  const problem =
-    identifierProblem('clientId', event.clientId) ??
-    identifierProblem('id', event.id) ??
-    identifierProblem('event type', eventTypeOf(event) ?? '');
-  if (problem !== undefined) throw new InvalidRecordError('INVALID_IDENTIFIER', problem);
-};
 
 /** Maps a parsed payload into the canonical event, or throws UNKNOWN_SOURCE: never guesses. */
 export const adapt = (payload: unknown, adapters: readonly SourceAdapter[] = SOURCE_ADAPTERS): Adapted => {

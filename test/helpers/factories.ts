@@ -1,6 +1,7 @@
+import type { FirehoseTransformationEvent, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import { type NormalizedEvent, normalizeRecord } from '../../shared/consumer/normalize';
 import { decodeKinesisRecord } from '../../shared/consumer/stream-record';
-import type { FirehoseTransformationEvent, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { type LakeLayout, loadLakeLayout } from '../../shared/lake-layout';
 
 export const STREAM_ARN = 'arn:aws:kinesis:us-east-1:123456789012:stream/usage-pipeline-test-events';
 /** A fixed arrival time: event times in tests are relative to it, never to "now". */
@@ -148,3 +149,7 @@ export const NORMALIZE_OPTIONS = { environment: 'test', maxEventAgeSeconds: 7 * 
 /** A payload as the consumer sees it: put in a Kinesis record, decoded, normalized. */
 export const normalizePayload = (payload: unknown, options: { raw?: boolean } = {}): NormalizedEvent =>
   normalizeRecord(decodeKinesisRecord(kinesisRecord(payload, options)), NORMALIZE_OPTIONS);
+
+/** A lake layout as the transformer loads it from serverless.yml's custom.lake, with test overrides. */
+export const testLayout = (env: Record<string, string> = {}): LakeLayout =>
+  loadLakeLayout({ LAKE_EVENT_TYPES: 'searching,api_call,check out,check_out', ...env });

@@ -3,9 +3,9 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import { loadConsumerConfig } from '../../shared/consumer/consumer-config';
 import { createDryRunDependencies } from '../../shared/consumer/dependencies';
 import { KinesisConsumer } from '../../shared/consumer/kinesis-consumer';
-import { EventTypeLimiter } from '../../shared/partition';
 import { transformBatch } from '../../shared/transformer/firehose-transform';
 import { loadSampleEvent } from '../helpers/events';
+import { testLayout } from '../helpers/factories';
 
 // The events/ samples are what README's `sls invoke local` commands run: keep them meaningful.
 describe('sample events', () => {
@@ -43,7 +43,7 @@ describe('sample events', () => {
   it('firehose-transformation.json exercises Ok, Dropped and ProcessingFailed', () => {
     const event = loadSampleEvent('firehose-transformation');
 
-    const { records } = transformBatch(event, new EventTypeLimiter(50));
+    const { records } = transformBatch(event, testLayout());
 
     expect(records.map((record) => record.recordId)).toEqual(event.records.map((record) => record.recordId));
     const results = records.map((record) => record.result);

@@ -1,4 +1,4 @@
-import { CANONICAL_SCHEMA_VERSION } from '../../../shared/canonical-event';
+import { CANONICAL_SCHEMA_VERSION, eventTypeOf } from '../../../shared/canonical-event';
 import { ARRIVAL_SECONDS, eventBridgeEnvelope, normalizePayload } from '../../helpers/factories';
 
 const normalize = (payload: unknown, raw = false) =>
@@ -23,20 +23,13 @@ describe('normalizeRecord', () => {
     });
     expect(JSON.parse(normalized.body.toString('utf8'))).toEqual(normalized.event);
     expect(normalized.key).toEqual({ clientId: 'client-acme', eventId: 'a1b2c3d4-0000-4000-8000-000000000001' });
-    expect(normalized.partition).toEqual({
-      clientId: 'client-acme',
-      eventType: 'searching',
-      year: '2026',
-      month: '03',
-      day: '14',
-      hour: '15',
-    });
+    expect(eventTypeOf(normalized.event)).toBe('searching');
   });
 
   it('falls back to detail-type for the partition eventType', () => {
     const normalized = normalize(eventBridgeEnvelope({ 'detail-type': 'Processed Payment', detail: { amount: 3 } }));
 
-    expect(normalized.partition.eventType).toBe('Processed_Payment');
+    expect(eventTypeOf(normalized.event)).toBe('Processed Payment');
   });
 
   it.each([

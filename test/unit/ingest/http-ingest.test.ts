@@ -177,6 +177,21 @@ describe('POST /actions', () => {
     expect(adapt(first?.[0]?.data)).toMatchObject({ source: 'product-action', event: { clientId: 'acme-corp' } });
   });
 
+  it('rejects, entry by entry, identifiers that are whitespace-only or not valid UTF-8 (InvalidIdentifier), never writing them', async () => {
+    // Prepare: a lone surrogate escape decodes to a string no UTF-8 encoder can write.
+    const body = `[${JSON.stringify(action({ action_name: '   ' }))},${JSON.stringify(action({ transaction_id: '9f1c2d9e-0a51-4b7a-9d0e-1b2c3d4e5f09' })).replace('"checkout"', '"check\\ud800out"')},${JSON.stringify(action())}]`;
+
+    // Act
+    const { statusCode, json } = await call({ routeKey: 'POST /actions', body });
+
+    // Assess
+    expect(statusCode).toBe(200);
+    expect(json.FailedEntryCount).toBe(2);
+    expect(json.Entries.slice(0, 2).map((entry) => ('ErrorCode' in entry ? entry.ErrorCode : 'ok'))).toEqual(['InvalidIdentifier', 'InvalidIdentifier']);
+    expect(json.Entries[2]).toEqual({ EventId: '9f1c2d9e-0a51-4b7a-9d0e-1b2c3d4e5f01' });
+    expect(sent().flat()).toHaveLength(1);
+  });
+
   it('refuses an action written as another client (ClientMismatch) and still writes the others', async () => {
     // Prepare
     const body = JSON.stringify([

@@ -1,3 +1,4 @@
+import { eventTypeOf } from '../../../shared/canonical-event';
 import { adapt } from '../../../shared/sources';
 import { API_CALL_LIMITS, apiCallAdapter } from '../../../shared/sources/api-call';
 import { apiCallRecord } from '../../helpers/capture-factories';
@@ -177,14 +178,7 @@ describe('api-call adapter', () => {
       detail: { eventType: 'api_call', response: { status: 201 } },
     });
     expect(normalized.key).toEqual({ clientId: 'client-acme', eventId: '0b7f3c2e-9a41-4d8e-b5c6-7d8e9f0a1b2c' });
-    expect(normalized.partition).toEqual({
-      clientId: 'client-acme',
-      eventType: 'api_call',
-      year: '2026',
-      month: '03',
-      day: '14',
-      hour: '15',
-    });
+    expect(eventTypeOf(normalized.event)).toBe('api_call');
   });
 
   it('leaves the time window and the record size to the consumer', () => {

@@ -1,3 +1,4 @@
+import { eventTypeOf } from '../../../shared/canonical-event';
 import { adapt } from '../../../shared/sources';
 import { PRODUCT_ACTION_LIMITS, productActionAdapter } from '../../../shared/sources/product-action';
 import { eventBridgeEnvelope, normalizePayload, productAction, usageMeter } from '../../helpers/factories';
@@ -149,14 +150,7 @@ describe('product-action adapter', () => {
       environment: 'test',
     });
     expect(normalized.key).toEqual({ clientId: 'client-acme', eventId: 'f3a1c2d4-5b6e-4f70-8a91-b2c3d4e5f601' });
-    expect(normalized.partition).toEqual({
-      clientId: 'client-acme',
-      eventType: 'Purchased_Subscription',
-      year: '2026',
-      month: '03',
-      day: '14',
-      hour: '15',
-    });
+    expect(eventTypeOf(normalized.event)).toBe('Purchased Subscription');
   });
 
   it('leaves the time window to the consumer: a month-old action is EVENT_TIME_OUT_OF_RANGE there', () => {

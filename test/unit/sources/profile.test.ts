@@ -1,3 +1,4 @@
+import { eventTypeOf } from '../../../shared/canonical-event';
 import { adapt } from '../../../shared/sources';
 import { companyProfileAdapter, userProfileAdapter } from '../../../shared/sources/profile';
 import { apiCallRecord, companyProfileRecord, userProfileRecord } from '../../helpers/capture-factories';
@@ -73,7 +74,7 @@ describe('user-profile adapter', () => {
     expect(normalized.source).toBe('user-profile');
     expect(normalized.event).toMatchObject({ source: 'profiles', 'detail-type': 'UserProfile', environment: 'test' });
     expect(normalized.key).toEqual({ clientId: 'client-acme', eventId: '5a6b7c8d-1e2f-4a3b-8c4d-5e6f7a8b9c0d' });
-    expect(normalized.partition).toMatchObject({ clientId: 'client-acme', eventType: 'user_profile', hour: '15' });
+    expect(eventTypeOf(normalized.event)).toBe('user_profile');
   });
 });
 
@@ -110,7 +111,7 @@ describe('company-profile adapter', () => {
     const normalized = normalizePayload(companyProfileRecord());
 
     expect(normalized.source).toBe('company-profile');
-    expect(normalized.partition).toMatchObject({ clientId: 'client-acme', eventType: 'company_profile' });
+    expect(eventTypeOf(normalized.event)).toBe('company_profile');
   });
 
   it('leaves the time window to the consumer', () => {

@@ -1,11 +1,11 @@
 import { adapt, SOURCE_ADAPTERS } from '../../../shared/sources';
+import { apiCallRecord, companyProfileRecord, userProfileRecord } from '../../helpers/capture-factories';
 import {
   clientEventRecordPayload,
   eventBridgeEnvelope,
   productAction,
   usageMeter,
 } from '../../helpers/factories';
-import { apiCallRecord, companyProfileRecord, userProfileRecord } from '../../helpers/capture-factories';
 
 const SHAPES: [string, Record<string, unknown>][] = [
   ['client-event', { ...clientEventRecordPayload() }],

@@ -1,3 +1,4 @@
+import { eventTypeOf } from '../../../shared/canonical-event';
 import { adapt } from '../../../shared/sources';
 import { meterIdentityId, USAGE_METER_LIMITS, usageMeterAdapter } from '../../../shared/sources/usage-meter';
 import { eventBridgeEnvelope, normalizePayload, productAction, usageMeter } from '../../helpers/factories';
@@ -170,14 +171,7 @@ describe('usage-meter adapter', () => {
       environment: 'test',
     });
     expect(normalized.key).toEqual({ clientId: 'client-acme', eventId: adapt(usageMeter()).event.id });
-    expect(normalized.partition).toEqual({
-      clientId: 'client-acme',
-      eventType: 'api_requests',
-      year: '2026',
-      month: '03',
-      day: '14',
-      hour: '15',
-    });
+    expect(eventTypeOf(normalized.event)).toBe('api_requests');
   });
 
   it('gives two identical meter records one idempotency key', () => {

@@ -1,6 +1,6 @@
-import { EventTypeLimiter, OTHER_EVENT_TYPE } from '../../../shared/partition';
+import { OTHER_EVENT_TYPE } from '../../../shared/lake-layout';
 import { transformBatch } from '../../../shared/transformer/firehose-transform';
-import { decodeBase64Json, eventBridgeEnvelope, firehoseEvent } from '../../helpers/factories';
+import { ARRIVAL_SECONDS, decodeBase64Json, eventBridgeEnvelope, firehoseEvent, testLayout } from '../../helpers/factories';
 
 const canonical = {
   id: 'evt-1',
@@ -14,8 +14,8 @@ const canonical = {
   schemaVersion: '1',
 };
 
-const transform = (payloads: (string | Buffer)[], limiter = new EventTypeLimiter(50)) =>
-  transformBatch(firehoseEvent(payloads), limiter);
+const transform = (payloads: (string | Buffer)[], layout = testLayout()) => transformBatch(firehoseEvent(payloads), layout);
+const DAY_MS = 86_400_000;
 
 describe('transformBatch', () => {
   it('moves a canonical event’s clientId into detail, frames it with one newline and keys its partition', () => {
@@ -30,14 +30,7 @@ describe('transformBatch', () => {
     expect(text.indexOf('\n')).toBe(text.length - 1);
     const { clientId: _moved, ...rest } = canonical;
     expect(JSON.parse(text)).toEqual({ ...rest, detail: { ...canonical.detail, clientId: 'client-acme' } });
-    expect(record?.metadata?.partitionKeys).toEqual({
-      clientId: 'client-acme',
-      eventType: 'searching',
-      year: '2026',
-      month: '03',
-      day: '14',
-      hour: '15',
-    });
+    expect(record?.metadata?.partitionKeys).toEqual({ event_type: 'searching', dt: '2026-03-14' });
   });
 
   it('takes a raw EventBridge envelope’s clientId from resources[0] and empties resources', () => {
@@ -51,7 +44,7 @@ describe('transformBatch', () => {
       resources: [],
       detail: { total: 3, clientId: 'client-globex' },
     });
-    expect(record?.metadata?.partitionKeys).toMatchObject({ clientId: 'client-globex', eventType: 'Order_Placed' });
+    expect(record?.metadata?.partitionKeys).toEqual({ event_type: OTHER_EVENT_TYPE, dt: '2026-03-14' });
   });
 
   it('does not double the newline of a record that already ends with one', () => {
@@ -91,26 +84,68 @@ describe('transformBatch', () => {
     expect(records[1]?.result).toBe('Ok');
   });
 
-  it('makes hostile partition values S3-safe', () => {
+  it('makes hostile partition values S3-safe and injective, keeping the real values in the data', () => {
+    const layout = testLayout({
+      LAKE_PREFIX: 'events/client_id=!{partitionKeyFromLambda:client_id}/event_type=!{partitionKeyFromLambda:event_type}/dt=!{partitionKeyFromLambda:dt}/',
+      LAKE_EVENT_TYPES: 'a/b\u0000c,a_b_c',
+    });
     const hostile = { ...canonical, clientId: '../../other-tenant', detail: { eventType: 'a/b\u0000c' } };
+    const twin = { ...canonical, clientId: '____other-tenant', detail: { eventType: 'a_b_c' } };
 
-    const [record] = transform([JSON.stringify(hostile)]).records;
+    const [record, twinRecord] = transform([JSON.stringify(hostile), JSON.stringify(twin)], layout).records;
 
     expect(record?.result).toBe('Ok');
-    expect(record?.metadata?.partitionKeys).toMatchObject({ clientId: '____other-tenant', eventType: 'a_b_c' });
-    expect((decodeBase64Json(record?.data ?? '') as { detail: { clientId: string } }).detail.clientId).toBe(
-      '../../other-tenant',
-    );
+    expect(record?.metadata?.partitionKeys).toMatchObject({
+      client_id: expect.stringMatching(/^____other-tenant--[0-9a-f]{12}$/),
+      event_type: expect.stringMatching(/^a_b_c--[0-9a-f]{12}$/),
+    });
+    expect(twinRecord?.metadata?.partitionKeys).toMatchObject({ client_id: '____other-tenant', event_type: 'a_b_c' });
+    const data = decodeBase64Json(record?.data ?? '') as { detail: { clientId: string; eventType: string } };
+    expect(data.detail).toMatchObject({ clientId: '../../other-tenant', eventType: 'a/b\u0000c' });
   });
 
-  it('bounds distinct eventType partitions per client across batches', () => {
-    const limiter = new EventTypeLimiter(2);
+  it('sends unlisted event types to _other and keeps the real type in the event', () => {
     const ofType = (eventType: string) => JSON.stringify({ ...canonical, detail: { eventType } });
 
-    const first = transform([ofType('a'), ofType('b')], limiter).records;
-    const second = transform([ofType('c'), ofType('a')], limiter).records;
+    const records = transform([ofType('searching'), ofType('c'), ofType('d')]).records;
 
-    const types = [...first, ...second].map((record) => record.metadata?.partitionKeys?.eventType);
-    expect(types).toEqual(['a', 'b', OTHER_EVENT_TYPE, 'a']);
+    expect(records.map((record) => record.metadata?.partitionKeys?.event_type)).toEqual(['searching', OTHER_EVENT_TYPE, OTHER_EVENT_TYPE]);
+    expect(records.map((record) => (decodeBase64Json(record.data ?? '') as { detail: { eventType: string } }).detail.eventType)).toEqual([
+      'searching',
+      'c',
+      'd',
+    ]);
+  });
+
+  it.each([
+    ['an empty clientId', { resources: [''] , clientId: undefined}],
+    ['a whitespace-only clientId', { clientId: '  \t ' }],
+    ['a clientId with a lone surrogate', { clientId: 'acme\ud800' }],
+    ['a whitespace-only event type', { detail: { eventType: '   ' }, 'detail-type': '   ' }],
+  ])('marks %s ProcessingFailed (INVALID_IDENTIFIER or MISSING_CLIENT_ID), never partitioned', (_case, overrides) => {
+    const [record] = transform([JSON.stringify({ ...canonical, ...overrides })]).records;
+
+    expect(record?.result).toBe('ProcessingFailed');
+    expect(record?.metadata).toBeUndefined();
+  });
+
+  it('re-checks the lateness window against receivedAt, so every partitioned event has a time the bound allows', () => {
+    const received = new Date(ARRIVAL_SECONDS * 1000);
+    const at = (offsetMs: number) => new Date(received.getTime() + offsetMs).toISOString();
+    const event = (time: string) => JSON.stringify({ ...canonical, time, receivedAt: received.toISOString() });
+
+    const records = transform([event(at(-6 * DAY_MS)), event(at(-8 * DAY_MS)), event(at(20 * 60_000))]).records;
+
+    expect(records.map((record) => record.result)).toEqual(['Ok', 'ProcessingFailed', 'ProcessingFailed']);
+    const wide = transform([event(at(-8 * DAY_MS))], testLayout({ MAX_EVENT_AGE_SECONDS: String(35 * 86_400) })).records;
+    expect(wide[0]?.result).toBe('Ok');
+  });
+
+  it('judges a raw envelope without receivedAt against its Firehose arrival', () => {
+    const old = eventBridgeEnvelope({ resources: ['client-globex'], time: new Date(ARRIVAL_SECONDS * 1000 - 30 * DAY_MS).toISOString() });
+
+    const [record] = transform([JSON.stringify(old)]).records;
+
+    expect(record?.result).toBe('ProcessingFailed');
   });
 });

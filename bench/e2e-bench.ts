@@ -14,16 +14,20 @@ import {
   PutRecordsCommand,
   waitUntilStreamExists,
 } from '@aws-sdk/client-kinesis';
+import { type AttributeDefinition, CreateTableCommand, DeleteTableCommand, type KeySchemaElement, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LocalPipeline } from '../infra/local/local-pipeline';
 import { type LocalServers, startLocalServers } from '../infra/local/local-servers';
 import type { ProducerRecord } from '../infra/local/sample-workload';
 import { loadPipelineDefinition, type PipelineDefinition } from '../infra/local/serverless-config';
+import { createDynamoDbDocumentClient } from '../shared/aws/dynamodb-client';
 import { createKinesisClient } from '../shared/aws/kinesis-client';
 import { createS3Client } from '../shared/aws/s3-client';
 import { eventTypeOf } from '../shared/canonical-event';
 import { backoffDelay, mapWithConcurrency, sleep } from '../shared/concurrency';
 import type { ConsumerDependencies, KinesisConsumer } from '../shared/consumer/kinesis-consumer';
+import { evaluateLayoutPrefix, type LakeLayout, loadLakeLayout } from '../shared/lake-layout';
 import { partitionKeys } from '../shared/partition';
 import { type CpuSnapshot, cpuDelta, cpuSnapshot } from './process-cpu';
 import { createRandom, eventBridgeEnvelope } from './record-factories';
@@ -31,6 +35,7 @@ import { createRandom, eventBridgeEnvelope } from './record-factories';
 const gzip = promisify(gzipCallback);
 const ROOT = join(__dirname, '..');
 
+/** The target of pipeline wall / bare round trip with the dedup write (put, read, BatchWriteItem, S3). */
 export const E2E_TARGET_RATIO = 1.5;
 export const E2E_DEFAULT_EVENTS = 100_000;
 /** Event times lie up to this far before the run (the consumer accepts up to 7 days). */
@@ -42,6 +47,15 @@ const BARE_READ_LIMIT = 10_000;
 export const BARE_POLL_MS = 20;
 /** PutObject calls in flight at once on the bare side: the local Firehose's default. */
 export const BARE_WRITE_CONCURRENCY = 4;
+/**
+ * The dedup write of the second bare loop: BatchWriteItem of 25 items, 20 calls in flight, as
+ * DynamoDbIdempotencyStore.recordDelivered (shared/idempotency/dynamodb-idempotency-store.ts:
+ * MAX_ITEMS_PER_WRITE, CONCURRENCY; not exported there).
+ */
+export const BARE_DEDUP_ITEMS_PER_CALL = 25;
+export const BARE_DEDUP_CONCURRENCY = 20;
+/** The store's TTL in serverless.yml (IDEMPOTENCY_TTL_SECONDS): the items carry the same attributes. */
+const BARE_DEDUP_TTL_SECONDS = 691_200;
 
 /** BENCH_E2E_EVENTS=N scales the end-to-end run (default 100,000). */
 export const e2eEventsFromEnv = (env: NodeJS.ProcessEnv = process.env): number => {
@@ -54,7 +68,7 @@ export const e2eEventsFromEnv = (env: NodeJS.ProcessEnv = process.env): number =
 export interface E2eWorkload {
   records: ProducerRecord[];
   bytes: number;
-  /** Distinct lake partitions (clientId × eventType × hour) the events fall into. */
+  /** Distinct lake partitions (the layout's prefix evaluated for each event) the events fall into. */
   partitions: number;
 }
 
@@ -62,17 +76,23 @@ export interface E2eWorkload {
  * Unique, valid raw EventBridge envelopes (~510 B each; 6 clients; the event type is
  * detail.eventType on about half of them and the detail-type otherwise, 12 values in all; event
  * times spread over the 3 hours before `now`), partition key = clientId, as `npm start` derives
- * it for its input files. Every event is delivered: no duplicates, nothing malformed.
+ * it for its input files. Every event is delivered: no duplicates, nothing malformed. `layout`
+ * (serverless.yml's, as the transformer reads it) only counts the partitions.
  */
-export const e2eWorkload = (events: number, now: number, seed: number): E2eWorkload => {
+export const e2eWorkload = (
+  events: number,
+  now: number,
+  seed: number,
+  layout: Pick<LakeLayout, 'prefix' | 'keys' | 'eventTypes'>,
+): E2eWorkload => {
   const random = createRandom(seed);
   const partitions = new Set<string>();
   let bytes = 0;
   const records = Array.from({ length: events }, (): ProducerRecord => {
     const envelope = eventBridgeEnvelope({ random, timeMillis: now - Math.floor(random() * EVENT_SPREAD_MS) });
     const clientId = (envelope.resources as string[])[0] as string;
-    const keys = partitionKeys({ clientId, eventType: eventTypeOf(envelope) ?? '', time: envelope.time as string });
-    partitions.add(`${keys.clientId}/${keys.eventType}/${keys.year}${keys.month}${keys.day}${keys.hour}`);
+    const keys = partitionKeys(layout, { clientId, eventType: eventTypeOf(envelope) ?? '', time: envelope.time as string });
+    partitions.add(evaluateLayoutPrefix(layout.prefix, keys));
     const data = Buffer.from(JSON.stringify(envelope));
     bytes += data.length;
     return { partitionKey: clientId, data };
@@ -156,12 +176,55 @@ const writeObjects = async (s3: S3Client, bucket: string, records: readonly Uint
   return stored;
 };
 
+/** The idempotency table of the second bare loop: serverless.yml's key schema, a table of its own. */
+export interface DedupTable {
+  name: string;
+  properties: PipelineDefinition['idempotencyTable']['properties'];
+}
+
+/**
+ * The one DynamoDB write per event that deduplication cannot skip: each record's (clientId,
+ * eventId) parsed from the bytes read back, put with the store's attributes (deliveredAt,
+ * expiresAt) by BatchWriteItem of 25, 20 calls in flight, unprocessed items resent.
+ * Returns the items written.
+ */
+const writeDedupItems = async (dynamo: DynamoDBDocumentClient, table: string, records: readonly Uint8Array[]): Promise<number> => {
+  const nowMillis = Date.now();
+  const deliveredAt = new Date(nowMillis).toISOString();
+  const expiresAt = Math.floor(nowMillis / 1000) + BARE_DEDUP_TTL_SECONDS;
+  const chunks: Uint8Array[][] = [];
+  for (let i = 0; i < records.length; i += BARE_DEDUP_ITEMS_PER_CALL) chunks.push(records.slice(i, i + BARE_DEDUP_ITEMS_PER_CALL));
+  const written = await mapWithConcurrency(chunks, BARE_DEDUP_CONCURRENCY, async (chunk) => {
+    let pending = chunk.map((data) => {
+      const event = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8')) as {
+        id: string;
+        resources: string[];
+      };
+      return { PutRequest: { Item: { clientId: event.resources[0] ?? '', eventId: event.id, deliveredAt, expiresAt } } };
+    });
+    let count = 0;
+    for (let attempt = 1; pending.length > 0; attempt++) {
+      if (attempt > 10) throw new Error(`DynamoDB left ${pending.length} writes unprocessed after 10 attempts`);
+      if (attempt > 1) await sleep(backoffDelay(attempt - 1, { baseDelayMs: 50, maxDelayMs: 1_000 }));
+      const response = await dynamo.send(new BatchWriteCommand({ RequestItems: { [table]: pending } }));
+      const unprocessed = (response.UnprocessedItems?.[table] ?? []) as typeof pending;
+      count += pending.length - unprocessed.length;
+      pending = unprocessed;
+    }
+    return count;
+  });
+  return written.reduce((sum, count) => sum + count, 0);
+};
+
 export interface BareRun {
   wallMs: number;
   /** When the last PutRecords returned, the last record was read back, the last PutObject returned (from the start). */
   putMs: number;
   readMs: number;
   writeMs: number;
+  /** The second bare loop only: when the last BatchWriteItem returned (from the start), and the items written. */
+  dedupMs?: number;
+  dedupItems?: number;
   cpu: CpuSnapshot;
   recordsRead: number;
   objects: number;
@@ -170,8 +233,9 @@ export interface BareRun {
 
 /**
  * Puts the records into a fresh stream (`shardCount` shards) while a reader per shard reads
- * them back (GetRecords, Limit 10,000, 20 ms wait when caught up), then writes them to S3 as
- * `objects` gzipped newline-joined objects. Timed from the first PutRecords to the last PutObject.
+ * them back (GetRecords, Limit 10,000, 20 ms wait when caught up), then, with `dedup`, writes
+ * one idempotency item per record into a fresh table (writeDedupItems), then writes them to S3
+ * as `objects` gzipped newline-joined objects. Timed from the first PutRecords to the last PutObject.
  */
 const bareRoundTrip = async (
   env: Record<string, string>,
@@ -179,13 +243,26 @@ const bareRoundTrip = async (
   shardCount: number,
   records: readonly ProducerRecord[],
   objects: number,
+  dedup?: DedupTable,
 ): Promise<BareRun> => {
   const kinesis = createKinesisClient(env);
   const s3 = createS3Client(env);
+  const dynamo = dedup ? createDynamoDbDocumentClient(env) : undefined;
   try {
     await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shardCount }));
     await waitUntilStreamExists({ client: kinesis, maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.5 }, { StreamName: name });
     await s3.send(new CreateBucketCommand({ Bucket: name }));
+    if (dedup && dynamo) {
+      await dynamo.send(
+        new CreateTableCommand({
+          TableName: dedup.name,
+          AttributeDefinitions: dedup.properties.AttributeDefinitions as AttributeDefinition[],
+          KeySchema: dedup.properties.KeySchema as KeySchemaElement[],
+          BillingMode: 'PAY_PER_REQUEST',
+        }),
+      );
+      await waitUntilTableExists({ client: dynamo, maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.5 }, { TableName: dedup.name });
+    }
 
     const cpuBefore = cpuSnapshot();
     const started = performance.now();
@@ -196,15 +273,31 @@ const bareRoundTrip = async (
     const read = (await reading).flat();
     const readMs = performance.now() - started;
     if (read.length !== records.length) throw new Error(`Bare round trip read ${read.length} of ${records.length} records`);
+    const dedupItems = dedup && dynamo ? await writeDedupItems(dynamo, dedup.name, read) : undefined;
+    const dedupMs = dedup ? performance.now() - started : undefined;
+    if (dedupItems !== undefined && dedupItems !== read.length) throw new Error(`Bare dedup write stored ${dedupItems} of ${read.length} items`);
     const storedBytes = await writeObjects(s3, name, read, objects);
     const wallMs = performance.now() - started;
     const cpu = cpuDelta(cpuBefore, cpuSnapshot());
-    // Not timed: free kinesalite of these records before the pipeline's turn.
+    // Not timed: free kinesalite (and dynalite) of these records before the pipeline's turn.
     await kinesis.send(new DeleteStreamCommand({ StreamName: name }));
-    return { wallMs, putMs, readMs, writeMs: wallMs - readMs, cpu, recordsRead: read.length, objects: Math.min(objects, read.length), storedBytes };
+    if (dedup && dynamo) await dynamo.send(new DeleteTableCommand({ TableName: dedup.name }));
+    return {
+      wallMs,
+      putMs,
+      readMs,
+      writeMs: wallMs - (dedupMs ?? readMs),
+      ...(dedupMs !== undefined && { dedupMs }),
+      ...(dedupItems !== undefined && { dedupItems }),
+      cpu,
+      recordsRead: read.length,
+      objects: Math.min(objects, read.length),
+      storedBytes,
+    };
   } finally {
     kinesis.destroy();
     s3.destroy();
+    dynamo?.destroy();
   }
 };
 
@@ -322,9 +415,17 @@ export interface E2eFigures {
   partitions: number;
   shardCount: number;
   warmupEvents: number;
+  /** Put, read back, write to S3. */
   bare: BareRun;
+  /** Put, read back, one idempotency item per event (BatchWriteItem), write to S3. */
+  bareDedup: BareRun;
   pipeline: PipelineRun;
+  /** pipeline wall / bare wall (info). */
   ratio: number;
+  /** pipeline wall / bare-with-dedup-write wall: the target. */
+  dedupRatio: number;
+  /** The local Firehose's counters after the run (warm-up included): the peak is over its whole life. */
+  firehose: { peakActivePartitions: number; partitioningFailed: number; delivered: number; objectsWritten: number };
   lake: { events: number; objects: number; duplicates: number; misplaced: number; expected: number };
   /** Every event of the run (warm-up included) in the lake exactly once, in its partition. */
   lakeExact: boolean;
@@ -343,10 +444,11 @@ export interface E2eStack {
 }
 
 /**
- * One set of local servers (kinesalite, dynalite, s3rver) for both sides. A small warm-up of
- * each side first (JIT, connections, server-side caches), then the bare round trip, then the
- * pipeline, each on its own stream (same shard count) and bucket; the bare streams are deleted
- * after their run, so the pipeline's kinesalite does not hold them.
+ * One set of local servers (kinesalite, dynalite, s3rver) for all three sides. A small warm-up
+ * of each side first (JIT, connections, server-side caches), then the bare round trip, the bare
+ * round trip with the dedup write, then the pipeline, each on its own stream (same shard count)
+ * and bucket (and the second its own table); the bare streams and tables are deleted after their
+ * run, so the pipeline's kinesalite and dynalite do not hold them.
  */
 export const runE2eBench = async (events: number, options: { shardCount?: number } = {}): Promise<E2eResult> => {
   const loaded = await loadPipelineDefinition('local');
@@ -367,21 +469,31 @@ export const runE2eBench = async (events: number, options: { shardCount?: number
   try {
     servers = await startLocalServers({ s3Directory });
     const { endpoints } = servers;
-    const env = { AWS_REGION: definition.region, AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis, AWS_ENDPOINT_URL_S3: endpoints.s3 };
+    const env = {
+      AWS_REGION: definition.region,
+      AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis,
+      AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
+      AWS_ENDPOINT_URL_S3: endpoints.s3,
+    };
+    const dedupTable = (name: string): DedupTable => ({ name, properties: definition.idempotencyTable.properties });
     pipeline = await LocalPipeline.start({ endpoints, definition, suffix: '-bench' });
     const stages = instrumentConsumer(definition);
     const shardCount = definition.stream.shardCount;
 
     const now = Date.now();
     const warmupEvents = Math.min(5_000, Math.max(500, Math.floor(events / 20)));
-    const warmup = e2eWorkload(warmupEvents, now, 11);
-    const workload = e2eWorkload(events, now, 12);
+    const layout = loadLakeLayout(definition.transformer.environment);
+    const warmup = e2eWorkload(warmupEvents, now, 11, layout);
+    const workload = e2eWorkload(events, now, 12, layout);
 
     await bareRoundTrip(env, 'bench-bare-warmup', shardCount, warmup.records, warmup.partitions);
+    await bareRoundTrip(env, 'bench-bare-dedup-warmup', shardCount, warmup.records, warmup.partitions, dedupTable('bench-bare-dedup-warmup'));
     await pipelineRun(pipeline, stages, warmup.records);
 
     const bare = await bareRoundTrip(env, 'bench-bare', shardCount, workload.records, workload.partitions);
+    const bareDedup = await bareRoundTrip(env, 'bench-bare-dedup', shardCount, workload.records, workload.partitions, dedupTable('bench-bare-dedup'));
     const run = await pipelineRun(pipeline, stages, workload.records);
+    const firehose = pipeline.firehoseStats();
     const lake = await pipeline.verifyLake();
 
     return {
@@ -391,8 +503,16 @@ export const runE2eBench = async (events: number, options: { shardCount?: number
       shardCount,
       warmupEvents,
       bare,
+      bareDedup,
       pipeline: run,
       ratio: run.wallMs / bare.wallMs,
+      dedupRatio: run.wallMs / bareDedup.wallMs,
+      firehose: {
+        peakActivePartitions: firehose.peakActivePartitions,
+        partitioningFailed: firehose.partitioningFailed,
+        delivered: firehose.delivered,
+        objectsWritten: firehose.objectsWritten,
+      },
       lake: {
         events: lake.events,
         objects: lake.objects,

@@ -1,7 +1,9 @@
 import type { RssResult } from './consumer-rss-bench';
 import type { E2eFigures } from './e2e-bench';
-import { BARE_POLL_MS, BARE_WRITE_CONCURRENCY } from './e2e-bench';
+import { BARE_DEDUP_CONCURRENCY, BARE_DEDUP_ITEMS_PER_CALL, BARE_POLL_MS, BARE_WRITE_CONCURRENCY } from './e2e-bench';
+import type { LayoutBoundResult } from './partition-bound-bench';
 import type { CpuSnapshot } from './process-cpu';
+import type { S3DropRssResult } from './s3-drop-rss-bench';
 import { indent, int, ms, table } from './report';
 
 const seconds = (value: number): string => `${(value / 1000).toFixed(1)} s`;
@@ -10,21 +12,22 @@ const mb = (bytes: number): string => `${(bytes / (1024 * 1024)).toFixed(1)} MB`
 
 const CPU_ORDER = ['bench process', 'kinesalite', 'dynalite', 's3rver'];
 
-const cpuTable = (bare: CpuSnapshot, pipeline: CpuSnapshot): string => {
-  const names = [...new Set([...CPU_ORDER, ...Object.keys(bare), ...Object.keys(pipeline)])].filter(
-    (name) => bare[name] !== undefined || pipeline[name] !== undefined,
+const cpuTable = (bare: CpuSnapshot, bareDedup: CpuSnapshot, pipeline: CpuSnapshot): string => {
+  const sides = [bare, bareDedup, pipeline];
+  const names = [...new Set([...CPU_ORDER, ...sides.flatMap((side) => Object.keys(side))])].filter((name) =>
+    sides.some((side) => side[name] !== undefined),
   );
   const cell = (value: number | undefined): string => (value === undefined ? '—' : seconds(value));
   const total = (snapshot: CpuSnapshot): number => Object.values(snapshot).reduce((sum, value) => sum + value, 0);
   return table(
-    ['CPU (user+system)', 'bare', 'pipeline'],
-    [...names.map((name) => [name, cell(bare[name]), cell(pipeline[name])]), ['total', seconds(total(bare)), seconds(total(pipeline))]],
+    ['CPU (user+system)', 'bare', 'bare + dedup write', 'pipeline'],
+    [...names.map((name) => [name, ...sides.map((side) => cell(side[name]))]), ['total', ...sides.map((side) => seconds(total(side)))]],
   );
 };
 
 /** The detail block of the end-to-end measurement (4), and of the extra-shards run (4x) when there is one. */
 export const printE2eDetails = (label: string, e2e: E2eFigures, extra?: E2eFigures): void => {
-  const { bare, pipeline } = e2e;
+  const { bare, bareDedup, pipeline } = e2e;
   const { stages } = pipeline;
   console.log(
     `\n${label}. End to end on the local stack: ${int(e2e.events)} unique, valid raw EventBridge envelopes, mean ` +
@@ -44,6 +47,16 @@ export const printE2eDetails = (label: string, e2e: E2eFigures, extra?: E2eFigur
   );
   console.log(
     indent(
+      'bare + dedup write (the target\'s baseline): the same, plus, between the read and the S3 write, the one DynamoDB write per ' +
+        `event that deduplication cannot skip: (clientId, eventId) parsed from each record read back, put with the store's ` +
+        `attributes into a dynalite table of serverless.yml's key schema, BatchWriteItem of ${BARE_DEDUP_ITEMS_PER_CALL} items, ` +
+        `${BARE_DEDUP_CONCURRENCY} calls in flight (as DynamoDbIdempotencyStore.recordDelivered); ${int(bareDedup.dedupItems ?? 0)} items ` +
+        `written in ${seconds((bareDedup.dedupMs ?? bareDedup.readMs) - bareDedup.readMs)}. No read (BatchGetItem) and no Firehose: ` +
+        'what the pipeline does beyond this is its overhead.',
+    ),
+  );
+  console.log(
+    indent(
       `pipeline: LocalPipeline.put, then drain() (event source caught up, local Firehose flushed to S3): ${int(pipeline.delivered)} ` +
         `delivered, ${pipeline.duplicates} duplicates, ${pipeline.quarantined} quarantined, ${pipeline.discarded} discarded, ` +
         `${pipeline.retriedRecords} retried; ${int(pipeline.objects)} objects under events/.`,
@@ -59,11 +72,18 @@ export const printE2eDetails = (label: string, e2e: E2eFigures, extra?: E2eFigur
         `(BatchWriteItem) ${ms(stages.writeMs / n)}, the rest (decode, validate, Powertools) ${ms(other / n)}.`,
     ),
   );
-  console.log(indent(cpuTable(bare.cpu, pipeline.cpu)));
+  console.log(indent(cpuTable(bare.cpu, bareDedup.cpu, pipeline.cpu)));
   console.log(
     indent(
       `lake (read back after the run, warm-up included): ${int(e2e.lake.events)} events of ${int(e2e.lake.expected)} in ` +
         `${int(e2e.lake.objects)} objects, ${e2e.lake.duplicates} duplicated, ${e2e.lake.misplaced} in a wrong partition.`,
+    ),
+  );
+  console.log(
+    indent(
+      `local Firehose (its whole life, warm-up included): peak ${int(e2e.firehose.peakActivePartitions)} active data partitions ` +
+        `(buffers open at once), ${int(e2e.firehose.partitioningFailed)} records partitioning-failed, ` +
+        `${int(e2e.firehose.delivered)} records delivered in ${int(e2e.firehose.objectsWritten)} objects.`,
     ),
   );
   if (extra) {
@@ -81,16 +101,17 @@ export const printE2eDetails = (label: string, e2e: E2eFigures, extra?: E2eFigur
         `consumer: ${extra.pipeline.stages.invocations} invocations, ${ms(extra.pipeline.stages.invokeMs / m)} each ` +
           `(read ${ms(extra.pipeline.stages.readMs / m)}, Firehose ${ms(extra.pipeline.stages.deliverMs / m)}, write ` +
           `${ms(extra.pipeline.stages.writeMs / m)}), two at a time; lake ${extra.lakeExact ? 'exact' : 'NOT exact'} ` +
-          `(${int(extra.lake.events)} events, ${extra.lake.duplicates} duplicated, ${extra.lake.misplaced} misplaced).`,
+          `(${int(extra.lake.events)} events, ${extra.lake.duplicates} duplicated, ${extra.lake.misplaced} misplaced); ` +
+          `peak ${int(extra.firehose.peakActivePartitions)} active Firehose partitions.`,
       ),
     );
-    console.log(indent(cpuTable(extra.bare.cpu, extra.pipeline.cpu)));
+    console.log(indent(cpuTable(extra.bare.cpu, extra.bareDedup.cpu, extra.pipeline.cpu)));
   }
 };
 
 const runTable = (e2e: E2eFigures): string =>
   table(
-    ['side', 'wall', 'records/s', 'last put done', 'last read / invocation done', 'in S3 (end)'],
+    ['side', 'wall', 'records/s', 'last put done', 'last read / invocation done', 'dedup write done', 'in S3 (end)'],
     [
       [
         'bare round trip (put, read back, write to S3)',
@@ -98,7 +119,17 @@ const runTable = (e2e: E2eFigures): string =>
         perSecond(e2e.events, e2e.bare.wallMs),
         seconds(e2e.bare.putMs),
         seconds(e2e.bare.readMs),
+        '—',
         seconds(e2e.bare.wallMs),
+      ],
+      [
+        'bare + dedup write (put, read back, BatchWriteItem, write to S3)',
+        seconds(e2e.bareDedup.wallMs),
+        perSecond(e2e.events, e2e.bareDedup.wallMs),
+        seconds(e2e.bareDedup.putMs),
+        seconds(e2e.bareDedup.readMs),
+        e2e.bareDedup.dedupMs === undefined ? '—' : seconds(e2e.bareDedup.dedupMs),
+        seconds(e2e.bareDedup.wallMs),
       ],
       [
         'pipeline (LocalPipeline put → drain)',
@@ -106,9 +137,11 @@ const runTable = (e2e: E2eFigures): string =>
         perSecond(e2e.events, e2e.pipeline.wallMs),
         seconds(e2e.pipeline.putMs),
         seconds(e2e.pipeline.lastInvocationMs),
+        '',
         seconds(e2e.pipeline.wallMs),
       ],
-      ['ratio pipeline / bare', `${e2e.ratio.toFixed(2)}×`, '', '', '', ''],
+      ['ratio pipeline / bare + dedup write (target)', `${e2e.dedupRatio.toFixed(2)}×`, '', '', '', '', ''],
+      ['ratio pipeline / bare (info)', `${e2e.ratio.toFixed(2)}×`, '', '', '', '', ''],
     ],
   );
 
@@ -149,6 +182,61 @@ export const printRssDetails = (label: string, runs: readonly RssResult[]): void
         'runs. The second starts the same child with `--import tsx`, whose ESM loader runs in a worker thread of its own (a second\n' +
         'V8 isolate, ~15–25 MB here) that no Lambda has. Lambda would not send this event as one invocation: it is over the 6 MB\n' +
         'invocation payload limit, so the event source mapping would cap a batch of these records at about 5,000.',
+    ),
+  );
+};
+
+/** The detail block of the partition rows (7, 7b). */
+export const printLayoutDetails = (label: string, layout: LayoutBoundResult, e2e: E2eFigures, extra?: E2eFigures): void => {
+  console.log(
+    `\n${label}. Lake layout: loadLakeLayout(transformer environment of serverless.yml, stage local), prefix ${layout.prefix} ` +
+      `(${layout.eventTypes} listed event types, quota ${int(layout.quota)}); partitionBound: ` +
+      `${layout.bound === undefined ? 'unbounded' : int(layout.bound)} = ${layout.formula}.`,
+  );
+  if (layout.warning) console.log(indent(`warning: ${layout.warning}`));
+  console.log(
+    indent(
+      `${label}b: the local Firehose of the end-to-end run (4) had at most ${int(e2e.firehose.peakActivePartitions)} data ` +
+        `partitions buffered at once (its whole life, warm-up included${
+          extra === undefined ? '' : `; ${int(extra.firehose.peakActivePartitions)} in the extra-shards run`
+        }). The workload's events fall into ${int(e2e.partitions)} partition${e2e.partitions === 1 ? '' : 's'} of this layout ` +
+        '(event times over the last 3 h; event types not listed share _other), so the measured peak is far below the worst ' +
+        'case, which assumes every listed type with events as late as the window allows.',
+    ),
+  );
+};
+
+/** The detail block of the S3 drop memory rows (8, 8b, 8c). */
+export const printDropDetails = (label: string, drop: S3DropRssResult): void => {
+  console.log(
+    `\n${label}. S3 drop memory: ${drop.command} (the helper test/integration/s3-drop.test.ts runs), the real s3Drop handler ` +
+      `in a fresh process; one warm-up object, then two NDJSON files (~4 KB per meter), one after the other, written to a stream ` +
+      `no consumer reads; RSS sampled every 10 ms, growth relative to the RSS after the warm-up (${drop.baselineMb.toFixed(1)} MB).`,
+  );
+  console.log(
+    indent(
+      table(
+        ['file', 'size', 'records', 'sent / rejected / refused', 'time', 'RSS growth (peak)', 'at peak'],
+        [drop.small, drop.large].map((file) => [
+          file.name,
+          mb(file.bytes),
+          int(file.records),
+          `${int(file.sent)} / ${int(file.rejected)} / ${int(file.refused)}${file.reportKey ? ' (report)' : ''}`,
+          `${file.seconds.toFixed(1)} s`,
+          `+${file.rssGrowthMb.toFixed(1)} MB`,
+          Object.entries(file.atPeakMb)
+            .map(([name, value]) => `${name} ${value.toFixed(1)} MB`)
+            .join(', '),
+        ]),
+      ),
+    ),
+  );
+  console.log(
+    indent(
+      'Eight times the file, not eight times the memory: the large file\'s peak growth must stay under half its size and within ' +
+        `20 % of the size difference of the small one's (targets ${drop.growthTargetMb.toFixed(1)} MB and ${drop.differenceTargetMb.toFixed(1)} MB).\n` +
+        'The young generation is pinned small (--max-semi-space-size=1): by default V8 grows it the longer a process allocates ' +
+        '(about +20 MB whatever the input), which would blur the comparison of two file sizes.',
     ),
   );
 };

@@ -1,6 +1,5 @@
 import type { FirehoseTransformationEvent } from 'aws-lambda';
-import { EventTypeLimiter } from '../shared/partition';
-import { transformBatch } from '../shared/transformer/firehose-transform';
+import { type TransformLayout, transformBatch } from '../shared/transformer/firehose-transform';
 import { firehoseBatch } from './record-factories';
 import { type Comparison, interleave } from './timing';
 
@@ -44,12 +43,15 @@ export interface TransformerResult {
   ok: number;
 }
 
-export const runTransformerBench = async (options: { warmup: number; iterations: number }): Promise<TransformerResult> => {
+/** `layout`: the lake layout the transformer Lambda builds from its environment (serverless.yml). */
+export const runTransformerBench = async (
+  options: { warmup: number; iterations: number },
+  layout: TransformLayout,
+): Promise<TransformerResult> => {
   const batch = firehoseBatch(TRANSFORMER_RECORDS);
-  const limiter = new EventTypeLimiter(50);
 
   // Sanity: the transformer must accept every generated record, and both sides must agree on the output.
-  const check = transformBatch(batch.event, limiter);
+  const check = transformBatch(batch.event, layout);
   const ok = check.records.filter((record) => record.result === 'Ok').length;
   const bare = bareTransform(batch.event);
   const mismatches = check.records.filter((record, i) => record.data !== bare[i]).length;
@@ -60,7 +62,7 @@ export const runTransformerBench = async (options: { warmup: number; iterations:
   let sink = 0;
   const comparison = await interleave(
     () => {
-      sink += transformBatch(batch.event, limiter).records.length;
+      sink += transformBatch(batch.event, layout).records.length;
     },
     () => {
       sink += bareTransform(batch.event).length;

@@ -1,5 +1,5 @@
 import { isUtf8 } from 'node:buffer';
-import { type AdaptedEvent, CANONICAL_SCHEMA_VERSION, type CanonicalEvent, eventTypeOf } from '../canonical-event';
+import { type AdaptedEvent, CANONICAL_SCHEMA_VERSION, type CanonicalEvent } from '../canonical-event';
 import { InvalidRecordError } from '../errors';
 import { assertTimeInWindow, type TimeWindow } from '../event-time';
 import { MAX_RECORD_BYTES } from '../delivery/firehose-sink';

@@ -4,7 +4,9 @@
  * it, relative to one baseline taken after a warm-up object (a warm Lambda: the SDK code
  * loaded on first use is not counted as a file's memory).
  * Usage: tsx test/helpers/s3-drop-child.ts '<json: {env, bucket, warmupKey, objects: [{key, size}]}>'
- * (test/integration/s3-drop.test.ts measures drops of two sizes with it).
+ * (npm run bench, row 8, bench/s3-drop-rss-bench.ts, measures the memory of a 10 MB and an 80 MB
+ * drop with it; test/integration/s3-drop.test.ts checks the counts of two smaller drops with it,
+ * nothing about memory or time).
  */
 import type { Context, S3Event } from 'aws-lambda';
 import { encodeS3Key } from '../../shared/ingest/s3-drop';

@@ -38,11 +38,11 @@ const eventIds = (response: PutEventsResponse) =>
 
 const lakeEvents = async (clientId: string) => {
   const events: { id: string; source: string; detail: Record<string, unknown> }[] = [];
-  for (const key of await pipeline.listKeys(`events/clientId=${clientId}/`)) {
+  for (const key of await pipeline.listKeys('events/')) {
     const text = gunzipSync(await pipeline.getObject(key)).toString('utf8');
     for (const line of text.split('\n').filter(Boolean)) events.push(JSON.parse(line));
   }
-  return events;
+  return events.filter((event) => event.detail.clientId === clientId);
 };
 
 beforeAll(async () => {
@@ -142,6 +142,6 @@ describe('the local HTTP ingest API', () => {
     expect(lake.map((event) => event.id).sort()).toEqual([...accepted].sort());
     expect(new Set(lake.map((event) => event.detail.clientId))).toEqual(new Set(['it-http']));
     expect(lake.map((event) => event.source).sort()).toEqual(['client.events', 'client.events', 'product.actions', 'usage.meters']);
-    expect(await pipeline.listKeys('events/clientId=it-victim/')).toEqual([]);
+    expect(await lakeEvents('it-victim')).toEqual([]);
   });
 });

@@ -9,18 +9,19 @@ import {
   ResourceNotFoundException,
 } from '@aws-sdk/client-firehose';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { Context, FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
-import { handler } from '../../functions/firehose-transformer/handler';
+import type { FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
 import { LocalFirehose, type LocalFirehoseOptions } from '../../infra/local/local-firehose';
 import { type LocalServers, startLocalServers } from '../../infra/local/local-servers';
 import type { FirehoseSettings } from '../../infra/local/serverless-config';
 import { createFirehoseClient } from '../../shared/aws/firehose-client';
 import { createS3Client } from '../../shared/aws/s3-client';
 import { FirehoseSink } from '../../shared/delivery/firehose-sink';
+import { loadLakeLayout } from '../../shared/lake-layout';
+import { transformBatch } from '../../shared/transformer/firehose-transform';
 import { eventBridgeEnvelope } from '../helpers/factories';
 
 // The local Firehose on a real port, driven by the real Firehose SDK client, transforming with the
-// real transformer handler and writing through the real S3 client to s3rver.
+// real transformer logic and writing through the real S3 client to s3rver.
 
 const REGION = 'us-east-1';
 const STREAM = 'usage-pipeline-test-delivery';
@@ -32,7 +33,7 @@ const LAMBDA_ARN = `arn:aws:lambda:${REGION}:000000000000:function:usage-pipelin
 const SETTINGS: FirehoseSettings = {
   deliveryStreamName: STREAM,
   prefix:
-    'events/clientId=!{partitionKeyFromLambda:clientId}/eventType=!{partitionKeyFromLambda:eventType}/year=!{partitionKeyFromLambda:year}/month=!{partitionKeyFromLambda:month}/day=!{partitionKeyFromLambda:day}/hour=!{partitionKeyFromLambda:hour}/',
+    'events/client_id=!{partitionKeyFromLambda:client_id}/event_type=!{partitionKeyFromLambda:event_type}/dt=!{partitionKeyFromLambda:dt}/hour=!{partitionKeyFromLambda:hour}/',
   errorOutputPrefix:
     'errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/',
   bufferSizeBytes: 64 * 1024 * 1024,
@@ -42,13 +43,9 @@ const SETTINGS: FirehoseSettings = {
   processor: { bufferSizeBytes: 1024 * 1024, bufferIntervalSeconds: 60, numberOfRetries: 3 },
 };
 
-const context = {
-  functionName: 'usage-pipeline-test-firehoseTransformer',
-  awsRequestId: 'local',
-  getRemainingTimeInMillis: () => 60_000,
-} as unknown as Context;
-const realTransform = (event: FirehoseTransformationEvent): Promise<FirehoseTransformationResult> =>
-  handler(event, context);
+// The transformer's logic with a layout that matches this prefix (client_id opted in, hourly).
+const LAYOUT = loadLakeLayout({ LAKE_PREFIX: SETTINGS.prefix, LAKE_EVENT_TYPES: 'purchase,searching' });
+const realTransform = async (event: FirehoseTransformationEvent): Promise<FirehoseTransformationResult> => transformBatch(event, LAYOUT);
 
 let servers: LocalServers;
 let s3: S3Client;
@@ -270,12 +267,12 @@ describe('LocalFirehose delivery (real transformer, s3rver)', () => {
 
     await firehose.flush();
 
-    const hour = 'year=2026/month=03/day=14/hour=15/';
+    const hour = 'dt=2026-03-14/hour=15/';
     const dataKeys = await listKeys(bucket, 'events/');
     expect(dataKeys.map((key) => key.slice(0, key.lastIndexOf('/') + 1))).toEqual([
-      `events/clientId=client-a/eventType=purchase/${hour}`,
-      `events/clientId=client-a/eventType=searching/${hour}`,
-      `events/clientId=client-b/eventType=searching/${hour}`,
+      `events/client_id=client-a/event_type=purchase/${hour}`,
+      `events/client_id=client-a/event_type=searching/${hour}`,
+      `events/client_id=client-b/event_type=searching/${hour}`,
     ]);
     for (const key of dataKeys) expect(key).toMatch(KEY_NAME);
 
@@ -285,9 +282,9 @@ describe('LocalFirehose delivery (real transformer, s3rver)', () => {
       idsByKey[key.split('/').slice(1, 3).join('/')] = lines.map((line) => (JSON.parse(line) as { id: string }).id);
     }
     expect(idsByKey).toEqual({
-      'clientId=client-a/eventType=purchase': ['a-3'],
-      'clientId=client-a/eventType=searching': ['a-1', 'a-2'],
-      'clientId=client-b/eventType=searching': ['b-1', 'b-2'],
+      'client_id=client-a/event_type=purchase': ['a-3'],
+      'client_id=client-a/event_type=searching': ['a-1', 'a-2'],
+      'client_id=client-b/event_type=searching': ['b-1', 'b-2'],
     });
 
     const errorKeys = await listKeys(bucket, 'errors/');
@@ -335,12 +332,12 @@ describe('LocalFirehose delivery (real transformer, s3rver)', () => {
     );
 
     await eventually(() => firehose.stats().objectsWritten >= 2, 'size-triggered objects');
-    const early = await listKeys(bucket, 'events/clientId=client-s/');
+    const early = await listKeys(bucket, 'events/client_id=client-s/');
     expect(early.length).toBeGreaterThanOrEqual(2);
     expect(firehose.stats().invocations).toBeGreaterThanOrEqual(2);
 
     await firehose.flush();
-    const keys = await listKeys(bucket, 'events/clientId=client-s/');
+    const keys = await listKeys(bucket, 'events/client_id=client-s/');
     const delivered: string[] = [];
     for (const key of keys) {
       const lines = await readLines(bucket, key);
@@ -365,7 +362,7 @@ describe('LocalFirehose delivery (real transformer, s3rver)', () => {
 
     await eventually(() => firehose.stats().objectsWritten === 1, 'the interval-triggered object');
     const [key] = await listKeys(bucket, 'events/');
-    expect(key).toMatch(/^events\/clientId=client-t\/eventType=searching\//);
+    expect(key).toMatch(/^events\/client_id=client-t\/event_type=searching\//);
     expect(await readLines(bucket, key as string)).toHaveLength(1);
   });
 
@@ -464,7 +461,7 @@ describe('LocalFirehose delivery (real transformer, s3rver)', () => {
     await firehose.flush();
 
     expect(await listKeys(bucket, 'errors/')).toEqual([]);
-    const [key] = await listKeys(bucket, 'events/clientId=client-k/');
+    const [key] = await listKeys(bucket, 'events/client_id=client-k/');
     const ids = (await readLines(bucket, key as string)).map((line) => (JSON.parse(line) as { id: string }).id);
     expect(ids).toEqual(['k-1', 'k-2']);
     expect(firehose.stats()).toMatchObject({ invocations: 2, invocationErrors: 1, ok: 2, processingFailed: 0 });
@@ -503,6 +500,6 @@ describe('LocalFirehose delivery (real transformer, s3rver)', () => {
     await expect(
       client.send(new PutRecordCommand({ DeliveryStreamName: STREAM, Record: { Data: Buffer.from('late') } })),
     ).rejects.toThrow();
-    expect(await listKeys(bucket, 'events/clientId=client-z/')).toHaveLength(1);
+    expect(await listKeys(bucket, 'events/client_id=client-z/')).toHaveLength(1);
   });
 });

@@ -6,7 +6,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync, gzipSync } from 'node:zlib';
-import { CreateStreamCommand, waitUntilStreamExists } from '@aws-sdk/client-kinesis';
+import {
+  CreateStreamCommand,
+  DeleteStreamCommand,
+  GetRecordsCommand,
+  GetShardIteratorCommand,
+  ListShardsCommand,
+  waitUntilStreamExists,
+} from '@aws-sdk/client-kinesis';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
 import { LocalPipeline } from '../../infra/local/local-pipeline';
 import { createKinesisClient } from '../../shared/aws/kinesis-client';
@@ -40,11 +47,17 @@ interface LakeEvent {
   id: string;
   detail: { clientId: string; meterValue?: number };
 }
+// The client's events wherever the lake layout (serverless.yml custom.lake) puts them: this
+// pipeline's bucket holds only this file's drops, so reading all of events/ is cheap.
 const lakeOf = async (clientId: string): Promise<LakeEvent[]> => {
   const events: LakeEvent[] = [];
-  for (const key of await pipeline.listKeys(`events/clientId=${clientId}/`)) {
-    const text = gunzipSync(await pipeline.getObject(key)).toString('utf8');
-    for (const line of text.split('\n').filter(Boolean)) events.push(JSON.parse(line) as LakeEvent);
+  for (const key of await pipeline.listKeys('events/')) {
+    const body = await pipeline.getObject(key);
+    const text = (key.endsWith('.gz') ? gunzipSync(body) : body).toString('utf8');
+    for (const line of text.split('\n').filter(Boolean)) {
+      const event = JSON.parse(line) as LakeEvent;
+      if (event.detail.clientId === clientId) events.push(event);
+    }
   }
   return events;
 };
@@ -174,28 +187,26 @@ describe('the S3 drop location', () => {
     expect(after.duplicates - before.duplicates).toBe(2);
   });
 
-  it('streams files with memory that does not grow with their size (the real handler in its own process)', async () => {
-    // NDJSON written to disk as it is generated (never held in memory), ~4 KB per meter: a
-    // 10 MB and an 80 MB file. The handler runs in a fresh process, as in Lambda, so its RSS
-    // is the drops' alone; it writes to a stream no consumer reads (the consumer's work is
-    // covered above: here only the read-validate-put loop is measured). The young generation
-    // is pinned small (--max-semi-space-size=1): by default V8 grows it, up to a fixed cap,
-    // the longer a process allocates (about +20 MB more RSS here, whatever the input), which
-    // would blur a comparison of two file sizes.
+  it('streams large files through the real handler in its own process: every record on the stream, no report', async () => {
+    // NDJSON written to disk as it is generated (never held in memory), ~4 KB per meter: about
+    // 1 MB and 10 MB, so the large file spans many read chunks and PutRecords batches. The
+    // handler runs in a fresh process, as in Lambda, and writes to a stream no consumer reads
+    // (the consumer's work is covered above). Its memory and time are measured by the benchmark
+    // (npm run bench, row 8, with the same helper and a 10 MB vs an 80 MB file), not here.
     const dimensions = Object.fromEntries(Array.from({ length: 15 }, (_, k) => [`dimension${k}`, String(k).repeat(256).slice(0, 256)]));
-    const generate = async (name: string, count: number) => {
+    const generate = async (name: string, count: number, customerId: string) => {
       const path = join(dir, name);
       const out = createWriteStream(path);
       for (let i = 0; i < count; i++) {
-        if (!out.write(`${JSON.stringify(meter('drop-large', i, { dimensions }))}\n`)) await once(out, 'drain');
+        if (!out.write(`${JSON.stringify(meter(customerId, i, { dimensions }))}\n`)) await once(out, 'drain');
       }
       out.end();
       await once(out, 'finish');
       return { path, count, size: (await stat(path)).size, key: `ingest/01-01-2026/${name}` };
     };
-    const small = await generate('small.ndjson', 2_500);
-    const large = await generate('large.ndjson', 20_000);
-    expect(large.size).toBeGreaterThan(80 * 1024 * 1024);
+    const small = await generate('small.ndjson', 250, 'drop-small');
+    const large = await generate('large.ndjson', 2_500, 'drop-large');
+    expect(large.size).toBeGreaterThan(10 * 1024 * 1024);
     const streamName = `${pipeline.names.stream}-large`;
     const kinesis = createKinesisClient(pipeline.env);
     await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 1 }));
@@ -210,7 +221,6 @@ describe('the S3 drop location', () => {
     const { stdout } = await promisify(execFile)(
       process.execPath,
       [
-        '--max-semi-space-size=1',
         '--import',
         'tsx',
         'test/helpers/s3-drop-child.ts',
@@ -221,30 +231,45 @@ describe('the S3 drop location', () => {
           objects: [small, large].map(({ key, size }) => ({ key, size })),
         }),
       ],
-      { cwd: ROOT, maxBuffer: 16 * 1024 * 1024, timeout: 60_000 },
+      // Generous: a loaded machine must not fail this test on time (the benchmark times it).
+      { cwd: ROOT, maxBuffer: 16 * 1024 * 1024, timeout: 240_000 },
     );
 
-    const { baselineMb, runs } = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as {
-      baselineMb: number;
-      runs: { result: { files: { records: number; sent: number }[] }; seconds: number; rssGrowthMb: number; atPeakMb: Record<string, number> }[];
+    const { runs } = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as {
+      runs: { key: string; result: { files: { key: string; records: number; sent: number; rejected: number; refused: number; reportKey?: string }[] } }[];
     };
-    const MB = 1024 * 1024;
-    const [smallRun, largeRun] = runs as [(typeof runs)[number], (typeof runs)[number]];
-    process.stdout.write(
-      `s3Drop memory (RSS ${baselineMb} MB after warm-up): ${[small, large]
-        .map(({ size, count }, i) => {
-          const run = runs[i] as (typeof runs)[number];
-          return `${(size / MB).toFixed(0)} MB / ${count} records in ${run.seconds.toFixed(1)} s, RSS +${run.rssGrowthMb} MB (at peak ${JSON.stringify(run.atPeakMb)})`;
-        })
-        .join('; ')}\n`,
+    expect(runs.map((run) => run.key)).toEqual([small.key, large.key]);
+    for (const [run, file] of [
+      [runs[0], small],
+      [runs[1], large],
+    ] as const) {
+      expect(run?.result.files).toEqual([
+        expect.objectContaining({ key: file.key, records: file.count, sent: file.count, rejected: 0, refused: 0 }),
+      ]);
+      expect(run?.result.files[0]?.reportKey).toBeUndefined();
+    }
+    expect(await pipeline.listKeys('failed-requests/')).not.toContainEqual(expect.stringMatching(/(small|large|warm-up)\.ndjson/));
+    // Every record the handler counted as sent is on the stream, once: the warm-up meter and both files.
+    const uniqueIds = new Set<string>();
+    let onStream = 0;
+    const { Shards } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
+    let { ShardIterator: iterator } = await kinesis.send(
+      new GetShardIteratorCommand({ StreamName: streamName, ShardId: Shards?.[0]?.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
     );
-    expect(smallRun.result.files).toEqual([expect.objectContaining({ records: small.count, sent: small.count })]);
-    expect(largeRun.result.files).toEqual([expect.objectContaining({ records: large.count, sent: large.count, rejected: 0, refused: 0 })]);
-    // Eight times the file, not eight times the memory: the large file's peak is within a few
-    // MB of the small one's, and far under the file's size.
-    expect(largeRun.rssGrowthMb).toBeLessThan(large.size / MB / 2);
-    expect(largeRun.rssGrowthMb - smallRun.rssGrowthMb).toBeLessThan(((large.size - small.size) / MB) * 0.2);
-  });
+    while (iterator) {
+      const { Records = [], NextShardIterator, MillisBehindLatest } = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator }));
+      for (const record of Records) {
+        // The handler puts each record's original bytes.
+        const { uniqueId } = JSON.parse(Buffer.from(record.Data ?? new Uint8Array()).toString('utf8')) as { uniqueId?: string };
+        onStream++;
+        if (uniqueId !== undefined) uniqueIds.add(uniqueId);
+      }
+      iterator = Records.length === 0 && (MillisBehindLatest ?? 0) === 0 ? undefined : NextShardIterator;
+    }
+    expect(onStream).toBe(1 + small.count + large.count);
+    expect(uniqueIds.size).toBe(1 + small.count + large.count);
+    await kinesis.send(new DeleteStreamCommand({ StreamName: streamName }));
+  }, 300_000);
 
   it('is available from the command line: npm start -- --drop FILE (without the built-in workload)', async () => {
     const path = await file('cli meters.json', JSON.stringify([meter('drop-cli', 1), meter('drop-cli', 2), { hello: 1 }]));

@@ -43,7 +43,7 @@ describe('npm start', () => {
     expect(summary.delivered + summary.duplicates + summary.quarantined).toBe(600);
     expect(summary.duplicates).toBeGreaterThan(0);
     expect(summary.quarantined).toBe(Object.values(summary.quarantineReasons).reduce((a, b) => a + b, 0));
-    expect(summary.objects.some((key) => key.startsWith('events/clientId='))).toBe(true);
+    expect(summary.objects.some((key) => key.startsWith('events/event_type='))).toBe(true);
     expect(summary.objects.some((key) => key.startsWith('quarantine/'))).toBe(true);
     expect(stdout).toContain('reconciled      yes');
   });
@@ -109,13 +109,13 @@ describe('npm start', () => {
 
     // Assess
     const summary = lastJsonLine(stdout) as JsonSummary & { bySource: Record<string, unknown> };
-    expect(summary).toMatchObject({ in: 13, delivered: 9, duplicates: 2, quarantined: 2 });
+    expect(summary).toMatchObject({ in: 13, delivered: 9, duplicates: 2, quarantined: 2, errors: {} });
     expect(summary.bySource).toEqual({
-      eventbridge: { in: 3, delivered: 3, duplicates: 0, quarantined: 0 },
-      'product-action': { in: 3, delivered: 2, duplicates: 1, quarantined: 0 },
-      'usage-meter': { in: 4, delivered: 2, duplicates: 1, quarantined: 1 },
-      'client-event': { in: 2, delivered: 2, duplicates: 0, quarantined: 0 },
-      unknown: { in: 1, delivered: 0, duplicates: 0, quarantined: 1 },
+      eventbridge: { in: 3, delivered: 3, duplicates: 0, quarantined: 0, errors: {} },
+      'product-action': { in: 3, delivered: 2, duplicates: 1, quarantined: 0, errors: {} },
+      'usage-meter': { in: 4, delivered: 2, duplicates: 1, quarantined: 1, errors: {} },
+      'client-event': { in: 2, delivered: 2, duplicates: 0, quarantined: 0, errors: {} },
+      unknown: { in: 1, delivered: 0, duplicates: 0, quarantined: 1, errors: {} },
     });
   });
 

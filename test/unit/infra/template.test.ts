@@ -1,0 +1,327 @@
+// The deployed template, as the framework resolves it offline (`osls print`): the lake's lifecycle
+// rules and the alarms that make sure nothing is lost without someone hearing about it.
+//
+// Metric names, statistics and dimensions are the ones AWS documents:
+// - Firehose (AWS/Firehose, dimension DeliveryStreamName): "Dynamic partitioning CloudWatch metrics"
+//   (PartitionCountExceeded: 1 while the active-partition quota is exceeded, else 0), "Data
+//   transformation CloudWatch metrics" (ExecuteProcessing.Success: successful over all Lambda
+//   invocations) and "Data delivery CloudWatch metrics" (DeliveryToS3.Success,
+//   DeliveryToS3.DataFreshness) in
+//   https://docs.aws.amazon.com/firehose/latest/dev/monitoring-with-cloudwatch-metrics.html
+//   and https://docs.aws.amazon.com/firehose/latest/dev/firehose-cloudwatch-metrics-best-practices.html
+//   No Firehose metric counts records written to the error output
+//   (https://docs.aws.amazon.com/firehose/latest/dev/data-transformation-failure-handling.html),
+//   hence the transformer's own AWS/Lambda Errors metric (dimension FunctionName):
+//   https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
+// - SQS (AWS/SQS, dimension QueueName, ApproximateNumberOfMessagesVisible):
+//   https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html
+// - CloudWatch can publish to an encrypted topic only with a customer managed key that grants it:
+//   https://docs.aws.amazon.com/sns/latest/dg/sns-key-management.html#compatibility-with-aws-services
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const OSLS_BIN = join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
+const STAGE = 'test';
+
+interface Resource {
+  Type: string;
+  Properties: Record<string, unknown>;
+}
+interface LifecycleRule {
+  Id: string;
+  Status: string;
+  Prefix?: string;
+  Filter?: { Prefix?: string };
+  Transitions?: { StorageClass: string; TransitionInDays: number | string }[];
+  ExpirationInDays?: number | string;
+  ExpirationDate?: string;
+  AbortIncompleteMultipartUpload?: { DaysAfterInitiation: number };
+}
+interface FunctionDefinition {
+  name: string;
+  events?: Record<string, unknown>[];
+  destinations?: { onFailure?: { arn?: unknown } };
+}
+interface Printed {
+  service: string | { name: string };
+  functions: Record<string, FunctionDefinition>;
+  resources: {
+    Resources: Record<string, Resource>;
+    Outputs: Record<string, { Value: unknown; Export?: { Name: unknown } }>;
+  };
+}
+
+let printed: Printed;
+let resources: Record<string, Resource>;
+let prefix: string;
+
+beforeAll(async () => {
+  const { stdout } = await promisify(execFile)(process.execPath, [OSLS_BIN, 'print', '--format', 'json', '--stage', STAGE], {
+    cwd: ROOT,
+    maxBuffer: 32 * 1024 * 1024,
+    env: {
+      ...process.env,
+      SLS_TELEMETRY_DISABLED: '1',
+      SLS_NOTIFICATIONS_MODE: 'off',
+      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    },
+  });
+  printed = JSON.parse(stdout) as Printed;
+  resources = printed.resources.Resources;
+  const service = typeof printed.service === 'string' ? printed.service : printed.service.name;
+  prefix = `${service}-${STAGE}`;
+}, 60_000);
+
+const resource = (logicalId: string, type: string): Record<string, unknown> => {
+  const found = resources[logicalId];
+  expect(found?.Type).toBe(type);
+  return (found as Resource).Properties;
+};
+
+/** The logical id a `Fn::GetAtt: [Id, Attr]` points at. */
+const getAttTarget = (value: unknown): string => {
+  expect(value).toEqual({ 'Fn::GetAtt': [expect.any(String), expect.any(String)] });
+  return (value as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
+};
+
+describe('lake lifecycle', () => {
+  const rules = (): LifecycleRule[] => {
+    const bucket = resource('LakeBucket', 'AWS::S3::Bucket');
+    return (bucket.LifecycleConfiguration as { Rules: LifecycleRule[] }).Rules;
+  };
+  const rulePrefix = (rule: LifecycleRule): string => rule.Prefix ?? rule.Filter?.Prefix ?? '';
+  const ruleFor = (keyPrefix: string): LifecycleRule => {
+    const matching = rules().filter((rule) => rulePrefix(rule) === keyPrefix);
+    expect(matching).toHaveLength(1);
+    return matching[0] as LifecycleRule;
+  };
+  const expires = (rule: LifecycleRule): boolean => rule.ExpirationInDays !== undefined || rule.ExpirationDate !== undefined;
+
+  it.each(['errors/', 'quarantine/'])('moves %s to Standard-IA after 30 days and Glacier IR after 90, never expiring it', (keyPrefix) => {
+    const rule = ruleFor(keyPrefix);
+
+    expect(rule.Status).toBe('Enabled');
+    expect(rule.Transitions).toEqual([
+      { StorageClass: 'STANDARD_IA', TransitionInDays: 30 },
+      { StorageClass: 'GLACIER_IR', TransitionInDays: 90 },
+    ]);
+    expect(rule).not.toHaveProperty('ExpirationInDays');
+    expect(rule).not.toHaveProperty('ExpirationDate');
+  });
+
+  it('has no enabled rule whose prefix would expire error output or quarantine objects', () => {
+    const keys = ['errors/processing-failed/year=2026/x.gz', 'errors/activePartitionExceeded/x.gz', 'quarantine/x.json'];
+    const expiring = rules().filter((rule) => rule.Status === 'Enabled' && expires(rule));
+
+    for (const key of keys) {
+      expect(expiring.filter((rule) => key.startsWith(rulePrefix(rule))).map((rule) => rule.Id)).toEqual([]);
+    }
+    // The only expiring prefixes: re-driven copies and the s3Drop rejection reports.
+    expect(expiring.map(rulePrefix).sort()).toEqual(['failed-requests/', 'redriven/']);
+  });
+
+  it('moves redriven/ to Glacier IR after 30 days and expires it after at least a year (400 days by default)', () => {
+    const rule = ruleFor('redriven/');
+
+    expect(rule.Status).toBe('Enabled');
+    expect(rule.Transitions).toEqual([{ StorageClass: 'GLACIER_IR', TransitionInDays: 30 }]);
+    expect(Number(rule.ExpirationInDays)).toBeGreaterThanOrEqual(365);
+    expect(Number(rule.ExpirationInDays)).toBe(400);
+  });
+
+  it('keeps the other rules', () => {
+    expect(ruleFor('events/').Transitions).toEqual([{ StorageClass: 'STANDARD_IA', TransitionInDays: 30 }]);
+    expect(ruleFor('ingest/').Transitions).toEqual([{ StorageClass: 'STANDARD_IA', TransitionInDays: 30 }]);
+    expect(ruleFor('ingest/')).not.toHaveProperty('ExpirationInDays');
+    expect(ruleFor('failed-requests/').ExpirationInDays).toBe(90);
+    expect(ruleFor('').AbortIncompleteMultipartUpload).toEqual({ DaysAfterInitiation: 7 });
+  });
+});
+
+describe('alarm topic', () => {
+  it('is a named SNS topic encrypted with a customer managed key CloudWatch may use', () => {
+    const topic = resource('AlarmTopic', 'AWS::SNS::Topic');
+
+    expect(topic.TopicName).toBe(`${prefix}-alarms`);
+    const keyId = (topic.KmsMasterKeyId as { Ref: string }).Ref;
+    const key = resource(keyId, 'AWS::KMS::Key');
+    const statements = (key.KeyPolicy as { Statement: Record<string, unknown>[] }).Statement;
+    expect(statements).toContainEqual(
+      expect.objectContaining({
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: expect.arrayContaining(['kms:Decrypt', 'kms:GenerateDataKey*']),
+      }),
+    );
+  });
+
+  it('is exported as a stack output', () => {
+    expect(printed.resources.Outputs.AlarmTopicArn).toEqual(
+      expect.objectContaining({ Value: { Ref: 'AlarmTopic' }, Export: { Name: `${prefix}-AlarmTopicArn` } }),
+    );
+  });
+});
+
+describe('alarms', () => {
+  interface ExpectedAlarm {
+    logicalId: string;
+    name: string;
+    namespace: string;
+    metric: string;
+    statistic: string;
+    comparison: string;
+    threshold: number;
+    dimension: () => { Name: string; Value: unknown };
+  }
+
+  const deliveryStream = () => ({
+    Name: 'DeliveryStreamName',
+    Value: resource('DeliveryStream', 'AWS::KinesisFirehose::DeliveryStream').DeliveryStreamName,
+  });
+  const queue = (logicalId: string) => {
+    resource(logicalId, 'AWS::SQS::Queue');
+    return { Name: 'QueueName', Value: { 'Fn::GetAtt': [logicalId, 'QueueName'] } };
+  };
+
+  const expected: ExpectedAlarm[] = [
+    {
+      logicalId: 'DeliveryPartitionCountExceededAlarm',
+      name: 'delivery-partition-count-exceeded',
+      namespace: 'AWS/Firehose',
+      metric: 'PartitionCountExceeded',
+      statistic: 'Maximum',
+      comparison: 'GreaterThanThreshold',
+      threshold: 0,
+      dimension: deliveryStream,
+    },
+    {
+      logicalId: 'DeliveryProcessingFailureAlarm',
+      name: 'delivery-processing-failures',
+      namespace: 'AWS/Firehose',
+      metric: 'ExecuteProcessing.Success',
+      statistic: 'Minimum',
+      comparison: 'LessThanThreshold',
+      threshold: 1,
+      dimension: deliveryStream,
+    },
+    {
+      logicalId: 'TransformerErrorsAlarm',
+      name: 'transformer-errors',
+      namespace: 'AWS/Lambda',
+      metric: 'Errors',
+      statistic: 'Sum',
+      comparison: 'GreaterThanThreshold',
+      threshold: 0,
+      dimension: () => ({ Name: 'FunctionName', Value: printed.functions.firehoseTransformer?.name }),
+    },
+    {
+      logicalId: 'DeliveryToS3FailureAlarm',
+      name: 'delivery-s3-failures',
+      namespace: 'AWS/Firehose',
+      metric: 'DeliveryToS3.Success',
+      statistic: 'Minimum',
+      comparison: 'LessThanThreshold',
+      threshold: 1,
+      dimension: deliveryStream,
+    },
+    {
+      logicalId: 'DeliveryDataFreshnessAlarm',
+      name: 'delivery-data-freshness',
+      namespace: 'AWS/Firehose',
+      metric: 'DeliveryToS3.DataFreshness',
+      statistic: 'Maximum',
+      comparison: 'GreaterThanThreshold',
+      threshold: 900,
+      dimension: deliveryStream,
+    },
+    {
+      logicalId: 'ConsumerFailureQueueAlarm',
+      name: 'consumer-failure-queue',
+      namespace: 'AWS/SQS',
+      metric: 'ApproximateNumberOfMessagesVisible',
+      statistic: 'Maximum',
+      comparison: 'GreaterThanThreshold',
+      threshold: 0,
+      dimension: () => queue('ConsumerFailureQueue'),
+    },
+    {
+      logicalId: 'S3DropFailureQueueAlarm',
+      name: 's3-drop-failure-queue',
+      namespace: 'AWS/SQS',
+      metric: 'ApproximateNumberOfMessagesVisible',
+      statistic: 'Maximum',
+      comparison: 'GreaterThanThreshold',
+      threshold: 0,
+      dimension: () => queue('S3DropFailureQueue'),
+    },
+    {
+      logicalId: 'EventBridgeDeadLetterQueueAlarm',
+      name: 'eventbridge-dlq',
+      namespace: 'AWS/SQS',
+      metric: 'ApproximateNumberOfMessagesVisible',
+      statistic: 'Maximum',
+      comparison: 'GreaterThanThreshold',
+      threshold: 0,
+      dimension: () => queue('EventBridgeDeadLetterQueue'),
+    },
+  ];
+
+  it.each(expected)('$logicalId watches $namespace $metric', (alarm) => {
+    const properties = resource(alarm.logicalId, 'AWS::CloudWatch::Alarm');
+
+    expect(properties).toEqual(
+      expect.objectContaining({
+        AlarmName: `${prefix}-${alarm.name}`,
+        Namespace: alarm.namespace,
+        MetricName: alarm.metric,
+        Dimensions: [alarm.dimension()],
+        Statistic: alarm.statistic,
+        ComparisonOperator: alarm.comparison,
+        Threshold: alarm.threshold,
+        TreatMissingData: 'notBreaching',
+        AlarmActions: [{ Ref: 'AlarmTopic' }],
+        OKActions: [{ Ref: 'AlarmTopic' }],
+      }),
+    );
+    expect(Number(properties.EvaluationPeriods)).toBeGreaterThanOrEqual(1);
+    expect(Number(properties.Period)).toBeGreaterThanOrEqual(60);
+  });
+
+  it('alarms on the dimension values of the real resources', () => {
+    expect(deliveryStream().Value).toBe(`${prefix}-delivery`);
+    expect(printed.functions.firehoseTransformer?.name).toBe(`${prefix}-firehoseTransformer`);
+  });
+
+  it('has exactly these alarms, with unique names', () => {
+    const alarms = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
+
+    expect(alarms.map(([id]) => id).sort()).toEqual(expected.map((alarm) => alarm.logicalId).sort());
+    expect(new Set(alarms.map(([, r]) => r.Properties.AlarmName)).size).toBe(alarms.length);
+  });
+
+  it('covers every failure destination and dead-letter queue in the template', () => {
+    const consumerStream = printed.functions.kinesisConsumer?.events?.map((event) => event.stream).find(Boolean) as
+      | { destinations: { onFailure: { arn: unknown } } }
+      | undefined;
+    const destinations = [
+      getAttTarget(consumerStream?.destinations.onFailure.arn),
+      getAttTarget(printed.functions.s3Drop?.destinations?.onFailure?.arn),
+    ];
+    for (const rule of Object.values(resources).filter((r) => r.Type === 'AWS::Events::Rule')) {
+      for (const target of rule.Properties.Targets as { DeadLetterConfig?: { Arn: unknown } }[]) {
+        if (target.DeadLetterConfig) destinations.push(getAttTarget(target.DeadLetterConfig.Arn));
+      }
+    }
+    const queues = Object.entries(resources)
+      .filter(([, r]) => r.Type === 'AWS::SQS::Queue')
+      .map(([id]) => id);
+    const watchedQueues = Object.values(resources)
+      .filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.Namespace === 'AWS/SQS')
+      .map((r) => getAttTarget((r.Properties.Dimensions as { Value: unknown }[])[0]?.Value));
+
+    expect(destinations.sort()).toEqual(['ConsumerFailureQueue', 'EventBridgeDeadLetterQueue', 'S3DropFailureQueue']);
+    expect(watchedQueues.sort()).toEqual(queues.sort());
+  });
+});

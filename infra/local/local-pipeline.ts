@@ -22,7 +22,7 @@ import { KinesisStreamWriter } from '../../shared/ingest/stream-writer';
 import { type DropSummary, dropDate } from '../../shared/ingest/drop-report';
 import { encodeS3Key } from '../../shared/ingest/s3-drop';
 import type { ProducerRecord } from './sample-workload';
-import { loadPipelineDefinition, type PipelineDefinition } from './serverless-config';
+import { type FirehoseSettings, loadPipelineDefinition, type PipelineDefinition } from './serverless-config';
 
 const ROOT = join(__dirname, '..', '..');
 const PUT_SLICE = 5_000;
@@ -56,6 +56,24 @@ export const localMaxActivePartitions = (env: Readonly<Record<string, string | u
     throw new Error(`LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS must be an integer in [1, 5000], got "${raw}"`);
   }
   return value;
+};
+
+/**
+ * `LOCAL_FIREHOSE_BUFFER_INTERVAL_SECONDS=N` shortens the processor's and the destination's
+ * buffering intervals (serverless.yml: 60 s each), so an overflow's re-drive waves run in seconds.
+ */
+export const localBuffering = (firehose: FirehoseSettings, env: Readonly<Record<string, string | undefined>>): FirehoseSettings => {
+  const raw = env.LOCAL_FIREHOSE_BUFFER_INTERVAL_SECONDS?.trim();
+  if (!raw) return firehose;
+  const seconds = Number(raw);
+  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 900) {
+    throw new Error(`LOCAL_FIREHOSE_BUFFER_INTERVAL_SECONDS must be an integer in [0, 900], got "${raw}"`);
+  }
+  return {
+    ...firehose,
+    bufferIntervalSeconds: seconds,
+    ...(firehose.processor && { processor: { ...firehose.processor, bufferIntervalSeconds: seconds } }),
+  };
 };
 
 export interface RunSummary {
@@ -196,7 +214,7 @@ export class LocalPipeline {
       definition.transformer,
     );
     const firehose = new LocalFirehose({
-      settings: { ...definition.firehose, deliveryStreamName: names.deliveryStream },
+      settings: { ...localBuffering(definition.firehose, process.env), deliveryStreamName: names.deliveryStream },
       bucket: names.bucket,
       region: definition.region,
       s3,

@@ -25,8 +25,10 @@ const startServer = (service: LocalServiceName, dataDir?: string, owned = false)
     const args = dataDir ? [service, dataDir, ...(owned ? ['--owned'] : [])] : [service];
     const child = fork(SERVER_SCRIPT, args, {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
-      // The servers are plain JS; don't inherit tsx/--require hooks from the parent.
-      execArgv: [],
+      // The servers are plain JS; don't inherit tsx/--require hooks from the parent. s3rver
+      // encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 keeps in its legacy
+      // provider: without it every listing past 1,000 keys fails with a 500.
+      execArgv: service === 's3rver' ? ['--openssl-legacy-provider'] : [],
     });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {

@@ -5,7 +5,7 @@ import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { partitionBound, prefixRoot } from '../../shared/lake-layout';
-import { type DropRun, type LakeCheck, LocalPipeline, type RunSummary, type SourceCounts } from './local-pipeline';
+import { type DropRun, type LakeCheck, LocalPipeline, localBuffering, type RunSummary, type SourceCounts } from './local-pipeline';
 import { type ProducerRecord, sampleWorkload } from './sample-workload';
 
 const USAGE = `Usage: npm start -- [options]
@@ -113,6 +113,17 @@ const sourceLine = (source: string, counts: SourceCounts) =>
   `    ${source.padEnd(14)} in ${counts.in}, delivered ${counts.delivered}, duplicates ${counts.duplicates}, quarantined ${counts.quarantined}` +
   (sum(counts.errors) > 0 ? `, errors ${sum(counts.errors)}${countsText(counts.errors)}` : '');
 
+/** The re-drive's pacing flags when this stack runs with a quota or buffering other than serverless.yml's. */
+const redriveFlags = (pipeline: LocalPipeline): string => {
+  const quota = pipeline.firehoseStats().maxActivePartitions;
+  const buffering = localBuffering(pipeline.definition.firehose, process.env);
+  const waveSeconds = buffering.bufferIntervalSeconds + (buffering.processor?.bufferIntervalSeconds ?? 0) + 5;
+  return (
+    (quota < pipeline.layout.maxActivePartitions ? ` --max-partitions ${quota}` : '') +
+    (buffering !== pipeline.definition.firehose ? ` --wave-seconds ${waveSeconds}` : '')
+  );
+};
+
 /** Where the records that are not in the lake are, and the command that brings them back. */
 const recoveryLines = (pipeline: LocalPipeline, summary: RunSummary, lake: LakeCheck, keepRunning: boolean) => {
   const bucket = pipeline.names.bucket;
@@ -121,7 +132,7 @@ const recoveryLines = (pipeline: LocalPipeline, summary: RunSummary, lake: LakeC
   if (sum(lake.errors) > 0) {
     lines.push(
       `  ! ${sum(lake.errors)} records are in Firehose error outputs, not in the lake: s3://${bucket}/${lake.errorRoot}<type>/…`,
-      `    re-drive them into the delivery stream ${stackNote}: npm run redrive -- errors --stage ${pipeline.definition.stage}`,
+      `    re-drive them into the delivery stream ${stackNote}: npm run redrive -- errors --stage ${pipeline.definition.stage}${redriveFlags(pipeline)}`,
     );
     if (lake.errors['partitioning-failed']) {
       lines.push(

@@ -41,6 +41,7 @@ export { formatSummary, interruptedLine, summaryJson } from './summary';
 export {
   type ChunkLimits,
   DEFAULT_MAX_PARTITIONS,
+  groupByPartition,
   nextChunkEnd,
   type PartitionOf,
   PartitionWave,

@@ -4,9 +4,9 @@ import { ERROR_OUTPUT_TYPES, type ErrorOutputType, ObjectFormatError, parseError
 import { deleteMarker, originalKeyOf, PROGRESS_PREFIX, readMarker, resumePoint, writeMarker } from './progress-marker';
 import { putRecordBatchWithRetry, type RetryOptions } from './put-record-batch';
 import { RedriveError } from './redrive-error';
-import { countRecords, emptyResult, type RedriveLog, type RedriveResult, waitUnlessAborted } from './redrive-result';
+import { countRecords, emptyResult, plural, type RedriveLog, type RedriveResult, waitUnlessAborted } from './redrive-result';
 import { listKeys, moveToRedriven, REDRIVEN_PREFIX, readObject } from './s3-objects';
-import { DEFAULT_MAX_PARTITIONS, nextChunkEnd, type PartitionOf, PartitionWave, PUT_RECORD_BATCH_LIMITS } from './waves';
+import { DEFAULT_MAX_PARTITIONS, groupByPartition, nextChunkEnd, type PartitionOf, PartitionWave, PUT_RECORD_BATCH_LIMITS } from './waves';
 
 export const DEFAULT_ERRORS_PREFIX = 'errors/';
 /** The project's Firehose buffering (60 s destination + 60 s processor) plus a margin. */
@@ -92,7 +92,7 @@ export const redriveErrors = async ({ s3, firehose }: RedriveErrorsClients, opti
   }
   result.found = objects.length;
   if (objects.length === 0) return result;
-  log(`found ${objects.length} objects under ${sources.map((source) => `s3://${bucket}/${source}`).join(', ')}`);
+  log(`found ${plural(objects.length, 'object')} under ${sources.map((source) => `s3://${bucket}/${source}`).join(', ')}`);
 
   for (const [index, { key, type }] of objects.entries()) {
     if (signal?.aborted) {
@@ -110,6 +110,10 @@ export const redriveErrors = async ({ s3, firehose }: RedriveErrorsClients, opti
       log(`${position} skipped ${key}: ${caught.message}; left in place`);
       continue;
     }
+    // Records of one partition go together, so a wave of ≤ maxPartitions partitions carries
+    // whole partitions instead of stopping at the first new one in a shuffled object. The order
+    // is a pure function of the object's bytes, so a resumed run counts recordsDone the same way.
+    if (options.partitionOf) records = groupByPartition(records, options.partitionOf);
     const hadMarker = markers.has(key);
     const start = hadMarker ? resumePoint(await readMarker(s3, bucket, key), key, stored.etag, records.length) : 0;
     if (start > 0) log(`${position} ${key}: resuming after ${start} of ${records.length} records`);
@@ -124,6 +128,7 @@ export const redriveErrors = async ({ s3, firehose }: RedriveErrorsClients, opti
     const partitions = records.map((record) => options.partitionOf?.(record));
     let done = start;
     let wroteMarker = hadMarker;
+    let chunks = 0;
     while (done < records.length) {
       if (!wave.admits(partitions[done])) {
         log(`waiting ${waveSeconds} s for Firehose to close ${wave.size} partitions…`);
@@ -145,7 +150,9 @@ export const redriveErrors = async ({ s3, firehose }: RedriveErrorsClients, opti
       done = end;
       await writeMarker(s3, bucket, { key, etag: stored.etag, recordsDone: done });
       wroteMarker = true;
-      if (done < records.length) log(`${position} ${key}: ${done}/${records.length} records`);
+      chunks++;
+      // Every 10th chunk (5,000 records at most): enough to see a large object move.
+      if (done < records.length && chunks % 10 === 0) log(`${position} ${key}: ${done}/${records.length} records`);
       if (signal?.aborted) break;
     }
     countRecords(result, type, done - start);

@@ -6,7 +6,7 @@ import { ObjectFormatError } from './error-records';
 import { DEFAULT_RETRY, type RetryOptions } from './put-record-batch';
 import { parseQuarantineObject } from './quarantine-records';
 import { RedriveError } from './redrive-error';
-import { countRecords, emptyResult, type RedriveLog, type RedriveResult } from './redrive-result';
+import { countRecords, emptyResult, plural, type RedriveLog, type RedriveResult } from './redrive-result';
 import { listKeys, moveToRedriven, REDRIVEN_PREFIX, readObject } from './s3-objects';
 
 export const DEFAULT_QUARANTINE_PREFIX = 'quarantine/';
@@ -58,7 +58,7 @@ export const redriveQuarantine = async (
   const keys = await listKeys(s3, bucket, source);
   result.found = keys.length;
   if (keys.length === 0) return result;
-  log(`found ${keys.length} objects under s3://${bucket}/${source}`);
+  log(`found ${plural(keys.length, 'object')} under s3://${bucket}/${source}`);
 
   const maxAttempts = options.maxAttempts ?? DEFAULT_RETRY.maxAttempts;
   const writer = new KinesisStreamWriter(kinesis, {

@@ -31,6 +31,8 @@ export interface RedriveResult {
 
 export type RedriveLog = (line: string) => void;
 
+export const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
+
 export const emptyResult = (fields: Pick<RedriveResult, 'mode' | 'dryRun' | 'bucket' | 'target' | 'sources' | 'movedTo'>): RedriveResult => ({
   ...fields,
   found: 0,

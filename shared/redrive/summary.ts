@@ -1,4 +1,4 @@
-import type { RedriveResult } from './redrive-result';
+import { plural, type RedriveResult } from './redrive-result';
 
 const countsText = (byType: Record<string, number>): string => {
   const text = Object.entries(byType)
@@ -6,8 +6,6 @@ const countsText = (byType: Record<string, number>): string => {
     .join(', ');
   return text ? ` (${text})` : '';
 };
-
-const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
 
 /** The final human line on stdout. */
 export const formatSummary = (result: RedriveResult): string => {

@@ -68,3 +68,15 @@ export const nextChunkEnd = (
   }
   return end;
 };
+
+/** Stable grouping: every record of the first partition seen, then of the second, and so on. */
+export const groupByPartition = (records: readonly Buffer[], partitionOf: PartitionOf): Buffer[] => {
+  const groups = new Map<string | undefined, Buffer[]>();
+  for (const record of records) {
+    const partition = partitionOf(record);
+    const group = groups.get(partition);
+    if (group) group.push(record);
+    else groups.set(partition, [record]);
+  }
+  return [...groups.values()].flat();
+};

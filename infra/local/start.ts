@@ -147,7 +147,8 @@ const recoveryLines = (pipeline: LocalPipeline, summary: RunSummary, lake: LakeC
     lines.push(
       `  ! ${outOfRange} records are outside the lateness window (MAX_EVENT_AGE_SECONDS=${window.maxEventAgeSeconds}, ` +
         `MAX_FUTURE_SKEW_SECONDS=${window.maxFutureSkewSeconds}; serverless.yml custom.lake): s3://${bucket}/quarantine/EVENT_TIME_OUT_OF_RANGE/`,
-      `    to keep them, widen the window (e.g. MAX_EVENT_AGE_SECONDS=3024000 for 35 days) and re-drive ${stackNote}:`,
+      '    to keep them, widen the window (e.g. MAX_EVENT_AGE_SECONDS=3024000 for 35 days; the consumer reads it at cold start,',
+      '    so deploy it, or locally run again with it set), then re-drive them into the stream:',
       `    npm run redrive -- quarantine --reason EVENT_TIME_OUT_OF_RANGE --stage ${pipeline.definition.stage}`,
     );
   }

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
+import { type AttributeDefinition, CreateTableCommand, DeleteTableCommand, type KeySchemaElement, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import {
   CreateStreamCommand,
   DeleteStreamCommand,
@@ -14,7 +15,6 @@ import {
   PutRecordsCommand,
   waitUntilStreamExists,
 } from '@aws-sdk/client-kinesis';
-import { type AttributeDefinition, CreateTableCommand, DeleteTableCommand, type KeySchemaElement, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LocalPipeline } from '../infra/local/local-pipeline';
@@ -30,7 +30,7 @@ import type { ConsumerDependencies, KinesisConsumer } from '../shared/consumer/k
 import { evaluateLayoutPrefix, type LakeLayout, loadLakeLayout } from '../shared/lake-layout';
 import { partitionKeys } from '../shared/partition';
 import { type CpuSnapshot, cpuDelta, cpuSnapshot } from './process-cpu';
-import { createRandom, eventBridgeEnvelope } from './record-factories';
+import { createRandom, EVENT_TYPES, eventBridgeEnvelope } from './record-factories';
 
 const gzip = promisify(gzipCallback);
 const ROOT = join(__dirname, '..');
@@ -39,7 +39,8 @@ const ROOT = join(__dirname, '..');
 export const E2E_TARGET_RATIO = 1.5;
 export const E2E_DEFAULT_EVENTS = 100_000;
 /** Event times lie up to this far before the run (the consumer accepts up to 7 days). */
-const EVENT_SPREAD_MS = 3 * 3_600_000;
+// Three days of event times, so the run spans several dt partitions as real traffic does.
+const EVENT_SPREAD_MS = 3 * 86_400_000;
 const MAX_PUT_RECORDS = 500;
 const MAX_PUT_BYTES = 5 * 1024 * 1024;
 /** The bare reader's GetRecords Limit (the API's maximum) and its wait when caught up. */
@@ -452,8 +453,15 @@ export interface E2eStack {
  */
 export const runE2eBench = async (events: number, options: { shardCount?: number } = {}): Promise<E2eResult> => {
   const loaded = await loadPipelineDefinition('local');
-  const definition: PipelineDefinition =
+  const sized: PipelineDefinition =
     options.shardCount === undefined ? loaded : { ...loaded, stream: { ...loaded.stream, shardCount: options.shardCount } };
+  // The workload's six event types are listed, as a deployment lists its own: each gets its own
+  // partition (6 types × 4 days), so row 7b measures a real spread of partitions.
+  const listed = [sized.transformer.environment.LAKE_EVENT_TYPES ?? '', ...EVENT_TYPES.map((spec) => spec.eventType)].filter(Boolean).join(',');
+  const definition: PipelineDefinition = {
+    ...sized,
+    transformer: { ...sized.transformer, environment: { ...sized.transformer.environment, LAKE_EVENT_TYPES: listed } },
+  };
   const s3Directory = await mkdtemp(join(tmpdir(), 'usage-pipeline-bench-s3-'));
   // Whatever ends this process, s3rver's data goes with it (the servers exit with their parent).
   const removeDirectory = () => rmSync(s3Directory, { recursive: true, force: true });

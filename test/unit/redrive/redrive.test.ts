@@ -15,7 +15,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import type { PipelineDefinition } from '../../../infra/local/serverless-config';
-import { defaultWaveSeconds, main, type RedriveCliDeps } from '../../../scripts/redrive';
+import { defaultWaveSeconds, main, partitionOfFor, type RedriveCliDeps } from '../../../scripts/redrive';
 import { RedriveError, type RedriveErrorsOptions, redriveErrors, redriveQuarantine } from '../../../shared/redrive';
 
 // --- An in-memory bucket behind the S3 mock: the re-drive's effects are read back from it -------
@@ -356,7 +356,9 @@ describe('redriveErrors', () => {
         lines,
       );
 
-      expect(timeline).toEqual(['put aab', 'sleep 7000', 'put ca', 'put a', 'sleep 7000', 'put de', 'sleep 7000', 'put b']);
+      // Each object's records are grouped by partition first (1: a a a b c; 2: a d e b), so a wave
+      // carries whole partitions; the wave goes on across objects.
+      expect(timeline).toEqual(['put aaab', 'sleep 7000', 'put c', 'put a', 'sleep 7000', 'put de', 'sleep 7000', 'put b']);
       expect(lines.filter((line) => line.startsWith('waiting'))).toEqual(
         Array.from({ length: 3 }, () => 'waiting 7 s for Firehose to close 2 partitions…'),
       );
@@ -497,6 +499,7 @@ const DEFINITION = {
   bucket: 'Usage-Pipeline-Dev-Lake',
   stream: { name: 'usage-pipeline-dev-events', shardCount: 1 },
   consumer: { environment: { QUARANTINE_PREFIX: 'quarantine/' } },
+  transformer: { environment: { LAKE_EVENT_TYPES: 'page_view' } },
   firehose: {
     deliveryStreamName: 'usage-pipeline-dev-delivery',
     errorOutputPrefix: 'errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/',
@@ -601,6 +604,17 @@ describe('npm run redrive (main)', () => {
 
   it('derives the wave wait from the Firehose buffering: 60 + 30 + 5 s', () => {
     expect(defaultWaveSeconds(DEFINITION)).toBe(95);
+  });
+
+  it('paces by the partition the transformer will give each record, under the stage layout', () => {
+    const partitionOf = partitionOfFor(DEFINITION);
+    const event = (eventType: string, time: string) =>
+      Buffer.from(JSON.stringify({ id: 'e', 'detail-type': 'X', source: 's', time, receivedAt: time, detail: { eventType, clientId: 'acme' } }));
+
+    expect(partitionOf?.(event('page_view', '2026-03-14T15:08:00.000Z'))).toBe('events/event_type=page_view/dt=2026-03-14/');
+    expect(partitionOf?.(event('unlisted', '2026-03-15T00:00:00.000Z'))).toBe('events/event_type=_other/dt=2026-03-15/');
+    // A record the transformer would fail goes to the error output, not to a data partition.
+    expect(partitionOf?.(Buffer.from('not json'))).toBeUndefined();
   });
 
   it('on SIGINT finishes the chunk, prints how to continue and exits 130', async () => {

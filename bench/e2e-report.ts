@@ -31,7 +31,7 @@ export const printE2eDetails = (label: string, e2e: E2eFigures, extra?: E2eFigur
   const { stages } = pipeline;
   console.log(
     `\n${label}. End to end on the local stack: ${int(e2e.events)} unique, valid raw EventBridge envelopes, mean ` +
-      `${e2e.meanRecordBytes.toFixed(0)} B (6 clients × 12 event types, event times over the last 3 h: ${e2e.partitions} lake ` +
+      `${e2e.meanRecordBytes.toFixed(0)} B (6 clients × 12 event types, event times over the last 3 days: ${e2e.partitions} lake ` +
       `partitions), partition key = clientId, ${e2e.shardCount} shard${e2e.shardCount === 1 ? '' : 's'} on both sides ` +
       `(serverless.yml); one set of kinesalite, dynalite and s3rver child processes for both; ${int(e2e.warmupEvents)}-event ` +
       'warm-up of each side first, then bare, then pipeline, one run each.',
@@ -200,7 +200,7 @@ export const printLayoutDetails = (label: string, layout: LayoutBoundResult, e2e
         `partitions buffered at once (its whole life, warm-up included${
           extra === undefined ? '' : `; ${int(extra.firehose.peakActivePartitions)} in the extra-shards run`
         }). The workload's events fall into ${int(e2e.partitions)} partition${e2e.partitions === 1 ? '' : 's'} of this layout ` +
-        '(event times over the last 3 h; event types not listed share _other), so the measured peak is far below the worst ' +
+        '(event times over the last 3 days, the workload\'s types listed), so the measured peak is below the worst ' +
         'case, which assumes every listed type with events as late as the window allows.',
     ),
   );

@@ -61,11 +61,11 @@ const createTable = async (env: Env): Promise<void> => {
         TableName: TABLE,
         AttributeDefinitions: [
           { AttributeName: 'clientId', AttributeType: 'S' },
-          { AttributeName: 'eventId', AttributeType: 'S' },
+          { AttributeName: 'eventKey', AttributeType: 'S' },
         ],
         KeySchema: [
           { AttributeName: 'clientId', KeyType: 'HASH' },
-          { AttributeName: 'eventId', KeyType: 'RANGE' },
+          { AttributeName: 'eventKey', KeyType: 'RANGE' },
         ],
         BillingMode: 'PAY_PER_REQUEST',
       }),
@@ -99,7 +99,7 @@ const keyOf = (record: KinesisStreamRecord): string => {
     id: string;
     resources: string[];
   };
-  return keyString({ clientId: payload.resources[0] as string, eventId: payload.id });
+  return keyString({ clientId: payload.resources[0] as string, source: 'eventbridge', eventId: payload.id });
 };
 
 /**

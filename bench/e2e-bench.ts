@@ -201,7 +201,7 @@ const writeDedupItems = async (dynamo: DynamoDBDocumentClient, table: string, re
         id: string;
         resources: string[];
       };
-      return { PutRequest: { Item: { clientId: event.resources[0] ?? '', eventId: event.id, deliveredAt, expiresAt } } };
+      return { PutRequest: { Item: { clientId: event.resources[0] ?? '', eventKey: `eventbridge#${event.id}`, deliveredAt, expiresAt } } };
     });
     let count = 0;
     for (let attempt = 1; pending.length > 0; attempt++) {

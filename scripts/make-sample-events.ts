@@ -213,6 +213,7 @@ const canonical = (event: Json, receivedAt: string, clientId?: string): Canonica
   clientId: clientId ?? (event.resources as string[])[0] ?? '',
   detail: event.detail as Json,
   receivedAt,
+  idScope: 'eventbridge',
   environment: STAGE,
   schemaVersion: CANONICAL_SCHEMA_VERSION,
 });

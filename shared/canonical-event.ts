@@ -15,6 +15,12 @@ export interface CanonicalEvent {
   detail: Record<string, unknown>;
   /** When the record reached the stream, ISO 8601 UTC. Stable across retries. */
   receivedAt: string;
+  /**
+   * Where `id` is unique: the source adapter, prefixed by the ingest channel when it is not a
+   * trusted stream producer (`usage-meter`, `http-api/usage-meter`). (clientId, idScope, id) is
+   * the idempotency key, so no producer's ids can shadow another kind's or another channel's.
+   */
+  idScope: string;
   environment: string;
   schemaVersion: string;
 }

@@ -16,6 +16,7 @@ export const REASON_CODES = [
   'INVALID_TRANSACTION_ID',
   'INVALID_METER_VALUE',
   'INVALID_IDENTIFIER',
+  'RESERVED_ID',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 

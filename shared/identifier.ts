@@ -21,6 +21,21 @@ export const identifierProblem = (name: string, value: string): string | undefin
   return undefined;
 };
 
+/**
+ * Ids the pipeline derives (a meter's content hash) start with this; no caller may send one, so
+ * a caller cannot compute a future record's id in advance and pre-empt it.
+ */
+export const DERIVED_ID_PREFIX = 'derived:';
+
+export const isReservedId = (id: string): boolean => id.slice(0, DERIVED_ID_PREFIX.length).toLowerCase() === DERIVED_ID_PREFIX;
+
+/** A caller-supplied id in the derived namespace: throws RESERVED_ID. */
+export const assertNotReserved = (name: string, id: string): void => {
+  if (isReservedId(id)) {
+    throw new InvalidRecordError('RESERVED_ID', `${name} may not start with "${DERIVED_ID_PREFIX}": that namespace is for ids the pipeline derives`);
+  }
+};
+
 /** The values the lake partitions and deduplicates on must name something: throws INVALID_IDENTIFIER. */
 export const assertIdentifiers = (event: Pick<AdaptedEvent, 'id' | 'clientId' | 'detail-type' | 'detail'>): void => {
   const problem =

@@ -15,7 +15,7 @@ export interface LakeCheck {
   errorObjects: number;
   /** Where error outputs start (`errors/`): the error prefix up to its first expression. */
   errorRoot: string;
-  /** `[clientId, id]` of each event found in an error output, with its type (a record without them is not listed). */
+  /** `[clientId, idScope, id]` of each event found in an error output, with its type (a record without them is not listed). */
   errorEvents: { identity: string; type: string }[];
 }
 
@@ -31,12 +31,16 @@ const linesOf = (body: Buffer): string[] =>
     .split('\n')
     .filter((line) => line !== '');
 
-/** The same identity the consumer deduplicates on, for any event shape the error outputs may hold. */
+/**
+ * The same identity the consumer deduplicates on, (clientId, idScope, id), for any event shape the
+ * error outputs may hold (a raw envelope put straight into Firehose has no idScope: `""`).
+ */
 export const eventIdentity = (event: Record<string, unknown>): string | undefined => {
   const detail = (event.detail ?? {}) as Record<string, unknown>;
   const resources = Array.isArray(event.resources) ? (event.resources as unknown[]) : [];
   const clientId = [event.clientId, detail.clientId, resources[0]].find((value) => typeof value === 'string' && value !== '');
-  return typeof clientId === 'string' && typeof event.id === 'string' ? JSON.stringify([clientId, event.id]) : undefined;
+  const idScope = typeof event.idScope === 'string' ? event.idScope : '';
+  return typeof clientId === 'string' && typeof event.id === 'string' ? JSON.stringify([clientId, idScope, event.id]) : undefined;
 };
 
 /** `errors/<type>/…` → type, from the error prefix's first expression (`!{firehose:error-output-type}`). */
@@ -57,7 +61,7 @@ export const checkLake = async (bucket: BucketReader, layout: Pick<LakeLayout, '
     for (const line of linesOf(await bucket.getObject(key))) {
       const event = JSON.parse(line) as { id: string; time: string; detail: { clientId: string } };
       check.events++;
-      const identity = JSON.stringify([event.detail.clientId, event.id]);
+      const identity = eventIdentity(event) ?? line;
       if (seen.has(identity)) check.duplicateEvents.push(identity);
       seen.add(identity);
       const expected = evaluateLayoutPrefix(

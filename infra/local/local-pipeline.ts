@@ -367,7 +367,7 @@ export class LocalPipeline {
       if (outcome.result === 'delivered') {
         counts.delivered++;
         summary.delivered++;
-        if (outcome.key) sourceOf.set(JSON.stringify([outcome.key.clientId, outcome.key.eventId]), outcome.source);
+        if (outcome.key) sourceOf.set(JSON.stringify([outcome.key.clientId, outcome.key.source, outcome.key.eventId]), outcome.source);
       } else if (outcome.result === 'duplicate') {
         counts.duplicates++;
         summary.duplicates++;

@@ -4,7 +4,7 @@ import { InvalidRecordError } from '../errors';
 import { assertTimeInWindow, type TimeWindow } from '../event-time';
 import { MAX_RECORD_BYTES } from '../delivery/firehose-sink';
 import type { EventKey } from '../idempotency/idempotency-store';
-import { adapt, SOURCE_ADAPTERS } from '../sources';
+import { adapt, idScopeOf, SOURCE_ADAPTERS } from '../sources';
 import type { SourceAdapter } from '../sources/source-adapter';
 import type { StreamRecord } from './stream-record';
 
@@ -33,7 +33,7 @@ const parseJson = (data: Buffer): unknown => {
   }
 };
 
-type Enrichment = Pick<CanonicalEvent, 'receivedAt' | 'environment' | 'schemaVersion'>;
+type Enrichment = Pick<CanonicalEvent, 'receivedAt' | 'idScope' | 'environment' | 'schemaVersion'>;
 
 /**
  * `{ ...adapted, ...enrichment }`: same keys, order and values. Not written as a spread
@@ -53,9 +53,10 @@ export const normalizeRecord = (record: StreamRecord, options: NormalizeOptions)
   if (record.data.length === 0) {
     throw new InvalidRecordError('EMPTY_RECORD', 'Record has no data');
   }
-  const { source, event: adapted } = adapt(parseJson(record.data), options.adapters ?? SOURCE_ADAPTERS);
+  const adaptedRecord = adapt(parseJson(record.data), options.adapters ?? SOURCE_ADAPTERS);
+  const { source, event: adapted } = adaptedRecord;
   try {
-    return complete(record, source, adapted, options);
+    return complete(record, source, idScopeOf(adaptedRecord), adapted, options);
   } catch (error) {
     if (error instanceof InvalidRecordError) error.source = source;
     throw error;
@@ -63,11 +64,12 @@ export const normalizeRecord = (record: StreamRecord, options: NormalizeOptions)
 };
 
 /** The steps after an adapter claimed the record: time window, enrichment, size, partition. */
-const complete = (record: StreamRecord, source: string, adapted: AdaptedEvent, options: NormalizeOptions): NormalizedEvent => {
+const complete = (record: StreamRecord, source: string, idScope: string, adapted: AdaptedEvent, options: NormalizeOptions): NormalizedEvent => {
   assertTimeInWindow(adapted.time, record.arrivalMillis, options);
 
   const event = enrich(adapted, {
     receivedAt: record.origin.approximateArrivalTimestamp,
+    idScope,
     environment: options.environment,
     schemaVersion: CANONICAL_SCHEMA_VERSION,
   });
@@ -81,7 +83,7 @@ const complete = (record: StreamRecord, source: string, adapted: AdaptedEvent, o
   }
   return {
     source,
-    key: { clientId: event.clientId, eventId: event.id },
+    key: { clientId: event.clientId, source: idScope, eventId: event.id },
     event,
     body,
   };

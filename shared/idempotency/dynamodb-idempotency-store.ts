@@ -6,7 +6,7 @@ import {
 } from '@aws-sdk/lib-dynamodb';
 import { backoffDelay, mapWithConcurrency, sleep } from '../concurrency';
 import { RetryableError } from '../errors';
-import { type EventKey, type IdempotencyStore, keyString } from './idempotency-store';
+import { type EventKey, type IdempotencyStore, keyString, sortKeyOf } from './idempotency-store';
 
 const MAX_KEYS_PER_GET = 100;
 const MAX_ITEMS_PER_WRITE = 25;
@@ -33,7 +33,7 @@ const chunk = <T>(items: readonly T[], size: number): T[][] => {
 };
 
 /**
- * Table keyed by (clientId, eventId) with an `expiresAt` TTL attribute. Reads are
+ * Table keyed by (clientId, eventKey = `<source>#<eventId>`) with an `expiresAt` TTL attribute. Reads are
  * strongly consistent BatchGetItem; writes are BatchWriteItem puts, one per event.
  */
 export class DynamoDbIdempotencyStore implements IdempotencyStore {
@@ -52,9 +52,11 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
 
   async findDelivered(keys: readonly EventKey[]): Promise<Set<string>> {
     const found = new Set<string>();
+    // The table answers with its own keys; map them back to the callers' keyStrings.
+    const bySortKey = new Map(keys.map((key) => [JSON.stringify([key.clientId, sortKeyOf(key)]), keyString(key)]));
     const nowSeconds = Math.floor(this.now() / 1000);
     await mapWithConcurrency(chunk(keys, MAX_KEYS_PER_GET), CONCURRENCY, async (batch) => {
-      let pending: Record<string, unknown>[] = batch.map(({ clientId, eventId }) => ({ clientId, eventId }));
+      let pending: Record<string, unknown>[] = batch.map((key) => ({ clientId: key.clientId, eventKey: sortKeyOf(key) }));
       for (let attempt = 1; pending.length > 0; attempt++) {
         if (attempt > MAX_ATTEMPTS) {
           throw new RetryableError('IDEMPOTENCY_UNAVAILABLE', `DynamoDB left ${pending.length} keys unprocessed`);
@@ -68,7 +70,7 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
                 [this.options.tableName]: {
                   Keys: pending,
                   ConsistentRead: true,
-                  ProjectionExpression: 'clientId, eventId, expiresAt',
+                  ProjectionExpression: 'clientId, eventKey, expiresAt',
                 },
               },
             }),
@@ -79,7 +81,8 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
         for (const item of response.Responses?.[this.options.tableName] ?? []) {
           // TTL deletion lags by up to days: an expired item no longer counts.
           if (typeof item.expiresAt === 'number' && item.expiresAt <= nowSeconds) continue;
-          found.add(keyString({ clientId: String(item.clientId), eventId: String(item.eventId) }));
+          const key = bySortKey.get(JSON.stringify([String(item.clientId), String(item.eventKey)]));
+          if (key !== undefined) found.add(key);
         }
         pending = response.UnprocessedKeys?.[this.options.tableName]?.Keys ?? [];
       }
@@ -94,8 +97,8 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
     // BatchWriteItem rejects two puts of one key in a call.
     const unique = [...new Map(keys.map((key) => [keyString(key), key])).values()];
     const written = await mapWithConcurrency(chunk(unique, MAX_ITEMS_PER_WRITE), CONCURRENCY, async (batch) => {
-      let pending: { PutRequest: { Item: Record<string, unknown> } }[] = batch.map(({ clientId, eventId }) => ({
-        PutRequest: { Item: { clientId, eventId, deliveredAt, expiresAt } },
+      let pending: { PutRequest: { Item: Record<string, unknown> } }[] = batch.map((key) => ({
+        PutRequest: { Item: { clientId: key.clientId, eventKey: sortKeyOf(key), deliveredAt, expiresAt } },
       }));
       let count = 0;
       for (let attempt = 1; pending.length > 0; attempt++) {

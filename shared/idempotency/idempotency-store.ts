@@ -1,10 +1,18 @@
-/** An event's identity for deduplication: ids are scoped to a client, so one client cannot shadow another's. */
+/**
+ * An event's identity for deduplication: ids are scoped to a client and to a source (the
+ * canonical event's idScope: adapter, plus ingest channel), so no client can shadow another's
+ * ids and no producer can shadow another kind's or another channel's.
+ */
 export interface EventKey {
   clientId: string;
+  source: string;
   eventId: string;
 }
 
-export const keyString = (key: EventKey): string => JSON.stringify([key.clientId, key.eventId]);
+export const keyString = (key: EventKey): string => JSON.stringify([key.clientId, key.source, key.eventId]);
+
+/** The table's sort key: `<source>#<eventId>`; a source never contains `#`, so it is injective. */
+export const sortKeyOf = (key: Pick<EventKey, 'source' | 'eventId'>): string => `${key.source}#${key.eventId}`;
 
 /**
  * Remembers which events reached Firehose. Reads decide what is a duplicate; the one

@@ -5,8 +5,9 @@ import { createKinesisClient } from '../aws/kinesis-client';
 import type { Env } from '../config';
 import { InvalidRecordError, toError } from '../errors';
 import { assertTimeInWindow } from '../event-time';
-import { assertIdentifiers } from '../identifier';
+import { assertIdentifiers, assertNotReserved } from '../identifier';
 import { clientEventAdapter, parseClientEventEntry, toClientEventRecord } from '../sources/client-event';
+import { HTTP_API_CHANNEL, INGEST_FIELD } from '../sources';
 import { productActionAdapter } from '../sources/product-action';
 import type { SourceAdapter } from '../sources/source-adapter';
 import { usageMeterAdapter } from '../sources/usage-meter';
@@ -276,7 +277,8 @@ export class HttpIngest {
         accepted.push({
           index,
           eventId: prepared.eventId,
-          record: { partitionKey: clientId, data: Buffer.from(JSON.stringify(prepared.payload)) },
+          // The channel marker: the consumer scopes these ids to the HTTP API (shared/sources/index.ts).
+          record: { partitionKey: clientId, data: Buffer.from(JSON.stringify({ ...prepared.payload, [INGEST_FIELD]: HTTP_API_CHANNEL })) },
         });
       } catch (error) {
         results[index] = this.entryFailure(error);
@@ -332,6 +334,7 @@ export class HttpIngest {
     const prepared = route.prepare(entry, context);
     const canonical = route.adapter.toCanonical(prepared.payload);
     assertIdentifiers(canonical);
+    if (!route.adapter.derivesIds) assertNotReserved('id', canonical.id);
     if (!route.adapter.matches(prepared.payload)) {
       throw new EntryRejected('SchemaViolation', `The entry carries a field of another source, so it is not a ${route.adapter.name}`);
     }

@@ -8,6 +8,8 @@ import { InvalidRecordError } from '../errors';
  */
 export interface SourceAdapter {
   readonly name: string;
+  /** True when the adapter itself may give ids in the derived namespace (and rejects callers' ones). */
+  readonly derivesIds?: boolean;
   /** Cheap structural test: does this payload claim to be of this shape? */
   matches(payload: Record<string, unknown>): boolean;
   /** Validates and maps; throws InvalidRecordError with a reason code when it cannot. */

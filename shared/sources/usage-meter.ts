@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { InvalidRecordError } from '../errors';
+import { assertNotReserved, DERIVED_ID_PREFIX } from '../identifier';
 import { PRODUCER_KINDS } from './api-call';
 import { parseWith, type SourceAdapter } from './source-adapter';
 
@@ -72,11 +73,12 @@ export const meterIdentityId = (meter: MeterIdentity): string => {
     meter.meterValue,
     dimensions,
   ]);
-  return `meter-${createHash('sha256').update(canonical).digest('hex').slice(0, 32)}`;
+  return `${DERIVED_ID_PREFIX}meter:${createHash('sha256').update(canonical).digest('hex').slice(0, 32)}`;
 };
 
 export const usageMeterAdapter: SourceAdapter = {
   name: 'usage-meter',
+  derivesIds: true,
 
   // Not ours when the payload also carries another source's marker (never guess).
   matches: (payload) =>
@@ -118,7 +120,10 @@ export const usageMeterAdapter: SourceAdapter = {
       meterTimeInMillis: meter.meterTimeInMillis,
       dimensions,
     };
-    if (meter.uniqueId !== undefined) detail.uniqueId = meter.uniqueId;
+    if (meter.uniqueId !== undefined) {
+      assertNotReserved('uniqueId', meter.uniqueId);
+      detail.uniqueId = meter.uniqueId;
+    }
     return {
       id: meter.uniqueId ?? meterIdentityId({ ...meter, dimensions }),
       source: 'usage.meters',

@@ -77,9 +77,9 @@ describe('the local pipeline', () => {
       expect(stored.detail.clientId).toBe('it-happy');
     }
     const item = await createDynamoDbDocumentClient(pipeline.env).send(
-      new GetCommand({ TableName: pipeline.names.table, Key: { clientId: 'it-happy', eventId: 'h1' } }),
+      new GetCommand({ TableName: pipeline.names.table, Key: { clientId: 'it-happy', eventKey: 'eventbridge#h1' } }),
     );
-    expect(item.Item).toMatchObject({ clientId: 'it-happy', eventId: 'h1', expiresAt: expect.any(Number) });
+    expect(item.Item).toMatchObject({ clientId: 'it-happy', eventKey: 'eventbridge#h1', expiresAt: expect.any(Number) });
   });
 
   it('stores duplicates within a batch and across batches once', async () => {

@@ -297,8 +297,8 @@ describe('KinesisConsumer record outcomes', () => {
     const shardId = 'shardId-000000000000';
     expect(outcomes).toEqual(
       expect.arrayContaining([
-        { shardId, sequenceNumber: seq(records[0] as KinesisStreamRecord), result: 'delivered', source: 'eventbridge', key: { clientId: 'client-acme', eventId: 'e1' } },
-        { shardId, sequenceNumber: seq(records[1] as KinesisStreamRecord), result: 'duplicate', source: 'eventbridge', key: { clientId: 'client-acme', eventId: 'e1' } },
+        { shardId, sequenceNumber: seq(records[0] as KinesisStreamRecord), result: 'delivered', source: 'eventbridge', key: { clientId: 'client-acme', source: 'eventbridge', eventId: 'e1' } },
+        { shardId, sequenceNumber: seq(records[1] as KinesisStreamRecord), result: 'duplicate', source: 'eventbridge', key: { clientId: 'client-acme', source: 'eventbridge', eventId: 'e1' } },
         {
           shardId,
           sequenceNumber: seq(records[2] as KinesisStreamRecord),

@@ -18,11 +18,12 @@ describe('normalizeRecord', () => {
       clientId: 'client-acme',
       detail: { eventType: 'searching', schemaVersion: 1, data: { searchTerm: 'games' } },
       receivedAt: new Date(ARRIVAL_SECONDS * 1000).toISOString(),
+      idScope: 'eventbridge',
       environment: 'test',
       schemaVersion: CANONICAL_SCHEMA_VERSION,
     });
     expect(JSON.parse(normalized.body.toString('utf8'))).toEqual(normalized.event);
-    expect(normalized.key).toEqual({ clientId: 'client-acme', eventId: 'a1b2c3d4-0000-4000-8000-000000000001' });
+    expect(normalized.key).toEqual({ clientId: 'client-acme', source: 'eventbridge', eventId: 'a1b2c3d4-0000-4000-8000-000000000001' });
     expect(eventTypeOf(normalized.event)).toBe('searching');
   });
 

@@ -9,21 +9,38 @@ const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 
 const dynamo = mockClient(documentClient);
 const store = () =>
   new DynamoDbIdempotencyStore(documentClient, { tableName: 'idem', ttlSeconds: 3_600, now: () => NOW, sleep: async () => {} });
-const keys = (count: number) => Array.from({ length: count }, (_, i) => ({ clientId: 'acme', eventId: `e${i}` }));
+const key = (eventId: string, source = 'eventbridge') => ({ clientId: 'acme', source, eventId });
+const keys = (count: number) => Array.from({ length: count }, (_, i) => key(`e${i}`));
 
 describe('DynamoDbIdempotencyStore', () => {
+  it('keys items by clientId and <source>#<eventId>: one id in two sources is two events', async () => {
+    // Prepare: the table holds a meter whose uniqueId is T, sent through the HTTP API.
+    dynamo.on(BatchGetCommand).resolves({ Responses: { idem: [{ clientId: 'acme', eventKey: 'http-api/usage-meter#T' }] } });
+
+    // Act
+    const found = await store().findDelivered([key('T', 'http-api/usage-meter'), key('T', 'usage-meter'), key('T', 'product-action')]);
+
+    // Assess: only the HTTP API's own meter is a duplicate; the vendor's meter and the action are new.
+    expect([...found]).toEqual([keyString(key('T', 'http-api/usage-meter'))]);
+    expect(dynamo.commandCalls(BatchGetCommand)[0]?.args[0].input.RequestItems?.idem?.Keys).toEqual([
+      { clientId: 'acme', eventKey: 'http-api/usage-meter#T' },
+      { clientId: 'acme', eventKey: 'usage-meter#T' },
+      { clientId: 'acme', eventKey: 'product-action#T' },
+    ]);
+  });
+
   beforeEach(() => dynamo.reset());
 
   it('finds delivered keys with strongly consistent reads of at most 100 keys a call', async () => {
     dynamo.on(BatchGetCommand).callsFake((input) => ({
       Responses: {
-        idem: input.RequestItems.idem.Keys.filter((key: { eventId: string }) => key.eventId === 'e7' || key.eventId === 'e150'),
+        idem: input.RequestItems.idem.Keys.filter((item: { eventKey: string }) => item.eventKey === 'eventbridge#e7' || item.eventKey === 'eventbridge#e150'),
       },
     }));
 
     const found = await store().findDelivered(keys(250));
 
-    expect(found).toEqual(new Set([keyString({ clientId: 'acme', eventId: 'e7' }), keyString({ clientId: 'acme', eventId: 'e150' })]));
+    expect(found).toEqual(new Set([keyString(key('e7')), keyString(key('e150'))]));
     const calls = dynamo.commandCalls(BatchGetCommand);
     expect(calls.map((call) => call.args[0].input.RequestItems?.idem?.Keys?.length).sort()).toEqual([100, 100, 50]);
     expect(calls.every((call) => call.args[0].input.RequestItems?.idem?.ConsistentRead === true)).toBe(true);
@@ -33,28 +50,28 @@ describe('DynamoDbIdempotencyStore', () => {
     dynamo.on(BatchGetCommand).resolves({
       Responses: {
         idem: [
-          { clientId: 'acme', eventId: 'e0', expiresAt: NOW / 1000 - 1 },
-          { clientId: 'acme', eventId: 'e1', expiresAt: NOW / 1000 + 60 },
+          { clientId: 'acme', eventKey: 'eventbridge#e0', expiresAt: NOW / 1000 - 1 },
+          { clientId: 'acme', eventKey: 'eventbridge#e1', expiresAt: NOW / 1000 + 60 },
         ],
       },
     });
 
     const found = await store().findDelivered(keys(2));
 
-    expect([...found]).toEqual([keyString({ clientId: 'acme', eventId: 'e1' })]);
+    expect([...found]).toEqual([keyString(key('e1'))]);
   });
 
   it('retries unprocessed keys', async () => {
     dynamo
       .on(BatchGetCommand)
-      .resolvesOnce({ Responses: { idem: [] }, UnprocessedKeys: { idem: { Keys: [{ clientId: 'acme', eventId: 'e1' }] } } })
-      .resolves({ Responses: { idem: [{ clientId: 'acme', eventId: 'e1' }] } });
+      .resolvesOnce({ Responses: { idem: [] }, UnprocessedKeys: { idem: { Keys: [{ clientId: 'acme', eventKey: 'eventbridge#e1' }] } } })
+      .resolves({ Responses: { idem: [{ clientId: 'acme', eventKey: 'eventbridge#e1' }] } });
 
     const found = await store().findDelivered(keys(2));
 
-    expect(found.has(keyString({ clientId: 'acme', eventId: 'e1' }))).toBe(true);
+    expect(found.has(keyString(key('e1')))).toBe(true);
     expect(dynamo.commandCalls(BatchGetCommand)[1]?.args[0].input.RequestItems?.idem?.Keys).toEqual([
-      { clientId: 'acme', eventId: 'e1' },
+      { clientId: 'acme', eventKey: 'eventbridge#e1' },
     ]);
   });
 
@@ -75,12 +92,12 @@ describe('DynamoDbIdempotencyStore', () => {
     const calls = dynamo.commandCalls(BatchWriteCommand);
     expect(calls.map((call) => call.args[0].input.RequestItems?.idem?.length).sort()).toEqual([10, 25, 25]);
     expect(calls[0]?.args[0].input.RequestItems?.idem?.[0]).toEqual({
-      PutRequest: { Item: { clientId: 'acme', eventId: 'e0', deliveredAt: '2026-03-14T15:10:00.000Z', expiresAt: NOW / 1000 + 3_600 } },
+      PutRequest: { Item: { clientId: 'acme', eventKey: 'eventbridge#e0', deliveredAt: '2026-03-14T15:10:00.000Z', expiresAt: NOW / 1000 + 3_600 } },
     });
   });
 
   it('retries unprocessed writes and counts each item once', async () => {
-    const unprocessed = { PutRequest: { Item: { clientId: 'acme', eventId: 'e1' } } };
+    const unprocessed = { PutRequest: { Item: { clientId: 'acme', eventKey: 'eventbridge#e1' } } };
     dynamo.on(BatchWriteCommand).resolvesOnce({ UnprocessedItems: { idem: [unprocessed] } }).resolves({});
     const subject = store();
 

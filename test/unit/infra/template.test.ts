@@ -13,6 +13,10 @@
 //   (https://docs.aws.amazon.com/firehose/latest/dev/data-transformation-failure-handling.html),
 //   hence the transformer's own AWS/Lambda Errors metric (dimension FunctionName):
 //   https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
+// - Lambda (AWS/Lambda, dimension FunctionName), same page: Errors and Throttles ("Invocation
+//   metrics", Sum) for every function of the resolved config, and IteratorAge ("Performance
+//   metrics": for event source mappings that read from streams, the age of the last record of the
+//   batch when it is sent to the function, in milliseconds; Maximum) for the Kinesis consumer.
 // - SQS (AWS/SQS, dimension QueueName, ApproximateNumberOfMessagesVisible):
 //   https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-available-cloudwatch-metrics.html
 // - CloudWatch can publish to an encrypted topic only with a customer managed key that grants it:
@@ -40,7 +44,7 @@ interface LifecycleRule {
   AbortIncompleteMultipartUpload?: { DaysAfterInitiation: number };
 }
 interface FunctionDefinition {
-  name: string;
+  name?: string;
   events?: Record<string, unknown>[];
   destinations?: { onFailure?: { arn?: unknown } };
 }
@@ -164,6 +168,42 @@ describe('alarm topic', () => {
   });
 });
 
+/** The deployed name of a function of the resolved config (the framework's default when unnamed). */
+const functionName = (key: string): string => {
+  const fn = printed.functions[key];
+  expect(fn).toBeDefined();
+  return fn?.name ?? `${prefix}-${key}`;
+};
+
+const alarms = (): [string, Resource][] => Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
+
+/** The AWS/Lambda alarms on `metric` whose only dimension is FunctionName = `name`. */
+const lambdaAlarms = (metric: string, name: string): [string, Resource][] =>
+  alarms().filter(
+    ([, r]) =>
+      r.Properties.Namespace === 'AWS/Lambda' &&
+      r.Properties.MetricName === metric &&
+      JSON.stringify(r.Properties.Dimensions) === JSON.stringify([{ Name: 'FunctionName', Value: name }]),
+  );
+
+interface StreamEvent {
+  type?: string;
+  maximumRecordAgeInSeconds?: number | string;
+}
+
+/** Functions with a Kinesis stream event source mapping (the consumer), with that event. */
+const streamConsumers = (): [string, StreamEvent][] =>
+  Object.entries(printed.functions).flatMap(([key, fn]) =>
+    (fn.events ?? [])
+      .map((event) => event.stream as StreamEvent | undefined)
+      .filter((stream): stream is StreamEvent => stream?.type === 'kinesis')
+      .map((stream): [string, StreamEvent] => [key, stream]),
+  );
+
+// The consumer is "falling behind" above 1 hour of IteratorAge (records are discarded at
+// maximumRecordAgeInSeconds, a day): https://docs.aws.amazon.com/lambda/latest/dg/monitoring-metrics-types.html
+const ITERATOR_AGE_THRESHOLD_MS = 3_600_000;
+
 describe('alarms', () => {
   interface ExpectedAlarm {
     logicalId: string;
@@ -266,6 +306,16 @@ describe('alarms', () => {
       threshold: 0,
       dimension: () => queue('EventBridgeDeadLetterQueue'),
     },
+    {
+      logicalId: 'ConsumerIteratorAgeAlarm',
+      name: 'kinesisConsumer-iterator-age',
+      namespace: 'AWS/Lambda',
+      metric: 'IteratorAge',
+      statistic: 'Maximum',
+      comparison: 'GreaterThanThreshold',
+      threshold: ITERATOR_AGE_THRESHOLD_MS,
+      dimension: () => ({ Name: 'FunctionName', Value: functionName('kinesisConsumer') }),
+    },
   ];
 
   it.each(expected)('$logicalId watches $namespace $metric', (alarm) => {
@@ -292,13 +342,87 @@ describe('alarms', () => {
   it('alarms on the dimension values of the real resources', () => {
     expect(deliveryStream().Value).toBe(`${prefix}-delivery`);
     expect(printed.functions.firehoseTransformer?.name).toBe(`${prefix}-firehoseTransformer`);
+    expect(printed.functions.kinesisConsumer?.name).toBe(`${prefix}-kinesisConsumer`);
+  });
+
+  // The transformer's Errors alarm predates the per-function alarms and keeps its name.
+  const legacyNames: Record<string, string> = { 'firehoseTransformer/Errors': 'transformer-errors' };
+
+  it.each(['Errors', 'Throttles'])('gives every function of the resolved config one %s alarm (Sum > 0 over 5 minutes) on the topic', (metric) => {
+    const functionKeys = Object.keys(printed.functions);
+    expect(functionKeys.length).toBeGreaterThan(0);
+
+    const found = Object.fromEntries(
+      functionKeys.map((key) => [key, lambdaAlarms(metric, functionName(key)).map(([, r]) => r.Properties)]),
+    );
+    const wanted = Object.fromEntries(
+      functionKeys.map((key) => [
+        key,
+        [
+          expect.objectContaining({
+            AlarmName: `${prefix}-${legacyNames[`${key}/${metric}`] ?? `${key}-${metric.toLowerCase()}`}`,
+            Statistic: 'Sum',
+            Period: 300,
+            EvaluationPeriods: 1,
+            Threshold: 0,
+            ComparisonOperator: 'GreaterThanThreshold',
+            TreatMissingData: 'notBreaching',
+            AlarmActions: [{ Ref: 'AlarmTopic' }],
+            OKActions: [{ Ref: 'AlarmTopic' }],
+          }),
+        ],
+      ]),
+    );
+    expect(found).toEqual(wanted);
+  });
+
+  it('alarms when the Kinesis consumer falls 1 hour behind the stream for 15 minutes, well before records age out', () => {
+    const consumers = streamConsumers();
+    expect(consumers.map(([key]) => key)).toEqual(['kinesisConsumer']);
+
+    for (const [key, stream] of consumers) {
+      const found = lambdaAlarms('IteratorAge', functionName(key));
+      expect(found).toHaveLength(1);
+      const properties = (found[0] as [string, Resource])[1].Properties;
+
+      expect(properties).toEqual(
+        expect.objectContaining({
+          Statistic: 'Maximum',
+          Period: 300,
+          EvaluationPeriods: 3,
+          DatapointsToAlarm: 3,
+          Threshold: ITERATOR_AGE_THRESHOLD_MS,
+          ComparisonOperator: 'GreaterThanThreshold',
+          TreatMissingData: 'notBreaching',
+          AlarmActions: [{ Ref: 'AlarmTopic' }],
+          OKActions: [{ Ref: 'AlarmTopic' }],
+        }),
+      );
+      // Lambda publishes IteratorAge in milliseconds; an alarm with another Unit would see no data.
+      expect(properties).not.toHaveProperty('Unit');
+      // Records are discarded at maximumRecordAgeInSeconds: the alarm (threshold plus the 15
+      // minutes it must last) has to fire long before, here with at least 12 hours to spare.
+      const maximumRecordAgeMs = Number(stream.maximumRecordAgeInSeconds) * 1000;
+      expect(maximumRecordAgeMs).toBe(86_400_000);
+      const alarmAfterMs = Number(properties.Threshold) + Number(properties.Period) * Number(properties.EvaluationPeriods) * 1000;
+      expect(maximumRecordAgeMs - alarmAfterMs).toBeGreaterThanOrEqual(12 * 3_600_000);
+    }
   });
 
   it('has exactly these alarms, with unique names', () => {
-    const alarms = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
+    const functionAlarmIds = Object.keys(printed.functions).flatMap((key) =>
+      ['Errors', 'Throttles'].flatMap((metric) => lambdaAlarms(metric, functionName(key)).map(([id]) => id)),
+    );
+    const wantedIds = new Set([...expected.map((alarm) => alarm.logicalId), ...functionAlarmIds]);
 
-    expect(alarms.map(([id]) => id).sort()).toEqual(expected.map((alarm) => alarm.logicalId).sort());
-    expect(new Set(alarms.map(([, r]) => r.Properties.AlarmName)).size).toBe(alarms.length);
+    expect(
+      alarms()
+        .map(([id]) => id)
+        .sort(),
+    ).toEqual([...wantedIds].sort());
+    // Two per function (Errors, Throttles) plus the listed ones, the transformer's Errors among them.
+    expect(wantedIds.size).toBe(expected.length + 2 * Object.keys(printed.functions).length - 1);
+    expect(new Set(alarms().map(([, r]) => r.Properties.AlarmName)).size).toBe(alarms().length);
   });
 
   it('covers every failure destination and dead-letter queue in the template', () => {

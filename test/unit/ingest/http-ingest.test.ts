@@ -100,12 +100,17 @@ describe('POST /events', () => {
           clientId: 'acme-corp',
           receivedAt: NOW.toISOString(),
           entry: { eventType: 'searching', schemaVersion: 1, data: { searchTerm: 'games' } },
+          ingest: 'http-api',
         },
       },
       expect.objectContaining({ partitionKey: 'acme-corp' }),
     ]);
-    // The consumer claims what the API wrote, with the id the caller got.
-    expect(adapt(records?.[0]?.data)).toMatchObject({ source: 'client-event', event: { id: '00000000-0000-4000-8000-000000000001' } });
+    // The consumer claims what the API wrote, with the id the caller got, in the API's own id scope.
+    expect(adapt(records?.[0]?.data)).toMatchObject({
+      source: 'client-event',
+      channel: 'http-api',
+      event: { id: '00000000-0000-4000-8000-000000000001' },
+    });
   });
 
   it('fails bad entries one by one, in order, and writes the rest', async () => {
@@ -173,8 +178,8 @@ describe('POST /actions', () => {
     expect(one.json).toEqual({ FailedEntryCount: 0, Entries: [{ EventId: '9f1c2d9e-0a51-4b7a-9d0e-1b2c3d4e5f01' }] });
     expect(many.json).toEqual({ FailedEntryCount: 0, Entries: [{ EventId: '9f1c2d9e-0a51-4b7a-9d0e-1b2c3d4e5f02' }] });
     const [first] = sent();
-    expect(first?.[0]).toEqual({ partitionKey: 'acme-corp', data: { ...action(), company_id: 'acme-corp' } });
-    expect(adapt(first?.[0]?.data)).toMatchObject({ source: 'product-action', event: { clientId: 'acme-corp' } });
+    expect(first?.[0]).toEqual({ partitionKey: 'acme-corp', data: { ...action(), company_id: 'acme-corp', ingest: 'http-api' } });
+    expect(adapt(first?.[0]?.data)).toMatchObject({ source: 'product-action', channel: 'http-api', event: { clientId: 'acme-corp' } });
   });
 
   it('rejects, entry by entry, identifiers that are whitespace-only or not valid UTF-8 (InvalidIdentifier), never writing them', async () => {

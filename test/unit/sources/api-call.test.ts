@@ -177,7 +177,7 @@ describe('api-call adapter', () => {
       environment: 'test',
       detail: { eventType: 'api_call', response: { status: 201 } },
     });
-    expect(normalized.key).toEqual({ clientId: 'client-acme', eventId: '0b7f3c2e-9a41-4d8e-b5c6-7d8e9f0a1b2c' });
+    expect(normalized.key).toEqual({ clientId: 'client-acme', source: 'api-call', eventId: '0b7f3c2e-9a41-4d8e-b5c6-7d8e9f0a1b2c' });
     expect(eventTypeOf(normalized.event)).toBe('api_call');
   });
 

@@ -1,5 +1,5 @@
-import { identifierProblem } from '../../../shared/identifier';
-import { adapt } from '../../../shared/sources';
+import { identifierProblem, isReservedId } from '../../../shared/identifier';
+import { adapt, idScopeOf } from '../../../shared/sources';
 import { eventBridgeEnvelope, normalizePayload, usageMeter } from '../../helpers/factories';
 
 describe('identifiers at the edge', () => {
@@ -42,5 +42,33 @@ describe('identifiers at the edge', () => {
     expect(() => normalizePayload(bytes, { raw: true })).toThrow(
       expect.objectContaining({ reason: 'MALFORMED_JSON', message: 'Record is not valid UTF-8' }),
     );
+  });
+});
+
+describe('id scopes and the derived namespace', () => {
+  it('scopes records the HTTP API marked to the API, and takes the marker off before the adapter', () => {
+    const adapted = adapt({ ...usageMeter({ uniqueId: 'T' }), ingest: 'http-api' });
+
+    expect(adapted).toMatchObject({ source: 'usage-meter', channel: 'http-api', event: { id: 'T' } });
+    expect(idScopeOf(adapted)).toBe('http-api/usage-meter');
+    expect(idScopeOf(adapt(usageMeter({ uniqueId: 'T' })))).toBe('usage-meter');
+    expect(adapted.event.detail).not.toHaveProperty('ingest');
+  });
+
+  it('refuses any other ingest marker', () => {
+    expect(() => adapt({ ...usageMeter(), ingest: 'stream' })).toThrow(expect.objectContaining({ reason: 'SCHEMA_VIOLATION' }));
+  });
+
+  it.each([
+    ['a meter uniqueId', () => usageMeter({ uniqueId: 'derived:meter:0123456789abcdef0123456789abcdef' })],
+    ['an envelope id', () => eventBridgeEnvelope({ id: 'derived:anything' })],
+    ['an id in another case', () => eventBridgeEnvelope({ id: 'DERIVED:x' })],
+  ])('rejects %s in the derived namespace as RESERVED_ID', (_case, payload) => {
+    expect(() => adapt(payload())).toThrow(expect.objectContaining({ reason: 'RESERVED_ID' }));
+  });
+
+  it('derives a meter id only in its own namespace', () => {
+    expect(adapt(usageMeter()).event.id).toMatch(/^derived:meter:[0-9a-f]{32}$/);
+    expect(isReservedId('meter-0123')).toBe(false);
   });
 });

@@ -149,7 +149,7 @@ describe('product-action adapter', () => {
       time: '2026-03-14T15:08:00.000Z',
       environment: 'test',
     });
-    expect(normalized.key).toEqual({ clientId: 'client-acme', eventId: 'f3a1c2d4-5b6e-4f70-8a91-b2c3d4e5f601' });
+    expect(normalized.key).toEqual({ clientId: 'client-acme', source: 'product-action', eventId: 'f3a1c2d4-5b6e-4f70-8a91-b2c3d4e5f601' });
     expect(eventTypeOf(normalized.event)).toBe('Purchased Subscription');
   });
 

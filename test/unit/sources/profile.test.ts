@@ -73,7 +73,7 @@ describe('user-profile adapter', () => {
 
     expect(normalized.source).toBe('user-profile');
     expect(normalized.event).toMatchObject({ source: 'profiles', 'detail-type': 'UserProfile', environment: 'test' });
-    expect(normalized.key).toEqual({ clientId: 'client-acme', eventId: '5a6b7c8d-1e2f-4a3b-8c4d-5e6f7a8b9c0d' });
+    expect(normalized.key).toEqual({ clientId: 'client-acme', source: 'user-profile', eventId: '5a6b7c8d-1e2f-4a3b-8c4d-5e6f7a8b9c0d' });
     expect(eventTypeOf(normalized.event)).toBe('user_profile');
   });
 });

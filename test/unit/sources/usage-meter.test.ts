@@ -19,7 +19,7 @@ describe('usage-meter adapter', () => {
     // Assess
     expect(source).toBe('usage-meter');
     expect(event).toEqual({
-      id: expect.stringMatching(/^meter-[0-9a-f]{32}$/),
+      id: expect.stringMatching(/^derived:meter:[0-9a-f]{32}$/),
       source: 'usage.meters',
       'detail-type': 'api_requests',
       time: '2026-03-14T15:08:00.000Z',
@@ -170,7 +170,7 @@ describe('usage-meter adapter', () => {
       time: '2026-03-14T15:08:00.000Z',
       environment: 'test',
     });
-    expect(normalized.key).toEqual({ clientId: 'client-acme', eventId: adapt(usageMeter()).event.id });
+    expect(normalized.key).toEqual({ clientId: 'client-acme', source: 'usage-meter', eventId: adapt(usageMeter()).event.id });
     expect(eventTypeOf(normalized.event)).toBe('api_requests');
   });
 

@@ -24,7 +24,9 @@ export type ReasonCode = (typeof REASON_CODES)[number];
 export type RetryableCode =
   | 'DELIVERY_FAILED'
   | 'IDEMPOTENCY_UNAVAILABLE'
-  | 'QUARANTINE_UNAVAILABLE';
+  | 'QUARANTINE_UNAVAILABLE'
+  /** Not enough of the invocation left to finish the calls safely: Kinesis retries the record. */
+  | 'INVOCATION_DEADLINE';
 
 export class PipelineError extends Error {
   constructor(message: string, options?: ErrorOptions) {

@@ -1,5 +1,5 @@
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { Env } from '../config';
+import { type Env, intEnv } from '../config';
 
 export type AwsService = 'kinesis' | 'firehose' | 'dynamodb' | 's3';
 
@@ -18,22 +18,51 @@ export interface BaseClientConfig {
   region: string;
   endpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
-  requestHandler?: NodeHttpHandler;
+  requestHandler: NodeHttpHandler;
 }
 
 /**
- * The one place that knows how clients differ locally: an endpoint override, dummy
- * credentials and an HTTP/1.1 handler (the Kinesis client otherwise speaks HTTP/2,
- * which local servers reject). In AWS, the SDK defaults apply untouched.
+ * Connection and request timeouts, so no call can hang until the function's own timeout: the
+ * SDK's default handler has neither, and its requestTimeout only logs a warning unless
+ * `throwOnRequestTimeout` is set. The request timeout runs until the response headers arrive
+ * (a streamed body is read after it); S3 gets longer for uploads of up to a few MB.
+ * `AWS_CONNECTION_TIMEOUT_MS` and `AWS_REQUEST_TIMEOUT_MS` override them for every service.
  */
-export const baseClientConfig = (service: AwsService, env: Env): BaseClientConfig => {
+export const DEFAULT_TIMEOUTS: Readonly<Record<AwsService, { connectionTimeoutMs: number; requestTimeoutMs: number }>> = {
+  kinesis: { connectionTimeoutMs: 1_000, requestTimeoutMs: 5_000 },
+  firehose: { connectionTimeoutMs: 1_000, requestTimeoutMs: 5_000 },
+  dynamodb: { connectionTimeoutMs: 1_000, requestTimeoutMs: 5_000 },
+  s3: { connectionTimeoutMs: 1_000, requestTimeoutMs: 30_000 },
+};
+
+export interface ClientTimeouts {
+  connectionTimeoutMs: number;
+  requestTimeoutMs: number;
+}
+
+/** The timeouts a client of `service` gets: the override, else the environment, else the default. */
+export const timeoutsFor = (service: AwsService, env: Env, override: Partial<ClientTimeouts> = {}): ClientTimeouts => {
+  const fallback = DEFAULT_TIMEOUTS[service];
+  return {
+    connectionTimeoutMs: override.connectionTimeoutMs ?? intEnv(env, 'AWS_CONNECTION_TIMEOUT_MS', fallback.connectionTimeoutMs, { min: 100, max: 60_000 }),
+    requestTimeoutMs: override.requestTimeoutMs ?? intEnv(env, 'AWS_REQUEST_TIMEOUT_MS', fallback.requestTimeoutMs, { min: 100, max: 900_000 }),
+  };
+};
+
+/**
+ * The one place that knows how clients differ locally: an endpoint override and dummy
+ * credentials. Every client gets an HTTP/1.1 handler with timeouts (the Kinesis client would
+ * otherwise speak HTTP/2, which local servers reject, and the SDK's default has no timeouts).
+ */
+export const baseClientConfig = (service: AwsService, env: Env, override: Partial<ClientTimeouts> = {}): BaseClientConfig => {
   const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || 'us-east-1';
   const endpoint = endpointFor(service, env);
-  if (endpoint === undefined) return { region };
-  return {
-    region,
-    endpoint,
-    credentials: LOCAL_CREDENTIALS,
-    requestHandler: new NodeHttpHandler({ connectionTimeout: 5_000, requestTimeout: 30_000 }),
-  };
+  const timeouts = timeoutsFor(service, env, override);
+  const requestHandler = new NodeHttpHandler({
+    connectionTimeout: timeouts.connectionTimeoutMs,
+    requestTimeout: timeouts.requestTimeoutMs,
+    throwOnRequestTimeout: true,
+  });
+  if (endpoint === undefined) return { region, requestHandler };
+  return { region, endpoint, credentials: LOCAL_CREDENTIALS, requestHandler };
 };

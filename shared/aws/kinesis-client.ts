@@ -1,6 +1,6 @@
 import { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Env } from '../config';
-import { baseClientConfig } from './client-config';
+import { baseClientConfig, type ClientTimeouts } from './client-config';
 
-export const createKinesisClient = (env: Env = process.env): KinesisClient =>
-  new KinesisClient(baseClientConfig('kinesis', env));
+export const createKinesisClient = (env: Env = process.env, timeouts: Partial<ClientTimeouts> = {}): KinesisClient =>
+  new KinesisClient(baseClientConfig('kinesis', env, timeouts));

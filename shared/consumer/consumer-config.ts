@@ -1,5 +1,6 @@
+import { hasEndpointOverride, timeoutsFor } from '../aws/client-config';
 import { boolEnv, type Env, intEnv, optionalEnv, requireEnv } from '../config';
-import { hasEndpointOverride } from '../aws/client-config';
+import type { CallBudget } from './deadline';
 
 export interface ConsumerConfig {
   environment: string;
@@ -11,11 +12,16 @@ export interface ConsumerConfig {
   maxEventAgeSeconds: number;
   maxFutureSkewSeconds: number;
   delivery: { maxAttempts: number; baseDelayMs: number; maxDelayMs: number };
+  /** What one AWS call may take and what to keep free: calls start only when they can finish. */
+  budget: CallBudget;
   /** Nothing leaves the process: deliveries and quarantine are logged, idempotency is in memory. */
   dryRun: boolean;
 }
 
 const DAY = 86_400;
+
+/** The quarantine's S3 client waits no longer than the other clients (S3's default is for big uploads). */
+export const quarantineRequestTimeoutMs = (env: Env): number => Math.min(timeoutsFor('s3', env).requestTimeoutMs, timeoutsFor('dynamodb', env).requestTimeoutMs);
 
 /** Read once at cold start; a missing or malformed variable fails there, naming it. */
 export const loadConsumerConfig = (env: Env): ConsumerConfig => {
@@ -37,6 +43,14 @@ export const loadConsumerConfig = (env: Env): ConsumerConfig => {
       maxAttempts: intEnv(env, 'DELIVERY_MAX_ATTEMPTS', 5, { min: 1, max: 20 }),
       baseDelayMs: intEnv(env, 'DELIVERY_BASE_DELAY_MS', 100, { min: 1, max: 10_000 }),
       maxDelayMs: intEnv(env, 'DELIVERY_MAX_DELAY_MS', 2_000, { min: 1, max: 60_000 }),
+    },
+    budget: {
+      // The slowest of the clients the consumer waits on (DynamoDB, Firehose, the quarantine's S3).
+      requestTimeoutMs: Math.max(
+        ...(['dynamodb', 'firehose'] as const).map((service) => timeoutsFor(service, env).requestTimeoutMs),
+        quarantineRequestTimeoutMs(env),
+      ),
+      marginMs: intEnv(env, 'DEADLINE_MARGIN_MS', 2_000, { min: 0, max: 60_000 }),
     },
     dryRun,
   };

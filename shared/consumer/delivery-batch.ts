@@ -2,6 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { EventSink } from '../delivery/event-sink';
 import { RetryableError } from '../errors';
 import { type EventKey, type IdempotencyStore, keyString } from '../idempotency/idempotency-store';
+import { type CallBudget, type Deadline, hasTimeFor, NO_DEADLINE } from './deadline';
 import type { NormalizedEvent } from './normalize';
 
 export type DeliveryResult = 'delivered' | 'duplicate';
@@ -33,6 +34,8 @@ export class DeliveryBatch {
     private readonly store: IdempotencyStore,
     private readonly sink: EventSink,
     private readonly logger: Logger,
+    private readonly deadline: Deadline = NO_DEADLINE,
+    private readonly budget: CallBudget = { requestTimeoutMs: 0, marginMs: 0 },
   ) {}
 
   submit(event: NormalizedEvent): Promise<DeliveryResult> {
@@ -78,6 +81,16 @@ export class DeliveryBatch {
       });
     };
 
+    // Read, put and record must all fit; else nothing starts and Kinesis retries the records.
+    if (!hasTimeFor(this.deadline, this.budget, 3)) {
+      const failure = new RetryableError(
+        'INVOCATION_DEADLINE',
+        `Only ${this.deadline.remainingMs()} ms left: not enough to read, deliver and record (${this.budget.requestTimeoutMs} ms each)`,
+      );
+      for (const group of groups) settle(group, failure);
+      return;
+    }
+
     let delivered: Set<string>;
     try {
       delivered = await this.store.findDelivered(groups.map((group) => (group[0] as Pending).key));
@@ -98,10 +111,18 @@ export class DeliveryBatch {
     }
     if (fresh.length === 0) return;
 
-    const outcomes = await this.sink.deliver(fresh.map((group) => (group[0] as Pending).body));
+    // A Firehose attempt starts only while the put and the record write after it both fit, so
+    // the write always has its own request timeout of the invocation left.
+    const outcomes = await this.sink.deliver(
+      fresh.map((group) => (group[0] as Pending).body),
+      { canAttempt: () => hasTimeFor(this.deadline, this.budget, 2) },
+    );
     const accepted = fresh.filter((_, index) => outcomes[index]?.ok === true);
     try {
-      await this.store.recordDelivered(accepted.map((group) => (group[0] as Pending).key));
+      await this.store.recordDelivered(
+        accepted.map((group) => (group[0] as Pending).key),
+        { canRetry: () => hasTimeFor(this.deadline, this.budget, 1) },
+      );
     } catch (error) {
       // The events are in Firehose: failing them now would only deliver them twice.
       this.logger.error('Delivered events could not be recorded; a redelivery of them would not be deduplicated', {

@@ -9,7 +9,7 @@ import { DynamoDbIdempotencyStore } from '../idempotency/dynamodb-idempotency-st
 import { InMemoryIdempotencyStore } from '../idempotency/idempotency-store';
 import { type Quarantine, quarantineKey } from '../quarantine/quarantine';
 import { S3Quarantine } from '../quarantine/s3-quarantine';
-import type { ConsumerConfig } from './consumer-config';
+import { type ConsumerConfig, quarantineRequestTimeoutMs } from './consumer-config';
 import type { ConsumerDependencies } from './kinesis-consumer';
 
 export const createAwsDependencies = (config: ConsumerConfig, logger: Logger, env: Env): ConsumerDependencies => ({
@@ -21,7 +21,11 @@ export const createAwsDependencies = (config: ConsumerConfig, logger: Logger, en
     deliveryStreamName: config.deliveryStreamName,
     ...config.delivery,
   }),
-  quarantine: new S3Quarantine(createS3Client(env), config.quarantineBucket, config.quarantinePrefix),
+  quarantine: new S3Quarantine(
+    createS3Client(env, { requestTimeoutMs: quarantineRequestTimeoutMs(env) }),
+    config.quarantineBucket,
+    config.quarantinePrefix,
+  ),
   logger,
 });
 

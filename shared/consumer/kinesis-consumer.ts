@@ -6,6 +6,7 @@ import type { EventSink } from '../delivery/event-sink';
 import { isInvalidRecordError, type ReasonCode, type RetryableCode, RetryableError } from '../errors';
 import type { EventKey, IdempotencyStore } from '../idempotency/idempotency-store';
 import type { Quarantine } from '../quarantine/quarantine';
+import { type CallBudget, type Deadline, deadlineOf, hasTimeFor } from './deadline';
 import { DeliveryBatch, type DeliveryResult } from './delivery-batch';
 import { type NormalizeOptions, normalizeRecord } from './normalize';
 import { decodeKinesisRecord, shardIdOf } from './stream-record';
@@ -61,7 +62,7 @@ export class KinesisConsumer {
 
   constructor(
     private readonly processor: BatchProcessor,
-    private readonly options: NormalizeOptions,
+    private readonly options: NormalizeOptions & { budget?: CallBudget },
     private readonly deps: ConsumerDependencies,
   ) {}
 
@@ -70,13 +71,15 @@ export class KinesisConsumer {
     context?: Context,
   ): Promise<{ response: PartialItemFailureResponse; summary: BatchSummary }> {
     const summary = emptySummary(event.Records.length);
-    const batch = new DeliveryBatch(this.deps.store, this.deps.sink, this.deps.logger);
+    const deadline = deadlineOf(context);
+    const budget = this.options.budget ?? { requestTimeoutMs: 0, marginMs: 0 };
+    const batch = new DeliveryBatch(this.deps.store, this.deps.sink, this.deps.logger, deadline, budget);
 
     const recordHandler = async (record: KinesisStreamRecord): Promise<RecordResult> => {
       const shardId = shardIdOf(record.eventID);
       const { sequenceNumber } = record.kinesis;
       try {
-        const { result, source, reason, key } = await this.handleRecord(record, batch, summary);
+        const { result, source, reason, key } = await this.handleRecord(record, batch, summary, deadline, budget);
         if (result === 'delivered') summary.delivered++;
         else if (result === 'duplicate') summary.duplicates++;
         this.notify({ shardId, sequenceNumber, result, source, ...(reason && { reason }), ...(key && { key }) });
@@ -120,6 +123,8 @@ export class KinesisConsumer {
     record: KinesisStreamRecord,
     batch: DeliveryBatch,
     summary: BatchSummary,
+    deadline: Deadline,
+    budget: CallBudget,
   ): Promise<{ result: RecordResult; source: string; reason?: ReasonCode; key?: EventKey }> {
     const streamRecord = decodeKinesisRecord(record);
     let normalized: ReturnType<typeof normalizeRecord>;
@@ -127,6 +132,9 @@ export class KinesisConsumer {
       normalized = normalizeRecord(streamRecord, this.options);
     } catch (error) {
       if (!isInvalidRecordError(error)) throw error;
+      if (!hasTimeFor(deadline, budget, 1)) {
+        throw new RetryableError('INVOCATION_DEADLINE', `Only ${deadline.remainingMs()} ms left: not enough to write the quarantine`);
+      }
       const location = await this.deps.quarantine.put({
         reason: error.reason,
         message: error.message,

@@ -1,8 +1,8 @@
 import { isUtf8 } from 'node:buffer';
 import { type AdaptedEvent, CANONICAL_SCHEMA_VERSION, type CanonicalEvent } from '../canonical-event';
+import { MAX_RECORD_BYTES } from '../delivery/firehose-sink';
 import { InvalidRecordError } from '../errors';
 import { assertTimeInWindow, type TimeWindow } from '../event-time';
-import { MAX_RECORD_BYTES } from '../delivery/firehose-sink';
 import type { EventKey } from '../idempotency/idempotency-store';
 import { adapt, idScopeOf, SOURCE_ADAPTERS } from '../sources';
 import type { SourceAdapter } from '../sources/source-adapter';

@@ -2,7 +2,7 @@ import { type FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-fire
 import { chunkIndexes } from '../batching';
 import { backoffDelay, mapWithConcurrency, sleep } from '../concurrency';
 import { toError } from '../errors';
-import type { DeliveryOutcome, EventSink } from './event-sink';
+import type { DeliverOptions, DeliveryOutcome, EventSink } from './event-sink';
 
 /** PutRecordBatch limits (Firehose quotas). */
 export const MAX_RECORDS_PER_CALL = 500;
@@ -41,7 +41,7 @@ export class FirehoseSink implements EventSink {
     this.random = options.random ?? Math.random;
   }
 
-  async deliver(records: readonly Uint8Array[]): Promise<DeliveryOutcome[]> {
+  async deliver(records: readonly Uint8Array[], options: DeliverOptions = {}): Promise<DeliveryOutcome[]> {
     const outcomes: DeliveryOutcome[] = records.map(() => ({
       ok: false,
       errorCode: 'NotAttempted',
@@ -52,6 +52,7 @@ export class FirehoseSink implements EventSink {
 
     for (let attempt = 1; pending.length > 0 && attempt <= this.options.maxAttempts; attempt++) {
       if (attempt > 1) await this.sleep(backoffDelay(attempt - 1, this.options, this.random));
+      if (options.canAttempt?.() === false) break;
       const chunks = chunkForPutRecordBatch(sizes, pending);
       const failedPerChunk = await mapWithConcurrency(chunks, this.options.concurrency ?? 4, (chunk) =>
         this.putChunk(records, chunk, outcomes),

@@ -90,7 +90,7 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
     return found;
   }
 
-  async recordDelivered(keys: readonly EventKey[]): Promise<number> {
+  async recordDelivered(keys: readonly EventKey[], options: { canRetry?: () => boolean } = {}): Promise<number> {
     const nowMillis = this.now();
     const deliveredAt = new Date(nowMillis).toISOString();
     const expiresAt = Math.floor(nowMillis / 1000) + this.options.ttlSeconds;
@@ -102,7 +102,7 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
       }));
       let count = 0;
       for (let attempt = 1; pending.length > 0; attempt++) {
-        if (attempt > MAX_ATTEMPTS) {
+        if (attempt > MAX_ATTEMPTS || (attempt > 1 && options.canRetry?.() === false)) {
           throw new RetryableError('IDEMPOTENCY_UNAVAILABLE', `DynamoDB left ${pending.length} writes unprocessed`);
         }
         if (attempt > 1) await this.sleep(backoffDelay(attempt - 1, BACKOFF));

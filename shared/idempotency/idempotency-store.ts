@@ -22,8 +22,8 @@ export const sortKeyOf = (key: Pick<EventKey, 'source' | 'eventId'>): string => 
 export interface IdempotencyStore {
   /** The keyStrings of the given events already delivered (and not expired). */
   findDelivered(keys: readonly EventKey[]): Promise<Set<string>>;
-  /** Records delivered events; returns how many items were written. */
-  recordDelivered(keys: readonly EventKey[]): Promise<number>;
+  /** Records delivered events; returns how many items were written. `canRetry` bounds retries in time. */
+  recordDelivered(keys: readonly EventKey[], options?: { canRetry?: () => boolean }): Promise<number>;
 }
 
 /** Process-local store for dry runs and benchmarks. */

@@ -1,4 +1,4 @@
-import { baseClientConfig, endpointFor } from '../../shared/aws/client-config';
+import { baseClientConfig, endpointFor, timeoutsFor } from '../../shared/aws/client-config';
 import { createS3Client } from '../../shared/aws/s3-client';
 import { loadConsumerConfig } from '../../shared/consumer/consumer-config';
 import { ConfigError } from '../../shared/errors';
@@ -22,6 +22,7 @@ describe('loadConsumerConfig', () => {
       maxEventAgeSeconds: 7 * 86_400,
       maxFutureSkewSeconds: 900,
       delivery: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2_000 },
+      budget: { requestTimeoutMs: 5_000, marginMs: 2_000 },
       dryRun: false,
     });
   });
@@ -45,8 +46,23 @@ describe('loadConsumerConfig', () => {
 });
 
 describe('AWS client configuration', () => {
-  it('leaves AWS defaults alone when no endpoint is overridden', () => {
-    expect(baseClientConfig('kinesis', { AWS_REGION: 'eu-west-1' })).toEqual({ region: 'eu-west-1' });
+  it('uses AWS endpoints and credentials when no endpoint is overridden, with timeouts that throw', async () => {
+    const config = baseClientConfig('kinesis', { AWS_REGION: 'eu-west-1' });
+
+    expect(Object.keys(config).sort()).toEqual(['region', 'requestHandler']);
+    expect(config.region).toBe('eu-west-1');
+    const resolved = (await (config.requestHandler as unknown as { configProvider: Promise<Record<string, unknown>> }).configProvider) ?? {};
+    expect(resolved).toMatchObject({ connectionTimeout: 1_000, requestTimeout: 5_000, throwOnRequestTimeout: true });
+  });
+
+  it('takes the timeouts from AWS_CONNECTION_TIMEOUT_MS / AWS_REQUEST_TIMEOUT_MS, then a per-client override', () => {
+    expect(timeoutsFor('s3', {})).toEqual({ connectionTimeoutMs: 1_000, requestTimeoutMs: 30_000 });
+    expect(timeoutsFor('dynamodb', { AWS_CONNECTION_TIMEOUT_MS: '500', AWS_REQUEST_TIMEOUT_MS: '2000' })).toEqual({
+      connectionTimeoutMs: 500,
+      requestTimeoutMs: 2_000,
+    });
+    expect(timeoutsFor('s3', { AWS_REQUEST_TIMEOUT_MS: '2000' }, { requestTimeoutMs: 900 }).requestTimeoutMs).toBe(900);
+    expect(() => timeoutsFor('s3', { AWS_REQUEST_TIMEOUT_MS: 'soon' })).toThrow(/AWS_REQUEST_TIMEOUT_MS/);
   });
 
   it('prefers a per-service endpoint over the global one', () => {

@@ -4,7 +4,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { KinesisStreamRecord } from 'aws-lambda';
+import type { Context, KinesisStreamRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { KinesisConsumer } from '../../../shared/consumer/kinesis-consumer';
 import { FirehoseSink } from '../../../shared/delivery/firehose-sink';
@@ -28,10 +28,14 @@ let deliveredIds: string[];
 
 const idOf = (data: Uint8Array) => (JSON.parse(Buffer.from(data).toString('utf8')) as { id: string }).id;
 
+const BUDGET = { requestTimeoutMs: 1_000, marginMs: 500 };
+/** A Lambda context with a fixed amount of time left (the consumer only asks how much). */
+const withTimeLeft = (remainingMs: () => number) => ({ getRemainingTimeInMillis: remainingMs }) as unknown as Context;
+
 const consumer = () =>
   new KinesisConsumer(
     new BatchProcessor(EventType.KinesisDataStreams),
-    { environment: 'test', maxEventAgeSeconds: 7 * 86_400, maxFutureSkewSeconds: 900 },
+    { environment: 'test', maxEventAgeSeconds: 7 * 86_400, maxFutureSkewSeconds: 900, budget: BUDGET },
     {
       store: new DynamoDbIdempotencyStore(documentClient, { tableName: 'idem', ttlSeconds: 3_600 }),
       sink: new FirehoseSink(firehoseClient, {
@@ -59,15 +63,15 @@ beforeEach(() => {
   s3.reset();
   dynamo.on(BatchGetCommand).callsFake((input) => ({
     Responses: {
-      idem: input.RequestItems.idem.Keys.flatMap((key: { clientId: string; eventId: string }) => {
-        const item = table.get(`${key.clientId}/${key.eventId}`);
+      idem: input.RequestItems.idem.Keys.flatMap((key: { clientId: string; eventKey: string }) => {
+        const item = table.get(`${key.clientId}/${key.eventKey}`);
         return item ? [item] : [];
       }),
     },
   }));
   dynamo.on(BatchWriteCommand).callsFake((input) => {
     for (const { PutRequest } of input.RequestItems.idem) {
-      table.set(`${PutRequest.Item.clientId}/${PutRequest.Item.eventId}`, PutRequest.Item);
+      table.set(`${PutRequest.Item.clientId}/${PutRequest.Item.eventKey}`, PutRequest.Item);
     }
     return {};
   });
@@ -263,6 +267,70 @@ describe('KinesisConsumer', () => {
       quarantineReasons: { MALFORMED_JSON: 1, UNKNOWN_SOURCE: 1, MISSING_CLIENT_ID: 1 },
     });
     expect(summary.delivered + summary.duplicates + summary.quarantined + summary.failed).toBe(summary.in);
+  });
+});
+
+describe('KinesisConsumer invocation budget', () => {
+  // Lambda stops the sandbox at the timeout wherever the code is; the consumer starts a call only
+  // when it and the calls that must follow can finish (budget: 1 s per call, 0.5 s margin).
+  it('starts nothing it cannot finish: the valid records fail as batchItemFailures, untouched', async () => {
+    // Prepare: 2.9 s left, less than read + put + record (3 × 1 s) + 0.5 s; the bad record's
+    // quarantine write (one call) still fits.
+    const records = [kinesisRecord(envelope('t1')), kinesisRecord(envelope('t2'))];
+    const bad = kinesisRecord('{"truncated', { raw: true });
+
+    // Act
+    const { response, summary } = await consumer().processBatch(kinesisEvent([...records, bad]), withTimeLeft(() => 2_900));
+
+    // Assess
+    expect(failedSequences(response)).toEqual(records.map(seq));
+    expect(summary).toMatchObject({ delivered: 0, quarantined: 1, failed: 2 });
+    expect(dynamo.commandCalls(BatchGetCommand)).toHaveLength(0);
+    expect(firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(0);
+  });
+
+  it('still quarantines a bad record when one call fits, and retries it when none does', async () => {
+    const bad = kinesisRecord('{"truncated', { raw: true });
+
+    const enough = await consumer().processBatch(kinesisEvent([bad]), withTimeLeft(() => 1_600));
+    const tooLittle = await consumer().processBatch(kinesisEvent([kinesisRecord('{"truncated', { raw: true })]), withTimeLeft(() => 1_400)).catch(
+      (error: Error) => error,
+    );
+
+    expect(enough.summary).toMatchObject({ quarantined: 1, failed: 0 });
+    // The only record failed: Lambda sees a function error and retries (or bisects) the batch.
+    expect(tooLittle).toBeInstanceOf(Error);
+    expect(s3.commandCalls(PutObjectCommand)).toHaveLength(1);
+  });
+
+  it('retries Firehose only while the put and the record write still fit, and records what got through', async () => {
+    // Prepare: t2 is refused once; after the first put only 2.4 s are left (< 2 × 1 s + 0.5 s).
+    refusals.set('t2', 1);
+    let left = 3_600;
+    firehose.on(PutRecordBatchCommand).callsFake((input: { Records: { Data: Uint8Array }[] }) => {
+      left = 2_400;
+      const responses = input.Records.map(({ Data }) => {
+        const id = idOf(Data);
+        if ((refusals.get(id) ?? 0) > 0) {
+          refusals.set(id, 0);
+          return { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' };
+        }
+        deliveredIds.push(id);
+        return { RecordId: `rid-${id}` };
+      });
+      return { FailedPutCount: responses.filter((r) => 'ErrorCode' in r).length, RequestResponses: responses };
+    });
+    const records = [kinesisRecord(envelope('t1')), kinesisRecord(envelope('t2'))];
+
+    // Act
+    const { response, summary } = await consumer().processBatch(kinesisEvent(records), withTimeLeft(() => left));
+
+    // Assess: one attempt only; t1 delivered and recorded, t2 left for Kinesis to retry.
+    expect(firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(1);
+    expect(deliveredIds).toEqual(['t1']);
+    expect([...table.keys()]).toEqual(['client-acme/eventbridge#t1']);
+    expect(failedSequences(response)).toEqual([seq(records[1] as KinesisStreamRecord)]);
+    expect(summary).toMatchObject({ delivered: 1, failed: 1 });
   });
 });
 

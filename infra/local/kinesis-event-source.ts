@@ -168,7 +168,8 @@ export interface KinesisEventSourceOptions {
   handler: KinesisHandler;
   settings: StreamEventSettings;
   /** The on-failure destination; without it, discarded records are only logged. */
-  onFailure?: (record: OnFailureRecord) => Promise<void>;
+  /** The record Lambda sends to the destination, and (locally only) the discarded records' sequence numbers. */
+  onFailure?: (record: OnFailureRecord, sequenceNumbers: readonly string[]) => Promise<void>;
   /** First retry delay; doubles per retry up to `maxRetryDelayMs`. Default 100 ms. */
   retryDelayMs?: number;
   /** Default 2,000 ms. */
@@ -981,15 +982,18 @@ export class KinesisEventSource {
       ...(pending.lastInvocation && { lastInvocation: pending.lastInvocation }),
       nowMs: this.now(),
     });
-    this.log.warn('Discarding records', {
+    // Lambda gives up on these records: an error, with the range and where it goes.
+    this.log.error('Discarding records after retries; the batch goes to the on-failure destination', {
       shardId: worker.shardId,
       condition,
       records: records.length,
       startSequenceNumber: record.KinesisBatchInfo.startSequenceNumber,
+      endSequenceNumber: record.KinesisBatchInfo.endSequenceNumber,
+      destination: this.options.onFailure ? 'on-failure destination' : 'none: the records are dropped',
     });
     if (!this.options.onFailure) return;
     try {
-      await this.options.onFailure(record);
+      await this.options.onFailure(record, records.map((buffered) => buffered.record.kinesis.sequenceNumber));
       this.counters.onFailureRecords++;
     } catch (error) {
       this.log.error('The on-failure destination rejected a record; the records are lost', {

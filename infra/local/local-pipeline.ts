@@ -237,9 +237,11 @@ export class LocalPipeline {
       timeoutSeconds: definition.consumer.timeoutSeconds,
       handler: consumerModule.handler,
       settings: definition.consumer.stream,
-      onFailure: async (record: OnFailureRecord) => {
-        pipeline.discarded += record.KinesisBatchInfo.batchSize;
+      onFailure: async (record: OnFailureRecord, sequenceNumbers: readonly string[]) => {
         const info = record.KinesisBatchInfo;
+        // A record of the range that already ended somewhere (quarantined, delivered, a duplicate)
+        // before a later one failed is counted there, not again as discarded.
+        pipeline.discarded += sequenceNumbers.filter((sequence) => !pipeline.outcomes.has(`${info.shardId}:${sequence}`)).length;
         await s3.send(
           new PutObjectCommand({
             Bucket: names.bucket,

@@ -13,11 +13,12 @@ import type { ReasonCode } from '../../shared/errors';
 import { type LakeLayout, loadLakeLayout } from '../../shared/lake-layout';
 import { checkLake, type LakeCheck } from './lake-check';
 import { DEV_JWT_AUDIENCE, DEV_JWT_ISSUER, type DevKeyPair, loadOrCreateDevKeyPair } from './dev-jwt';
-import { KinesisEventSource, type OnFailureRecord } from './kinesis-event-source';
+import { type EventSourceLogger, KinesisEventSource, type OnFailureRecord } from './kinesis-event-source';
 import { localLambdaContext } from './lambda-context';
 import { LocalFirehose, type LocalFirehoseOptions } from './local-firehose';
 import { type HttpApiHandler, type LocalHttpApi, startLocalHttpApi } from './local-http-api';
 import { type LocalServers, startLocalServers } from './local-servers';
+import { type ServerProblem, type ServerWatch, type ServerWatchOptions, settleWithin, watchServers } from './server-watch';
 import { KinesisStreamWriter } from '../../shared/ingest/stream-writer';
 import { type DropSummary, dropDate } from '../../shared/ingest/drop-report';
 import { encodeS3Key } from '../../shared/ingest/s3-drop';
@@ -46,6 +47,10 @@ export interface LocalPipelineOptions {
 }
 
 export type { LakeCheck } from './lake-check';
+
+const logLine = (level: string) => (message: string, details?: Record<string, unknown>) =>
+  process.stderr.write(`[event source] ${level} ${message}${details ? ` ${JSON.stringify(details)}` : ''}\n`);
+const stderrEventSourceLogger: EventSourceLogger = { warn: logLine('WARN'), error: logLine('ERROR') };
 
 /** `LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS=N` lowers (or raises) the local Firehose's quota to watch an overflow. */
 export const localMaxActivePartitions = (env: Readonly<Record<string, string | undefined>>): number | undefined => {
@@ -237,6 +242,9 @@ export class LocalPipeline {
       timeoutSeconds: definition.consumer.timeoutSeconds,
       handler: consumerModule.handler,
       settings: definition.consumer.stream,
+      // What Lambda's event source mapping would show in the function's metrics and logs (retries,
+      // function errors, discarded batches) reaches the terminal, not only --verbose.
+      logger: stderrEventSourceLogger,
       onFailure: async (record: OnFailureRecord, sequenceNumbers: readonly string[]) => {
         const info = record.KinesisBatchInfo;
         // A record of the range that already ended somewhere (quarantined, delivered, a duplicate)
@@ -299,7 +307,13 @@ export class LocalPipeline {
     // Slices only to report progress; the writer batches and retries within each.
     for (let start = 0; start < records.length; start += PUT_SLICE) {
       const slice = records.slice(start, start + PUT_SLICE);
-      const refused = (await writer.write(slice)).filter((outcome) => !outcome.ok);
+      const outcomes = await writer.write(slice, { abortSignal: this.intake.signal });
+      if (this.intake.signal.aborted) {
+        // stopIntake(): count what went in, put no more.
+        this.putCount += outcomes.filter((outcome) => outcome.ok).length;
+        return;
+      }
+      const refused = outcomes.filter((outcome) => !outcome.ok);
       if (refused.length > 0) throw new Error(`Kinesis refused ${refused.length} records after 10 attempts`);
       this.putCount += slice.length;
       onProgress?.(this.putCount);
@@ -500,5 +514,58 @@ export class LocalPipeline {
     await this.eventSource.stop();
     await this.firehose.stop();
     await this.servers?.stop();
+  }
+
+  // --- When a server fails (npm start, server-watch.ts) -------------------------------------------
+  // Watching the servers, and an intake stop, drain, summary and stop that do not wait on a dead one.
+
+  private readonly intake = new AbortController();
+
+  /** Watches the servers this pipeline started; undefined when it shares someone else's (jest global setup). */
+  watchServers(onProblem: (problem: ServerProblem) => void, options?: ServerWatchOptions): ServerWatch | undefined {
+    return this.servers && watchServers(this.servers, onProblem, options);
+  }
+
+  /** Takes no more work: put() stops between PutRecords calls, the HTTP ingest API closes. */
+  async stopIntake(): Promise<void> {
+    this.intake.abort();
+    const api = this.httpApi;
+    this.httpApi = undefined;
+    await api?.stop();
+  }
+
+  /**
+   * drain(), giving up after `timeoutMs`: the stream for two thirds of it at most, then Firehose's
+   * buffers in what time is left (flushed even when the stream could not be drained: what it holds
+   * can still reach the lake). Resolves with why it did not drain, or undefined when it did; what
+   * was given up on runs on until stop().
+   */
+  async drainWithin(timeoutMs: number): Promise<string | undefined> {
+    const deadline = Date.now() + timeoutMs;
+    const why: string[] = [];
+    const step = async (what: string, work: Promise<void>, ms: number) => {
+      const settled = await settleWithin(work, Math.max(0, ms));
+      if (settled.status === 'timed-out') why.push(`${what} not drained within ${Math.round(ms / 1000)} s`);
+      if (settled.status === 'failed') why.push(`${what}: ${settled.error instanceof Error ? settled.error.message : String(settled.error)}`);
+    };
+    await step('the stream', this.eventSource.drain(), (timeoutMs * 2) / 3);
+    await step('Firehose', this.firehose.flush(), deadline - Date.now());
+    return why.length > 0 ? why.join('; ') : undefined;
+  }
+
+  /**
+   * summary() without reading the bucket, when s3rver is the server that failed: the consumer's
+   * counts (delivered = handed to Firehose), no error outputs, no objects.
+   */
+  summaryWithoutBucket(): Promise<RunSummary> {
+    const unread: LakeCheck = { events: 0, objects: 0, duplicateEvents: [], misplacedEvents: [], errors: {}, errorObjects: 0, errorRoot: '', errorEvents: [] };
+    // summary() itself, on a view of this pipeline whose listKeys() finds nothing: the counting stays in one place.
+    const view: LocalPipeline = Object.create(this, { listKeys: { value: async () => [] } });
+    return view.summary(unread);
+  }
+
+  /** stop(), but past `timeoutMs` (work stuck on a dead server) the servers are killed and the rest is left to the process's exit. */
+  async stopWithin(timeoutMs: number): Promise<void> {
+    if ((await settleWithin(this.stop(), timeoutMs)).status === 'timed-out') await this.servers?.stop();
   }
 }

@@ -5,10 +5,22 @@ import { join } from 'node:path';
 
 export type LocalServiceName = 'kinesalite' | 'dynalite' | 's3rver';
 
+/** One server process, for whoever watches it (server-watch.ts). */
+export interface LocalServerProcess {
+  service: LocalServiceName;
+  endpoint: string;
+  child: ChildProcess;
+  /** The last few KB the server wrote to stderr (why it crashed, when it says). */
+  stderr(): string;
+}
+
 export interface LocalServers {
   endpoints: { kinesis: string; dynamodb: string; s3: string };
   /** Where s3rver keeps the bucket's objects. */
   s3Directory: string;
+  processes: readonly LocalServerProcess[];
+  /** True once stop() was called: the exits that follow are expected. */
+  readonly stopping: boolean;
   stop(): Promise<void>;
 }
 
@@ -16,8 +28,10 @@ const SERVER_SCRIPT = join(__dirname, 'server-process.cjs');
 const START_TIMEOUT_MS = 15_000;
 
 interface Started {
+  service: LocalServiceName;
   child: ChildProcess;
   port: number;
+  stderr(): string;
 }
 
 const startServer = (service: LocalServiceName, dataDir?: string, owned = false): Promise<Started> =>
@@ -40,7 +54,7 @@ const startServer = (service: LocalServiceName, dataDir?: string, owned = false)
     }, START_TIMEOUT_MS);
     child.once('message', (message: { ready: boolean; port?: number; error?: string }) => {
       clearTimeout(timer);
-      if (message.ready && message.port) resolve({ child, port: message.port });
+      if (message.ready && message.port) resolve({ service, child, port: message.port, stderr: () => stderr });
       else reject(new Error(`${service} failed to start: ${message.error ?? 'unknown error'}`));
     });
     child.once('exit', (code, signal) => {
@@ -88,10 +102,16 @@ export const startLocalServers = async (options: { s3Directory?: string } = {}):
   }
   const [kinesis, dynamodb, s3] = started as [Started, Started, Started];
   const url = ({ port }: Started) => `http://127.0.0.1:${port}`;
+  let stopping = false;
   return {
     endpoints: { kinesis: url(kinesis), dynamodb: url(dynamodb), s3: url(s3) },
     s3Directory,
+    processes: started.map((server) => ({ service: server.service, endpoint: url(server), child: server.child, stderr: server.stderr })),
+    get stopping() {
+      return stopping;
+    },
     stop: async () => {
+      stopping = true;
       await Promise.all(started.map(stopServer));
       if (ownDirectory) await rm(s3Directory, { recursive: true, force: true });
     },

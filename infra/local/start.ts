@@ -7,6 +7,7 @@ import { createGunzip } from 'node:zlib';
 import { partitionBound, prefixRoot } from '../../shared/lake-layout';
 import { type DropRun, type LakeCheck, LocalPipeline, localBuffering, type RunSummary, type SourceCounts } from './local-pipeline';
 import { type ProducerRecord, sampleWorkload } from './sample-workload';
+import { problemReason, type ServerProblem, serverLabel, settleWithin } from './server-watch';
 
 const USAGE = `Usage: npm start -- [options]
 
@@ -102,7 +103,8 @@ export const isReconciled = (summary: RunSummary): boolean =>
   summary.in === summary.delivered + summary.duplicates + summary.quarantined + sum(summary.errors) + summary.discarded;
 
 /** Exit 0 only when every record is accounted for and every delivered event is in the lake, once, where it belongs. */
-export const isHealthy = (summary: RunSummary, lake: LakeCheck): boolean =>
+export const isHealthy = (summary: RunSummary, lake: LakeCheck | undefined): boolean =>
+  lake !== undefined &&
   isReconciled(summary) &&
   sum(lake.errors) === 0 &&
   lake.duplicateEvents.length === 0 &&
@@ -125,11 +127,11 @@ const redriveFlags = (pipeline: LocalPipeline): string => {
 };
 
 /** Where the records that are not in the lake are, and the command that brings them back. */
-const recoveryLines = (pipeline: LocalPipeline, summary: RunSummary, lake: LakeCheck, keepRunning: boolean) => {
+const recoveryLines = (pipeline: LocalPipeline, summary: RunSummary, lake: LakeCheck | undefined, keepRunning: boolean) => {
   const bucket = pipeline.names.bucket;
   const lines: string[] = [];
   const stackNote = keepRunning ? 'against this stack' : 'against a stack kept up with --keep-running (this one stops when the run ends)';
-  if (sum(lake.errors) > 0) {
+  if (lake && sum(lake.errors) > 0) {
     lines.push(
       `  ! ${sum(lake.errors)} records are in Firehose error outputs, not in the lake: s3://${bucket}/${lake.errorRoot}<type>/…`,
       `    re-drive them into the delivery stream ${stackNote}: npm run redrive -- errors --stage ${pipeline.definition.stage}${redriveFlags(pipeline)}`,
@@ -155,14 +157,32 @@ const recoveryLines = (pipeline: LocalPipeline, summary: RunSummary, lake: LakeC
   return lines;
 };
 
+/** A run a server failure ended (the summary's extra lines, --json's extra keys). */
+interface StoppedRun {
+  problem: ServerProblem;
+  /** Records put (or read) that reached no final place: not read from the stream, or read and not settled. */
+  notProcessed: number;
+}
+
+/** What was put or read and did not end anywhere: in = delivered + duplicates + quarantined + errors + discarded falls short by this. */
+export const notProcessed = (summary: RunSummary): number =>
+  Math.max(
+    0,
+    Math.max(summary.produced, summary.in) -
+      (summary.delivered + summary.duplicates + summary.quarantined + sum(summary.errors) + summary.discarded),
+  );
+
+/** `lake` is undefined when the bucket could not be read (s3rver was the server that failed). */
 const printSummary = (
   pipeline: LocalPipeline,
   summary: RunSummary,
   seconds: number,
-  lake: LakeCheck,
+  lake: LakeCheck | undefined,
   drops: readonly DropRun[],
   keepRunning: boolean,
+  stopped?: StoppedRun,
 ) => {
+  const why = stopped && problemReason(stopped.problem);
   const reasons = Object.entries(summary.quarantineReasons)
     .map(([reason, count]) => `${reason} ${count}`)
     .join(', ');
@@ -175,9 +195,9 @@ const printSummary = (
   const { bound } = partitionBound(pipeline.layout);
   const lines = [
     '',
-    'Pipeline run complete',
+    why ? `Pipeline run stopped: ${why}` : 'Pipeline run complete',
     `  records in      ${summary.in}${summary.produced === summary.in ? '' : `  (this run put ${summary.produced})`}`,
-    `  delivered       ${summary.delivered}  (in the lake)`,
+    `  delivered       ${summary.delivered}  ${lake ? '(in the lake)' : '(handed to Firehose; the lake could not be read)'}`,
     `  duplicates      ${summary.duplicates}`,
     `  quarantined     ${summary.quarantined}${reasons ? `  (${reasons})` : ''}`,
     ...(sum(summary.errors) > 0 ? [`  errors          ${sum(summary.errors)}${countsText(summary.errors)}  (Firehose error outputs)`] : []),
@@ -186,15 +206,22 @@ const printSummary = (
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([source, counts]) => sourceLine(source, counts)),
     ...dropLines(drops),
+    ...(stopped ? [`  not processed   ${stopped.notProcessed}  (${why})`] : []),
     `  reconciled      ${reconciled ? 'yes' : 'NO'}: in = delivered + duplicates + quarantined + errors${summary.discarded ? ' + discarded' : ''}`,
-    `  lake            ${lake.events} events in ${lake.objects} objects; ${lake.duplicateEvents.length} duplicated, ${lake.misplacedEvents.length} in a wrong partition` +
-      (lake.errorObjects > 0 ? `; ${sum(lake.errors)} records in ${lake.errorObjects} error objects` : ''),
+    lake
+      ? `  lake            ${lake.events} events in ${lake.objects} objects; ${lake.duplicateEvents.length} duplicated, ${lake.misplacedEvents.length} in a wrong partition` +
+        (lake.errorObjects > 0 ? `; ${sum(lake.errors)} records in ${lake.errorObjects} error objects` : '')
+      : `  lake            not read (${why})`,
     `  partitions      ${stats.peakActivePartitions} active at the peak (layout bound ${bound ?? 'none: client_id is a key'}, quota ${stats.maxActivePartitions})`,
     ...(summary.foreignErrors > 0 ? [`  ! ${summary.foreignErrors} error-output records came from outside this run`] : []),
     ...recoveryLines(pipeline, summary, lake, keepRunning),
-    `  S3 objects      ${summary.objects.length} (${events.length} under ${root})`,
-    ...shown.map((key) => `    ${key}`),
-    ...(summary.objects.length > shown.length ? [`    … ${summary.objects.length - shown.length} more`] : []),
+    ...(lake
+      ? [
+          `  S3 objects      ${summary.objects.length} (${events.length} under ${root})`,
+          ...shown.map((key) => `    ${key}`),
+          ...(summary.objects.length > shown.length ? [`    … ${summary.objects.length - shown.length} more`] : []),
+        ]
+      : ['  S3 objects      not listed']),
     `  time taken      ${seconds.toFixed(1)} s`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -252,11 +279,59 @@ const printEndpoints = (pipeline: LocalPipeline, httpApiUrl: string) => {
   process.stdout.write(`${lines.join('\n')}\n`);
 };
 
-const waitForSignal = () =>
+/** Ctrl-C or SIGTERM; after `until` settles, the signals are the default again (a failed run's drain can be cut short). */
+const waitForSignal = (until: Promise<unknown>) =>
   new Promise<void>((done) => {
     process.once('SIGINT', done);
     process.once('SIGTERM', done);
+    void until.finally(() => {
+      process.off('SIGINT', done);
+      process.off('SIGTERM', done);
+    });
   });
+
+// A server that fails ends the run, but not at once: what is in flight gets this long to drain, the
+// bucket this long to be read back, and stop() this long before the servers are killed.
+const DRAIN_TIMEOUT_MS = 30_000;
+const REPORT_TIMEOUT_MS = 20_000;
+const STOP_TIMEOUT_MS = 10_000;
+
+/** Thrown into the step that was awaited when a server failed. */
+class ServerFailure extends Error {
+  constructor(readonly problem: ServerProblem) {
+    super(`${problem.service} ${problem.detail}`);
+  }
+}
+
+/**
+ * Watches the servers for the whole run: on the first problem, says which server and what, stops
+ * the intake, and makes the step being awaited (and every later one) reject with ServerFailure.
+ */
+const watchForFailure = (pipeline: LocalPipeline) => {
+  let problem: ServerProblem | undefined;
+  let fail: (found: ServerProblem) => void = () => undefined;
+  const failed = new Promise<ServerProblem>((resolve) => {
+    fail = resolve;
+  });
+  const failure = failed.then((found) => Promise.reject(new ServerFailure(found)));
+  failure.catch(() => undefined); // only a step awaits it
+  const watch = pipeline.watchServers((found) => {
+    if (problem) return;
+    problem = found;
+    process.stderr.write(`\n${serverLabel(found)} ${found.detail}: stopping the run\n`);
+    pipeline.stopIntake().catch(() => undefined);
+    fail(found);
+  });
+  return {
+    failed,
+    get problem() {
+      return problem;
+    },
+    /** `work`, unless a server fails first. */
+    step: <T>(work: Promise<T>): Promise<T> => Promise.race([work, failure]),
+    stop: () => watch?.stop(),
+  };
+};
 
 export const main = async (argv: string[]): Promise<number> => {
   // Node 20 is supported here; the SDK's notice about its future Node 22 floor is noise.
@@ -291,41 +366,10 @@ export const main = async (argv: string[]): Promise<number> => {
   const origin = values.input ? `${values.input} (${records.length} records)` : `built-in sample workload (${records.length} records)`;
   process.stderr.write(`Starting the local stack (kinesalite, dynalite, s3rver, local Firehose)…\n`);
   const pipeline = await LocalPipeline.start({ logLevel: values.verbose ? 'INFO' : 'ERROR' });
-  let healthy = false;
-  try {
-    process.stderr.write(`${layoutLines(pipeline).join('\n')}\n`);
-    process.stderr.write(`Stack up in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
-    if (workload) {
-      process.stderr.write(` Sending ${origin} into ${pipeline.names.stream}…\n`);
-      const stopProgress = progressReporter(pipeline, records.length);
-      try {
-        await pipeline.put(records);
-        await pipeline.drain();
-      } finally {
-        stopProgress();
-      }
-    } else process.stderr.write('\n');
-    const drops: DropRun[] = [];
-    for (const file of values.drop) {
-      process.stderr.write(`Dropping ${file} into s3://${pipeline.names.bucket}/…\n`);
-      const run = await pipeline.drop(file);
-      process.stderr.write(`  ${run.key}: ${run.result.records} records read, ${run.result.sent} sent, ${run.result.rejected} rejected\n`);
-      drops.push(run);
-    }
-    let { summary, lake } = await report(pipeline);
-    healthy = printSummary(pipeline, summary, (Date.now() - started) / 1000, lake, drops, values['keep-running']);
-    if (values['keep-running']) {
-      printEndpoints(pipeline, await pipeline.startHttpApi());
-      await waitForSignal();
-      process.stderr.write('\nStopping: draining what is in flight…\n');
-      await pipeline.drain();
-      ({ summary, lake } = await report(pipeline));
-      healthy = printSummary(pipeline, summary, (Date.now() - started) / 1000, lake, drops, values['keep-running']);
-    }
-    if (values.out) {
-      await copyBucket(pipeline, summary.objects, values.out);
-      process.stdout.write(`  copied ${summary.objects.length} objects to ${resolve(values.out)}\n`);
-    }
+  const failure = watchForFailure(pipeline);
+  const { step } = failure;
+  const drops: DropRun[] = [];
+  const printJson = (summary: RunSummary, lake: LakeCheck | undefined, stopped?: StoppedRun) => {
     if (values.json) {
       process.stdout.write(
         `${JSON.stringify({
@@ -338,20 +382,89 @@ export const main = async (argv: string[]): Promise<number> => {
           bySource: summary.bySource,
           discarded: summary.discarded,
           objects: summary.objects,
-          lake: {
-            events: lake.events,
-            duplicated: lake.duplicateEvents.length,
-            misplaced: lake.misplacedEvents.length,
-            errors: lake.errors,
-            peakActivePartitions: pipeline.firehoseStats().peakActivePartitions,
-          },
+          lake: lake
+            ? {
+                events: lake.events,
+                duplicated: lake.duplicateEvents.length,
+                misplaced: lake.misplacedEvents.length,
+                errors: lake.errors,
+                peakActivePartitions: pipeline.firehoseStats().peakActivePartitions,
+              }
+            : null,
           ...(drops.length > 0 && { drops: drops.map(({ result }) => result) }),
+          ...(stopped && {
+            notProcessed: stopped.notProcessed,
+            serverFailure: { service: stopped.problem.service, kind: stopped.problem.kind, detail: stopped.problem.detail },
+          }),
           seconds: (Date.now() - started) / 1000,
         })}\n`,
       );
     }
+  };
+  let healthy = false;
+  try {
+    process.stderr.write(`${layoutLines(pipeline).join('\n')}\n`);
+    process.stderr.write(`Stack up in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+    if (workload) {
+      process.stderr.write(` Sending ${origin} into ${pipeline.names.stream}…\n`);
+      const stopProgress = progressReporter(pipeline, records.length);
+      try {
+        await step(pipeline.put(records));
+        await step(pipeline.drain());
+      } finally {
+        stopProgress();
+      }
+    } else process.stderr.write('\n');
+    for (const file of values.drop) {
+      process.stderr.write(`Dropping ${file} into s3://${pipeline.names.bucket}/…\n`);
+      const run = await step(pipeline.drop(file));
+      process.stderr.write(`  ${run.key}: ${run.result.records} records read, ${run.result.sent} sent, ${run.result.rejected} rejected\n`);
+      drops.push(run);
+    }
+    let { summary, lake } = await step(report(pipeline));
+    healthy = printSummary(pipeline, summary, (Date.now() - started) / 1000, lake, drops, values['keep-running']);
+    if (values['keep-running']) {
+      printEndpoints(pipeline, await step(pipeline.startHttpApi()));
+      await step(waitForSignal(failure.failed));
+      process.stderr.write('\nStopping: draining what is in flight…\n');
+      await step(pipeline.drain());
+      ({ summary, lake } = await step(report(pipeline)));
+      healthy = printSummary(pipeline, summary, (Date.now() - started) / 1000, lake, drops, values['keep-running']);
+    }
+    if (values.out) {
+      await step(copyBucket(pipeline, summary.objects, values.out));
+      process.stdout.write(`  copied ${summary.objects.length} objects to ${resolve(values.out)}\n`);
+    }
+    printJson(summary, lake);
+  } catch (error) {
+    // An error after a server failed (a put Kinesis refused, a shard that could not be read) is that failure.
+    const problem = error instanceof ServerFailure ? error.problem : failure.problem;
+    if (problem === undefined) throw error;
+    healthy = false;
+    process.stderr.write(`Draining what is in flight (at most ${DRAIN_TIMEOUT_MS / 1000} s)…\n`);
+    const notDrained = await pipeline.drainWithin(DRAIN_TIMEOUT_MS);
+    if (notDrained) process.stderr.write(`  not drained: ${notDrained}\n`);
+    // Reading the lake back needs s3rver; when it is the one that failed, count without it.
+    const read = problem.service === 's3rver' ? undefined : await settleWithin(report(pipeline), REPORT_TIMEOUT_MS);
+    if (read && read.status !== 'done') {
+      process.stderr.write(`  the bucket could not be read back: ${read.status === 'failed' ? String(read.error) : `no answer within ${REPORT_TIMEOUT_MS / 1000} s`}\n`);
+    }
+    const { summary, lake } = read?.status === 'done' ? read.value : { summary: await pipeline.summaryWithoutBucket(), lake: undefined };
+    const stopped: StoppedRun = { problem, notProcessed: notProcessed(summary) };
+    printSummary(pipeline, summary, (Date.now() - started) / 1000, lake, drops, values['keep-running'], stopped);
+    if (values.out) {
+      const copied = lake ? await settleWithin(copyBucket(pipeline, summary.objects, values.out), REPORT_TIMEOUT_MS) : undefined;
+      // Printed here, not by the copy: one that timed out must not write after the JSON line.
+      if (copied?.status === 'done') process.stdout.write(`  copied ${summary.objects.length} objects to ${resolve(values.out)}\n`);
+      else {
+        const why = !copied ? 'the bucket could not be read' : copied.status === 'failed' ? String(copied.error) : `not done within ${REPORT_TIMEOUT_MS / 1000} s`;
+        process.stdout.write(`  not copied to ${resolve(values.out)}: ${why}\n`);
+      }
+    }
+    printJson(summary, lake, stopped);
   } finally {
-    await pipeline.stop();
+    failure.stop();
+    await (failure.problem ? pipeline.stopWithin(STOP_TIMEOUT_MS) : pipeline.stop());
   }
   return healthy ? 0 : 1;
 };

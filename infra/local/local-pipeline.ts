@@ -210,6 +210,8 @@ export class LocalPipeline {
       QUARANTINE_BUCKET_NAME: names.bucket,
       POWERTOOLS_LOG_LEVEL: options.logLevel ?? 'ERROR',
       AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      // EMF metrics are JSON lines on stdout: locally, stdout is the run's summary.
+      POWERTOOLS_METRICS_DISABLED: 'true',
       DRY_RUN: 'false',
     };
     Object.assign(process.env, functionEnv);

@@ -5,6 +5,7 @@ import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambd
 import type { EventSink } from '../delivery/event-sink';
 import { isInvalidRecordError, type ReasonCode, type RetryableCode, RetryableError } from '../errors';
 import type { EventKey, IdempotencyStore } from '../idempotency/idempotency-store';
+import type { PipelineMetrics } from '../metrics';
 import type { Quarantine } from '../quarantine/quarantine';
 import { type CallBudget, type Deadline, deadlineOf, hasTimeFor } from './deadline';
 import { DeliveryBatch, type DeliveryResult } from './delivery-batch';
@@ -41,7 +42,21 @@ export interface ConsumerDependencies {
   sink: EventSink;
   quarantine: Quarantine;
   logger: Logger;
+  /** Per-batch counts as CloudWatch metrics (shared/metrics.ts); none when absent. */
+  metrics?: PipelineMetrics;
 }
+
+/** The batch's counts as metrics: RecordsIn, Delivered, Duplicates, Quarantined (and by Reason), Failed. */
+export const countBatch = (metrics: PipelineMetrics, summary: BatchSummary): void => {
+  metrics.count('RecordsIn', summary.in);
+  metrics.count('Delivered', summary.delivered);
+  metrics.count('Duplicates', summary.duplicates);
+  metrics.count('Quarantined', summary.quarantined);
+  metrics.count('Failed', summary.failed);
+  for (const [reason, count] of Object.entries(summary.quarantineReasons)) {
+    metrics.count('Quarantined', count ?? 0, { name: 'Reason', value: reason });
+  }
+};
 
 export const emptySummary = (records: number): BatchSummary => ({
   in: records,
@@ -99,9 +114,11 @@ export class KinesisConsumer {
         ...(context && { context }),
       });
       this.deps.logger.info('Batch processed', { ...summary, batchItemFailures: response.batchItemFailures.length });
+      if (this.deps.metrics) countBatch(this.deps.metrics, summary);
       return { response, summary };
     } catch (error) {
       this.deps.logger.error('Batch failed as a whole; Kinesis will retry it', { ...summary, error: error as Error });
+      if (this.deps.metrics) countBatch(this.deps.metrics, summary);
       throw error;
     }
   }

@@ -9,6 +9,7 @@ import { InvalidRecordError, type ReasonCode } from '../errors';
 import { assertTimeInWindow } from '../event-time';
 import { identifierProblem } from '../identifier';
 import type { LakeLayout } from '../lake-layout';
+import type { PipelineMetrics } from '../metrics';
 import { type PartitionKeys, partitionKeys, utcTimeOf } from '../partition';
 
 export type TransformOutcome =
@@ -108,11 +109,22 @@ export interface TransformSummary {
   failureReasons: Partial<Record<ReasonCode, number>>;
 }
 
+/** Firehose records by result as metrics: TransformedOk, TransformedDropped, TransformFailed (and by Reason). */
+export const countTransformation = (metrics: PipelineMetrics, summary: TransformSummary): void => {
+  metrics.count('TransformedOk', summary.ok);
+  metrics.count('TransformedDropped', summary.dropped);
+  metrics.count('TransformFailed', summary.processingFailed);
+  for (const [reason, count] of Object.entries(summary.failureReasons)) {
+    metrics.count('TransformFailed', count ?? 0, { name: 'Reason', value: reason });
+  }
+};
+
 /** The whole transformation batch: every recordId comes back exactly once, in order. */
 export const transformBatch = (
   event: FirehoseTransformationEvent,
   layout: TransformLayout,
   logger?: Logger,
+  metrics?: PipelineMetrics,
 ): FirehoseTransformationResult => {
   const summary: TransformSummary = { records: event.records.length, ok: 0, dropped: 0, processingFailed: 0, failureReasons: {} };
   const records = event.records.map((record): FirehoseTransformationResultRecord => {
@@ -142,5 +154,6 @@ export const transformBatch = (
     }
   });
   logger?.info('Transformation batch processed', { ...summary });
+  if (metrics) countTransformation(metrics, summary);
   return { records };
 };

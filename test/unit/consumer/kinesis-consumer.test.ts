@@ -9,6 +9,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { KinesisConsumer } from '../../../shared/consumer/kinesis-consumer';
 import { FirehoseSink } from '../../../shared/delivery/firehose-sink';
 import { DynamoDbIdempotencyStore } from '../../../shared/idempotency/dynamodb-idempotency-store';
+import { RecordingMetrics } from '../../../shared/metrics';
 import { S3Quarantine } from '../../../shared/quarantine/s3-quarantine';
 import { eventBridgeEnvelope, kinesisEvent, kinesisRecord, normalizePayload } from '../../helpers/factories';
 
@@ -411,5 +412,38 @@ describe('DeliveryBatch', () => {
     // Assess
     await expect(Promise.all([first, second])).resolves.toEqual(['delivered', 'duplicate']);
     expect(delivered).toEqual([1]);
+  });
+});
+
+describe('KinesisConsumer metrics', () => {
+  it('counts every batch: records in, delivered, duplicates, quarantined by reason, failed', async () => {
+    // Prepare
+    const metrics = new RecordingMetrics();
+    const subject = new KinesisConsumer(
+      new BatchProcessor(EventType.KinesisDataStreams),
+      { environment: 'test', maxEventAgeSeconds: 7 * 86_400, maxFutureSkewSeconds: 900 },
+      {
+        store: new DynamoDbIdempotencyStore(documentClient, { tableName: 'idem', ttlSeconds: 3_600 }),
+        sink: new FirehoseSink(firehoseClient, { deliveryStreamName: 'delivery', maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 2 }),
+        quarantine: new S3Quarantine(s3Client, 'lake', 'quarantine/'),
+        logger: new Logger({ logLevel: 'SILENT' }),
+        metrics,
+      },
+    );
+    refusals.set('m3', 1);
+    const records = [envelope('m1'), envelope('m1'), envelope('m3')].map((payload) => kinesisRecord(payload));
+
+    // Act
+    await subject.processBatch(kinesisEvent([...records, kinesisRecord('{"bad', { raw: true })]));
+
+    // Assess
+    expect(Object.fromEntries(metrics.counts)).toEqual({
+      RecordsIn: 4,
+      Delivered: 1,
+      Duplicates: 1,
+      Quarantined: 1,
+      'Quarantined{Reason=MALFORMED_JSON}': 1,
+      Failed: 1,
+    });
   });
 });

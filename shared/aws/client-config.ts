@@ -19,7 +19,11 @@ export interface BaseClientConfig {
   endpoint?: string;
   credentials?: { accessKeyId: string; secretAccessKey: string };
   requestHandler: NodeHttpHandler;
+  /** The SDK's attempts per call (retries included); the consumer's time budget counts on it. */
+  maxAttempts: number;
 }
+
+export const sdkMaxAttempts = (env: Env): number => intEnv(env, 'AWS_MAX_ATTEMPTS', 3, { min: 1, max: 10 });
 
 /**
  * Connection and request timeouts, so no call can hang until the function's own timeout: the
@@ -63,6 +67,7 @@ export const baseClientConfig = (service: AwsService, env: Env, override: Partia
     requestTimeout: timeouts.requestTimeoutMs,
     throwOnRequestTimeout: true,
   });
-  if (endpoint === undefined) return { region, requestHandler };
-  return { region, endpoint, credentials: LOCAL_CREDENTIALS, requestHandler };
+  const maxAttempts = sdkMaxAttempts(env);
+  if (endpoint === undefined) return { region, requestHandler, maxAttempts };
+  return { region, endpoint, credentials: LOCAL_CREDENTIALS, requestHandler, maxAttempts };
 };

@@ -1,4 +1,4 @@
-import { hasEndpointOverride, timeoutsFor } from '../aws/client-config';
+import { hasEndpointOverride, sdkMaxAttempts, timeoutsFor } from '../aws/client-config';
 import { boolEnv, type Env, intEnv, optionalEnv, requireEnv } from '../config';
 import type { CallBudget } from './deadline';
 
@@ -45,11 +45,14 @@ export const loadConsumerConfig = (env: Env): ConsumerConfig => {
       maxDelayMs: intEnv(env, 'DELIVERY_MAX_DELAY_MS', 2_000, { min: 1, max: 60_000 }),
     },
     budget: {
-      // The slowest of the clients the consumer waits on (DynamoDB, Firehose, the quarantine's S3).
-      requestTimeoutMs: Math.max(
-        ...(['dynamodb', 'firehose'] as const).map((service) => timeoutsFor(service, env).requestTimeoutMs),
-        quarantineRequestTimeoutMs(env),
-      ),
+      // The longest one call can take: the slowest client's request timeout (DynamoDB, Firehose,
+      // the quarantine's S3) times the SDK's attempts (AWS_MAX_ATTEMPTS, default 3), since the
+      // SDK retries a timed-out request by itself.
+      requestTimeoutMs:
+        Math.max(
+          ...(['dynamodb', 'firehose'] as const).map((service) => timeoutsFor(service, env).requestTimeoutMs),
+          quarantineRequestTimeoutMs(env),
+        ) * sdkMaxAttempts(env),
       marginMs: intEnv(env, 'DEADLINE_MARGIN_MS', 2_000, { min: 0, max: 60_000 }),
     },
     dryRun,

@@ -22,7 +22,7 @@ describe('loadConsumerConfig', () => {
       maxEventAgeSeconds: 7 * 86_400,
       maxFutureSkewSeconds: 900,
       delivery: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2_000 },
-      budget: { requestTimeoutMs: 5_000, marginMs: 2_000 },
+      budget: { requestTimeoutMs: 15_000, marginMs: 2_000 },
       dryRun: false,
     });
   });
@@ -49,7 +49,8 @@ describe('AWS client configuration', () => {
   it('uses AWS endpoints and credentials when no endpoint is overridden, with timeouts that throw', async () => {
     const config = baseClientConfig('kinesis', { AWS_REGION: 'eu-west-1' });
 
-    expect(Object.keys(config).sort()).toEqual(['region', 'requestHandler']);
+    expect(Object.keys(config).sort()).toEqual(['maxAttempts', 'region', 'requestHandler']);
+    expect(config.maxAttempts).toBe(3);
     expect(config.region).toBe('eu-west-1');
     const resolved = (await (config.requestHandler as unknown as { configProvider: Promise<Record<string, unknown>> }).configProvider) ?? {};
     expect(resolved).toMatchObject({ connectionTimeout: 1_000, requestTimeout: 5_000, throwOnRequestTimeout: true });

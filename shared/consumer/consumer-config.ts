@@ -44,17 +44,20 @@ export const loadConsumerConfig = (env: Env): ConsumerConfig => {
       baseDelayMs: intEnv(env, 'DELIVERY_BASE_DELAY_MS', 100, { min: 1, max: 10_000 }),
       maxDelayMs: intEnv(env, 'DELIVERY_MAX_DELAY_MS', 2_000, { min: 1, max: 60_000 }),
     },
-    budget: {
-      // The longest one call can take: the slowest client's request timeout (DynamoDB, Firehose,
-      // the quarantine's S3) times the SDK's attempts (AWS_MAX_ATTEMPTS, default 3), since the
-      // SDK retries a timed-out request by itself.
-      requestTimeoutMs:
-        Math.max(
-          ...(['dynamodb', 'firehose'] as const).map((service) => timeoutsFor(service, env).requestTimeoutMs),
-          quarantineRequestTimeoutMs(env),
-        ) * sdkMaxAttempts(env),
-      marginMs: intEnv(env, 'DEADLINE_MARGIN_MS', 2_000, { min: 0, max: 60_000 }),
-    },
+    // A dry run makes no calls: nothing to budget.
+    budget: dryRun
+      ? { requestTimeoutMs: 0, marginMs: 0 }
+      : {
+          // The longest one call can take: the slowest client's request timeout (DynamoDB, Firehose,
+          // the quarantine's S3) times the SDK's attempts (AWS_MAX_ATTEMPTS, default 3), since the
+          // SDK retries a timed-out request by itself.
+          requestTimeoutMs:
+            Math.max(
+              ...(['dynamodb', 'firehose'] as const).map((service) => timeoutsFor(service, env).requestTimeoutMs),
+              quarantineRequestTimeoutMs(env),
+            ) * sdkMaxAttempts(env),
+          marginMs: intEnv(env, 'DEADLINE_MARGIN_MS', 2_000, { min: 0, max: 60_000 }),
+        },
     dryRun,
   };
 };

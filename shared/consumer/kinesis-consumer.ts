@@ -74,6 +74,7 @@ export const emptySummary = (records: number): BatchSummary => ({
  */
 export class KinesisConsumer {
   private readonly listeners = new Set<RecordOutcomeListener>();
+  private warnedShortTimeout = false;
 
   constructor(
     private readonly processor: BatchProcessor,
@@ -88,6 +89,15 @@ export class KinesisConsumer {
     const summary = emptySummary(event.Records.length);
     const deadline = deadlineOf(context);
     const budget = this.options.budget ?? { requestTimeoutMs: 0, marginMs: 0 };
+    if (!this.warnedShortTimeout && !hasTimeFor(deadline, budget, 3)) {
+      // A fresh invocation that cannot fit read + put + write never delivers anything.
+      this.warnedShortTimeout = true;
+      this.deps.logger.error('The function timeout is too short for the AWS call budget: records will fail until it is raised', {
+        remainingMs: deadline.remainingMs(),
+        neededMs: 3 * budget.requestTimeoutMs + budget.marginMs,
+        fix: 'timeout ≥ 3 × AWS_REQUEST_TIMEOUT_MS × AWS_MAX_ATTEMPTS + DEADLINE_MARGIN_MS, or lower those',
+      });
+    }
     const batch = new DeliveryBatch(this.deps.store, this.deps.sink, this.deps.logger, deadline, budget);
 
     const recordHandler = async (record: KinesisStreamRecord): Promise<RecordResult> => {

@@ -24,6 +24,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { loadConsumerConfig } from '../../../shared/consumer/consumer-config';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const OSLS_BIN = join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
@@ -45,11 +46,14 @@ interface LifecycleRule {
 }
 interface FunctionDefinition {
   name?: string;
+  timeout?: number;
+  environment?: Record<string, string>;
   events?: Record<string, unknown>[];
   destinations?: { onFailure?: { arn?: unknown } };
 }
 interface Printed {
   service: string | { name: string };
+  provider?: { environment?: Record<string, string> };
   functions: Record<string, FunctionDefinition>;
   resources: {
     Resources: Record<string, Resource>;
@@ -89,6 +93,15 @@ const getAttTarget = (value: unknown): string => {
   expect(value).toEqual({ 'Fn::GetAtt': [expect.any(String), expect.any(String)] });
   return (value as { 'Fn::GetAtt': [string, string] })['Fn::GetAtt'][0];
 };
+
+describe('consumer time budget', () => {
+  it('gives the consumer a timeout that fits read, put and write at the clients\' timeouts (shared/consumer/deadline.ts)', () => {
+    const consumer = printed.functions.kinesisConsumer;
+    const budget = loadConsumerConfig({ ...printed.provider?.environment, ...consumer?.environment, DRY_RUN: 'false' }).budget;
+
+    expect((consumer?.timeout ?? 0) * 1000).toBeGreaterThan(3 * budget.requestTimeoutMs + budget.marginMs);
+  });
+});
 
 describe('lake lifecycle', () => {
   const rules = (): LifecycleRule[] => {

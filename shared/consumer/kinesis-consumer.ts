@@ -1,9 +1,9 @@
-import { type BatchProcessor, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { type BatchProcessor, FullBatchFailureError, processPartialResponse } from '@aws-lambda-powertools/batch';
 import type { PartialItemFailureResponse } from '@aws-lambda-powertools/batch/types';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { EventSink } from '../delivery/event-sink';
-import { isInvalidRecordError, type ReasonCode, type RetryableCode, RetryableError } from '../errors';
+import { isInvalidRecordError, type ReasonCode, type RetryableCode, RetryableError, toError } from '../errors';
 import type { EventKey, IdempotencyStore } from '../idempotency/idempotency-store';
 import type { PipelineMetrics } from '../metrics';
 import type { Quarantine } from '../quarantine/quarantine';
@@ -45,6 +45,21 @@ export interface ConsumerDependencies {
   /** Per-batch counts as CloudWatch metrics (shared/metrics.ts); none when absent. */
   metrics?: PipelineMetrics;
 }
+
+/**
+ * One log line's worth of a whole-batch failure: Powertools' FullBatchFailureError carries every
+ * record's error, which is hundreds of stacks while a dependency is down; count them by code instead.
+ */
+const batchFailureDetail = (error: unknown): Record<string, unknown> => {
+  if (!(error instanceof FullBatchFailureError)) return { error: toError(error) };
+  const codes: Record<string, number> = {};
+  for (const recordError of error.recordErrors) {
+    const code = recordError instanceof RetryableError ? recordError.code : recordError.name;
+    codes[code] = (codes[code] ?? 0) + 1;
+  }
+  const [first] = error.recordErrors;
+  return { recordErrorCodes: codes, firstRecordError: first && { message: first.message, cause: toError(first.cause ?? '').message } };
+};
 
 /** The batch's counts as metrics: RecordsIn, Delivered, Duplicates, Quarantined (and by Reason), Failed. */
 export const countBatch = (metrics: PipelineMetrics, summary: BatchSummary): void => {
@@ -127,7 +142,7 @@ export class KinesisConsumer {
       if (this.deps.metrics) countBatch(this.deps.metrics, summary);
       return { response, summary };
     } catch (error) {
-      this.deps.logger.error('Batch failed as a whole; Kinesis will retry it', { ...summary, error: error as Error });
+      this.deps.logger.error('Batch failed as a whole; Kinesis will retry it', { ...summary, ...batchFailureDetail(error) });
       if (this.deps.metrics) countBatch(this.deps.metrics, summary);
       throw error;
     }

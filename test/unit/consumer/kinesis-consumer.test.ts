@@ -447,3 +447,35 @@ describe('KinesisConsumer metrics', () => {
     });
   });
 });
+
+describe('KinesisConsumer whole-batch failure log', () => {
+  it('logs one line with the record errors counted by code, not every record stack', async () => {
+    // Prepare: the idempotency table cannot be read, so every record fails.
+    dynamo.on(BatchGetCommand).rejects(new Error('connect ECONNREFUSED'));
+    const logger = new Logger({ logLevel: 'SILENT' });
+    const errors = jest.spyOn(logger, 'error');
+    const subject = new KinesisConsumer(
+      new BatchProcessor(EventType.KinesisDataStreams),
+      { environment: 'test', maxEventAgeSeconds: 7 * 86_400, maxFutureSkewSeconds: 900 },
+      {
+        store: new DynamoDbIdempotencyStore(documentClient, { tableName: 'idem', ttlSeconds: 3_600 }),
+        sink: new FirehoseSink(firehoseClient, { deliveryStreamName: 'delivery', maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 2 }),
+        quarantine: new S3Quarantine(s3Client, 'lake', 'quarantine/'),
+        logger,
+      },
+    );
+
+    // Act
+    await expect(subject.processBatch(kinesisEvent(['f1', 'f2', 'f3'].map((id) => kinesisRecord(envelope(id)))))).rejects.toThrow();
+
+    // Assess
+    const batchLines = errors.mock.calls.filter(([message]) => message === 'Batch failed as a whole; Kinesis will retry it');
+    expect(batchLines).toHaveLength(1);
+    expect(batchLines[0]?.[1]).toMatchObject({
+      failed: 3,
+      recordErrorCodes: { IDEMPOTENCY_UNAVAILABLE: 3 },
+      firstRecordError: { message: 'Idempotency table read failed', cause: 'connect ECONNREFUSED' },
+    });
+    expect(batchLines[0]?.[1]).not.toHaveProperty('error');
+  });
+});

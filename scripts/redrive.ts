@@ -3,12 +3,12 @@
  * records back into the pipeline (the logic is in shared/redrive; this file wires names from
  * serverless.yml, the SDK clients, signals and output). Run with --help for usage.
  */
-import { loadPipelineDefinition, type PipelineDefinition } from '../infra/local/serverless-config';
+import { loadPipelineDefinition, type PipelineDefinition, redriveWaveSeconds } from '../infra/local/serverless-config';
 import { createFirehoseClient } from '../shared/aws/firehose-client';
 import { createKinesisClient } from '../shared/aws/kinesis-client';
 import { createS3Client } from '../shared/aws/s3-client';
 import type { Env } from '../shared/config';
-import { evaluateLayoutPrefix, loadLakeLayout } from '../shared/lake-layout';
+import { evaluateLayoutPrefix, loadLakeLayout, prefixRoot } from '../shared/lake-layout';
 import { transformRecord } from '../shared/transformer/firehose-transform';
 import {
   describeError,
@@ -70,15 +70,7 @@ const defaultDeps = (): RedriveCliDeps => ({
   exitNow: (code) => process.exit(code),
 });
 
-/** Firehose keeps a partition open for its buffer interval, after the processor's own buffering. */
-export const defaultWaveSeconds = (definition: PipelineDefinition): number =>
-  definition.firehose.bufferIntervalSeconds + (definition.firehose.processor?.bufferIntervalSeconds ?? 0) + 5;
-
-/** Where Firehose writes error outputs: the ErrorOutputPrefix up to `!{firehose:error-output-type}`. */
-const errorsPrefixOf = (definition: PipelineDefinition): string => {
-  const [head] = definition.firehose.errorOutputPrefix.split('!{firehose:error-output-type}');
-  return head && !head.includes('!{') ? head : 'errors/';
-};
+export const defaultWaveSeconds = (definition: PipelineDefinition): number => redriveWaveSeconds(definition.firehose);
 
 const run = async (
   command: Exclude<RedriveCommand, { mode: 'help' }>,
@@ -101,7 +93,8 @@ const run = async (
             bucket,
             deliveryStreamName: command.deliveryStream ?? definition.firehose.deliveryStreamName,
             types: command.types,
-            errorsPrefix: errorsPrefixOf(definition),
+            // Where Firehose writes error outputs: the ErrorOutputPrefix up to its first expression.
+            errorsPrefix: prefixRoot(definition.firehose.errorOutputPrefix),
             dryRun: command.dryRun,
             maxPartitions: command.maxPartitions,
             waveSeconds: command.waveSeconds ?? defaultWaveSeconds(definition),

@@ -36,6 +36,15 @@ export const assertNotReserved = (name: string, id: string): void => {
   }
 };
 
+/**
+ * Everything an adapted event's ids must satisfy, wherever it is adapted (the consumer's adapt(),
+ * the HTTP API): identifiers that name something, and no caller id in the derived namespace.
+ */
+export const assertAcceptableIds = (adapter: { derivesIds?: boolean }, event: Pick<AdaptedEvent, 'id' | 'clientId' | 'detail-type' | 'detail'>): void => {
+  assertIdentifiers(event);
+  if (!adapter.derivesIds) assertNotReserved('id', event.id);
+};
+
 /** The values the lake partitions and deduplicates on must name something: throws INVALID_IDENTIFIER. */
 export const assertIdentifiers = (event: Pick<AdaptedEvent, 'id' | 'clientId' | 'detail-type' | 'detail'>): void => {
   const problem =

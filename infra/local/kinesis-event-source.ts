@@ -62,13 +62,13 @@ import {
   GetShardIteratorCommand,
   type KinesisClient,
   ListShardsCommand,
+  type _Record as SdkRecord,
   type Shard,
   type ShardIteratorType,
-  type _Record as SdkRecord,
 } from '@aws-sdk/client-kinesis';
 import type { Callback, Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import type { StreamEventSettings } from './serverless-config';
 import { createLambdaContext } from './lambda-context';
+import type { StreamEventSettings } from './serverless-config';
 
 /** Lambda's limit on a synchronous invocation's request payload. */
 export const MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;

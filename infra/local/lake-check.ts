@@ -1,8 +1,8 @@
-import { gunzipSync } from 'node:zlib';
 import { eventTypeOf } from '../../shared/canonical-event';
 import { mapWithConcurrency } from '../../shared/concurrency';
 import { evaluateLayoutPrefix, type LakeLayout, prefixRoot } from '../../shared/lake-layout';
 import { partitionKeys } from '../../shared/partition';
+import { decodeObjectBody, parseErrorObject } from '../../shared/redrive';
 
 /** What the lake holds: every event once, in the partition the layout gives it, and what sits in error outputs. */
 export interface LakeCheck {
@@ -24,9 +24,8 @@ export interface BucketReader {
   getObject(key: string): Promise<Buffer>;
 }
 
-const GZIP_MAGIC = 0x1f8b;
 const linesOf = (body: Buffer): string[] =>
-  (body.length >= 2 && body.readUInt16BE(0) === GZIP_MAGIC ? gunzipSync(body) : body)
+  decodeObjectBody(body)
     .toString('utf8')
     .split('\n')
     .filter((line) => line !== '');
@@ -75,11 +74,11 @@ export const checkLake = async (bucket: BucketReader, layout: Pick<LakeLayout, '
   check.errorObjects = errorKeys.length;
   await mapWithConcurrency(errorKeys, 8, async (key) => {
     const type = errorTypeOf(key, errorRoot);
-    for (const line of linesOf(await bucket.getObject(key))) {
+    // The re-drive's own reader: what it would put back is what is counted here.
+    for (const rawData of parseErrorObject(await bucket.getObject(key))) {
       check.errors[type] = (check.errors[type] ?? 0) + 1;
-      const { rawData } = JSON.parse(line) as { rawData?: string };
       try {
-        const identity = eventIdentity(JSON.parse(Buffer.from(rawData ?? '', 'base64').toString('utf8')) as Record<string, unknown>);
+        const identity = eventIdentity(JSON.parse(rawData.toString('utf8')) as Record<string, unknown>);
         if (identity !== undefined) check.errorEvents.push({ identity, type });
       } catch {
         // Not an event (a record that was never JSON): counted by type, not tied to a source.

@@ -1,28 +1,29 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
-import { CreateTableCommand, type KeySchemaElement, type AttributeDefinition } from '@aws-sdk/client-dynamodb';
+import { type AttributeDefinition, CreateTableCommand, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, waitUntilStreamExists } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
 import type { Context, FirehoseTransformationEvent, FirehoseTransformationResult, KinesisStreamEvent, S3Event } from 'aws-lambda';
 import { createDynamoDbDocumentClient } from '../../shared/aws/dynamodb-client';
 import { createKinesisClient } from '../../shared/aws/kinesis-client';
 import { createS3Client } from '../../shared/aws/s3-client';
+import { type Env, intEnv } from '../../shared/config';
 import type { KinesisConsumer, RecordOutcome } from '../../shared/consumer/kinesis-consumer';
 import type { ReasonCode } from '../../shared/errors';
+import { type DropSummary, dropDate } from '../../shared/ingest/drop-report';
+import { encodeS3Key } from '../../shared/ingest/s3-drop';
+import { KinesisStreamWriter } from '../../shared/ingest/stream-writer';
 import { type LakeLayout, loadLakeLayout } from '../../shared/lake-layout';
-import { checkLake, type LakeCheck } from './lake-check';
 import { DEV_JWT_AUDIENCE, DEV_JWT_ISSUER, type DevKeyPair, loadOrCreateDevKeyPair } from './dev-jwt';
 import { type EventSourceLogger, KinesisEventSource, type OnFailureRecord } from './kinesis-event-source';
+import { checkLake, type LakeCheck } from './lake-check';
 import { localLambdaContext } from './lambda-context';
 import { LocalFirehose, type LocalFirehoseOptions } from './local-firehose';
 import { type HttpApiHandler, type LocalHttpApi, startLocalHttpApi } from './local-http-api';
 import { type LocalServers, startLocalServers } from './local-servers';
-import { type ServerProblem, type ServerWatch, type ServerWatchOptions, settleWithin, watchServers } from './server-watch';
-import { KinesisStreamWriter } from '../../shared/ingest/stream-writer';
-import { type DropSummary, dropDate } from '../../shared/ingest/drop-report';
-import { encodeS3Key } from '../../shared/ingest/s3-drop';
 import type { ProducerRecord } from './sample-workload';
+import { type ServerProblem, type ServerWatch, type ServerWatchOptions, settleWithin, watchServers } from './server-watch';
 import { type FirehoseSettings, loadPipelineDefinition, type PipelineDefinition } from './serverless-config';
 
 const ROOT = join(__dirname, '..', '..');
@@ -53,27 +54,16 @@ const logLine = (level: string) => (message: string, details?: Record<string, un
 const stderrEventSourceLogger: EventSourceLogger = { warn: logLine('WARN'), error: logLine('ERROR') };
 
 /** `LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS=N` lowers (or raises) the local Firehose's quota to watch an overflow. */
-export const localMaxActivePartitions = (env: Readonly<Record<string, string | undefined>>): number | undefined => {
-  const raw = env.LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS?.trim();
-  if (!raw) return undefined;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 1 || value > 5_000) {
-    throw new Error(`LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS must be an integer in [1, 5000], got "${raw}"`);
-  }
-  return value;
-};
+export const localMaxActivePartitions = (env: Env): number | undefined =>
+  env.LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS?.trim() ? intEnv(env, 'LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS', 0, { min: 1, max: 5_000 }) : undefined;
 
 /**
  * `LOCAL_FIREHOSE_BUFFER_INTERVAL_SECONDS=N` shortens the processor's and the destination's
  * buffering intervals (serverless.yml: 60 s each), so an overflow's re-drive waves run in seconds.
  */
-export const localBuffering = (firehose: FirehoseSettings, env: Readonly<Record<string, string | undefined>>): FirehoseSettings => {
-  const raw = env.LOCAL_FIREHOSE_BUFFER_INTERVAL_SECONDS?.trim();
-  if (!raw) return firehose;
-  const seconds = Number(raw);
-  if (!Number.isInteger(seconds) || seconds < 0 || seconds > 900) {
-    throw new Error(`LOCAL_FIREHOSE_BUFFER_INTERVAL_SECONDS must be an integer in [0, 900], got "${raw}"`);
-  }
+export const localBuffering = (firehose: FirehoseSettings, env: Env): FirehoseSettings => {
+  if (!env.LOCAL_FIREHOSE_BUFFER_INTERVAL_SECONDS?.trim()) return firehose;
+  const seconds = intEnv(env, 'LOCAL_FIREHOSE_BUFFER_INTERVAL_SECONDS', 0, { min: 0, max: 900 });
   return {
     ...firehose,
     bufferIntervalSeconds: seconds,
@@ -359,9 +349,10 @@ export class LocalPipeline {
   /**
    * Where every record of the run ended: the consumer's outcomes, with the events Firehose wrote
    * to an error output moved from `delivered` to `errors` (so delivered means in the lake).
-   * Pass the lake check when one was just made, to read the bucket once.
+   * Pass the lake check when one was just made, to read the bucket once, and the bucket's keys
+   * when they are known (`[]` when the bucket cannot be read).
    */
-  async summary(lake?: LakeCheck): Promise<RunSummary> {
+  async summary(lake?: LakeCheck, objects?: string[]): Promise<RunSummary> {
     const check = lake ?? (await this.verifyLake());
     const summary: RunSummary = {
       in: this.eventSource.stats().recordsIn,
@@ -375,7 +366,7 @@ export class LocalPipeline {
       errors: {},
       foreignErrors: 0,
       bySource: {},
-      objects: await this.listKeys(),
+      objects: objects ?? (await this.listKeys()),
     };
     const sourceOf = new Map<string, string>();
     for (const outcome of this.outcomes.values()) {
@@ -413,9 +404,15 @@ export class LocalPipeline {
     return summary;
   }
 
-  /** Reads the lake back: every event once, in the partition the layout gives it, and the error outputs. */
-  async verifyLake(): Promise<LakeCheck> {
-    return checkLake(this, this.layout, this.definition.firehose.errorOutputPrefix);
+  /**
+   * Reads the lake back: every event once, in the partition the layout gives it, and the error
+   * outputs. Given the bucket's keys (listed once for the summary too), it lists nothing itself.
+   */
+  async verifyLake(keys?: readonly string[]): Promise<LakeCheck> {
+    const reader = keys
+      ? { listKeys: async (prefix: string) => keys.filter((key) => key.startsWith(prefix)), getObject: (key: string) => this.getObject(key) }
+      : this;
+    return checkLake(reader, this.layout, this.definition.firehose.errorOutputPrefix);
   }
 
   /**
@@ -561,9 +558,7 @@ export class LocalPipeline {
    */
   summaryWithoutBucket(): Promise<RunSummary> {
     const unread: LakeCheck = { events: 0, objects: 0, duplicateEvents: [], misplacedEvents: [], errors: {}, errorObjects: 0, errorRoot: '', errorEvents: [] };
-    // summary() itself, on a view of this pipeline whose listKeys() finds nothing: the counting stays in one place.
-    const view: LocalPipeline = Object.create(this, { listKeys: { value: async () => [] } });
-    return view.summary(unread);
+    return this.summary(unread, []);
   }
 
   /** stop(), but past `timeoutMs` (work stuck on a dead server) the servers are killed and the rest is left to the process's exit. */

@@ -22,7 +22,7 @@ const TIERS = ['free', 'pro', 'enterprise'];
 const CLIENT_EVENT_TYPES = ['searching', 'page_view', 'add_to_cart'];
 
 // Small deterministic PRNG (mulberry32): the same seed gives the same workload.
-const prng = (seed: number) => () => {
+export const prng = (seed: number) => () => {
   seed = (seed + 0x6d2b79f5) | 0;
   let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
   t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;

@@ -100,6 +100,13 @@ export interface FirehoseSettings {
   processor?: { bufferSizeBytes: number; bufferIntervalSeconds: number; numberOfRetries: number };
 }
 
+/**
+ * How long a re-drive waits between waves: Firehose keeps a partition open for its buffer
+ * interval, after the processor's own buffering, plus 5 s.
+ */
+export const redriveWaveSeconds = (firehose: Pick<FirehoseSettings, 'bufferIntervalSeconds' | 'processor'>): number =>
+  firehose.bufferIntervalSeconds + (firehose.processor?.bufferIntervalSeconds ?? 0) + 5;
+
 /** What the local stack needs from serverless.yml, resolved by the framework itself (`osls print`). */
 export interface PipelineDefinition {
   service: string;

@@ -8,6 +8,7 @@ import { partitionBound, prefixRoot } from '../../shared/lake-layout';
 import { type DropRun, type LakeCheck, LocalPipeline, localBuffering, type RunSummary, type SourceCounts } from './local-pipeline';
 import { type ProducerRecord, sampleWorkload } from './sample-workload';
 import { problemReason, type ServerProblem, serverLabel, settleWithin } from './server-watch';
+import { redriveWaveSeconds } from './serverless-config';
 
 const USAGE = `Usage: npm start -- [options]
 
@@ -119,10 +120,9 @@ const sourceLine = (source: string, counts: SourceCounts) =>
 const redriveFlags = (pipeline: LocalPipeline): string => {
   const quota = pipeline.firehoseStats().maxActivePartitions;
   const buffering = localBuffering(pipeline.definition.firehose, process.env);
-  const waveSeconds = buffering.bufferIntervalSeconds + (buffering.processor?.bufferIntervalSeconds ?? 0) + 5;
   return (
     (quota < pipeline.layout.maxActivePartitions ? ` --max-partitions ${quota}` : '') +
-    (buffering !== pipeline.definition.firehose ? ` --wave-seconds ${waveSeconds}` : '')
+    (buffering !== pipeline.definition.firehose ? ` --wave-seconds ${redriveWaveSeconds(buffering)}` : '')
   );
 };
 
@@ -253,8 +253,10 @@ const copyBucket = async (pipeline: LocalPipeline, keys: string[], dir: string) 
 };
 
 const report = async (pipeline: LocalPipeline) => {
-  const lake = await pipeline.verifyLake();
-  return { summary: await pipeline.summary(lake), lake };
+  // One listing of the bucket for both the lake check and the summary's objects.
+  const objects = await pipeline.listKeys();
+  const lake = await pipeline.verifyLake(objects);
+  return { summary: await pipeline.summary(lake, objects), lake };
 };
 
 const printEndpoints = (pipeline: LocalPipeline, httpApiUrl: string) => {

@@ -1,6 +1,6 @@
 import { hasEndpointOverride, sdkMaxAttempts, timeoutsFor } from '../aws/client-config';
 import { boolEnv, type Env, intEnv, optionalEnv, requireEnv } from '../config';
-import type { CallBudget } from './deadline';
+import { type CallBudget, NO_BUDGET } from './deadline';
 
 export interface ConsumerConfig {
   environment: string;
@@ -46,7 +46,7 @@ export const loadConsumerConfig = (env: Env): ConsumerConfig => {
     },
     // A dry run makes no calls: nothing to budget.
     budget: dryRun
-      ? { requestTimeoutMs: 0, marginMs: 0 }
+      ? NO_BUDGET
       : {
           // The longest one call can take: the slowest client's request timeout (DynamoDB, Firehose,
           // the quarantine's S3) times the SDK's attempts (AWS_MAX_ATTEMPTS, default 3), since the

@@ -22,6 +22,9 @@ export interface CallBudget {
   marginMs: number;
 }
 
+/** No calls to budget (dry runs, tests): every call may start. */
+export const NO_BUDGET: CallBudget = { requestTimeoutMs: 0, marginMs: 0 };
+
 /** Whether `calls` more calls, one after another, still finish before the margin. */
 export const hasTimeFor = (deadline: Deadline, budget: CallBudget, calls: number): boolean =>
   deadline.remainingMs() > budget.marginMs + calls * budget.requestTimeoutMs;

@@ -2,7 +2,7 @@ import type { Logger } from '@aws-lambda-powertools/logger';
 import type { EventSink } from '../delivery/event-sink';
 import { RetryableError } from '../errors';
 import { type EventKey, type IdempotencyStore, keyString } from '../idempotency/idempotency-store';
-import { type CallBudget, type Deadline, hasTimeFor, NO_DEADLINE } from './deadline';
+import { type CallBudget, type Deadline, hasTimeFor, NO_BUDGET, NO_DEADLINE } from './deadline';
 import type { NormalizedEvent } from './normalize';
 
 export type DeliveryResult = 'delivered' | 'duplicate';
@@ -35,7 +35,7 @@ export class DeliveryBatch {
     private readonly sink: EventSink,
     private readonly logger: Logger,
     private readonly deadline: Deadline = NO_DEADLINE,
-    private readonly budget: CallBudget = { requestTimeoutMs: 0, marginMs: 0 },
+    private readonly budget: CallBudget = NO_BUDGET,
   ) {}
 
   submit(event: NormalizedEvent): Promise<DeliveryResult> {

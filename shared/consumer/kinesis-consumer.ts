@@ -7,7 +7,7 @@ import { isInvalidRecordError, type ReasonCode, type RetryableCode, RetryableErr
 import type { EventKey, IdempotencyStore } from '../idempotency/idempotency-store';
 import type { PipelineMetrics } from '../metrics';
 import type { Quarantine } from '../quarantine/quarantine';
-import { type CallBudget, type Deadline, deadlineOf, hasTimeFor } from './deadline';
+import { type CallBudget, type Deadline, deadlineOf, hasTimeFor, NO_BUDGET } from './deadline';
 import { DeliveryBatch, type DeliveryResult } from './delivery-batch';
 import { type NormalizeOptions, normalizeRecord } from './normalize';
 import { decodeKinesisRecord, shardIdOf } from './stream-record';
@@ -103,7 +103,7 @@ export class KinesisConsumer {
   ): Promise<{ response: PartialItemFailureResponse; summary: BatchSummary }> {
     const summary = emptySummary(event.Records.length);
     const deadline = deadlineOf(context);
-    const budget = this.options.budget ?? { requestTimeoutMs: 0, marginMs: 0 };
+    const budget = this.options.budget ?? NO_BUDGET;
     if (!this.warnedShortTimeout && !hasTimeFor(deadline, budget, 3)) {
       // A fresh invocation that cannot fit read + put + write never delivers anything.
       this.warnedShortTimeout = true;

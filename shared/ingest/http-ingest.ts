@@ -5,7 +5,7 @@ import { createKinesisClient } from '../aws/kinesis-client';
 import type { Env } from '../config';
 import { InvalidRecordError, toError } from '../errors';
 import { assertTimeInWindow } from '../event-time';
-import { assertIdentifiers, assertNotReserved } from '../identifier';
+import { assertAcceptableIds } from '../identifier';
 import { HTTP_API_CHANNEL, INGEST_FIELD } from '../sources';
 import { clientEventAdapter, parseClientEventEntry, toClientEventRecord } from '../sources/client-event';
 import { productActionAdapter } from '../sources/product-action';
@@ -333,8 +333,7 @@ export class HttpIngest {
   private prepare(route: Route, entry: unknown, context: EntryContext): PreparedEntry {
     const prepared = route.prepare(entry, context);
     const canonical = route.adapter.toCanonical(prepared.payload);
-    assertIdentifiers(canonical);
-    if (!route.adapter.derivesIds) assertNotReserved('id', canonical.id);
+    assertAcceptableIds(route.adapter, canonical);
     if (!route.adapter.matches(prepared.payload)) {
       throw new EntryRejected('SchemaViolation', `The entry carries a field of another source, so it is not a ${route.adapter.name}`);
     }

@@ -1,11 +1,11 @@
 import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { ERROR_OUTPUT_TYPES, type ErrorOutputType, ObjectFormatError, parseErrorObject } from './error-records';
+import { ERROR_OUTPUT_TYPES, type ErrorOutputType, parseErrorObject } from './error-records';
 import { deleteMarker, originalKeyOf, PROGRESS_PREFIX, readMarker, resumePoint, writeMarker } from './progress-marker';
 import { putRecordBatchWithRetry, type RetryOptions } from './put-record-batch';
 import { RedriveError } from './redrive-error';
 import { countRecords, emptyResult, plural, type RedriveLog, type RedriveResult, waitUnlessAborted } from './redrive-result';
-import { listKeys, moveToRedriven, REDRIVEN_PREFIX, readObject } from './s3-objects';
+import { listKeys, moveToRedriven, REDRIVEN_PREFIX, readParsed } from './s3-objects';
 import { DEFAULT_MAX_PARTITIONS, groupByPartition, nextChunkEnd, type PartitionOf, PartitionWave, PUT_RECORD_BATCH_LIMITS } from './waves';
 
 export const DEFAULT_ERRORS_PREFIX = 'errors/';
@@ -100,22 +100,15 @@ export const redriveErrors = async ({ s3, firehose }: RedriveErrorsClients, opti
       break;
     }
     const position = `[${index + 1}/${objects.length}]`;
-    const stored = await readObject(s3, bucket, key);
-    let records: Buffer[];
-    try {
-      records = parseErrorObject(stored.body);
-    } catch (caught) {
-      if (!(caught instanceof ObjectFormatError)) throw caught;
-      result.skipped.push({ key, reason: caught.message });
-      log(`${position} skipped ${key}: ${caught.message}; left in place`);
-      continue;
-    }
+    const read = await readParsed(s3, bucket, key, parseErrorObject, { result, log, position });
+    if (read === undefined) continue;
+    let records = read.parsed;
     // Records of one partition go together, so a wave of ≤ maxPartitions partitions carries
     // whole partitions instead of stopping at the first new one in a shuffled object. The order
     // is a pure function of the object's bytes, so a resumed run counts recordsDone the same way.
     if (options.partitionOf) records = groupByPartition(records, options.partitionOf);
     const hadMarker = markers.has(key);
-    const start = hadMarker ? resumePoint(await readMarker(s3, bucket, key), key, stored.etag, records.length) : 0;
+    const start = hadMarker ? resumePoint(await readMarker(s3, bucket, key), key, read.etag, records.length) : 0;
     if (start > 0) log(`${position} ${key}: resuming after ${start} of ${records.length} records`);
     if (dryRun) {
       countRecords(result, type, records.length - start);
@@ -140,7 +133,7 @@ export const redriveErrors = async ({ s3, firehose }: RedriveErrorsClients, opti
       const put = await putRecordBatchWithRetry(firehose, deliveryStreamName, records.slice(done, end), options);
       const firstRefused = put.accepted.indexOf(false);
       if (firstRefused >= 0) {
-        if (firstRefused > 0) await writeMarker(s3, bucket, { key, etag: stored.etag, recordsDone: done + firstRefused });
+        if (firstRefused > 0) await writeMarker(s3, bucket, { key, etag: read.etag, recordsDone: done + firstRefused });
         const refused = put.accepted.filter((accepted) => !accepted).length;
         throw new RedriveError(
           `PutRecordBatch ${deliveryStreamName} failed: ${refused} of ${end - done} records still refused after ${put.attempts} attempts (${put.lastFailure ?? 'unknown error'}); ` +
@@ -148,7 +141,7 @@ export const redriveErrors = async ({ s3, firehose }: RedriveErrorsClients, opti
         );
       }
       done = end;
-      await writeMarker(s3, bucket, { key, etag: stored.etag, recordsDone: done });
+      await writeMarker(s3, bucket, { key, etag: read.etag, recordsDone: done });
       wroteMarker = true;
       chunks++;
       // Every 10th chunk (5,000 records at most): enough to see a large object move.
@@ -160,7 +153,7 @@ export const redriveErrors = async ({ s3, firehose }: RedriveErrorsClients, opti
       result.interrupted = true;
       break;
     }
-    await moveToRedriven(s3, bucket, key, stored.etag);
+    await moveToRedriven(s3, bucket, key, read.etag);
     if (wroteMarker) await deleteMarker(s3, bucket, key);
     result.objects++;
     log(`${position} ${key}: ${records.length - start} records re-driven (${type}); ${result.records} so far`);

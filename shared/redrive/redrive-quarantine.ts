@@ -2,12 +2,11 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ReasonCode } from '../errors';
 import { KinesisStreamWriter } from '../ingest/stream-writer';
-import { ObjectFormatError } from './error-records';
 import { DEFAULT_RETRY, type RetryOptions } from './put-record-batch';
 import { parseQuarantineObject } from './quarantine-records';
 import { RedriveError } from './redrive-error';
 import { countRecords, emptyResult, plural, type RedriveLog, type RedriveResult } from './redrive-result';
-import { listKeys, moveToRedriven, REDRIVEN_PREFIX, readObject } from './s3-objects';
+import { listKeys, moveToRedriven, REDRIVEN_PREFIX, readParsed } from './s3-objects';
 
 export const DEFAULT_QUARANTINE_PREFIX = 'quarantine/';
 
@@ -76,16 +75,9 @@ export const redriveQuarantine = async (
       break;
     }
     const position = `[${index + 1}/${keys.length}]`;
-    const stored = await readObject(s3, bucket, key);
-    let record: ReturnType<typeof parseQuarantineObject>;
-    try {
-      record = parseQuarantineObject(stored.body);
-    } catch (caught) {
-      if (!(caught instanceof ObjectFormatError)) throw caught;
-      result.skipped.push({ key, reason: caught.message });
-      log(`${position} skipped ${key}: ${caught.message}; left in place`);
-      continue;
-    }
+    const read = await readParsed(s3, bucket, key, parseQuarantineObject, { result, log, position });
+    if (read === undefined) continue;
+    const { parsed: record, etag } = read;
     if (!dryRun) {
       // Not aborted mid-call: a put that was sent is allowed to finish, then the object moves.
       const [outcome] = await writer.write([record]);
@@ -95,7 +87,7 @@ export const redriveQuarantine = async (
           `PutRecords ${streamName} failed after ${maxAttempts} attempts (${failure}); s3://${bucket}/${key} left in place`,
         );
       }
-      await moveToRedriven(s3, bucket, key, stored.etag);
+      await moveToRedriven(s3, bucket, key, etag);
     }
     countRecords(result, reason, 1);
     result.objects++;

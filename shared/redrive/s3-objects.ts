@@ -7,7 +7,9 @@ import {
   PutObjectCommand,
   type S3Client,
 } from '@aws-sdk/client-s3';
+import { ObjectFormatError } from './error-records';
 import { awsCall, describeError, RedriveError } from './redrive-error';
+import type { RedriveLog, RedriveResult } from './redrive-result';
 
 /** Where re-driven objects are moved: `redriven/<original key>`. */
 export const REDRIVEN_PREFIX = 'redriven/';
@@ -105,4 +107,26 @@ export const moveToRedriven = async (s3: S3Client, bucket: string, key: string, 
   );
   await deleteObject(s3, bucket, key);
   return target;
+};
+
+/**
+ * Reads one object and parses it; an object that cannot be re-driven as it is (ObjectFormatError)
+ * is listed in `result.skipped`, logged and left in place: undefined.
+ */
+export const readParsed = async <T>(
+  s3: S3Client,
+  bucket: string,
+  key: string,
+  parse: (body: Buffer) => T,
+  report: { result: RedriveResult; log: RedriveLog; position: string },
+): Promise<{ parsed: T; etag: string } | undefined> => {
+  const stored = await readObject(s3, bucket, key);
+  try {
+    return { parsed: parse(stored.body), etag: stored.etag };
+  } catch (caught) {
+    if (!(caught instanceof ObjectFormatError)) throw caught;
+    report.result.skipped.push({ key, reason: caught.message });
+    report.log(`${report.position} skipped ${key}: ${caught.message}; left in place`);
+    return undefined;
+  }
 };

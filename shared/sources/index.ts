@@ -1,6 +1,6 @@
 import type { AdaptedEvent } from '../canonical-event';
 import { InvalidRecordError } from '../errors';
-import { assertIdentifiers, assertNotReserved } from '../identifier';
+import { assertAcceptableIds } from '../identifier';
 import { apiCallAdapter } from './api-call';
 import { clientEventAdapter } from './client-event';
 import { eventBridgeAdapter } from './eventbridge';
@@ -69,8 +69,7 @@ export const adapt = (payload: unknown, adapters: readonly SourceAdapter[] = SOU
   }
   try {
     const event = adapter.toCanonical(record);
-    assertIdentifiers(event);
-    if (!adapter.derivesIds) assertNotReserved('id', event.id);
+    assertAcceptableIds(adapter, event);
     return { source: adapter.name, channel, event };
   } catch (error) {
     if (error instanceof InvalidRecordError) error.source = adapter.name;

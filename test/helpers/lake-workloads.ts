@@ -3,6 +3,8 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
+import { prng } from '../../infra/local/sample-workload';
+import type { EventBridgeEnvelope } from './factories';
 
 // Realistic multi-client traffic for the lake tests: EventBridge envelopes as producers send them,
 // in random order, and readers of what `npm start -- --out DIR` copied out of the bucket.
@@ -11,25 +13,7 @@ export const ROOT = join(__dirname, '..', '..');
 const TSX = join(ROOT, 'node_modules/tsx/dist/cli.mjs');
 const DAY_MS = 86_400_000;
 
-export interface Envelope {
-  version: '0';
-  id: string;
-  'detail-type': string;
-  source: string;
-  account: string;
-  time: string;
-  region: string;
-  resources: string[];
-  detail: { eventType: string; n: number };
-}
-
-/** mulberry32: the same seed gives the same traffic, so a failure can be replayed. */
-export const seededRandom = (seed: number) => () => {
-  seed = (seed + 0x6d2b79f5) | 0;
-  let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-  t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-  return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-};
+export type Envelope = EventBridgeEnvelope & { detail: { eventType: string; n: number } };
 
 export interface TrafficOptions {
   clients: number;
@@ -45,7 +29,8 @@ export interface TrafficOptions {
 
 /** clients × types × days × perCombination envelopes, each with a unique id, shuffled. */
 export const envelopes = (options: TrafficOptions): Envelope[] => {
-  const random = seededRandom(options.seed ?? 1);
+  // The sample workload's PRNG: the same seed gives the same traffic, so a failure can be replayed.
+  const random = prng(options.seed ?? 1);
   const now = options.now ?? Date.now();
   const out: Envelope[] = [];
   let n = 0;

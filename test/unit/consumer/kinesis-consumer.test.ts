@@ -6,7 +6,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, KinesisStreamRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { KinesisConsumer } from '../../../shared/consumer/kinesis-consumer';
+import { type ConsumerDependencies, KinesisConsumer } from '../../../shared/consumer/kinesis-consumer';
 import { FirehoseSink } from '../../../shared/delivery/firehose-sink';
 import { DynamoDbIdempotencyStore } from '../../../shared/idempotency/dynamodb-idempotency-store';
 import { RecordingMetrics } from '../../../shared/metrics';
@@ -33,20 +33,19 @@ const BUDGET = { requestTimeoutMs: 1_000, marginMs: 500 };
 /** A Lambda context with a fixed amount of time left (the consumer only asks how much). */
 const withTimeLeft = (remainingMs: () => number) => ({ getRemainingTimeInMillis: remainingMs }) as unknown as Context;
 
-const consumer = () =>
+const sink = (maxAttempts = 3) => new FirehoseSink(firehoseClient, { deliveryStreamName: 'delivery', maxAttempts, baseDelayMs: 1, maxDelayMs: 2 });
+
+/** The consumer on the mocked clients; tests swap in the dependencies they observe. */
+const consumer = (deps: Partial<ConsumerDependencies> = {}) =>
   new KinesisConsumer(
     new BatchProcessor(EventType.KinesisDataStreams),
     { environment: 'test', maxEventAgeSeconds: 7 * 86_400, maxFutureSkewSeconds: 900, budget: BUDGET },
     {
       store: new DynamoDbIdempotencyStore(documentClient, { tableName: 'idem', ttlSeconds: 3_600 }),
-      sink: new FirehoseSink(firehoseClient, {
-        deliveryStreamName: 'delivery',
-        maxAttempts: 3,
-        baseDelayMs: 1,
-        maxDelayMs: 2,
-      }),
+      sink: sink(),
       quarantine: new S3Quarantine(s3Client, 'lake', 'quarantine/'),
       logger: new Logger({ logLevel: 'SILENT' }),
+      ...deps,
     },
   );
 
@@ -419,17 +418,7 @@ describe('KinesisConsumer metrics', () => {
   it('counts every batch: records in, delivered, duplicates, quarantined by reason, failed', async () => {
     // Prepare
     const metrics = new RecordingMetrics();
-    const subject = new KinesisConsumer(
-      new BatchProcessor(EventType.KinesisDataStreams),
-      { environment: 'test', maxEventAgeSeconds: 7 * 86_400, maxFutureSkewSeconds: 900 },
-      {
-        store: new DynamoDbIdempotencyStore(documentClient, { tableName: 'idem', ttlSeconds: 3_600 }),
-        sink: new FirehoseSink(firehoseClient, { deliveryStreamName: 'delivery', maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 2 }),
-        quarantine: new S3Quarantine(s3Client, 'lake', 'quarantine/'),
-        logger: new Logger({ logLevel: 'SILENT' }),
-        metrics,
-      },
-    );
+    const subject = consumer({ sink: sink(1), metrics });
     refusals.set('m3', 1);
     const records = [envelope('m1'), envelope('m1'), envelope('m3')].map((payload) => kinesisRecord(payload));
 
@@ -454,16 +443,7 @@ describe('KinesisConsumer whole-batch failure log', () => {
     dynamo.on(BatchGetCommand).rejects(new Error('connect ECONNREFUSED'));
     const logger = new Logger({ logLevel: 'SILENT' });
     const errors = jest.spyOn(logger, 'error');
-    const subject = new KinesisConsumer(
-      new BatchProcessor(EventType.KinesisDataStreams),
-      { environment: 'test', maxEventAgeSeconds: 7 * 86_400, maxFutureSkewSeconds: 900 },
-      {
-        store: new DynamoDbIdempotencyStore(documentClient, { tableName: 'idem', ttlSeconds: 3_600 }),
-        sink: new FirehoseSink(firehoseClient, { deliveryStreamName: 'delivery', maxAttempts: 1, baseDelayMs: 1, maxDelayMs: 2 }),
-        quarantine: new S3Quarantine(s3Client, 'lake', 'quarantine/'),
-        logger,
-      },
-    );
+    const subject = consumer({ sink: sink(1), logger });
 
     // Act
     await expect(subject.processBatch(kinesisEvent(['f1', 'f2', 'f3'].map((id) => kinesisRecord(envelope(id)))))).rejects.toThrow();

@@ -21,7 +21,9 @@
  *   delivered again). An itemIdentifier that is empty, null, not a string, or not a sequence
  *   number of the batch, or a `batchItemFailures` that is not a list, fails the whole batch.
  *   Without `ReportBatchItemFailures`, the return value is ignored: only a throw is a failure.
- * - Function error: the handler throws/rejects, or runs past `timeoutSeconds`. With
+ * - Function error: the handler throws/rejects, or runs past `timeoutSeconds`. With an invoker
+ *   that stops timed-out work (WorkerInvoker: a worker thread terminated at the timeout), a
+ *   timed-out invocation writes nothing more and its outcome is discarded, as in Lambda. With
  *   `bisectBatchOnFunctionError`, a failed batch of ≥ 2 records is split into two halves that
  *   are retried in order (first half first); splitting does not consume the retry quota
  *   ("Splitting batches doesn't consume the retry quota"). A whole-batch failure from an
@@ -66,8 +68,8 @@ import {
   type Shard,
   type ShardIteratorType,
 } from '@aws-sdk/client-kinesis';
-import type { Callback, Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
-import { createLambdaContext } from './lambda-context';
+import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { type HandlerInvoker, inProcessInvoker, type LambdaHandler } from './lambda/invoker';
 import type { StreamEventSettings } from './serverless-config';
 
 /** Lambda's limit on a synchronous invocation's request payload. */
@@ -87,7 +89,7 @@ export const DEFAULT_STREAM_SETTINGS: StreamEventSettings = {
 };
 
 /** A handler as the Lambda Node.js runtime calls it: promise-returning, or callback-style (3 parameters). */
-export type KinesisHandler = (event: KinesisStreamEvent, context: Context, callback: Callback<unknown>) => unknown;
+export type KinesisHandler = LambdaHandler<KinesisStreamEvent, unknown>;
 
 export type DiscardCondition = 'RetryAttemptsExhausted' | 'RecordAgeExceeded';
 
@@ -165,7 +167,10 @@ export interface KinesisEventSourceOptions {
   region: string;
   functionName: string;
   timeoutSeconds: number;
-  handler: KinesisHandler;
+  /** The handler, called in this thread (a timed-out invocation runs on: see inProcessInvoker). */
+  handler?: KinesisHandler;
+  /** Or an invoker that runs it elsewhere (WorkerInvoker stops a timed-out invocation). One of the two. */
+  invoker?: HandlerInvoker<KinesisStreamEvent, unknown>;
   settings: StreamEventSettings;
   /** The on-failure destination; without it, discarded records are only logged. */
   /** The record Lambda sends to the destination, and (locally only) the discarded records' sequence numbers. */
@@ -184,7 +189,7 @@ export interface KinesisEventSourceOptions {
   flushOnDrain?: boolean;
   /** Default 1024. */
   memoryLimitInMB?: number;
-  /** Treat an invocation running past `timeoutSeconds` as a function error (Lambda's timeout). Default true. */
+  /** With `handler`: treat an invocation running past `timeoutSeconds` as a function error (Lambda's timeout). Default true. */
   enforceTimeout?: boolean;
   /** Clock for record age and on-failure timestamps (epoch ms). Default `Date.now`. */
   now?: () => number;
@@ -487,13 +492,6 @@ interface DrainWaiter {
   reject: (error: Error) => void;
 }
 
-class LambdaTimeoutError extends Error {
-  constructor(seconds: number) {
-    super(`Task timed out after ${seconds.toFixed(2)} seconds`);
-    this.name = 'Sandbox.Timedout';
-  }
-}
-
 const MAX_CONSECUTIVE_READ_ERRORS = 5;
 const STREAM_ACTIVE_TIMEOUT_MS = 30_000;
 
@@ -511,6 +509,7 @@ export class KinesisEventSource {
   private readonly readLimit: number;
   private readonly now: () => number;
   private readonly log: Required<EventSourceLogger>;
+  private readonly invoker: HandlerInvoker<KinesisStreamEvent, unknown>;
   private readonly abort = new AbortController();
   private readonly workers = new Map<string, ShardWorker>();
   private readonly tasks: Promise<void>[] = [];
@@ -558,6 +557,9 @@ export class KinesisEventSource {
       warn: options.logger?.warn ?? noop,
       error: options.logger?.error ?? ((message, details) => console.error(`[kinesis-event-source] ${message}`, details ?? '')),
     };
+    const { handler, invoker } = options;
+    if ((handler === undefined) === (invoker === undefined)) throw new Error('KinesisEventSource needs a handler or an invoker (one of the two)');
+    this.invoker = invoker ?? inProcessInvoker(handler as KinesisHandler, { enforceTimeout: options.enforceTimeout ?? true });
     if (!Number.isInteger(this.settings.batchSize) || this.settings.batchSize < 1) {
       throw new Error(`batchSize must be a positive integer, got ${this.settings.batchSize}`);
     }
@@ -897,22 +899,21 @@ export class KinesisEventSource {
       else this.counters.redelivered++;
       return buffered.record;
     });
-    const context = createLambdaContext({
+    const spec = {
       functionName: this.options.functionName,
       region: this.options.region,
       accountId: this.accountId,
       timeoutSeconds: this.options.timeoutSeconds,
       memoryLimitInMB: this.options.memoryLimitInMB ?? 1024,
       requestId,
-      startedAtMs: Date.now(),
-    });
+    };
     this.counters.invocations++;
     pending.invokeCount++;
     pending.lastRequestId = requestId;
     const startedAt = performance.now();
     let outcome: CheckpointDecision | { kind: 'functionError'; error: unknown };
     try {
-      const response = await this.call({ Records: records }, context);
+      const response = await this.invoker.invoke({ Records: records }, spec);
       outcome = checkpointAfter(response, records, this.reportBatchItemFailures);
     } catch (error) {
       outcome = { kind: 'functionError', error };
@@ -939,34 +940,6 @@ export class KinesisEventSource {
       durationMs: performance.now() - startedAt,
     });
     return outcome;
-  }
-
-  /** Calls the handler like the Node.js runtime: a returned promise, or the callback for 3-parameter handlers; with the timeout. */
-  private call(event: KinesisStreamEvent, context: Context): Promise<unknown> {
-    const { handler } = this.options;
-    const invocation = new Promise<unknown>((resolve, reject) => {
-      const callback: Callback<unknown> = (error, result) => (error ? reject(error) : resolve(result));
-      const returned = handler(event, context, callback);
-      if (returned !== null && typeof returned === 'object' && typeof (returned as PromiseLike<unknown>).then === 'function') {
-        (returned as PromiseLike<unknown>).then(resolve, reject);
-      } else if (handler.length < 3) {
-        resolve(returned);
-      }
-    });
-    if (this.options.enforceTimeout === false) return invocation;
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => reject(new LambdaTimeoutError(this.options.timeoutSeconds)), this.options.timeoutSeconds * 1000);
-      invocation.then(
-        (value) => {
-          clearTimeout(timer);
-          resolve(value);
-        },
-        (error: unknown) => {
-          clearTimeout(timer);
-          reject(error);
-        },
-      );
-    });
   }
 
   private async discard(worker: ShardWorker, pending: PendingBatch, records: BufferedRecord[], condition: DiscardCondition) {

@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { type AttributeDefinition, CreateTableCommand, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
 import { CreateStreamCommand, waitUntilStreamExists } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
@@ -9,7 +9,7 @@ import { createDynamoDbDocumentClient } from '../../shared/aws/dynamodb-client';
 import { createKinesisClient } from '../../shared/aws/kinesis-client';
 import { createS3Client } from '../../shared/aws/s3-client';
 import { type Env, intEnv } from '../../shared/config';
-import type { KinesisConsumer, RecordOutcome } from '../../shared/consumer/kinesis-consumer';
+import type { RecordOutcome } from '../../shared/consumer/kinesis-consumer';
 import type { ReasonCode } from '../../shared/errors';
 import { type DropSummary, dropDate } from '../../shared/ingest/drop-report';
 import { encodeS3Key } from '../../shared/ingest/s3-drop';
@@ -19,6 +19,9 @@ import { DEV_JWT_AUDIENCE, DEV_JWT_ISSUER, type DevKeyPair, loadOrCreateDevKeyPa
 import { type EventSourceLogger, KinesisEventSource, type OnFailureRecord } from './kinesis-event-source';
 import { checkLake, type LakeCheck } from './lake-check';
 import { localLambdaContext } from './lambda-context';
+import { loadHandlerModule } from './lambda/handler-module';
+import type { LambdaHandler } from './lambda/invoker';
+import { WorkerInvoker } from './lambda/worker-invoker';
 import { LocalFirehose, type LocalFirehoseOptions } from './local-firehose';
 import { type HttpApiHandler, type LocalHttpApi, startLocalHttpApi } from './local-http-api';
 import { type LocalServers, startLocalServers } from './local-servers';
@@ -26,7 +29,6 @@ import type { ProducerRecord } from './sample-workload';
 import { type ServerProblem, type ServerWatch, type ServerWatchOptions, settleWithin, watchServers } from './server-watch';
 import { type FirehoseSettings, loadPipelineDefinition, type PipelineDefinition } from './serverless-config';
 
-const ROOT = join(__dirname, '..', '..');
 const PUT_SLICE = 5_000;
 let pipelineStarted = false;
 export const ON_FAILURE_PREFIX = 'local-on-failure/';
@@ -115,7 +117,6 @@ export interface DropRun {
 
 type Handler<E, R> = (event: E, context: Context) => Promise<R>;
 
-
 /**
  * The whole pipeline on loopback: kinesalite, dynalite and s3rver processes, the local
  * Firehose, and the event-source runner driving the real consumer handler, all configured
@@ -140,18 +141,20 @@ export class LocalPipeline {
     private readonly servers: LocalServers | undefined,
     private readonly firehose: LocalFirehose,
     private readonly eventSource: KinesisEventSource,
-    consumer: KinesisConsumer,
+    private readonly consumer: WorkerInvoker<KinesisStreamEvent, unknown, RecordOutcome>,
   ) {
     this.layout = loadLakeLayout(definition.transformer.environment);
-    consumer.onRecordOutcome((outcome) => {
-      const key = `${outcome.shardId}:${outcome.sequenceNumber}`;
-      if (outcome.result === 'failed') {
-        this.retried++;
-        return;
-      }
-      // A record redelivered after a partial failure keeps its first final outcome.
-      if (!this.outcomes.has(key)) this.outcomes.set(key, outcome);
-    });
+  }
+
+  /** Each record's outcome, as the consumer reports it from its worker thread. */
+  private recordOutcome(outcome: RecordOutcome): void {
+    const key = `${outcome.shardId}:${outcome.sequenceNumber}`;
+    if (outcome.result === 'failed') {
+      this.retried++;
+      return;
+    }
+    // A record redelivered after a partial failure keeps its first final outcome.
+    if (!this.outcomes.has(key)) this.outcomes.set(key, outcome);
   }
 
   static async start(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
@@ -224,24 +227,32 @@ export class LocalPipeline {
     const { endpoint: firehoseEndpoint } = await firehose.start();
     process.env.AWS_ENDPOINT_URL_FIREHOSE = firehoseEndpoint;
 
-    const consumerModule = LocalPipeline.load<Handler<KinesisStreamEvent, unknown>>(definition.consumer);
-    const consumer = (consumerModule as unknown as { consumer: KinesisConsumer }).consumer;
+    // The consumer runs in worker threads, as in Lambda's sandboxes: its environment is its own,
+    // and an invocation past the timeout is stopped where it is (its writes stop with it).
+    let pipeline: LocalPipeline | undefined;
+    const consumer = new WorkerInvoker<KinesisStreamEvent, unknown, RecordOutcome>({
+      modulePath: definition.consumer.modulePath,
+      exportName: definition.consumer.exportName,
+      env: { ...functionEnv, AWS_ENDPOINT_URL_FIREHOSE: firehoseEndpoint },
+      observe: { exportName: 'consumer', method: 'onRecordOutcome', onEvent: (outcome) => pipeline?.recordOutcome(outcome) },
+    });
     const eventSource = new KinesisEventSource({
       kinesis: createKinesisClient(awsEnv),
       streamName: names.stream,
       region: definition.region,
       functionName: definition.consumer.name,
       timeoutSeconds: definition.consumer.timeoutSeconds,
-      handler: consumerModule.handler,
+      invoker: consumer,
       settings: definition.consumer.stream,
       // What Lambda's event source mapping would show in the function's metrics and logs (retries,
       // function errors, discarded batches) reaches the terminal, not only --verbose.
       logger: stderrEventSourceLogger,
       onFailure: async (record: OnFailureRecord, sequenceNumbers: readonly string[]) => {
         const info = record.KinesisBatchInfo;
+        const run = pipeline as LocalPipeline;
         // A record of the range that already ended somewhere (quarantined, delivered, a duplicate)
         // before a later one failed is counted there, not again as discarded.
-        pipeline.discarded += sequenceNumbers.filter((sequence) => !pipeline.outcomes.has(`${info.shardId}:${sequence}`)).length;
+        run.discarded += sequenceNumbers.filter((sequence) => !run.outcomes.has(`${info.shardId}:${sequence}`)).length;
         await s3.send(
           new PutObjectCommand({
             Bucket: names.bucket,
@@ -252,7 +263,7 @@ export class LocalPipeline {
         );
       },
     });
-    const pipeline = new LocalPipeline(
+    pipeline = new LocalPipeline(
       definition,
       names,
       { ...endpoints, firehose: firehoseEndpoint },
@@ -266,11 +277,8 @@ export class LocalPipeline {
     return pipeline;
   }
 
-  private static load<H>(fn: PipelineDefinition['transformer']): { handler: H } {
-    const loaded = require(join(ROOT, fn.modulePath)) as Record<string, unknown>;
-    const handler = loaded[fn.exportName];
-    if (typeof handler !== 'function') throw new Error(`${fn.modulePath} does not export a function ${fn.exportName}`);
-    return { ...loaded, handler: handler as H };
+  private static load<H extends LambdaHandler<never, unknown>>(fn: PipelineDefinition['transformer']): { handler: H } {
+    return loadHandlerModule<H>(fn.modulePath, fn.exportName);
   }
 
   private static async createResources(
@@ -511,6 +519,7 @@ export class LocalPipeline {
   async stop(): Promise<void> {
     await this.httpApi?.stop();
     await this.eventSource.stop();
+    await this.consumer.close();
     await this.firehose.stop();
     await this.servers?.stop();
   }
@@ -563,6 +572,10 @@ export class LocalPipeline {
 
   /** stop(), but past `timeoutMs` (work stuck on a dead server) the servers are killed and the rest is left to the process's exit. */
   async stopWithin(timeoutMs: number): Promise<void> {
-    if ((await settleWithin(this.stop(), timeoutMs)).status === 'timed-out') await this.servers?.stop();
+    if ((await settleWithin(this.stop(), timeoutMs)).status === 'timed-out') {
+      // An invocation stuck on the dead server: stop its sandbox, as Lambda's timeout would.
+      await this.consumer.close();
+      await this.servers?.stop();
+    }
   }
 }

@@ -100,8 +100,18 @@ const dropLines = (drops: readonly DropRun[]) =>
 const sum = (counts: Record<string, number>) => Object.values(counts).reduce((total, count) => total + count, 0);
 
 /** in = delivered + duplicates + quarantined + Σ errors (+ discarded): every record in exactly one place. */
-export const isReconciled = (summary: RunSummary): boolean =>
-  summary.in === summary.delivered + summary.duplicates + summary.quarantined + sum(summary.errors) + summary.discarded;
+const settled = (summary: RunSummary): number =>
+  summary.delivered + summary.duplicates + summary.quarantined + sum(summary.errors) + summary.discarded;
+
+/**
+ * Every record counted once: in = delivered + duplicates + quarantined + errors + discarded. In a
+ * run a server failure stopped, what was put or read and reached no place is `notProcessed`:
+ * max(put, in) = the same sum + notProcessed, and nothing counted twice.
+ */
+export const isReconciled = (summary: RunSummary, notProcessedCount?: number): boolean =>
+  notProcessedCount === undefined
+    ? summary.in === settled(summary)
+    : Math.max(summary.produced, summary.in) === settled(summary) + notProcessedCount;
 
 /** Exit 0 only when every record is accounted for and every delivered event is in the lake, once, where it belongs. */
 export const isHealthy = (summary: RunSummary, lake: LakeCheck | undefined): boolean =>
@@ -165,12 +175,7 @@ interface StoppedRun {
 }
 
 /** What was put or read and did not end anywhere: in = delivered + duplicates + quarantined + errors + discarded falls short by this. */
-export const notProcessed = (summary: RunSummary): number =>
-  Math.max(
-    0,
-    Math.max(summary.produced, summary.in) -
-      (summary.delivered + summary.duplicates + summary.quarantined + sum(summary.errors) + summary.discarded),
-  );
+export const notProcessed = (summary: RunSummary): number => Math.max(0, Math.max(summary.produced, summary.in) - settled(summary));
 
 /** `lake` is undefined when the bucket could not be read (s3rver was the server that failed). */
 const printSummary = (
@@ -186,7 +191,7 @@ const printSummary = (
   const reasons = Object.entries(summary.quarantineReasons)
     .map(([reason, count]) => `${reason} ${count}`)
     .join(', ');
-  const reconciled = isReconciled(summary);
+  const reconciled = isReconciled(summary, stopped?.notProcessed);
   const root = lakeRoot(pipeline);
   const events = summary.objects.filter((key) => key.startsWith(root));
   // A few keys of each kind: lake partitions first, then quarantine and errors.
@@ -207,7 +212,9 @@ const printSummary = (
       .map(([source, counts]) => sourceLine(source, counts)),
     ...dropLines(drops),
     ...(stopped ? [`  not processed   ${stopped.notProcessed}  (${why})`] : []),
-    `  reconciled      ${reconciled ? 'yes' : 'NO'}: in = delivered + duplicates + quarantined + errors${summary.discarded ? ' + discarded' : ''}`,
+    stopped
+      ? `  reconciled      ${reconciled ? 'yes' : 'NO'}: ${summary.produced > summary.in ? 'put' : 'in'} = delivered + duplicates + quarantined + errors + discarded + not processed`
+      : `  reconciled      ${reconciled ? 'yes' : 'NO'}: in = delivered + duplicates + quarantined + errors${summary.discarded ? ' + discarded' : ''}`,
     lake
       ? `  lake            ${lake.events} events in ${lake.objects} objects; ${lake.duplicateEvents.length} duplicated, ${lake.misplacedEvents.length} in a wrong partition` +
         (lake.errorObjects > 0 ? `; ${sum(lake.errors)} records in ${lake.errorObjects} error objects` : '')
@@ -383,6 +390,7 @@ export const main = async (argv: string[]): Promise<number> => {
           errors: summary.errors,
           bySource: summary.bySource,
           discarded: summary.discarded,
+          reconciled: isReconciled(summary, stopped?.notProcessed),
           objects: summary.objects,
           lake: lake
             ? {

@@ -16,6 +16,7 @@ type Stack = ChildProcessByStdio<null, Readable, Readable>;
 
 interface Summary {
   in: number;
+  reconciled: boolean;
   notProcessed?: number;
   serverFailure?: { service: string; kind: string; detail: string };
 }
@@ -134,8 +135,10 @@ describe('npm start -- --keep-running, when a server fails', () => {
     const final = stack.output.stdout.slice(before);
     expect(final).toContain('Pipeline run stopped: dynalite exited');
     expect(final).toContain('  not processed   0  (dynalite exited)');
+    expect(final).toContain('  reconciled      yes: in = delivered + duplicates + quarantined + errors + discarded + not processed');
     expect(lastJsonLine<Summary>(stack.output.stdout)).toMatchObject({
       in: 200,
+      reconciled: true,
       notProcessed: 0,
       serverFailure: { service: 'dynalite', kind: 'exited', detail: 'exited (signal SIGKILL)' },
     });

@@ -86,6 +86,8 @@ export interface RunSummary {
   discarded: number;
   /** Invocation-level retries the run needed (records reported failed and redelivered). */
   retriedRecords: number;
+  /** Of `delivered`: events Firehose took whose idempotency record could not be written (a redelivery would not be deduplicated). */
+  unrecorded: number;
   /** Events the consumer handed to Firehose that sit in a Firehose error output instead of the lake, by type. */
   errors: Record<string, number>;
   /** Error-output records that no record of this run produced (put into Firehose by someone else). */
@@ -371,6 +373,7 @@ export class LocalPipeline {
       quarantineReasons: {},
       discarded: this.discarded,
       retriedRecords: this.retried,
+      unrecorded: 0,
       errors: {},
       foreignErrors: 0,
       bySource: {},
@@ -384,6 +387,7 @@ export class LocalPipeline {
       if (outcome.result === 'delivered') {
         counts.delivered++;
         summary.delivered++;
+        if (outcome.unrecorded) summary.unrecorded++;
         if (outcome.key) sourceOf.set(JSON.stringify([outcome.key.clientId, outcome.key.source, outcome.key.eventId]), outcome.source);
       } else if (outcome.result === 'duplicate') {
         counts.duplicates++;

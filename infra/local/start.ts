@@ -221,6 +221,9 @@ const printSummary = (
       : `  lake            not read (${why})`,
     `  partitions      ${stats.peakActivePartitions} active at the peak (layout bound ${bound ?? 'none: client_id is a key'}, quota ${stats.maxActivePartitions})`,
     ...(summary.foreignErrors > 0 ? [`  ! ${summary.foreignErrors} error-output records came from outside this run`] : []),
+    ...(summary.unrecorded > 0
+      ? [`  ! ${summary.unrecorded} delivered events are not in the idempotency table (BatchWriteItem failed after Firehose took them): a redelivery of them would not be deduplicated`]
+      : []),
     ...recoveryLines(pipeline, summary, lake, keepRunning),
     ...(lake
       ? [
@@ -390,6 +393,7 @@ export const main = async (argv: string[]): Promise<number> => {
           errors: summary.errors,
           bySource: summary.bySource,
           discarded: summary.discarded,
+          unrecorded: summary.unrecorded,
           reconciled: isReconciled(summary, stopped?.notProcessed),
           objects: summary.objects,
           lake: lake

@@ -27,6 +27,8 @@ interface Pending {
  */
 export class DeliveryBatch {
   private pending: Pending[] = [];
+  /** Keys delivered to Firehose whose idempotency record could not be written (keyString). */
+  private readonly unrecorded = new Set<string>();
   /** Flushes run one after another, so a later one sees what an earlier one recorded. */
   private flushing: Promise<void> = Promise.resolve();
 
@@ -37,6 +39,14 @@ export class DeliveryBatch {
     private readonly deadline: Deadline = NO_DEADLINE,
     private readonly budget: CallBudget = NO_BUDGET,
   ) {}
+
+  /**
+   * True for an event this batch delivered but could not record: it is in the lake, and a later
+   * redelivery of it would not be recognised as a duplicate.
+   */
+  wasUnrecorded(key: EventKey): boolean {
+    return this.unrecorded.size > 0 && this.unrecorded.has(keyString(key));
+  }
 
   submit(event: NormalizedEvent): Promise<DeliveryResult> {
     return new Promise((resolve, reject) => {
@@ -125,6 +135,7 @@ export class DeliveryBatch {
       );
     } catch (error) {
       // The events are in Firehose: failing them now would only deliver them twice.
+      for (const group of accepted) this.unrecorded.add(keyString((group[0] as Pending).key));
       this.logger.error('Delivered events could not be recorded; a redelivery of them would not be deduplicated', {
         count: accepted.length,
         error: error as Error,

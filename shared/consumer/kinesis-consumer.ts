@@ -24,6 +24,8 @@ export interface RecordOutcome {
   source: string;
   /** The event's idempotency key, for records that became an event (delivered or duplicate). */
   key?: EventKey;
+  /** Delivered, but its idempotency record could not be written: a redelivery would not be deduplicated. */
+  unrecorded?: true;
 }
 export type RecordOutcomeListener = (outcome: RecordOutcome) => void;
 
@@ -35,6 +37,8 @@ export interface BatchSummary {
   quarantined: number;
   failed: number;
   quarantineReasons: Partial<Record<ReasonCode, number>>;
+  /** Of `delivered`: events whose idempotency record could not be written after Firehose took them. */
+  unrecorded: number;
 }
 
 export interface ConsumerDependencies {
@@ -68,6 +72,7 @@ export const countBatch = (metrics: PipelineMetrics, summary: BatchSummary): voi
   metrics.count('Duplicates', summary.duplicates);
   metrics.count('Quarantined', summary.quarantined);
   metrics.count('Failed', summary.failed);
+  metrics.count('UnrecordedDeliveries', summary.unrecorded);
   for (const [reason, count] of Object.entries(summary.quarantineReasons)) {
     metrics.count('Quarantined', count ?? 0, { name: 'Reason', value: reason });
   }
@@ -80,6 +85,7 @@ export const emptySummary = (records: number): BatchSummary => ({
   quarantined: 0,
   failed: 0,
   quarantineReasons: {},
+  unrecorded: 0,
 });
 
 /**
@@ -120,9 +126,11 @@ export class KinesisConsumer {
       const { sequenceNumber } = record.kinesis;
       try {
         const { result, source, reason, key } = await this.handleRecord(record, batch, summary, deadline, budget);
+        const unrecorded = result === 'delivered' && key !== undefined && batch.wasUnrecorded(key);
         if (result === 'delivered') summary.delivered++;
         else if (result === 'duplicate') summary.duplicates++;
-        this.notify({ shardId, sequenceNumber, result, source, ...(reason && { reason }), ...(key && { key }) });
+        if (unrecorded) summary.unrecorded++;
+        this.notify({ shardId, sequenceNumber, result, source, ...(reason && { reason }), ...(key && { key }), ...(unrecorded && { unrecorded }) });
         return result;
       } catch (error) {
         summary.failed++;

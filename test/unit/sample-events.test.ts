@@ -37,6 +37,7 @@ describe('sample events', () => {
       quarantined: 3,
       failed: 0,
       quarantineReasons: { MALFORMED_JSON: 1, UNKNOWN_SOURCE: 1, MISSING_CLIENT_ID: 1 },
+      unrecorded: 0,
     });
   });
 

@@ -101,7 +101,7 @@ describe('KinesisConsumer', () => {
 
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(summary).toEqual({ in: 3, delivered: 3, duplicates: 0, quarantined: 0, failed: 0, quarantineReasons: {} });
+    expect(summary).toEqual({ in: 3, delivered: 3, duplicates: 0, quarantined: 0, failed: 0, quarantineReasons: {}, unrecorded: 0 });
     expect(deliveredIds).toEqual(['e1', 'e2', 'e3']);
     expect(firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(1);
     const written = dynamo.commandCalls(BatchWriteCommand).flatMap((call) => call.args[0].input.RequestItems?.idem ?? []);
@@ -265,6 +265,7 @@ describe('KinesisConsumer', () => {
       quarantined: 3,
       failed: 1,
       quarantineReasons: { MALFORMED_JSON: 1, UNKNOWN_SOURCE: 1, MISSING_CLIENT_ID: 1 },
+      unrecorded: 0,
     });
     expect(summary.delivered + summary.duplicates + summary.quarantined + summary.failed).toBe(summary.in);
   });
@@ -433,7 +434,36 @@ describe('KinesisConsumer metrics', () => {
       Quarantined: 1,
       'Quarantined{Reason=MALFORMED_JSON}': 1,
       Failed: 1,
+      UnrecordedDeliveries: 0,
     });
+  });
+
+  it('counts events delivered whose idempotency record could not be written, and marks their outcomes', async () => {
+    // Prepare: Firehose takes the events, then BatchWriteItem fails.
+    dynamo.on(BatchWriteCommand).rejects(Object.assign(new Error('Internal server error'), { name: 'InternalServerError' }));
+    const metrics = new RecordingMetrics();
+    const logger = new Logger({ logLevel: 'SILENT' });
+    const errors = jest.spyOn(logger, 'error');
+    const subject = consumer({ sink: sink(1), metrics, logger });
+    const outcomes: unknown[] = [];
+    subject.onRecordOutcome((outcome) => outcomes.push(outcome));
+
+    // Act
+    const { response } = await subject.processBatch(kinesisEvent(['u1', 'u2'].map((id) => kinesisRecord(envelope(id)))));
+
+    // Assess: delivered (in Firehose, not retried), counted as unrecorded, logged at error.
+    expect(response.batchItemFailures).toEqual([]);
+    expect(deliveredIds).toEqual(['u1', 'u2']);
+    expect(metrics.counts.get('Delivered')).toBe(2);
+    expect(metrics.counts.get('UnrecordedDeliveries')).toBe(2);
+    expect(outcomes).toEqual([
+      expect.objectContaining({ result: 'delivered', unrecorded: true }),
+      expect.objectContaining({ result: 'delivered', unrecorded: true }),
+    ]);
+    expect(errors).toHaveBeenCalledWith(
+      'Delivered events could not be recorded; a redelivery of them would not be deduplicated',
+      expect.objectContaining({ count: 2 }),
+    );
   });
 });
 

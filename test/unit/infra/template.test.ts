@@ -25,6 +25,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { loadConsumerConfig } from '../../../shared/consumer/consumer-config';
+import { METRICS_NAMESPACE } from '../../../shared/metrics';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const OSLS_BIN = join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
@@ -329,6 +330,16 @@ describe('alarms', () => {
       threshold: ITERATOR_AGE_THRESHOLD_MS,
       dimension: () => ({ Name: 'FunctionName', Value: functionName('kinesisConsumer') }),
     },
+    {
+      logicalId: 'ConsumerDestinationDeliveryFailuresAlarm',
+      name: 'kinesisConsumer-destination-delivery-failures',
+      namespace: 'AWS/Lambda',
+      metric: 'DestinationDeliveryFailures',
+      statistic: 'Sum',
+      comparison: 'GreaterThanThreshold',
+      threshold: 0,
+      dimension: () => ({ Name: 'FunctionName', Value: functionName('kinesisConsumer') }),
+    },
   ];
 
   it.each(expected)('$logicalId watches $namespace $metric', (alarm) => {
@@ -350,6 +361,28 @@ describe('alarms', () => {
     );
     expect(Number(properties.EvaluationPeriods)).toBeGreaterThanOrEqual(1);
     expect(Number(properties.Period)).toBeGreaterThanOrEqual(60);
+  });
+
+  it('alarms on the consumer\'s UnrecordedDeliveries metric with the dimensions Powertools emits it under', () => {
+    // Powertools EMF: the service dimension (POWERTOOLS_SERVICE_NAME) and the default dimension
+    // `function` that shared/metrics.ts adds (createPipelineMetrics('kinesisConsumer')).
+    const properties = resource('ConsumerUnrecordedDeliveriesAlarm', 'AWS::CloudWatch::Alarm');
+    const service = printed.functions.kinesisConsumer?.environment?.POWERTOOLS_SERVICE_NAME ?? printed.provider?.environment?.POWERTOOLS_SERVICE_NAME;
+    expect(service).toBeDefined();
+    expect(properties).toEqual(
+      expect.objectContaining({
+        Namespace: METRICS_NAMESPACE,
+        MetricName: 'UnrecordedDeliveries',
+        Dimensions: [
+          { Name: 'service', Value: service },
+          { Name: 'function', Value: 'kinesisConsumer' },
+        ],
+        Statistic: 'Sum',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+        AlarmActions: [{ Ref: 'AlarmTopic' }],
+      }),
+    );
   });
 
   it('alarms on the dimension values of the real resources', () => {
@@ -426,7 +459,8 @@ describe('alarms', () => {
     const functionAlarmIds = Object.keys(printed.functions).flatMap((key) =>
       ['Errors', 'Throttles'].flatMap((metric) => lambdaAlarms(metric, functionName(key)).map(([id]) => id)),
     );
-    const wantedIds = new Set([...expected.map((alarm) => alarm.logicalId), ...functionAlarmIds]);
+    // Plus the alarm on the consumer's own metric (two dimensions, checked above).
+    const wantedIds = new Set([...expected.map((alarm) => alarm.logicalId), ...functionAlarmIds, 'ConsumerUnrecordedDeliveriesAlarm']);
 
     expect(
       alarms()
@@ -434,7 +468,7 @@ describe('alarms', () => {
         .sort(),
     ).toEqual([...wantedIds].sort());
     // Two per function (Errors, Throttles) plus the listed ones, the transformer's Errors among them.
-    expect(wantedIds.size).toBe(expected.length + 2 * Object.keys(printed.functions).length - 1);
+    expect(wantedIds.size).toBe(expected.length + 1 + 2 * Object.keys(printed.functions).length - 1);
     expect(new Set(alarms().map(([, r]) => r.Properties.AlarmName)).size).toBe(alarms().length);
   });
 

@@ -12,6 +12,7 @@ const summary = (counts: Partial<RunSummary>): RunSummary => ({
   quarantineReasons: {},
   discarded: 0,
   retriedRecords: 0,
+  unrecorded: 0,
   errors: {},
   foreignErrors: 0,
   bySource: {},

@@ -469,6 +469,10 @@ interface ShardWorker {
   iterator?: string;
   closed: boolean;
   lastFetchedSequence?: string;
+  /** LATEST only: when the first iterator was asked for (epoch ms, the server's clock), to resume from if it expires before a record is fetched. */
+  latestSince?: number;
+  /** Records that arrived before this (epoch ms) precede the starting position and are skipped (see getIterator). */
+  skipArrivalsBefore?: number;
   buffer: BufferedRecord[];
   /** Ticket of the last GetRecords that found the shard caught up with nothing buffered or pending; −1 when busy. */
   idleTicket: number;
@@ -699,13 +703,23 @@ export class KinesisEventSource {
 
   private async getIterator(worker: ShardWorker): Promise<string | undefined> {
     const after = worker.lastFetchedSequence;
+    let iteratorType = worker.iteratorType;
+    if (!after && iteratorType === 'LATEST') {
+      if (worker.latestSince === undefined) {
+        worker.latestSince = Date.now();
+      } else {
+        // A LATEST iterator expired before any record was fetched: LATEST again would skip the
+        // records put since. Read from TRIM_HORIZON and skip those that arrived before the first
+        // iterator (AT_TIMESTAMP would do, but kinesalite never answers it when no record is that recent).
+        iteratorType = 'TRIM_HORIZON';
+        worker.skipArrivalsBefore = worker.latestSince;
+      }
+    }
     const { ShardIterator } = await this.options.kinesis.send(
       new GetShardIteratorCommand({
         StreamName: this.options.streamName,
         ShardId: worker.shardId,
-        ...(after
-          ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after }
-          : { ShardIteratorType: worker.iteratorType }),
+        ...(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after } : { ShardIteratorType: iteratorType }),
       }),
       { abortSignal: this.abort.signal },
     );
@@ -812,9 +826,13 @@ export class KinesisEventSource {
       worker.iterator = response.NextShardIterator;
       if (worker.iterator === undefined) worker.closed = true;
       for (const record of records) {
+        worker.lastFetchedSequence = record.SequenceNumber;
+        if (worker.skipArrivalsBefore !== undefined) {
+          if ((record.ApproximateArrivalTimestamp?.getTime() ?? Number.POSITIVE_INFINITY) < worker.skipArrivalsBefore) continue;
+          worker.skipArrivalsBefore = undefined;
+        }
         const lambdaRecord = toLambdaRecord(record, worker.source);
         worker.buffer.push({ record: lambdaRecord, bytes: recordJsonBytes(lambdaRecord), deliveries: 0 });
-        worker.lastFetchedSequence = record.SequenceNumber;
       }
       if (records.length > 0) worker.idleTicket = -1;
       return { records: records.length, caughtUp: records.length === 0 && (response.MillisBehindLatest ?? 0) === 0, ticket };
@@ -971,6 +989,9 @@ export class KinesisEventSource {
     } catch (error) {
       this.log.error('The on-failure destination rejected a record; the records are lost', {
         shardId: worker.shardId,
+        startSequenceNumber: record.KinesisBatchInfo.startSequenceNumber,
+        endSequenceNumber: record.KinesisBatchInfo.endSequenceNumber,
+        records: records.length,
         error: errorMessage(error),
       });
     }

@@ -17,6 +17,8 @@ export interface LakeCheck {
   errorRoot: string;
   /** `[clientId, idScope, id]` of each event found in an error output, with its type (a record without them is not listed). */
   errorEvents: { identity: string; type: string }[];
+  /** `[clientId, idScope, id]` of every event in the lake; absent when the lake was not read. */
+  identities?: ReadonlySet<string>;
 }
 
 export interface BucketReader {
@@ -54,6 +56,7 @@ export const checkLake = async (bucket: BucketReader, layout: Pick<LakeLayout, '
   const errorRoot = prefixRoot(errorPrefix);
   const check: LakeCheck = { events: 0, objects: 0, duplicateEvents: [], misplacedEvents: [], errors: {}, errorObjects: 0, errorRoot, errorEvents: [] };
   const seen = new Set<string>();
+  check.identities = seen;
   const dataKeys = await bucket.listKeys(dataRoot);
   check.objects = dataKeys.length;
   await mapWithConcurrency(dataKeys, 8, async (key) => {

@@ -37,7 +37,14 @@ const MAX_HTTP_BODY_BYTES = 16 * 1024 * 1024;
 const ACCOUNT_ID = '000000000000';
 const TARGET_PREFIX = 'Firehose_20150804.';
 const DELIVERY_STREAM_VERSION = 1;
-const S3_WRITE_ATTEMPTS = 3;
+/**
+ * Firehose retries a failed delivery to S3 (every 5 seconds) until the stream's retention ends,
+ * 24 hours for a DirectPut stream, then the data is lost
+ * (https://docs.aws.amazon.com/firehose/latest/dev/troubleshooting.html; "Handle data delivery
+ * failure", https://docs.aws.amazon.com/firehose/latest/dev/retry.html).
+ */
+export const S3_RETRY_INTERVAL_MS = 5_000;
+export const S3_RETRY_DURATION_MS = 24 * 3_600_000;
 const DEFAULT_PROCESSOR = { bufferSizeBytes: 1024 * 1024, bufferIntervalSeconds: 60, numberOfRetries: 3 };
 const OBJECT_TIME = compileJavaDateTimeFormat('yyyy-MM-dd-HH-mm-ss');
 
@@ -78,8 +85,14 @@ export interface LocalFirehoseOptions {
   transformConcurrency?: number;
   /** S3 PutObject calls in flight at once (default 4). */
   writeConcurrency?: number;
-  /** Called for background failures (an S3 write that failed every attempt); flush() also rejects with them. */
+  /** Called for background failures (an S3 write given up on); flush() also rejects with them. */
   onError?: (error: Error) => void;
+  /** Called when an S3 write fails and will be retried (once per object, on its first failure). */
+  onRetry?: (error: Error, key: string) => void;
+  /** Wait between S3 write attempts; default 5 s, as Firehose. */
+  s3RetryIntervalMs?: number;
+  /** How long an object's S3 write is retried before its records are discarded; default 24 h, as Firehose. */
+  s3RetryDurationMs?: number;
   host?: string;
   port?: number;
 }
@@ -113,8 +126,14 @@ export interface LocalFirehoseStats {
   bytesWritten: number;
   /** Records still buffered (processor or destination). */
   buffered: number;
-  /** S3 writes that failed every attempt. */
+  /** S3 writes given up on (retried past `s3RetryDurationMs`, or cut short by stop()). */
   deliveryErrors: number;
+  /** S3 write attempts that failed and were retried. */
+  s3Retries: number;
+  /** Records in S3 writes given up on: accepted by this Firehose and in no object. */
+  discardedRecords: number;
+  /** Records in S3 writes not finished yet (being written or waiting for a retry). */
+  writing: number;
   /** Every object key written, in write order. */
   keys: string[];
 }
@@ -302,8 +321,10 @@ const judgeResponse = (response: unknown, batch: readonly BufferedRecord[]): Ver
  * - Buffering hints are not range-checked (tests use tiny ones); interval timers are real.
  * - Error records (processing-failed, partitioning-failed) share the destination's buffering and
  *   compression. partitioning-failed lines carry the processed data as `rawData`, no lambdaArn.
- * - S3 writes are retried 3 times, not for 24 hours; a write that still fails is reported by
- *   flush() and `onError`. stop() discards what is still buffered: flush() first.
+ * - S3 writes are retried every 5 s for up to 24 h, as Firehose does (both configurable); a write
+ *   given up on discards its records (`discardedRecords`) and is reported by flush() and
+ *   `onError`. stop() gives up on writes still being retried and discards what is still
+ *   buffered: flush() first.
  * - Only partitionKeyFromLambda partitioning; no JQ (partitionKeyFromQuery), no format
  *   conversion, no encryption, no S3 backup, one stream per instance.
  */
@@ -351,6 +372,9 @@ export class LocalFirehose {
     objectsWritten: 0,
     bytesWritten: 0,
     deliveryErrors: 0,
+    s3Retries: 0,
+    discardedRecords: 0,
+    writing: 0,
   };
   private readonly keys: string[] = [];
 
@@ -928,31 +952,55 @@ export class LocalFirehose {
       ? partition.prefix.replaceAll(RANDOM_PLACEHOLDER, randomString())
       : partition.prefix;
     const key = objectKey(prefix, settings.deliveryStreamName, partition.oldestArrival, settings.compression);
-    let lastError: unknown;
-    for (let attempt = 1; attempt <= S3_WRITE_ATTEMPTS; attempt++) {
-      try {
-        await this.options.s3.send(
-          new PutObjectCommand({
-            Bucket: this.options.bucket,
-            Key: key,
-            Body: stored,
-            ContentLength: stored.length,
-          }),
-        );
-        this.counters.objectsWritten++;
-        this.counters.bytesWritten += stored.length;
-        if (partition.isError) this.counters.errorRecordsWritten += partition.records;
-        else this.counters.delivered += partition.records;
-        this.keys.push(key);
-        return;
-      } catch (error) {
-        lastError = error;
-        if (attempt < S3_WRITE_ATTEMPTS) await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    const intervalMs = this.options.s3RetryIntervalMs ?? S3_RETRY_INTERVAL_MS;
+    const giveUpAt = Date.now() + (this.options.s3RetryDurationMs ?? S3_RETRY_DURATION_MS);
+    this.counters.writing += partition.records;
+    try {
+      for (let attempt = 1; ; attempt++) {
+        try {
+          await this.options.s3.send(
+            new PutObjectCommand({
+              Bucket: this.options.bucket,
+              Key: key,
+              Body: stored,
+              ContentLength: stored.length,
+            }),
+          );
+          this.counters.objectsWritten++;
+          this.counters.bytesWritten += stored.length;
+          if (partition.isError) this.counters.errorRecordsWritten += partition.records;
+          else this.counters.delivered += partition.records;
+          this.keys.push(key);
+          return;
+        } catch (error) {
+          if (this.stopping || Date.now() + intervalMs > giveUpAt) {
+            this.counters.deliveryErrors++;
+            this.counters.discardedRecords += partition.records;
+            const why = this.stopping ? 'stopped while retrying' : `still failing after ${attempt} attempts`;
+            throw new Error(`PutObject s3://${this.options.bucket}/${key} ${why}, ${partition.records} records discarded: ${errorMessageOf(error)}`, {
+              cause: error,
+            });
+          }
+          this.counters.s3Retries++;
+          if (attempt === 1) this.options.onRetry?.(error instanceof Error ? error : new Error(String(error)), key);
+          await this.retryPause(intervalMs);
+        }
       }
+    } finally {
+      this.counters.writing -= partition.records;
     }
-    this.counters.deliveryErrors++;
-    throw new Error(`PutObject s3://${this.options.bucket}/${key} failed ${S3_WRITE_ATTEMPTS} times: ${errorMessageOf(lastError)}`, {
-      cause: lastError,
+  }
+
+  /** A wait between S3 attempts that stop() cuts short. */
+  private retryPause(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      const check = setInterval(() => this.stopping && done(), Math.min(ms, 100));
+      function done() {
+        clearTimeout(timer);
+        clearInterval(check);
+        resolve();
+      }
     });
   }
 

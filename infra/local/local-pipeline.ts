@@ -47,6 +47,8 @@ export interface LocalPipelineOptions {
   failRecord?: LocalFirehoseOptions['failRecord'];
   /** The local Firehose's active-partition quota (default 500, as AWS's). */
   maxActivePartitions?: number;
+  /** The local Firehose's S3 retries (default every 5 s for 24 h, as Firehose's). */
+  firehoseS3Retry?: { intervalMs: number; durationMs: number };
 }
 
 export type { LakeCheck } from './lake-check';
@@ -54,6 +56,7 @@ export type { LakeCheck } from './lake-check';
 const logLine = (level: string) => (message: string, details?: Record<string, unknown>) =>
   process.stderr.write(`[event source] ${level} ${message}${details ? ` ${JSON.stringify(details)}` : ''}\n`);
 const stderrEventSourceLogger: EventSourceLogger = { warn: logLine('WARN'), error: logLine('ERROR') };
+const firehoseLine = (level: string, message: string) => process.stderr.write(`[firehose] ${level} ${message}\n`);
 
 /** `LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS=N` lowers (or raises) the local Firehose's quota to watch an overflow. */
 export const localMaxActivePartitions = (env: Env): number | undefined =>
@@ -84,6 +87,8 @@ export interface RunSummary {
   quarantineReasons: Partial<Record<ReasonCode, number>>;
   /** Records Kinesis gave up on (retries exhausted or too old): written to the on-failure destination. */
   discarded: number;
+  /** Records Kinesis gave up on whose on-failure record could not be written: their ranges are only in the log. */
+  lost: number;
   /** Invocation-level retries the run needed (records reported failed and redelivered). */
   retriedRecords: number;
   /** Of `delivered`: events Firehose took whose idempotency record could not be written (a redelivery would not be deduplicated). */
@@ -92,6 +97,8 @@ export interface RunSummary {
   errors: Record<string, number>;
   /** Error-output records that no record of this run produced (put into Firehose by someone else). */
   foreignErrors: number;
+  /** Events the consumer handed to Firehose that are neither in the lake nor in an error output (0 when the lake was not read). */
+  notInLake: number;
   /** The same counts per source adapter (`unknown`: records no adapter claimed). */
   bySource: Record<string, SourceCounts>;
   objects: string[];
@@ -105,6 +112,8 @@ export interface SourceCounts {
   quarantined: number;
   /** Handed to Firehose but written to an error output, by error-output type. */
   errors: Record<string, number>;
+  /** Handed to Firehose, and neither in the lake nor in an error output (still in Firehose, or lost there). */
+  notInLake: number;
 }
 
 /** One file through the S3 drop location (LocalPipeline.drop). */
@@ -128,6 +137,7 @@ export class LocalPipeline {
   private readonly outcomes = new Map<string, RecordOutcome>();
   private retried = 0;
   private discarded = 0;
+  private lost = 0;
   private putCount = 0;
   private httpApi: LocalHttpApi | undefined;
   private dropHandler: ((event: S3Event, context: Context) => Promise<{ files: DropSummary[] }>) | undefined;
@@ -225,6 +235,12 @@ export class LocalPipeline {
       processorArn: `arn:aws:lambda:${definition.region}:000000000000:function:${definition.transformer.name}`,
       ...(options.failRecord && { failRecord: options.failRecord }),
       ...(maxActivePartitions !== undefined && { maxActivePartitions }),
+      ...(options.firehoseS3Retry && {
+        s3RetryIntervalMs: options.firehoseS3Retry.intervalMs,
+        s3RetryDurationMs: options.firehoseS3Retry.durationMs,
+      }),
+      onRetry: (error, key) => firehoseLine('WARN', `S3 write of ${key} failed (${error.message}); retrying, as Firehose does, until it succeeds or the retry period ends`),
+      onError: (error) => firehoseLine('ERROR', error.message),
     });
     const { endpoint: firehoseEndpoint } = await firehose.start();
     process.env.AWS_ENDPOINT_URL_FIREHOSE = firehoseEndpoint;
@@ -254,15 +270,22 @@ export class LocalPipeline {
         const run = pipeline as LocalPipeline;
         // A record of the range that already ended somewhere (quarantined, delivered, a duplicate)
         // before a later one failed is counted there, not again as discarded.
-        run.discarded += sequenceNumbers.filter((sequence) => !run.outcomes.has(`${info.shardId}:${sequence}`)).length;
-        await s3.send(
-          new PutObjectCommand({
-            Bucket: names.bucket,
-            Key: `${ON_FAILURE_PREFIX}${info.shardId}/${info.startSequenceNumber}-${info.endSequenceNumber}.json`,
-            Body: JSON.stringify(record, null, 2),
-            ContentType: 'application/json',
-          }),
-        );
+        const unsettled = sequenceNumbers.filter((sequence) => !run.outcomes.has(`${info.shardId}:${sequence}`)).length;
+        try {
+          await s3.send(
+            new PutObjectCommand({
+              Bucket: names.bucket,
+              Key: `${ON_FAILURE_PREFIX}${info.shardId}/${info.startSequenceNumber}-${info.endSequenceNumber}.json`,
+              Body: JSON.stringify(record, null, 2),
+              ContentType: 'application/json',
+            }),
+          );
+        } catch (error) {
+          // Not in the destination: discarded with no record of it but the event source's error log.
+          run.lost += unsettled;
+          throw error;
+        }
+        run.discarded += unsettled;
       },
     });
     pipeline = new LocalPipeline(
@@ -325,7 +348,11 @@ export class LocalPipeline {
   /** Runs until every record is consumed and everything Firehose buffered is in S3. */
   async drain(): Promise<void> {
     await this.eventSource.drain();
-    await this.firehose.flush();
+    try {
+      await this.firehose.flush();
+    } catch {
+      // An S3 write given up on: logged by onError; summary() counts its events as not in the lake.
+    }
   }
 
   /** The local Firehose's counters (peak active partitions, records delivered, objects written…). */
@@ -334,7 +361,7 @@ export class LocalPipeline {
   }
 
   progress(): { put: number; processed: number; objects: number } {
-    return { put: this.putCount, processed: this.outcomes.size + this.discarded, objects: this.firehose.stats().objectsWritten };
+    return { put: this.putCount, processed: this.outcomes.size + this.discarded + this.lost, objects: this.firehose.stats().objectsWritten };
   }
 
   async listKeys(prefix = ''): Promise<string[]> {
@@ -372,16 +399,18 @@ export class LocalPipeline {
       quarantined: 0,
       quarantineReasons: {},
       discarded: this.discarded,
+      lost: this.lost,
       retriedRecords: this.retried,
       unrecorded: 0,
       errors: {},
       foreignErrors: 0,
+      notInLake: 0,
       bySource: {},
       objects: objects ?? (await this.listKeys()),
     };
     const sourceOf = new Map<string, string>();
     for (const outcome of this.outcomes.values()) {
-      const counts = summary.bySource[outcome.source] ?? { in: 0, delivered: 0, duplicates: 0, quarantined: 0, errors: {} };
+      const counts = summary.bySource[outcome.source] ?? { in: 0, delivered: 0, duplicates: 0, quarantined: 0, errors: {}, notInLake: 0 };
       summary.bySource[outcome.source] = counts;
       counts.in++;
       if (outcome.result === 'delivered') {
@@ -413,6 +442,19 @@ export class LocalPipeline {
     }
     const errorRecords = Object.values(check.errors).reduce((sum, count) => sum + count, 0);
     summary.foreignErrors = errorRecords - counted.size;
+    // Delivered means in the lake: what Firehose took and did not write anywhere is not.
+    if (check.identities) {
+      for (const [identity, source] of sourceOf) {
+        if (check.identities.has(identity) || counted.has(identity)) continue;
+        const counts = summary.bySource[source];
+        if (counts) {
+          counts.delivered--;
+          counts.notInLake++;
+        }
+        summary.delivered--;
+        summary.notInLake++;
+      }
+    }
     return summary;
   }
 

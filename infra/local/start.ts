@@ -101,7 +101,7 @@ const sum = (counts: Record<string, number>) => Object.values(counts).reduce((to
 
 /** in = delivered + duplicates + quarantined + Σ errors (+ discarded): every record in exactly one place. */
 const settled = (summary: RunSummary): number =>
-  summary.delivered + summary.duplicates + summary.quarantined + sum(summary.errors) + summary.discarded;
+  summary.delivered + summary.duplicates + summary.quarantined + sum(summary.errors) + summary.discarded + summary.lost + summary.notInLake;
 
 /**
  * Every record counted once: in = delivered + duplicates + quarantined + errors + discarded. In a
@@ -117,6 +117,8 @@ export const isReconciled = (summary: RunSummary, notProcessedCount?: number): b
 export const isHealthy = (summary: RunSummary, lake: LakeCheck | undefined): boolean =>
   lake !== undefined &&
   isReconciled(summary) &&
+  summary.lost === 0 &&
+  summary.notInLake === 0 &&
   sum(lake.errors) === 0 &&
   lake.duplicateEvents.length === 0 &&
   lake.misplacedEvents.length === 0 &&
@@ -124,7 +126,8 @@ export const isHealthy = (summary: RunSummary, lake: LakeCheck | undefined): boo
 
 const sourceLine = (source: string, counts: SourceCounts) =>
   `    ${source.padEnd(14)} in ${counts.in}, delivered ${counts.delivered}, duplicates ${counts.duplicates}, quarantined ${counts.quarantined}` +
-  (sum(counts.errors) > 0 ? `, errors ${sum(counts.errors)}${countsText(counts.errors)}` : '');
+  (sum(counts.errors) > 0 ? `, errors ${sum(counts.errors)}${countsText(counts.errors)}` : '') +
+  (counts.notInLake > 0 ? `, not in the lake ${counts.notInLake}` : '');
 
 /** The re-drive's pacing flags when this stack runs with a quota or buffering other than serverless.yml's. */
 const redriveFlags = (pipeline: LocalPipeline): string => {
@@ -167,6 +170,16 @@ const recoveryLines = (pipeline: LocalPipeline, summary: RunSummary, lake: LakeC
   return lines;
 };
 
+/** Where the local Firehose's undelivered records are: still being written, or given up on. */
+const firehoseHolding = (pipeline: LocalPipeline): string => {
+  const stats = pipeline.firehoseStats();
+  const parts = [
+    ...(stats.writing + stats.buffered > 0 ? [`${stats.writing + stats.buffered} still in the local Firehose`] : []),
+    ...(stats.discardedRecords > 0 ? [`${stats.discardedRecords} discarded after ${stats.s3Retries} failed S3 write retries`] : []),
+  ];
+  return parts.length > 0 ? parts.join(', ') : 'see the [firehose] lines above';
+};
+
 /** A run a server failure ended (the summary's extra lines, --json's extra keys). */
 interface StoppedRun {
   problem: ServerProblem;
@@ -207,14 +220,20 @@ const printSummary = (
     `  quarantined     ${summary.quarantined}${reasons ? `  (${reasons})` : ''}`,
     ...(sum(summary.errors) > 0 ? [`  errors          ${sum(summary.errors)}${countsText(summary.errors)}  (Firehose error outputs)`] : []),
     ...(summary.discarded > 0 ? [`  discarded       ${summary.discarded}  (on-failure destination)`] : []),
+    ...(summary.notInLake > 0
+      ? [`  not in the lake ${summary.notInLake}  (handed to Firehose, in no object: ${firehoseHolding(pipeline)})`]
+      : []),
+    ...(summary.lost > 0
+      ? [`  lost            ${summary.lost}  (discarded, and the on-failure destination failed: their shard and sequence ranges are in the event source's ERROR lines above)`]
+      : []),
     ...Object.entries(summary.bySource)
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([source, counts]) => sourceLine(source, counts)),
     ...dropLines(drops),
     ...(stopped ? [`  not processed   ${stopped.notProcessed}  (${why})`] : []),
     stopped
-      ? `  reconciled      ${reconciled ? 'yes' : 'NO'}: ${summary.produced > summary.in ? 'put' : 'in'} = delivered + duplicates + quarantined + errors + discarded + not processed`
-      : `  reconciled      ${reconciled ? 'yes' : 'NO'}: in = delivered + duplicates + quarantined + errors${summary.discarded ? ' + discarded' : ''}`,
+      ? `  reconciled      ${reconciled ? 'yes' : 'NO'}: ${summary.produced > summary.in ? 'put' : 'in'} = delivered + duplicates + quarantined + errors + discarded + lost + not in the lake + not processed`
+      : `  reconciled      ${reconciled ? 'yes' : 'NO'}: in = delivered + duplicates + quarantined + errors${summary.discarded ? ' + discarded' : ''}${summary.lost ? ' + lost' : ''}${summary.notInLake ? ' + not in the lake' : ''}`,
     lake
       ? `  lake            ${lake.events} events in ${lake.objects} objects; ${lake.duplicateEvents.length} duplicated, ${lake.misplacedEvents.length} in a wrong partition` +
         (lake.errorObjects > 0 ? `; ${sum(lake.errors)} records in ${lake.errorObjects} error objects` : '')
@@ -393,6 +412,8 @@ export const main = async (argv: string[]): Promise<number> => {
           errors: summary.errors,
           bySource: summary.bySource,
           discarded: summary.discarded,
+          lost: summary.lost,
+          notInLake: summary.notInLake,
           unrecorded: summary.unrecorded,
           reconciled: isReconciled(summary, stopped?.notProcessed),
           objects: summary.objects,

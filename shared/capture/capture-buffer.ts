@@ -2,6 +2,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { createKinesisClient } from '../aws/kinesis-client';
 import { toError } from '../errors';
 import { KinesisStreamWriter, MAX_RECORD_BYTES, type StreamRecordInput } from '../ingest/stream-writer';
+import { CAPTURE_DROP_REASONS } from './capture-metrics';
 import type { ResolvedTransport } from './options';
 import type { CaptureRecord } from './records';
 
@@ -33,7 +34,8 @@ const TIMED_OUT = Symbol('timed out');
 /**
  * Records waiting to be put on the stream, and one flush with a time budget: PutRecords
  * (partition key = clientId) through the shared stream writer, retrying only failed entries,
- * aborted when the budget runs out. Never throws; what was not sent is logged with a count.
+ * aborted when the budget runs out. Never throws; what was not sent is logged with a count and
+ * counted as CaptureRecordsDropped (by reason) on the transport's metrics.
  */
 export class CaptureBuffer {
   private pending: StreamRecordInput[] = [];
@@ -44,9 +46,20 @@ export class CaptureBuffer {
     return this.pending.length;
   }
 
-  /** Serializes and queues a record; false (and an error log) when it is over the Kinesis record limit. */
+  /** Serializes and queues a record; false (and an error log) when it cannot be serialized or is over the Kinesis record limit. */
   add(record: CaptureRecord): boolean {
-    const data = Buffer.from(JSON.stringify(record), 'utf8');
+    let data: Buffer;
+    try {
+      data = Buffer.from(JSON.stringify(record), 'utf8');
+    } catch (caught) {
+      this.transport.logger.error('Capture: event dropped, not serializable to JSON', {
+        kind: record.kind,
+        error: toError(caught).message,
+        dropped: 1,
+      });
+      this.transport.metrics.dropped(CAPTURE_DROP_REASONS.unserializable);
+      return false;
+    }
     const bytes = data.byteLength + Buffer.byteLength(record.clientId);
     if (bytes > MAX_RECORD_BYTES) {
       this.transport.logger.error('Capture: event dropped, over the Kinesis record limit', {
@@ -55,6 +68,7 @@ export class CaptureBuffer {
         limitBytes: MAX_RECORD_BYTES,
         dropped: 1,
       });
+      this.transport.metrics.dropped(CAPTURE_DROP_REASONS.recordTooLarge);
       return false;
     }
     this.pending.push({ partitionKey: record.clientId, data });
@@ -65,17 +79,19 @@ export class CaptureBuffer {
   async flush(budgetMs: number = this.transport.flushTimeoutMs): Promise<FlushResult> {
     const records = this.pending;
     this.pending = [];
-    const { logger } = this.transport;
+    const { logger, metrics } = this.transport;
     if (records.length === 0) return { sent: 0, notSent: 0 };
     const streamName = this.transport.streamName();
     if (streamName === undefined) {
       logger.error('Capture: events not sent, no stream configured (set streamName or CAPTURE_STREAM_NAME)', {
         notSent: records.length,
       });
+      metrics.dropped(CAPTURE_DROP_REASONS.noStream, records.length);
       return { sent: 0, notSent: records.length };
     }
     if (budgetMs <= 0) {
       logger.warn('Capture: events not sent, no time left in the budget', { notSent: records.length });
+      metrics.dropped(CAPTURE_DROP_REASONS.noBudget, records.length);
       return { sent: 0, notSent: records.length };
     }
     const controller = new AbortController();
@@ -102,6 +118,7 @@ export class CaptureBuffer {
           flushTimeoutMs: budgetMs,
           streamName,
         });
+        metrics.dropped(CAPTURE_DROP_REASONS.sendTimeout, records.length);
         return { sent: 0, notSent: records.length };
       }
       const failed = outcomes.filter((outcome) => !outcome.ok);
@@ -110,6 +127,7 @@ export class CaptureBuffer {
         const errorCodes: Record<string, number> = {};
         for (const outcome of failed) if (!outcome.ok) errorCodes[outcome.errorCode] = (errorCodes[outcome.errorCode] ?? 0) + 1;
         logger.warn('Capture: events not sent', { notSent: failed.length, sent, errorCodes, streamName });
+        metrics.dropped(CAPTURE_DROP_REASONS.sendFailed, failed.length);
       } else {
         logger.debug('Capture: events sent', { sent, streamName });
       }
@@ -117,6 +135,7 @@ export class CaptureBuffer {
     } catch (caught) {
       const error = toError(caught);
       logger.error('Capture: events not sent', { notSent: records.length, error: error.message, errorName: error.name });
+      metrics.dropped(CAPTURE_DROP_REASONS.sendFailed, records.length);
       return { sent: 0, notSent: records.length };
     } finally {
       if (timer !== undefined) clearTimeout(timer);

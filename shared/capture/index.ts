@@ -2,6 +2,8 @@
  * API-call capture for your own Lambda APIs (API Gateway REST v1, HTTP API v2, ALB) and
  * user / company profiles, written as records on the events stream.
  */
+export type { PipelineMetrics } from '../metrics';
+export { CAPTURE_DROP_REASONS, CAPTURE_RECORDS_DROPPED, type CaptureDropReason } from './capture-metrics';
 export { apiCallCapture, withApiCallCapture } from './middleware';
 export type { ApiCallCaptureOptions, CaptureLogger, CaptureTransportOptions } from './options';
 export { DEFAULT_MASKED_HEADERS } from './options';

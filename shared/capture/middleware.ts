@@ -13,6 +13,7 @@ import {
   snapshotResponse,
 } from './api-call-event';
 import { CaptureBuffer } from './capture-buffer';
+import { CAPTURE_DROP_REASONS, type CaptureDropReason } from './capture-metrics';
 import { type ApiCallCaptureOptions, HEADER_MASK, type ResolvedApiCallOptions, resolveApiCallOptions } from './options';
 import { type ApiCallEvent, type ApiCallRecord, CAPTURE_LIMITS, isPlainObject } from './records';
 
@@ -73,6 +74,24 @@ export class ApiCallCapturer<TEvent> {
     return this.resolved.transport.logger;
   }
 
+  private dropped(reason: CaptureDropReason): void {
+    this.resolved.transport.metrics.dropped(reason);
+  }
+
+  /** At the end of every invocation (captured or not): emits the drops counted in it. Never throws. */
+  flushMetrics(): void {
+    this.resolved.transport.metrics.flush();
+  }
+
+  /** Finishes the capture, if one was started, then flushes the metrics. Never throws. */
+  async complete(pending: PendingCapture<TEvent> | undefined, outcome: InvocationOutcome): Promise<void> {
+    try {
+      if (pending !== undefined) await this.finish(pending, outcome);
+    } finally {
+      this.flushMetrics();
+    }
+  }
+
   /** Snapshots the request before the handler runs; undefined when the event is not an HTTP event (or on any failure). */
   start(event: TEvent, context: Context): PendingCapture<TEvent> | undefined {
     try {
@@ -85,6 +104,7 @@ export class ApiCallCapturer<TEvent> {
       return { event, context, request, startedAt };
     } catch (caught) {
       this.logger.warn('Capture: could not read the request, call not captured', { error: toError(caught).message });
+      this.dropped(CAPTURE_DROP_REASONS.requestUnreadable);
       return undefined;
     }
   }
@@ -114,6 +134,7 @@ export class ApiCallCapturer<TEvent> {
           notSent: 1,
           flushTimeoutMs: this.resolved.transport.flushTimeoutMs,
         });
+        this.dropped(CAPTURE_DROP_REASONS.optionsTimeout);
         return;
       }
       if (record === undefined) return;
@@ -122,6 +143,7 @@ export class ApiCallCapturer<TEvent> {
       await this.buffer.flush(deadline - Date.now());
     } catch (caught) {
       this.logger.error('Capture: call not captured', { error: toError(caught).message });
+      this.dropped(CAPTURE_DROP_REASONS.captureError);
     }
   }
 
@@ -153,11 +175,13 @@ export class ApiCallCapturer<TEvent> {
       } catch (caught) {
         // Sending the unmasked call would leak what maskEvent is there to hide.
         this.logger.warn('Capture: option maskEvent threw; call dropped', { error: toError(caught).message, dropped: 1 });
+        this.dropped(CAPTURE_DROP_REASONS.maskEventFailed);
         return undefined;
       }
     }
     if (!isPlainObject(masked) || !isPlainObject(masked.request) || !isPlainObject(masked.response)) {
       this.logger.warn('Capture: maskEvent returned something other than an API-call event; call dropped', { dropped: 1 });
+      this.dropped(CAPTURE_DROP_REASONS.maskEventInvalid);
       return undefined;
     }
     const safe = this.withinLimits(masked);
@@ -166,6 +190,7 @@ export class ApiCallCapturer<TEvent> {
       this.logger.warn('Capture: no clientId (no company id and no defaultClientId / CAPTURE_DEFAULT_CLIENT_ID); call dropped', {
         dropped: 1,
       });
+      this.dropped(CAPTURE_DROP_REASONS.noClientId);
       return undefined;
     }
     return { kind: 'api-call', id: randomUUID(), clientId, apiCall: safe };
@@ -271,7 +296,8 @@ export class ApiCallCapturer<TEvent> {
  * an API-call record on the stream, sent before the invocation returns. Register it first
  * (`.use(apiCallCapture())` before the others) so it sees the request before body parsers
  * change it and the final response after the other middlewares. The handler's response and
- * errors pass through untouched.
+ * errors pass through untouched. Records it drops are counted (CaptureRecordsDropped, by
+ * Reason) and the metrics flushed at the end of the invocation.
  */
 export const apiCallCapture = <TEvent = unknown, TResult = unknown>(
   options?: ApiCallCaptureOptions<TEvent>,
@@ -291,18 +317,15 @@ export const apiCallCapture = <TEvent = unknown, TResult = unknown>(
       if (started !== undefined) pending.set(request, started);
     },
     after: async (request) => {
-      const started = take(request);
-      if (started !== undefined) await capturer.finish(started, { result: request.response });
+      await capturer.complete(take(request), { result: request.response });
     },
     onError: async (request) => {
-      const started = take(request);
-      if (started === undefined) return;
       // An error-handling middleware that ran before this one may have set the response.
       const outcome: InvocationOutcome =
         request.response !== undefined && request.response !== null
           ? { result: request.response, error: request.error }
           : { error: request.error };
-      await capturer.finish(started, outcome);
+      await capturer.complete(take(request), outcome);
     },
   };
 };
@@ -322,10 +345,10 @@ export const withApiCallCapture = <TEvent, TResult>(
     try {
       result = await handler(event, context);
     } catch (error) {
-      if (started !== undefined) await capturer.finish(started, { error });
+      await capturer.complete(started, { error });
       throw error;
     }
-    if (started !== undefined) await capturer.finish(started, { result });
+    await capturer.complete(started, { result });
     return result;
   };
 };

@@ -2,6 +2,8 @@ import { Logger } from '@aws-lambda-powertools/logger';
 import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { Context } from 'aws-lambda';
 import type { Env } from '../config';
+import type { PipelineMetrics } from '../metrics';
+import { CaptureMetrics } from './capture-metrics';
 import { type ApiCallEvent, CAPTURE_LIMITS } from './records';
 
 /** Where the library logs: a Powertools Logger fits; so does anything with these four methods. */
@@ -30,6 +32,12 @@ export interface CaptureTransportOptions {
   logger?: CaptureLogger;
   /** Environment to read defaults from; default `process.env`. */
   env?: Env;
+  /**
+   * Where `CaptureRecordsDropped` (by `Reason`) is counted. Default: Powertools EMF metrics of the
+   * library's own (namespace `UsagePipeline`, function `apiCallCapture`; one stdout line, no API
+   * call). Either way it is flushed at the end of each invocation (each profile call) that dropped something.
+   */
+  metrics?: PipelineMetrics;
 }
 
 /**
@@ -116,6 +124,7 @@ const positiveNumber = (value: unknown, fallback: number): number =>
 
 export interface ResolvedTransport {
   logger: SafeLogger;
+  metrics: CaptureMetrics;
   flushTimeoutMs: number;
   env: Env;
   kinesisClient: KinesisClient | undefined;
@@ -126,8 +135,10 @@ export interface ResolvedTransport {
 
 export const resolveTransport = (options: CaptureTransportOptions, defaultFlushTimeoutMs: number): ResolvedTransport => {
   const env = options.env ?? process.env;
+  const logger = new SafeLogger(options.logger, options.debug === true);
   return {
-    logger: new SafeLogger(options.logger, options.debug === true),
+    logger,
+    metrics: new CaptureMetrics(options.metrics, env, (message, attributes) => logger.warn(message, attributes)),
     flushTimeoutMs: positiveNumber(options.flushTimeoutMs, defaultFlushTimeoutMs),
     env,
     kinesisClient: options.kinesisClient,

@@ -76,10 +76,15 @@ const send = async (
   // Validation throws inside the async function: the promise rejects, nothing is sent.
   const records = build(transport, new Date().toISOString());
   const buffer = new CaptureBuffer(transport);
-  let dropped = 0;
-  for (const record of records) if (!buffer.add(record)) dropped++;
-  const result = await buffer.flush();
-  return { sent: result.sent, notSent: result.notSent + dropped };
+  try {
+    let dropped = 0;
+    for (const record of records) if (!buffer.add(record)) dropped++;
+    const result = await buffer.flush();
+    return { sent: result.sent, notSent: result.notSent + dropped };
+  } finally {
+    // Drops (CaptureRecordsDropped) are emitted when the call ends, as at the end of an invocation.
+    transport.metrics.flush();
+  }
 };
 
 const asArray = (value: unknown, where: string): unknown[] => {
@@ -90,7 +95,7 @@ const asArray = (value: unknown, where: string): unknown[] => {
 /**
  * Puts a user profile (`user_id` required; `company_id`, `metadata`, `campaign` optional) on
  * the stream. Rejects with a CaptureValidationError on invalid input (nothing sent); stream
- * trouble does not reject: it is logged and counted in `notSent`.
+ * trouble does not reject: it is logged, counted in `notSent` and as CaptureRecordsDropped.
  */
 export const updateUser = (user: UserProfile, options?: CaptureTransportOptions): Promise<ProfileSendResult> =>
   send(options, (transport, time) => [userRecord(user, 'updateUser', transport, time)]);

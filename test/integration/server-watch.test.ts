@@ -135,7 +135,7 @@ describe('npm start -- --keep-running, when a server fails', () => {
     const final = stack.output.stdout.slice(before);
     expect(final).toContain('Pipeline run stopped: dynalite exited');
     expect(final).toContain('  not processed   0  (dynalite exited)');
-    expect(final).toContain('  reconciled      yes: in = delivered + duplicates + quarantined + errors + discarded + not processed');
+    expect(final).toContain('  reconciled      yes: in = delivered + duplicates + quarantined + errors + discarded + lost + not in the lake + not processed');
     expect(lastJsonLine<Summary>(stack.output.stdout)).toMatchObject({
       in: 200,
       reconciled: true,

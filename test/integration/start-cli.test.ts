@@ -111,11 +111,11 @@ describe('npm start', () => {
     const summary = lastJsonLine(stdout) as JsonSummary & { bySource: Record<string, unknown> };
     expect(summary).toMatchObject({ in: 13, delivered: 9, duplicates: 2, quarantined: 2, errors: {} });
     expect(summary.bySource).toEqual({
-      eventbridge: { in: 3, delivered: 3, duplicates: 0, quarantined: 0, errors: {} },
-      'product-action': { in: 3, delivered: 2, duplicates: 1, quarantined: 0, errors: {} },
-      'usage-meter': { in: 4, delivered: 2, duplicates: 1, quarantined: 1, errors: {} },
-      'client-event': { in: 2, delivered: 2, duplicates: 0, quarantined: 0, errors: {} },
-      unknown: { in: 1, delivered: 0, duplicates: 0, quarantined: 1, errors: {} },
+      eventbridge: { in: 3, delivered: 3, duplicates: 0, quarantined: 0, errors: {}, notInLake: 0 },
+      'product-action': { in: 3, delivered: 2, duplicates: 1, quarantined: 0, errors: {}, notInLake: 0 },
+      'usage-meter': { in: 4, delivered: 2, duplicates: 1, quarantined: 1, errors: {}, notInLake: 0 },
+      'client-event': { in: 2, delivered: 2, duplicates: 0, quarantined: 0, errors: {}, notInLake: 0 },
+      unknown: { in: 1, delivered: 0, duplicates: 0, quarantined: 1, errors: {}, notInLake: 0 },
     });
   });
 

@@ -4,6 +4,7 @@ import middy from '@middy/core';
 import type { APIGatewayProxyEvent, APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import { type ApiCallCaptureOptions, type ApiCallRecord, apiCallCapture, withApiCallCapture } from '../../../shared/capture';
+import { RecordingMetrics } from '../../../shared/metrics';
 import { albEvent, httpApiV2Event, lambdaContext, recordingLogger, restApiEvent } from '../../helpers/capture-events';
 
 const kinesis = mockClient(KinesisClient);
@@ -37,6 +38,8 @@ const baseOptions = <TEvent>(extra: ApiCallCaptureOptions<TEvent> = {}): ApiCall
   defaultClientId: 'client-default',
   logger: log.logger,
   env: {},
+  // Drops are counted here, not printed as EMF lines (test/unit/capture/capture-metrics.test.ts checks them).
+  metrics: new RecordingMetrics(),
   ...extra,
 });
 

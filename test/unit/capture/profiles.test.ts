@@ -11,6 +11,7 @@ import {
   updateUser,
   updateUsersBatch,
 } from '../../../shared/capture';
+import { RecordingMetrics } from '../../../shared/metrics';
 import { recordingLogger } from '../../helpers/capture-events';
 
 const kinesis = mockClient(KinesisClient);
@@ -30,7 +31,14 @@ const sent = () =>
   );
 
 let log: ReturnType<typeof recordingLogger>;
-const options = () => ({ kinesisClient: client, streamName: 'usage-events', defaultClientId: 'client-default', logger: log.logger, env: {} });
+const options = () => ({
+  kinesisClient: client,
+  streamName: 'usage-events',
+  defaultClientId: 'client-default',
+  logger: log.logger,
+  env: {},
+  metrics: new RecordingMetrics(),
+});
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/;
 
 beforeEach(() => {

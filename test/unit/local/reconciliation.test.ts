@@ -11,10 +11,12 @@ const summary = (counts: Partial<RunSummary>): RunSummary => ({
   quarantined: 0,
   quarantineReasons: {},
   discarded: 0,
+  lost: 0,
   retriedRecords: 0,
   unrecorded: 0,
   errors: {},
   foreignErrors: 0,
+  notInLake: 0,
   bySource: {},
   objects: [],
   ...counts,
@@ -26,6 +28,12 @@ describe('isReconciled', () => {
     expect(isReconciled(run)).toBe(true);
     expect(isReconciled({ ...run, delivered: 4 })).toBe(false);
     expect(isReconciled({ ...run, delivered: 6 })).toBe(false);
+  });
+
+  it('counts events Firehose took and wrote nowhere as not in the lake', () => {
+    const run = summary({ in: 10, produced: 10, delivered: 7, notInLake: 3 });
+    expect(isReconciled(run)).toBe(true);
+    expect(isReconciled({ ...run, notInLake: 0 })).toBe(false);
   });
 
   it('in a stopped run, accounts for what was put and not processed', () => {

@@ -26,14 +26,13 @@ import { createKinesisClient } from '../shared/aws/kinesis-client';
 import { createS3Client } from '../shared/aws/s3-client';
 import { eventTypeOf } from '../shared/canonical-event';
 import { backoffDelay, mapWithConcurrency, sleep } from '../shared/concurrency';
-import type { ConsumerDependencies, KinesisConsumer } from '../shared/consumer/kinesis-consumer';
+import type { InvocationTimings } from './consumer-instrument';
 import { evaluateLayoutPrefix, type LakeLayout, loadLakeLayout } from '../shared/lake-layout';
 import { partitionKeys } from '../shared/partition';
 import { type CpuSnapshot, cpuDelta, cpuSnapshot } from './process-cpu';
 import { createRandom, EVENT_TYPES, eventBridgeEnvelope } from './record-factories';
 
 const gzip = promisify(gzipCallback);
-const ROOT = join(__dirname, '..');
 
 /** The target of pipeline wall / bare round trip with the dedup write (put, read, BatchWriteItem, S3). */
 export const E2E_TARGET_RATIO = 1.5;
@@ -320,42 +319,21 @@ export interface ConsumerStages {
 const newStages = (): ConsumerStages => ({ invocations: 0, invokeMs: 0, readMs: 0, deliverMs: 0, writeMs: 0, lastEnd: 0 });
 
 /**
- * Times the consumer the pipeline runs (the handler module's singleton, which LocalPipeline
- * loaded): processBatch per invocation, and the idempotency store's and the sink's calls.
- * Bench-only instrumentation: it wraps the instance's methods, so the code paths are unchanged.
+ * Adds each consumer invocation's timings (bench/consumer-instrument.ts, loaded in the consumer's
+ * worker threads) to `stages`; `lastEnd` on this thread's performance.now() scale.
  */
-const instrumentConsumer = (definition: PipelineDefinition): ConsumerStages => {
-  const loaded = require(join(ROOT, definition.consumer.modulePath)) as { consumer?: KinesisConsumer };
-  const consumer = loaded.consumer;
-  if (!consumer) throw new Error(`${definition.consumer.modulePath} does not export its consumer`);
-  const stages = newStages();
-  const { store, sink } = (consumer as unknown as { deps: ConsumerDependencies }).deps;
-  const timed =
-    <A extends unknown[], R>(fn: (...args: A) => Promise<R>, add: (ms: number) => void) =>
-    async (...args: A): Promise<R> => {
-      const started = performance.now();
-      try {
-        return await fn(...args);
-      } finally {
-        add(performance.now() - started);
-      }
-    };
-  store.findDelivered = timed(store.findDelivered.bind(store), (ms) => {
-    stages.readMs += ms;
-  });
-  store.recordDelivered = timed(store.recordDelivered.bind(store), (ms) => {
-    stages.writeMs += ms;
-  });
-  sink.deliver = timed(sink.deliver.bind(sink), (ms) => {
-    stages.deliverMs += ms;
-  });
-  consumer.processBatch = timed(consumer.processBatch.bind(consumer), (ms) => {
+const consumerTimings = (stages: ConsumerStages) => ({
+  modulePath: join(__dirname, 'consumer-instrument.ts'),
+  onMessage: (payload: unknown) => {
+    const timings = payload as InvocationTimings;
     stages.invocations++;
-    stages.invokeMs += ms;
-    stages.lastEnd = performance.now();
-  });
-  return stages;
-};
+    stages.invokeMs += timings.invokeMs;
+    stages.readMs += timings.readMs;
+    stages.deliverMs += timings.deliverMs;
+    stages.writeMs += timings.writeMs;
+    stages.lastEnd = Math.max(stages.lastEnd, timings.endEpochMs - performance.timeOrigin);
+  },
+});
 
 export interface PipelineRun {
   wallMs: number;
@@ -484,8 +462,8 @@ export const runE2eBench = async (events: number, options: { shardCount?: number
       AWS_ENDPOINT_URL_S3: endpoints.s3,
     };
     const dedupTable = (name: string): DedupTable => ({ name, properties: definition.idempotencyTable.properties });
-    pipeline = await LocalPipeline.start({ endpoints, definition, suffix: '-bench' });
-    const stages = instrumentConsumer(definition);
+    const stages = newStages();
+    pipeline = await LocalPipeline.start({ endpoints, definition, suffix: '-bench', consumerInstrument: consumerTimings(stages) });
     const shardCount = definition.stream.shardCount;
 
     const now = Date.now();

@@ -47,6 +47,8 @@ export interface LocalPipelineOptions {
   failRecord?: LocalFirehoseOptions['failRecord'];
   /** The local Firehose's active-partition quota (default 500, as AWS's). */
   maxActivePartitions?: number;
+  /** Loaded in each consumer environment after the handler module (benchmarks time the consumer this way). */
+  consumerInstrument?: { modulePath: string; onMessage: (payload: unknown) => void };
   /** The local Firehose's S3 retries (default every 5 s for 24 h, as Firehose's). */
   firehoseS3Retry?: { intervalMs: number; durationMs: number };
 }
@@ -253,6 +255,7 @@ export class LocalPipeline {
       exportName: definition.consumer.exportName,
       env: { ...functionEnv, AWS_ENDPOINT_URL_FIREHOSE: firehoseEndpoint },
       observe: { exportName: 'consumer', method: 'onRecordOutcome', onEvent: (outcome) => pipeline?.recordOutcome(outcome) },
+      ...(options.consumerInstrument && { instrument: options.consumerInstrument }),
     });
     const eventSource = new KinesisEventSource({
       kinesis: createKinesisClient(awsEnv),

@@ -23,6 +23,8 @@ export interface WorkerInvokerOptions<O> {
   memoryLimitInMB?: number;
   /** What the module reports through `exports[exportName][method](listener)`, e.g. per-record outcomes. */
   observe?: { exportName: string; method: string; onEvent: (payload: O) => void };
+  /** A module loaded in each environment after the handler's, `instrument(exports, post)`; what it posts reaches `onMessage`. */
+  instrument?: { modulePath: string; onMessage: (payload: unknown) => void };
 }
 
 const revive = (error: SerializedError): Error => {
@@ -45,6 +47,7 @@ class Environment {
   constructor(
     readonly worker: Worker,
     onObserved: (payload: unknown) => void,
+    onInstrument: (payload: unknown) => void,
     onGone: (environment: Environment) => void,
   ) {
     this.ready = new Promise<void>((resolve, reject) => {
@@ -56,6 +59,8 @@ class Environment {
             return reject(Object.assign(revive(message.error), { name: `Runtime.InitError: ${message.error.name}` }));
           case 'observed':
             return onObserved(message.payload);
+          case 'instrument':
+            return onInstrument(message.payload);
           case 'result':
             return this.settle((pending) => pending.resolve(message.value));
           case 'error':
@@ -125,8 +130,13 @@ export class WorkerInvoker<E, R, O = unknown> implements HandlerInvoker<E, R> {
   }
 
   private spawn(memoryLimitInMB: number): Environment {
-    const { modulePath, exportName, observe } = this.options;
-    const setup: WorkerSetup = { modulePath, exportName, ...(observe && { observe: { exportName: observe.exportName, method: observe.method } }) };
+    const { modulePath, exportName, observe, instrument } = this.options;
+    const setup: WorkerSetup = {
+      modulePath,
+      exportName,
+      ...(observe && { observe: { exportName: observe.exportName, method: observe.method } }),
+      ...(instrument && { instrument: instrument.modulePath }),
+    };
     const worker = new Worker(ENTRY, {
       workerData: setup,
       env: { ...process.env, ...this.options.env },
@@ -136,6 +146,7 @@ export class WorkerInvoker<E, R, O = unknown> implements HandlerInvoker<E, R> {
     const environment = new Environment(
       worker,
       (payload) => observe?.onEvent(payload as O),
+      (payload) => instrument?.onMessage(payload),
       (gone) => {
         this.live.delete(gone);
         const index = this.idle.indexOf(gone);

@@ -13,6 +13,8 @@ export interface WorkerSetup {
   exportName: string;
   /** Subscribe to `exports[exportName][method](listener)` and post what the listener receives. */
   observe?: { exportName: string; method: string };
+  /** A module whose `instrument(exports, post)` runs after the handler module loads (benchmarks' timers). */
+  instrument?: string;
 }
 
 export interface SerializedError {
@@ -33,7 +35,8 @@ export type WorkerMessage =
   | { type: 'init-error'; error: SerializedError }
   | { type: 'result'; id: number; value: unknown }
   | { type: 'error'; id: number; error: SerializedError }
-  | { type: 'observed'; payload: unknown };
+  | { type: 'observed'; payload: unknown }
+  | { type: 'instrument'; payload: unknown };
 
 export const serializeError = (error: unknown): SerializedError =>
   error instanceof Error
@@ -49,6 +52,11 @@ export const runWorker = (port: MessagePort, setup: WorkerSetup): void => {
       const subscribe = exportWithMethod(loaded.exports, setup.observe.exportName, setup.observe.method);
       if (!subscribe) throw new Error(`${setup.modulePath} exports no ${setup.observe.exportName}.${setup.observe.method}()`);
       subscribe((payload: unknown) => post({ type: 'observed', payload }));
+    }
+    if (setup.instrument) {
+      const { instrument } = require(setup.instrument) as { instrument?: (exports: unknown, post: (payload: unknown) => void) => void };
+      if (typeof instrument !== 'function') throw new Error(`${setup.instrument} exports no instrument()`);
+      instrument(loaded.exports, (payload) => post({ type: 'instrument', payload }));
     }
   } catch (error) {
     post({ type: 'init-error', error: serializeError(error) });

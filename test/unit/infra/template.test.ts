@@ -459,8 +459,13 @@ describe('alarms', () => {
     const functionAlarmIds = Object.keys(printed.functions).flatMap((key) =>
       ['Errors', 'Throttles'].flatMap((metric) => lambdaAlarms(metric, functionName(key)).map(([id]) => id)),
     );
-    // Plus the alarm on the consumer's own metric (two dimensions, checked above).
-    const wantedIds = new Set([...expected.map((alarm) => alarm.logicalId), ...functionAlarmIds, 'ConsumerUnrecordedDeliveriesAlarm']);
+    // Plus the alarm on the consumer's own metric (two dimensions, checked above) and each route's
+    // (dead letters, failed invocations: test/unit/routes/cloudformation.test.ts).
+    const routeAlarmIds = alarms()
+      .map(([id]) => id)
+      .filter((id) => /^Route.+(DeadLetter|FailedInvocations|EndpointDelivery)Alarm$/.test(id));
+    expect(routeAlarmIds.length).toBeGreaterThan(0);
+    const wantedIds = new Set([...expected.map((alarm) => alarm.logicalId), ...functionAlarmIds, 'ConsumerUnrecordedDeliveriesAlarm', ...routeAlarmIds]);
 
     expect(
       alarms()
@@ -468,7 +473,7 @@ describe('alarms', () => {
         .sort(),
     ).toEqual([...wantedIds].sort());
     // Two per function (Errors, Throttles) plus the listed ones, the transformer's Errors among them.
-    expect(wantedIds.size).toBe(expected.length + 1 + 2 * Object.keys(printed.functions).length - 1);
+    expect(wantedIds.size).toBe(expected.length + 1 + routeAlarmIds.length + 2 * Object.keys(printed.functions).length - 1);
     expect(new Set(alarms().map(([, r]) => r.Properties.AlarmName)).size).toBe(alarms().length);
   });
 
@@ -492,7 +497,10 @@ describe('alarms', () => {
       .filter((r) => r.Type === 'AWS::CloudWatch::Alarm' && r.Properties.Namespace === 'AWS/SQS')
       .map((r) => getAttTarget((r.Properties.Dimensions as { Value: unknown }[])[0]?.Value));
 
-    expect(destinations.sort()).toEqual(['ConsumerFailureQueue', 'EventBridgeDeadLetterQueue', 'S3DropFailureQueue']);
+    // Each routes.yml route has its own dead-letter queue (shared/routes/cloudformation.ts).
+    const routeQueues = queues.filter((id) => /^Route.+DeadLetterQueue$/.test(id));
+    expect(routeQueues.length).toBeGreaterThan(0);
+    expect(destinations.sort()).toEqual(['ConsumerFailureQueue', 'EventBridgeDeadLetterQueue', 'S3DropFailureQueue', ...routeQueues].sort());
     expect(watchedQueues.sort()).toEqual(queues.sort());
   });
 });

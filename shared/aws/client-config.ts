@@ -1,7 +1,7 @@
 import { NodeHttpHandler } from '@smithy/node-http-handler';
 import { type Env, intEnv } from '../config';
 
-export type AwsService = 'kinesis' | 'firehose' | 'dynamodb' | 's3';
+export type AwsService = 'kinesis' | 'firehose' | 'dynamodb' | 's3' | 'eventbridge' | 'sqs';
 
 // Local servers (kinesalite, dynalite, s3rver, the local Firehose, LocalStack) accept
 // these; s3rver accepts nothing else.
@@ -12,7 +12,7 @@ export const endpointFor = (service: AwsService, env: Env): string | undefined =
   env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`]?.trim() || env.AWS_ENDPOINT_URL?.trim() || undefined;
 
 export const hasEndpointOverride = (env: Env): boolean =>
-  (['kinesis', 'firehose', 'dynamodb', 's3'] as const).some((service) => endpointFor(service, env) !== undefined);
+  (['kinesis', 'firehose', 'dynamodb', 's3', 'eventbridge', 'sqs'] as const).some((service) => endpointFor(service, env) !== undefined);
 
 export interface BaseClientConfig {
   region: string;
@@ -37,6 +37,8 @@ export const DEFAULT_TIMEOUTS: Readonly<Record<AwsService, { connectionTimeoutMs
   firehose: { connectionTimeoutMs: 1_000, requestTimeoutMs: 5_000 },
   dynamodb: { connectionTimeoutMs: 1_000, requestTimeoutMs: 5_000 },
   s3: { connectionTimeoutMs: 1_000, requestTimeoutMs: 30_000 },
+  eventbridge: { connectionTimeoutMs: 1_000, requestTimeoutMs: 5_000 },
+  sqs: { connectionTimeoutMs: 1_000, requestTimeoutMs: 5_000 },
 };
 
 export interface ClientTimeouts {

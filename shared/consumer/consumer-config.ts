@@ -16,6 +16,10 @@ export interface ConsumerConfig {
   budget: CallBudget;
   /** Nothing leaves the process: deliveries and quarantine are logged, idempotency is in memory. */
   dryRun: boolean;
+  /** The routing bus (routes.yml); empty: no routes, nothing is published. */
+  routingBusName: string;
+  /** Where delivered events the bus did not take are kept (the lake bucket, `unrouted/`). */
+  unroutedBucket: string;
 }
 
 const DAY = 86_400;
@@ -59,5 +63,7 @@ export const loadConsumerConfig = (env: Env): ConsumerConfig => {
           marginMs: intEnv(env, 'DEADLINE_MARGIN_MS', 2_000, { min: 0, max: 60_000 }),
         },
     dryRun,
+    routingBusName: optionalEnv(env, 'ROUTING_BUS_NAME', ''),
+    unroutedBucket: optionalEnv(env, 'UNROUTED_BUCKET_NAME', env.QUARANTINE_BUCKET_NAME ?? ''),
   };
 };

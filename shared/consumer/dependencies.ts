@@ -1,5 +1,6 @@
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { createDynamoDbDocumentClient } from '../aws/dynamodb-client';
+import { createEventBridgeClient } from '../aws/eventbridge-client';
 import { createFirehoseClient } from '../aws/firehose-client';
 import { createS3Client } from '../aws/s3-client';
 import type { Env } from '../config';
@@ -9,6 +10,8 @@ import { DynamoDbIdempotencyStore } from '../idempotency/dynamodb-idempotency-st
 import { InMemoryIdempotencyStore } from '../idempotency/idempotency-store';
 import { type Quarantine, quarantineKey } from '../quarantine/quarantine';
 import { S3Quarantine } from '../quarantine/s3-quarantine';
+import { EventBridgePublisher } from '../routing/route-publisher';
+import { S3UnroutedStore } from '../routing/unrouted-store';
 import { type ConsumerConfig, quarantineRequestTimeoutMs } from './consumer-config';
 import type { ConsumerDependencies } from './kinesis-consumer';
 
@@ -27,6 +30,12 @@ export const createAwsDependencies = (config: ConsumerConfig, logger: Logger, en
     config.quarantinePrefix,
   ),
   logger,
+  ...(config.routingBusName && {
+    router: {
+      publisher: new EventBridgePublisher(createEventBridgeClient(env), { busName: config.routingBusName, ...config.delivery }),
+      unrouted: new S3UnroutedStore(createS3Client(env, { requestTimeoutMs: quarantineRequestTimeoutMs(env) }), config.unroutedBucket),
+    },
+  }),
 });
 
 /** For `sls invoke local` without a local stack: everything is logged, nothing is sent. */

@@ -7,6 +7,8 @@ import { isInvalidRecordError, type ReasonCode, type RetryableCode, RetryableErr
 import type { EventKey, IdempotencyStore } from '../idempotency/idempotency-store';
 import type { PipelineMetrics } from '../metrics';
 import type { Quarantine } from '../quarantine/quarantine';
+import type { RoutePublisher } from '../routing/route-publisher';
+import type { UnroutedStore } from '../routing/unrouted-store';
 import { type CallBudget, type Deadline, deadlineOf, hasTimeFor, NO_BUDGET } from './deadline';
 import { DeliveryBatch, type DeliveryResult } from './delivery-batch';
 import { type NormalizeOptions, normalizeRecord } from './normalize';
@@ -39,6 +41,9 @@ export interface BatchSummary {
   quarantineReasons: Partial<Record<ReasonCode, number>>;
   /** Of `delivered`: events whose idempotency record could not be written after Firehose took them. */
   unrecorded: number;
+  /** Of `delivered`: published to the routing bus, or kept under `unrouted/` (0 without routes). */
+  routed: number;
+  unrouted: number;
 }
 
 export interface ConsumerDependencies {
@@ -48,6 +53,8 @@ export interface ConsumerDependencies {
   logger: Logger;
   /** Per-batch counts as CloudWatch metrics (shared/metrics.ts); none when absent. */
   metrics?: PipelineMetrics;
+  /** routes.yml: delivered events are published to the routing bus; none without routes. */
+  router?: { publisher: RoutePublisher; unrouted: UnroutedStore };
 }
 
 /**
@@ -73,6 +80,10 @@ export const countBatch = (metrics: PipelineMetrics, summary: BatchSummary): voi
   metrics.count('Quarantined', summary.quarantined);
   metrics.count('Failed', summary.failed);
   metrics.count('UnrecordedDeliveries', summary.unrecorded);
+  if (summary.routed + summary.unrouted > 0) {
+    metrics.count('Routed', summary.routed);
+    metrics.count('Unrouted', summary.unrouted);
+  }
   for (const [reason, count] of Object.entries(summary.quarantineReasons)) {
     metrics.count('Quarantined', count ?? 0, { name: 'Reason', value: reason });
   }
@@ -86,6 +97,8 @@ export const emptySummary = (records: number): BatchSummary => ({
   failed: 0,
   quarantineReasons: {},
   unrecorded: 0,
+  routed: 0,
+  unrouted: 0,
 });
 
 /**
@@ -120,12 +133,15 @@ export class KinesisConsumer {
       });
     }
     const batch = new DeliveryBatch(this.deps.store, this.deps.sink, this.deps.logger, deadline, budget);
+    /** Delivered events' bodies, for the routing bus (in record order per tick; routing is unordered). */
+    const routable: Uint8Array[] = [];
 
     const recordHandler = async (record: KinesisStreamRecord): Promise<RecordResult> => {
       const shardId = shardIdOf(record.eventID);
       const { sequenceNumber } = record.kinesis;
       try {
-        const { result, source, reason, key } = await this.handleRecord(record, batch, summary, deadline, budget);
+        const { result, source, reason, key, body } = await this.handleRecord(record, batch, summary, deadline, budget);
+        if (result === 'delivered' && body && this.deps.router) routable.push(body);
         const unrecorded = result === 'delivered' && key !== undefined && batch.wasUnrecorded(key);
         if (result === 'delivered') summary.delivered++;
         else if (result === 'duplicate') summary.duplicates++;
@@ -146,6 +162,7 @@ export class KinesisConsumer {
       const response = await processPartialResponse(event, recordHandler, this.processor, {
         ...(context && { context }),
       });
+      if (this.deps.router && routable.length > 0) await this.route(this.deps.router, routable, summary, deadline, budget);
       this.deps.logger.info('Batch processed', { ...summary, batchItemFailures: response.batchItemFailures.length });
       if (this.deps.metrics) countBatch(this.deps.metrics, summary);
       return { response, summary };
@@ -166,6 +183,38 @@ export class KinesisConsumer {
     for (const listener of this.listeners) listener(outcome);
   }
 
+  /**
+   * Publishes what Firehose took to the routing bus; what the bus does not take goes under
+   * `unrouted/`. Never fails the batch: the events are in the lake, and failing their records
+   * would only deliver them twice.
+   */
+  private async route(
+    router: NonNullable<ConsumerDependencies['router']>,
+    events: Uint8Array[],
+    summary: BatchSummary,
+    deadline: Deadline,
+    budget: CallBudget,
+  ): Promise<void> {
+    // A publish attempt only while it and the unrouted write after it both fit.
+    const outcomes = await router.publisher.publish(events, { canAttempt: () => hasTimeFor(deadline, budget, 2) });
+    const failed = events.filter((_, index) => outcomes[index]?.ok !== true);
+    summary.routed += events.length - failed.length;
+    if (failed.length === 0) return;
+    const first = outcomes.find((outcome) => outcome.ok !== true);
+    const reason = first && !first.ok ? { errorCode: first.errorCode, errorMessage: first.errorMessage } : { errorCode: 'Unknown', errorMessage: '' };
+    summary.unrouted += failed.length;
+    try {
+      const location = await router.unrouted.put(failed, reason);
+      this.deps.logger.error('Delivered events could not be published to the routing bus; kept for a re-drive', { count: failed.length, ...reason, location });
+    } catch (error) {
+      this.deps.logger.error('Delivered events could not be published to the routing bus, nor kept: their routes will not see them', {
+        count: failed.length,
+        ...reason,
+        error: toError(error),
+      });
+    }
+  }
+
   handler = async (event: KinesisStreamEvent, context?: Context): Promise<PartialItemFailureResponse> =>
     (await this.processBatch(event, context)).response;
 
@@ -175,7 +224,7 @@ export class KinesisConsumer {
     summary: BatchSummary,
     deadline: Deadline,
     budget: CallBudget,
-  ): Promise<{ result: RecordResult; source: string; reason?: ReasonCode; key?: EventKey }> {
+  ): Promise<{ result: RecordResult; source: string; reason?: ReasonCode; key?: EventKey; body?: Uint8Array }> {
     const streamRecord = decodeKinesisRecord(record);
     let normalized: ReturnType<typeof normalizeRecord>;
     try {
@@ -201,6 +250,6 @@ export class KinesisConsumer {
       });
       return { result: 'quarantined', source: error.source ?? 'unknown', reason: error.reason };
     }
-    return { result: await batch.submit(normalized), source: normalized.source, key: normalized.key };
+    return { result: await batch.submit(normalized), source: normalized.source, key: normalized.key, body: normalized.body };
   }
 }

@@ -24,6 +24,9 @@ describe('loadConsumerConfig', () => {
       delivery: { maxAttempts: 5, baseDelayMs: 100, maxDelayMs: 2_000 },
       budget: { requestTimeoutMs: 15_000, marginMs: 2_000 },
       dryRun: false,
+      // No routes: nothing is published; unrouted events would go to the lake bucket.
+      routingBusName: '',
+      unroutedBucket: 'lake',
     });
   });
 

@@ -38,6 +38,8 @@ describe('sample events', () => {
       failed: 0,
       quarantineReasons: { MALFORMED_JSON: 1, UNKNOWN_SOURCE: 1, MISSING_CLIENT_ID: 1 },
       unrecorded: 0,
+      routed: 0,
+      unrouted: 0,
     });
   });
 

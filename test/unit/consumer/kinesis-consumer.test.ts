@@ -101,7 +101,7 @@ describe('KinesisConsumer', () => {
 
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(summary).toEqual({ in: 3, delivered: 3, duplicates: 0, quarantined: 0, failed: 0, quarantineReasons: {}, unrecorded: 0 });
+    expect(summary).toEqual({ in: 3, delivered: 3, duplicates: 0, quarantined: 0, failed: 0, quarantineReasons: {}, unrecorded: 0, routed: 0, unrouted: 0 });
     expect(deliveredIds).toEqual(['e1', 'e2', 'e3']);
     expect(firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(1);
     const written = dynamo.commandCalls(BatchWriteCommand).flatMap((call) => call.args[0].input.RequestItems?.idem ?? []);
@@ -266,6 +266,8 @@ describe('KinesisConsumer', () => {
       failed: 1,
       quarantineReasons: { MALFORMED_JSON: 1, UNKNOWN_SOURCE: 1, MISSING_CLIENT_ID: 1 },
       unrecorded: 0,
+      routed: 0,
+      unrouted: 0,
     });
     expect(summary.delivered + summary.duplicates + summary.quarantined + summary.failed).toBe(summary.in);
   });
@@ -487,5 +489,64 @@ describe('KinesisConsumer whole-batch failure log', () => {
       firstRecordError: { message: 'Idempotency table read failed', cause: 'connect ECONNREFUSED' },
     });
     expect(batchLines[0]?.[1]).not.toHaveProperty('error');
+  });
+});
+
+describe('KinesisConsumer routing (routes.yml)', () => {
+  const router = (fail: (id: string) => boolean = () => false) => {
+    const published: string[] = [];
+    const kept: { ids: string[]; reason: { errorCode: string } }[] = [];
+    return {
+      published,
+      kept,
+      deps: {
+        publisher: {
+          publish: async (events: readonly Uint8Array[]) =>
+            events.map((data) => {
+              const id = idOf(data);
+              if (fail(id)) return { ok: false as const, errorCode: 'ThrottlingException', errorMessage: 'Rate exceeded' };
+              published.push(id);
+              return { ok: true as const };
+            }),
+        },
+        unrouted: {
+          put: async (events: readonly Uint8Array[], reason: { errorCode: string; errorMessage: string }) => {
+            kept.push({ ids: events.map(idOf), reason });
+            return 's3://lake/unrouted/x.ndjson';
+          },
+        },
+      },
+    };
+  };
+
+  it('publishes only what Firehose took: not duplicates, not quarantined records', async () => {
+    // Prepare
+    const routing = router();
+    const metrics = new RecordingMetrics();
+    const subject = consumer({ router: routing.deps, metrics });
+    table.set('client-acme/eventbridge#seen', { clientId: 'client-acme', eventKey: 'eventbridge#seen' });
+    const records = [envelope('r1'), envelope('r1'), envelope('seen'), envelope('r2')].map((payload) => kinesisRecord(payload));
+
+    // Act
+    const { summary } = await subject.processBatch(kinesisEvent([...records, kinesisRecord('{"bad', { raw: true })]));
+
+    // Assess
+    expect(routing.published.sort()).toEqual(['r1', 'r2']);
+    expect(summary).toMatchObject({ delivered: 2, duplicates: 2, quarantined: 1, routed: 2, unrouted: 0 });
+    expect(metrics.counts.get('Routed')).toBe(2);
+  });
+
+  it('keeps what the bus did not take under unrouted/, without failing the records', async () => {
+    // Prepare
+    const routing = router((id) => id === 'r2');
+    const subject = consumer({ router: routing.deps });
+
+    // Act
+    const { response, summary } = await subject.processBatch(kinesisEvent(['r1', 'r2'].map((id) => kinesisRecord(envelope(id)))));
+
+    // Assess
+    expect(response.batchItemFailures).toEqual([]);
+    expect(summary).toMatchObject({ delivered: 2, routed: 1, unrouted: 1 });
+    expect(routing.kept).toEqual([{ ids: ['r2'], reason: { errorCode: 'ThrottlingException', errorMessage: 'Rate exceeded' } }]);
   });
 });

@@ -1,0 +1,6 @@
+import { SQSClient } from '@aws-sdk/client-sqs';
+import type { Env } from '../config';
+import { baseClientConfig, type ClientTimeouts } from './client-config';
+
+export const createSqsClient = (env: Env = process.env, timeouts: Partial<ClientTimeouts> = {}): SQSClient =>
+  new SQSClient(baseClientConfig('sqs', env, timeouts));

@@ -1,6 +1,7 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { routeChecks } from '../../../shared/routes/checks';
 import { ROUTE_LIMITS } from '../../../shared/routes/limits';
 import { loadRoutesFile, parseRoutes, RoutesFileError } from '../../../shared/routes/routes-file';
 
@@ -138,5 +139,31 @@ describe('loadRoutesFile', () => {
     writeFileSync(file, 'routes:\n  - name: [unclosed\n');
 
     expect(() => loadRoutesFile(file, 'deploy')).toThrow(/routes\.yml: not valid YAML: .* at line \d+, column \d+/);
+  });
+});
+
+describe('routeChecks (the pattern and the input, as PutRule and PutTargets check them)', () => {
+  it('names the route and the pattern field of an operator EventBridge does not have', () => {
+    const route = httpRoute({}, { pattern: { detail: { eventType: [{ 'starts-with': 'loyalty' }] } } });
+    let caught: RoutesFileError | undefined;
+    try {
+      parseRoutes({ routes: [route] }, 'routes.yml', 'deploy', routeChecks);
+    } catch (error) {
+      caught = error as RoutesFileError;
+    }
+
+    expect(caught).toBeInstanceOf(RoutesFileError);
+    expect(caught?.route).toBe('tickets');
+    expect(caught?.field).toMatch(/^pattern\.detail\.eventType/);
+  });
+
+  it('names the input field of a template using an undefined variable', () => {
+    const route = httpRoute({}, { input: { pathsMap: { id: '$.id' }, template: '{"id": "<id>", "who": "<nobody>"}' } });
+
+    expect(() => parseRoutes({ routes: [route] }, 'routes.yml', 'deploy', routeChecks)).toThrow(/route "tickets": input\.template: /);
+  });
+
+  it('accepts the shipped routes.yml', () => {
+    expect(loadRoutesFile(join(__dirname, '..', '..', '..', 'routes.yml'), 'deploy', routeChecks).map((route) => route.name)).toEqual(['loyalty-tickets']);
   });
 });

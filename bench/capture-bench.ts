@@ -21,7 +21,7 @@ import {
 } from '@aws-sdk/client-kinesis';
 import middy from '@middy/core';
 import type { APIGatewayProxyEventV2, Context } from 'aws-lambda';
-import { startLocalServers } from '../infra/local/local-servers';
+import { startLocalServers } from '../infra/local/runtime/local-servers';
 import { createKinesisClient } from '../shared/aws/kinesis-client';
 import { apiCallCapture } from '../shared/capture';
 

@@ -1,5 +1,5 @@
-import type { LocalPipeline } from '../infra/local/local-pipeline';
-import type { PipelineDefinition } from '../infra/local/serverless-config';
+import type { LocalPipeline } from '../infra/local/pipeline/local-pipeline';
+import type { PipelineDefinition } from '../infra/local/pipeline/serverless-config';
 import type { RssReport } from './consumer-rss-child';
 import { runChild } from './fork-child';
 

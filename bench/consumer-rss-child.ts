@@ -6,7 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
-import type { KinesisConsumer, RecordOutcome } from '../shared/consumer/kinesis-consumer';
+import { exportWithMethod, loadHandlerModule } from '../infra/local/lambda/handler-module';
+import type { RecordOutcome } from '../shared/consumer/kinesis-consumer';
 import { createRandom, eventBridgeEnvelope, kinesisEvent, kinesisRecord, ShardClock } from './record-factories';
 
 export interface RssReport {
@@ -43,10 +44,12 @@ process.on('disconnect', () => process.exit(0));
 const main = async (): Promise<void> => {
   const records = Number(process.env.BENCH_RSS_RECORDS ?? 10_000);
   const rssAtStartBytes = process.memoryUsage().rss;
-  const loaded = require('../functions/kinesis-consumer/handler') as {
-    handler: (event: unknown, context: unknown) => Promise<{ batchItemFailures: unknown[] }>;
-    consumer: KinesisConsumer;
-  };
+  const loaded = loadHandlerModule<(event: unknown, context: Context) => Promise<{ batchItemFailures: unknown[] }>>(
+    'functions/kinesis-consumer/handler',
+    'handler',
+  );
+  const onRecordOutcome = exportWithMethod(loaded.exports, 'consumer', 'onRecordOutcome');
+  if (onRecordOutcome === undefined) throw new Error('functions/kinesis-consumer/handler exports no consumer.onRecordOutcome()');
   const rssAfterLoadBytes = process.memoryUsage().rss;
 
   // ~510 B raw EventBridge envelopes, unique ids (seeds no other benchmark uses), arrival
@@ -65,7 +68,7 @@ const main = async (): Promise<void> => {
   const eventBytes = Buffer.byteLength(JSON.stringify(event));
 
   const outcomes: RssReport['outcomes'] = {};
-  loaded.consumer.onRecordOutcome((outcome) => {
+  onRecordOutcome((outcome: RecordOutcome) => {
     outcomes[outcome.result] = (outcomes[outcome.result] ?? 0) + 1;
   });
   // A Lambda context like the runtime's (written out here: importing the local event source

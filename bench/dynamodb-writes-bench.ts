@@ -9,7 +9,7 @@ import { type BatchSummary, KinesisConsumer } from '../shared/consumer/kinesis-c
 import { DynamoDbIdempotencyStore } from '../shared/idempotency/dynamodb-idempotency-store';
 import { keyString } from '../shared/idempotency/idempotency-store';
 import { NORMALIZE_OPTIONS } from './consumer-bench';
-import { startLocalServer } from '../infra/local/local-servers';
+import { startLocalServer } from '../infra/local/runtime/local-servers';
 import { CountingQuarantine, RecordingSink, silentLogger } from './in-memory-deps';
 import { createRandom, eventBridgeEnvelope, kinesisEvent, kinesisRecord, ShardClock } from './record-factories';
 

@@ -17,10 +17,9 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { LocalPipeline } from '../infra/local/local-pipeline';
-import { type LocalServers, startLocalServers } from '../infra/local/local-servers';
-import type { ProducerRecord } from '../infra/local/sample-workload';
-import { loadPipelineDefinition, type PipelineDefinition } from '../infra/local/serverless-config';
+import { LocalPipeline, type ProducerRecord } from '../infra/local/pipeline/local-pipeline';
+import { type LocalServers, startLocalServers } from '../infra/local/runtime/local-servers';
+import { loadPipelineDefinition, type PipelineDefinition } from '../infra/local/pipeline/serverless-config';
 import { createDynamoDbDocumentClient } from '../shared/aws/dynamodb-client';
 import { createKinesisClient } from '../shared/aws/kinesis-client';
 import { createS3Client } from '../shared/aws/s3-client';

@@ -1,4 +1,4 @@
-import { loadPipelineDefinition } from '../infra/local/serverless-config';
+import { loadPipelineDefinition } from '../infra/local/pipeline/serverless-config';
 import { DEFAULT_MAX_ACTIVE_PARTITIONS, type LakeLayout, loadLakeLayout, partitionBound } from '../shared/lake-layout';
 
 /** Firehose's default quota of active partitions per delivery stream. */

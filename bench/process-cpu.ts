@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * CPU time (user + system, ms) of this process and of each local server it started
- * (kinesalite, dynalite, s3rver: the children running infra/local/server-process.cjs),
+ * (kinesalite, dynalite, s3rver: the children running infra/local/runtime/server-process.cjs),
  * read from /proc. Linux only: elsewhere only this process is reported.
  */
 export type CpuSnapshot = Record<string, number>;

@@ -59,7 +59,7 @@ const serverPid = async (root: number, service: string): Promise<number | undefi
 
 const run = async (fault: Fault, events: number): Promise<{ code: number | null; summary?: Summary; seconds: number }> => {
   const started = Date.now();
-  const child = spawn(process.execPath, [TSX, 'infra/local/start.ts', '--events', String(events), '--json'], {
+  const child = spawn(process.execPath, [TSX, 'infra/local/cli/start.ts', '--events', String(events), '--json'], {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -3,7 +3,7 @@
  * records back into the pipeline (the logic is in shared/redrive; this file wires names from
  * serverless.yml, the SDK clients, signals and output). Run with --help for usage.
  */
-import { loadPipelineDefinition, type PipelineDefinition, redriveWaveSeconds } from '../infra/local/serverless-config';
+import { loadPipelineDefinition, type PipelineDefinition, redriveWaveSeconds } from '../infra/local/pipeline/serverless-config';
 import { createFirehoseClient } from '../shared/aws/firehose-client';
 import { createKinesisClient } from '../shared/aws/kinesis-client';
 import { createS3Client } from '../shared/aws/s3-client';

@@ -3,7 +3,7 @@ import { readdir, readFile, writeFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { prng } from '../../infra/local/sample-workload';
+import { prng } from '../../infra/local/cli/sample-workload';
 import type { EventBridgeEnvelope } from './factories';
 
 // Realistic multi-client traffic for the lake tests: EventBridge envelopes as producers send them,
@@ -76,7 +76,7 @@ export interface StartResult {
 /** Runs `npm start` (its entry, through tsx) with extra environment; resolves with the exit code, never rejects on 1. */
 export const runStart = async (args: string[], env: Record<string, string> = {}, timeoutMs = 240_000): Promise<StartResult> => {
   try {
-    const { stdout, stderr } = await promisify(execFile)(process.execPath, [TSX, 'infra/local/start.ts', ...args], {
+    const { stdout, stderr } = await promisify(execFile)(process.execPath, [TSX, 'infra/local/cli/start.ts', ...args], {
       cwd: ROOT,
       env: { ...process.env, ...env },
       maxBuffer: 256 * 1024 * 1024,

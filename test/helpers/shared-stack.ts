@@ -1,5 +1,5 @@
-import type { LocalServers } from '../../infra/local/local-servers';
-import type { PipelineDefinition } from '../../infra/local/serverless-config';
+import type { LocalServers } from '../../infra/local/runtime/local-servers';
+import type { PipelineDefinition } from '../../infra/local/pipeline/serverless-config';
 
 /** Set by test/integration/global-setup.ts for every integration test file. */
 export const ENDPOINTS_VARIABLE = 'PIPELINE_TEST_ENDPOINTS';

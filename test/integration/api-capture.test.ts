@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import type { Context } from 'aws-lambda';
-import { LocalPipeline } from '../../infra/local/local-pipeline';
+import { LocalPipeline } from '../../infra/local/pipeline/local-pipeline';
 import { loadSampleEvent } from '../helpers/events';
 import { sharedStack } from '../helpers/shared-stack';
 

@@ -1,5 +1,5 @@
-import { LocalPipeline } from '../../infra/local/local-pipeline';
-import { type LocalServers, startLocalServers } from '../../infra/local/local-servers';
+import { LocalPipeline } from '../../infra/local/pipeline/local-pipeline';
+import { type LocalServers, startLocalServers } from '../../infra/local/runtime/local-servers';
 import { eventBridgeEnvelope } from '../helpers/factories';
 import { sharedStack } from '../helpers/shared-stack';
 

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { type DevKeyPair, generateDevKeyPair, loadOrCreateDevKeyPair, mintDevToken } from '../../infra/local/dev-jwt';
-import { LocalPipeline } from '../../infra/local/local-pipeline';
+import { type DevKeyPair, generateDevKeyPair, loadOrCreateDevKeyPair, mintDevToken } from '../../infra/local/http-api/dev-jwt';
+import { LocalPipeline } from '../../infra/local/pipeline/local-pipeline';
 import { eventsBody } from '../helpers/http-api-events';
 import { sharedStack } from '../helpers/shared-stack';
 
@@ -54,7 +54,7 @@ beforeAll(async () => {
   keys = loadOrCreateDevKeyPair(keyPath);
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'infra', 'local', 'mint-token.ts'), '--client', 'it-http', '--key', keyPath],
+    [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'infra', 'local', 'cli', 'mint-token.ts'), '--client', 'it-http', '--key', keyPath],
     { cwd: ROOT },
   );
   cliToken = stdout.trim();

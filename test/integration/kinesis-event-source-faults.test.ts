@@ -11,7 +11,7 @@ import {
   type EventSourceLogger,
   KinesisEventSource,
   type KinesisEventSourceOptions,
-} from '../../infra/local/kinesis-event-source';
+} from '../../infra/local/kinesis-esm';
 import { createKinesisClient } from '../../shared/aws/kinesis-client';
 import { type FaultProxy, type FaultRequest, type InjectedFault, startFaultProxy } from '../helpers/fault-proxy';
 import { sharedStack } from '../helpers/shared-stack';

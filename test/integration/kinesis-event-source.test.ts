@@ -13,9 +13,9 @@ import {
   type KinesisEventSourceOptions,
   type KinesisHandler,
   type OnFailureRecord,
-} from '../../infra/local/kinesis-event-source';
-import { type LocalServers, startLocalServers } from '../../infra/local/local-servers';
-import type { StreamEventSettings } from '../../infra/local/serverless-config';
+} from '../../infra/local/kinesis-esm';
+import { type LocalServers, startLocalServers } from '../../infra/local/runtime/local-servers';
+import type { StreamEventSettings } from '../../infra/local/pipeline/serverless-config';
 import { createKinesisClient } from '../../shared/aws/kinesis-client';
 
 // The local event source against a real kinesalite, read and written with the real SDK.

@@ -61,7 +61,7 @@ it('overflows the lowered quota into errors/, says so, and the re-drive brings e
   const out = join(dir, 'lake');
   await writeNdjson(input, sent);
   const output = { stdout: '', stderr: '' };
-  stack = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'infra/local/start.ts', '--input', input, '--keep-running', '--json', '--out', out], {
+  stack = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'infra/local/cli/start.ts', '--input', input, '--keep-running', '--json', '--out', out], {
     cwd: ROOT,
     env: { ...process.env, LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS: String(QUOTA), LOCAL_FIREHOSE_BUFFER_INTERVAL_SECONDS: '1' },
   });

@@ -1,6 +1,6 @@
 import { gunzipSync } from 'node:zlib';
-import { LocalPipeline } from '../../infra/local/local-pipeline';
-import type { PipelineDefinition } from '../../infra/local/serverless-config';
+import { LocalPipeline } from '../../infra/local/pipeline/local-pipeline';
+import type { PipelineDefinition } from '../../infra/local/pipeline/serverless-config';
 import { eventBridgeEnvelope } from '../helpers/factories';
 import { sharedStack } from '../helpers/shared-stack';
 

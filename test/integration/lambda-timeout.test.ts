@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CreateStreamCommand, type KinesisClient, PutRecordsCommand, waitUntilStreamExists } from '@aws-sdk/client-kinesis';
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { type BatchProgress, DEFAULT_STREAM_SETTINGS, KinesisEventSource, type KinesisHandler } from '../../infra/local/kinesis-event-source';
+import { type BatchProgress, DEFAULT_STREAM_SETTINGS, KinesisEventSource, type KinesisHandler } from '../../infra/local/kinesis-esm';
 import { WorkerInvoker } from '../../infra/local/lambda/worker-invoker';
 import { createKinesisClient } from '../../shared/aws/kinesis-client';
 import { sharedStack } from '../helpers/shared-stack';

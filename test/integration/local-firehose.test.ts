@@ -10,9 +10,9 @@ import {
 } from '@aws-sdk/client-firehose';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
-import { LocalFirehose, type LocalFirehoseOptions } from '../../infra/local/local-firehose';
-import { type LocalServers, startLocalServers } from '../../infra/local/local-servers';
-import type { FirehoseSettings } from '../../infra/local/serverless-config';
+import { LocalFirehose, type LocalFirehoseOptions } from '../../infra/local/firehose';
+import { type LocalServers, startLocalServers } from '../../infra/local/runtime/local-servers';
+import type { FirehoseSettings } from '../../infra/local/pipeline/serverless-config';
 import { createFirehoseClient } from '../../shared/aws/firehose-client';
 import { createS3Client } from '../../shared/aws/s3-client';
 import { FirehoseSink } from '../../shared/delivery/firehose-sink';

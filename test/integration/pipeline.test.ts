@@ -3,7 +3,7 @@ import { type FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-fire
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { createDynamoDbDocumentClient } from '../../shared/aws/dynamodb-client';
 import { createFirehoseClient } from '../../shared/aws/firehose-client';
-import { LocalPipeline } from '../../infra/local/local-pipeline';
+import { LocalPipeline } from '../../infra/local/pipeline/local-pipeline';
 import { eventBridgeEnvelope } from '../helpers/factories';
 import { sharedStack } from '../helpers/shared-stack';
 

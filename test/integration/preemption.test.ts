@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync } from 'node:zlib';
-import { loadOrCreateDevKeyPair, mintDevToken } from '../../infra/local/dev-jwt';
-import { LocalPipeline } from '../../infra/local/local-pipeline';
+import { loadOrCreateDevKeyPair, mintDevToken } from '../../infra/local/http-api/dev-jwt';
+import { LocalPipeline } from '../../infra/local/pipeline/local-pipeline';
 import { meterIdentityId } from '../../shared/sources/usage-meter';
 import { sharedStack } from '../helpers/shared-stack';
 

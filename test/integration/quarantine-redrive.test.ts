@@ -1,7 +1,7 @@
 import { gunzipSync } from 'node:zlib';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { LakeCheck, LocalPipeline, LocalPipelineOptions, RunSummary } from '../../infra/local/local-pipeline';
-import type { PipelineDefinition } from '../../infra/local/serverless-config';
+import type { LakeCheck, LocalPipeline, LocalPipelineOptions, RunSummary } from '../../infra/local/pipeline/local-pipeline';
+import type { PipelineDefinition } from '../../infra/local/pipeline/serverless-config';
 import { createKinesisClient } from '../../shared/aws/kinesis-client';
 import { createS3Client } from '../../shared/aws/s3-client';
 import { redriveQuarantine } from '../../shared/redrive';
@@ -48,7 +48,7 @@ const ids = (events: readonly { id: string }[]) => events.map(({ id }) => id).so
 const withColdPipeline = async <T>(options: LocalPipelineOptions, body: (pipeline: LocalPipeline) => Promise<T>): Promise<T> => {
   let outcome: { value: T } | undefined;
   await jest.isolateModulesAsync(async () => {
-    const { LocalPipeline: Fresh } = await import('../../infra/local/local-pipeline');
+    const { LocalPipeline: Fresh } = await import('../../infra/local/pipeline/local-pipeline');
     const pipeline = await Fresh.start(options);
     try {
       outcome = { value: await body(pipeline) };

@@ -1,4 +1,4 @@
-import { LocalPipeline } from '../../infra/local/local-pipeline';
+import { LocalPipeline } from '../../infra/local/pipeline/local-pipeline';
 import { eventBridgeEnvelope } from '../helpers/factories';
 import { sharedStack } from '../helpers/shared-stack';
 

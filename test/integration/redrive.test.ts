@@ -11,8 +11,8 @@ import {
 } from '@aws-sdk/client-kinesis';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
-import { LocalFirehose } from '../../infra/local/local-firehose';
-import type { FirehoseSettings } from '../../infra/local/serverless-config';
+import { LocalFirehose } from '../../infra/local/firehose';
+import type { FirehoseSettings } from '../../infra/local/pipeline/serverless-config';
 import { main } from '../../scripts/redrive';
 import { createFirehoseClient } from '../../shared/aws/firehose-client';
 import { createKinesisClient } from '../../shared/aws/kinesis-client';

@@ -15,7 +15,7 @@ import {
   waitUntilStreamExists,
 } from '@aws-sdk/client-kinesis';
 import { PutObjectCommand } from '@aws-sdk/client-s3';
-import { LocalPipeline } from '../../infra/local/local-pipeline';
+import { LocalPipeline } from '../../infra/local/pipeline/local-pipeline';
 import { createKinesisClient } from '../../shared/aws/kinesis-client';
 import { createS3Client } from '../../shared/aws/s3-client';
 import { sharedStack } from '../helpers/shared-stack';
@@ -276,7 +276,7 @@ describe('the S3 drop location', () => {
 
     const { stdout } = await promisify(execFile)(
       process.execPath,
-      [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'infra/local/start.ts', '--drop', path, '--json'],
+      [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'infra/local/cli/start.ts', '--drop', path, '--json'],
       { cwd: ROOT, maxBuffer: 16 * 1024 * 1024, timeout: 120_000 },
     );
 

@@ -36,7 +36,7 @@ afterAll(() => {
 });
 
 const startStack = () => {
-  const child: Stack = spawn(process.execPath, [TSX, 'infra/local/start.ts', '--events', '200', '--keep-running', '--json'], {
+  const child: Stack = spawn(process.execPath, [TSX, 'infra/local/cli/start.ts', '--events', '200', '--keep-running', '--json'], {
     cwd: ROOT,
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -8,7 +8,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 // `npm start` is a public interface: its flags and its --json line are what users script against.
 const ROOT = join(__dirname, '..', '..');
 const run = (args: string[]) =>
-  promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'infra/local/start.ts', ...args], {
+  promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'infra/local/cli/start.ts', ...args], {
     cwd: ROOT,
     maxBuffer: 64 * 1024 * 1024,
     timeout: 120_000,

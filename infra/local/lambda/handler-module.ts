@@ -1,7 +1,11 @@
 import { isAbsolute, join } from 'node:path';
+import { REPO_ROOT } from '../runtime/paths';
 import type { LambdaHandler } from './invoker';
 
-const ROOT = join(__dirname, '..', '..', '..');
+/**
+ * The one loader for the modules the local stack runs (a function's `handler:` module, a
+ * benchmark's instrument): resolved from the repository root, exports checked before use.
+ */
 
 /** The module a function's `handler:` names, as the Lambda runtime loads it. */
 export interface HandlerModule<H> {
@@ -10,13 +14,25 @@ export interface HandlerModule<H> {
   exports: Readonly<Record<string, unknown>>;
 }
 
-/** Resolves `modulePath` (relative to the repository root, or absolute) and checks the handler export is a function. */
+/** Loads `modulePath` (relative to the repository root, or absolute) and returns its exports. */
+export const loadModule = (modulePath: string): Readonly<Record<string, unknown>> =>
+  require(isAbsolute(modulePath) ? modulePath : join(REPO_ROOT, modulePath)) as Record<string, unknown>;
+
+/** The export `exportName` when it is a function, typed as the signature the caller expects; else undefined. */
+export const exportedFunction = <F extends (...args: never[]) => unknown>(
+  exports: Readonly<Record<string, unknown>>,
+  exportName: string,
+): F | undefined => {
+  const value = exports[exportName];
+  return typeof value === 'function' ? (value as F) : undefined;
+};
+
+/** Loads `modulePath` (relative to the repository root, or absolute) and checks the handler export is a function. */
 export const loadHandlerModule = <H extends LambdaHandler<never, unknown>>(modulePath: string, exportName: string): HandlerModule<H> => {
-  const path = isAbsolute(modulePath) ? modulePath : join(ROOT, modulePath);
-  const loaded = require(path) as Record<string, unknown>;
-  const handler = loaded[exportName];
-  if (typeof handler !== 'function') throw new Error(`${modulePath} does not export a function ${exportName}`);
-  return { handler: handler as H, exports: loaded };
+  const loaded = loadModule(modulePath);
+  const handler = exportedFunction<H>(loaded, exportName);
+  if (handler === undefined) throw new Error(`${modulePath} does not export a function ${exportName}`);
+  return { handler, exports: loaded };
 };
 
 /** An export of a loaded module that has a method `method`, or undefined. */

@@ -1,5 +1,5 @@
 import type { Callback, Context } from 'aws-lambda';
-import { createLambdaContext, type LambdaContextInput } from '../lambda-context';
+import { createLambdaContext, type LambdaContextInput } from '../runtime/lambda-context';
 
 /** A handler as the Lambda Node.js runtime calls it: promise-returning, or callback-style (3 parameters). */
 export type LambdaHandler<E = unknown, R = unknown> = (event: E, context: Context, callback: Callback<R>) => unknown;

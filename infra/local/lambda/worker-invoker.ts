@@ -23,7 +23,7 @@ export interface WorkerInvokerOptions<O> {
   memoryLimitInMB?: number;
   /** What the module reports through `exports[exportName][method](listener)`, e.g. per-record outcomes. */
   observe?: { exportName: string; method: string; onEvent: (payload: O) => void };
-  /** A module loaded in each environment after the handler's, `instrument(exports, post)`; what it posts reaches `onMessage`. */
+  /** A module (relative to the repository root or absolute) loaded in each environment after the handler's, `instrument(exports, post)`; what it posts reaches `onMessage`. */
   instrument?: { modulePath: string; onMessage: (payload: unknown) => void };
 }
 

@@ -4,8 +4,8 @@
  * what stops a timed-out invocation's work (its sockets, timers and pending calls die with it).
  */
 import type { MessagePort } from 'node:worker_threads';
-import { createLambdaContext, type LambdaContextInput } from '../lambda-context';
-import { exportWithMethod, type HandlerModule, loadHandlerModule } from './handler-module';
+import { createLambdaContext, type LambdaContextInput } from '../runtime/lambda-context';
+import { exportedFunction, exportWithMethod, type HandlerModule, loadHandlerModule, loadModule } from './handler-module';
 import { callHandler, type LambdaHandler } from './invoker';
 
 export interface WorkerSetup {
@@ -16,6 +16,9 @@ export interface WorkerSetup {
   /** A module whose `instrument(exports, post)` runs after the handler module loads (benchmarks' timers). */
   instrument?: string;
 }
+
+/** A benchmark's instrument module: `instrument(exports, post)` (bench/consumer-instrument.ts). */
+type Instrument = (exports: unknown, post: (payload: unknown) => void) => void;
 
 export interface SerializedError {
   name: string;
@@ -54,8 +57,8 @@ export const runWorker = (port: MessagePort, setup: WorkerSetup): void => {
       subscribe((payload: unknown) => post({ type: 'observed', payload }));
     }
     if (setup.instrument) {
-      const { instrument } = require(setup.instrument) as { instrument?: (exports: unknown, post: (payload: unknown) => void) => void };
-      if (typeof instrument !== 'function') throw new Error(`${setup.instrument} exports no instrument()`);
+      const instrument = exportedFunction<Instrument>(loadModule(setup.instrument), 'instrument');
+      if (instrument === undefined) throw new Error(`${setup.instrument} exports no instrument()`);
       instrument(loaded.exports, (payload) => post({ type: 'instrument', payload }));
     }
   } catch (error) {

@@ -9,7 +9,7 @@ import {
   mintDevToken,
   signJwt,
   verifyJwt,
-} from '../../../infra/local/dev-jwt';
+} from '../../../infra/local/http-api/dev-jwt';
 
 const keys = generateDevKeyPair();
 const other = generateDevKeyPair();

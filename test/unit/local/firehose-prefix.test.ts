@@ -7,7 +7,7 @@ import {
   parsePrefix,
   RANDOM_STRING_LENGTH,
   randomString,
-} from '../../../infra/local/firehose-prefix';
+} from '../../../infra/local/firehose/prefix';
 
 // 2026-03-04T05:06:07.089Z, a Wednesday, day 63 of the year.
 const ARRIVAL = Date.UTC(2026, 2, 4, 5, 6, 7, 89);

@@ -1,19 +1,11 @@
 import type { KinesisStreamRecord } from 'aws-lambda';
-import {
-  batchCount,
-  bisect,
-  buildOnFailureRecord,
-  checkpointAfter,
-  countExpired,
-  createLambdaContext,
-  DEFAULT_STREAM_SETTINGS,
-  decideAfterFailure,
-  MAX_PAYLOAD_BYTES,
-  type RetryPolicy,
-  recordJsonBytes,
-  retryDelay,
-  toLambdaRecord,
-} from '../../../infra/local/kinesis-event-source';
+import { batchCount } from '../../../infra/local/kinesis-esm/batcher';
+import { checkpointAfter } from '../../../infra/local/kinesis-esm/checkpoint';
+import { buildOnFailureRecord } from '../../../infra/local/kinesis-esm/on-failure';
+import { recordJsonBytes, toLambdaRecord } from '../../../infra/local/kinesis-esm/records';
+import { bisect, countExpired, decideAfterFailure, type RetryPolicy, retryDelay } from '../../../infra/local/kinesis-esm/retry-policy';
+import { DEFAULT_STREAM_SETTINGS, LAMBDA_MAX_PAYLOAD_BYTES as MAX_PAYLOAD_BYTES } from '../../../infra/local/runtime/aws';
+import { createLambdaContext } from '../../../infra/local/runtime/lambda-context';
 
 const SHARD_ID = 'shardId-000000000001';
 const STREAM_ARN = 'arn:aws:kinesis:eu-west-1:123456789012:stream/usage-events';

@@ -1,4 +1,5 @@
-import { objectKey, planAppend } from '../../../infra/local/local-firehose';
+import { objectKey } from '../../../infra/local/firehose/destinations/s3';
+import { planAppend } from '../../../infra/local/firehose/partitions';
 
 describe('planAppend', () => {
   it('keeps buffering below the size hint', () => {

@@ -1,6 +1,6 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { DEV_JWT_AUDIENCE, DEV_JWT_ISSUER, generateDevKeyPair, mintDevToken } from '../../../infra/local/dev-jwt';
-import { type HttpApiRequest, invokeHttpApi, type LocalHttpApiOptions } from '../../../infra/local/local-http-api';
+import { DEV_JWT_AUDIENCE, DEV_JWT_ISSUER, generateDevKeyPair, mintDevToken } from '../../../infra/local/http-api/dev-jwt';
+import { type HttpApiRequest, invokeHttpApi, type LocalHttpApiOptions } from '../../../infra/local/http-api';
 
 const keys = generateDevKeyPair();
 const routes = [

@@ -1,5 +1,5 @@
-import type { RunSummary } from '../../../infra/local/local-pipeline';
-import { isReconciled, notProcessed } from '../../../infra/local/start';
+import type { RunSummary } from '../../../infra/local/pipeline/local-pipeline';
+import { isReconciled, notProcessed } from '../../../infra/local/cli/summary';
 
 // The summary's "reconciled" line: every record counted once, in one place.
 

@@ -11,7 +11,7 @@ import {
   settleWithin,
   type WatchedServer,
   watchServers,
-} from '../../../infra/local/server-watch';
+} from '../../../infra/local/runtime/server-watch';
 
 /** A ChildProcess as the watcher sees it: exit status and the 'exit' event. */
 class FakeChild extends EventEmitter {

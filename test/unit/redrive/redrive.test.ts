@@ -14,7 +14,7 @@ import {
   S3ServiceException,
 } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
-import type { PipelineDefinition } from '../../../infra/local/serverless-config';
+import type { PipelineDefinition } from '../../../infra/local/pipeline/serverless-config';
 import { defaultWaveSeconds, main, partitionOfFor, type RedriveCliDeps } from '../../../scripts/redrive';
 import { RedriveError, type RedriveErrorsOptions, redriveErrors, redriveQuarantine } from '../../../shared/redrive';
 

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Context } from 'aws-lambda';
+import { DEFAULT_REGION, functionArn, LOCAL_ACCOUNT_ID, LOCAL_FUNCTION_MEMORY_MB } from './aws';
 
 export interface LambdaContextInput {
   functionName: string;
@@ -23,7 +24,7 @@ export const createLambdaContext = (input: LambdaContextInput): Context => {
     callbackWaitsForEmptyEventLoop: true,
     functionName: input.functionName,
     functionVersion: '$LATEST',
-    invokedFunctionArn: `arn:aws:lambda:${input.region}:${input.accountId}:function:${input.functionName}`,
+    invokedFunctionArn: functionArn(input.region, input.accountId, input.functionName),
     memoryLimitInMB: String(input.memoryLimitInMB),
     awsRequestId: input.requestId,
     logGroupName: `/aws/lambda/${input.functionName}`,
@@ -36,13 +37,13 @@ export const createLambdaContext = (input: LambdaContextInput): Context => {
 };
 
 /** The context for one local invocation of a function defined in serverless.yml. */
-export const localLambdaContext = (fn: { name: string; timeoutSeconds: number }, region = 'us-east-1'): Context =>
+export const localLambdaContext = (fn: { name: string; timeoutSeconds: number }, region = DEFAULT_REGION): Context =>
   createLambdaContext({
     functionName: fn.name,
     region,
-    accountId: '000000000000',
+    accountId: LOCAL_ACCOUNT_ID,
     timeoutSeconds: fn.timeoutSeconds,
-    memoryLimitInMB: 1024,
+    memoryLimitInMB: LOCAL_FUNCTION_MEMORY_MB,
     requestId: randomUUID(),
     startedAtMs: Date.now(),
   });

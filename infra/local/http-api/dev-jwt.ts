@@ -1,6 +1,7 @@
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { LOCAL_STATE_DIR } from '../runtime/paths';
 
 /**
  * Dev tokens for the local HTTP API: RS256 JWTs signed with a key pair kept in `.local/`
@@ -8,7 +9,7 @@ import { dirname, join } from 'node:path';
  */
 export const DEV_JWT_ISSUER = 'usage-pipeline-local';
 export const DEV_JWT_AUDIENCE = 'usage-pipeline-local-api';
-export const DEV_JWT_KEY_PATH = join(__dirname, '..', '..', '.local', 'dev-jwt-key.pem');
+export const DEV_JWT_KEY_PATH = join(LOCAL_STATE_DIR, 'dev-jwt-key.pem');
 /** The claim API Gateway passes to the handler and the handler reads the clientId from. */
 export const CLIENT_ID_CLAIM = 'custom:clientId';
 

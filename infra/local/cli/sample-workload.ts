@@ -1,10 +1,5 @@
-import { parseClientEventEntry, toClientEventRecord } from '../../shared/sources/client-event';
-
-/** One record as a producer puts it into the stream. */
-export interface ProducerRecord {
-  partitionKey: string;
-  data: Buffer;
-}
+import { parseClientEventEntry, toClientEventRecord } from '../../../shared/sources/client-event';
+import type { ProducerRecord } from '../pipeline/local-pipeline';
 
 export interface SampleWorkload {
   records: ProducerRecord[];

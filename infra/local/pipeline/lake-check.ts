@@ -1,8 +1,8 @@
-import { eventTypeOf } from '../../shared/canonical-event';
-import { mapWithConcurrency } from '../../shared/concurrency';
-import { evaluateLayoutPrefix, type LakeLayout, prefixRoot } from '../../shared/lake-layout';
-import { partitionKeys } from '../../shared/partition';
-import { decodeObjectBody, parseErrorObject } from '../../shared/redrive';
+import { eventTypeOf } from '../../../shared/canonical-event';
+import { mapWithConcurrency } from '../../../shared/concurrency';
+import { evaluateLayoutPrefix, type LakeLayout, prefixRoot } from '../../../shared/lake-layout';
+import { partitionKeys } from '../../../shared/partition';
+import { decodeObjectBody, parseErrorObject } from '../../../shared/redrive';
 
 /** What the lake holds: every event once, in the partition the layout gives it, and what sits in error outputs. */
 export interface LakeCheck {

@@ -1,13 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type {
   APIGatewayProxyEventV2WithJWTAuthorizer,
   APIGatewayProxyResultV2,
   Context,
 } from 'aws-lambda';
+import { HTTP_API_MAX_PAYLOAD_BYTES, LOCAL_ACCOUNT_ID } from '../runtime/aws';
+import { closeServer, readBody } from '../runtime/http-server';
+import { localLambdaContext } from '../runtime/lambda-context';
 import { type VerifyOptions, verifyJwt } from './dev-jwt';
-import { localLambdaContext } from './lambda-context';
 
 /**
  * API Gateway HTTP API (payload format 2.0) with a JWT authorizer, on loopback: routes
@@ -60,8 +62,6 @@ export interface LocalHttpApi {
   url: string;
   stop(): Promise<void>;
 }
-
-const MAX_PAYLOAD_BYTES = 10 * 1024 * 1024;
 
 const jsonResponse = (statusCode: number, body: unknown, headers: Record<string, string> = {}): HttpApiResponse => ({
   statusCode,
@@ -130,7 +130,7 @@ export const toHttpApiEvent = (
     headers: withoutCookie,
     ...(url.search !== '' && { queryStringParameters: query }),
     requestContext: {
-      accountId: '000000000000',
+      accountId: LOCAL_ACCOUNT_ID,
       apiId: 'local',
       authorizer: {
         principalId: '',
@@ -193,7 +193,7 @@ export const invokeHttpApi = async (options: LocalHttpApiOptions, request: HttpA
   const path = new URL(request.url, 'http://localhost').pathname;
   const route = options.routes.find((candidate) => candidate.method.toUpperCase() === request.method.toUpperCase() && candidate.path === path);
   if (route === undefined) return jsonResponse(404, { message: 'Not Found' });
-  if (request.body.length > (options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES)) return jsonResponse(413, { message: 'Request Entity Too Large' });
+  if (request.body.length > (options.maxPayloadBytes ?? HTTP_API_MAX_PAYLOAD_BYTES)) return jsonResponse(413, { message: 'Request Entity Too Large' });
 
   let jwt: { claims: Record<string, unknown>; scopes: string[] } = { claims: {}, scopes: [] };
   if (route.authorizer !== undefined) {
@@ -214,20 +214,6 @@ export const invokeHttpApi = async (options: LocalHttpApiOptions, request: HttpA
   }
 };
 
-const readRequestBody = (request: IncomingMessage, limit: number): Promise<Buffer | undefined> =>
-  new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let over = false;
-    request.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > limit) over = true;
-      if (!over) chunks.push(chunk);
-    });
-    request.on('end', () => resolve(over ? undefined : Buffer.concat(chunks)));
-    request.on('error', reject);
-  });
-
 const send = (response: ServerResponse, result: HttpApiResponse): void => {
   response.writeHead(result.statusCode, { ...result.headers, 'content-length': String(result.body.length) });
   response.end(result.body);
@@ -235,9 +221,9 @@ const send = (response: ServerResponse, result: HttpApiResponse): void => {
 
 export const startLocalHttpApi = async (options: LocalHttpApiOptions): Promise<LocalHttpApi> => {
   const host = options.host ?? '127.0.0.1';
-  const limit = options.maxPayloadBytes ?? MAX_PAYLOAD_BYTES;
+  const limit = options.maxPayloadBytes ?? HTTP_API_MAX_PAYLOAD_BYTES;
   const server = createServer((request, response) => {
-    readRequestBody(request, limit)
+    readBody(request, limit)
       .then(async (body) => {
         if (body === undefined) return send(response, jsonResponse(413, { message: 'Request Entity Too Large' }));
         const address = server.address() as AddressInfo;
@@ -265,10 +251,6 @@ export const startLocalHttpApi = async (options: LocalHttpApiOptions): Promise<L
   const { port } = server.address() as AddressInfo;
   return {
     url: `http://${host}:${port}`,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
+    stop: () => closeServer(server),
   };
 };

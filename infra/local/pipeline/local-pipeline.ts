@@ -1,37 +1,42 @@
-import { createReadStream } from 'node:fs';
-import { stat } from 'node:fs/promises';
-import { basename } from 'node:path';
-import { type AttributeDefinition, CreateTableCommand, type KeySchemaElement } from '@aws-sdk/client-dynamodb';
-import { CreateStreamCommand, waitUntilStreamExists } from '@aws-sdk/client-kinesis';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand } from '@aws-sdk/client-s3';
-import type { Context, FirehoseTransformationEvent, FirehoseTransformationResult, KinesisStreamEvent, S3Event } from 'aws-lambda';
-import { createDynamoDbDocumentClient } from '../../shared/aws/dynamodb-client';
-import { createKinesisClient } from '../../shared/aws/kinesis-client';
-import { createS3Client } from '../../shared/aws/s3-client';
-import { type Env, intEnv } from '../../shared/config';
-import type { RecordOutcome } from '../../shared/consumer/kinesis-consumer';
-import type { ReasonCode } from '../../shared/errors';
-import { type DropSummary, dropDate } from '../../shared/ingest/drop-report';
-import { encodeS3Key } from '../../shared/ingest/s3-drop';
-import { KinesisStreamWriter } from '../../shared/ingest/stream-writer';
-import { type LakeLayout, loadLakeLayout } from '../../shared/lake-layout';
-import { DEV_JWT_AUDIENCE, DEV_JWT_ISSUER, type DevKeyPair, loadOrCreateDevKeyPair } from './dev-jwt';
-import { type EventSourceLogger, KinesisEventSource, type OnFailureRecord } from './kinesis-event-source';
+import type { Context, FirehoseTransformationEvent, FirehoseTransformationResult, KinesisStreamEvent } from 'aws-lambda';
+import { createKinesisClient } from '../../../shared/aws/kinesis-client';
+import { createS3Client } from '../../../shared/aws/s3-client';
+import type { RecordOutcome } from '../../../shared/consumer/kinesis-consumer';
+import { KinesisStreamWriter } from '../../../shared/ingest/stream-writer';
+import { type LakeLayout, loadLakeLayout } from '../../../shared/lake-layout';
+import { LocalFirehose, type LocalFirehoseOptions } from '../firehose';
+import { DEV_JWT_AUDIENCE, DEV_JWT_ISSUER, type DevKeyPair, loadOrCreateDevKeyPair } from '../http-api/dev-jwt';
+import { type HttpApiHandler, type LocalHttpApi, startLocalHttpApi } from '../http-api';
+import { type EventSourceLogger, KinesisEventSource } from '../kinesis-esm';
+import { loadHandlerModule } from '../lambda/handler-module';
+import type { LambdaHandler } from '../lambda/invoker';
+import { WorkerInvoker } from '../lambda/worker-invoker';
+import { functionArn, LOCAL_ACCOUNT_ID } from '../runtime/aws';
+import { localLambdaContext } from '../runtime/lambda-context';
+import { type LocalServers, startLocalServers } from '../runtime/local-servers';
+import { type ServerProblem, type ServerWatch, type ServerWatchOptions, settleWithin, watchServers } from '../runtime/server-watch';
+import { PipelineBucket } from './bucket';
 import { checkLake, type LakeCheck } from './lake-check';
-import { localLambdaContext } from './lambda-context';
-import { loadHandlerModule } from './lambda/handler-module';
-import type { LambdaHandler } from './lambda/invoker';
-import { WorkerInvoker } from './lambda/worker-invoker';
-import { LocalFirehose, type LocalFirehoseOptions } from './local-firehose';
-import { type HttpApiHandler, type LocalHttpApi, startLocalHttpApi } from './local-http-api';
-import { type LocalServers, startLocalServers } from './local-servers';
-import type { ProducerRecord } from './sample-workload';
-import { type ServerProblem, type ServerWatch, type ServerWatchOptions, settleWithin, watchServers } from './server-watch';
-import { type FirehoseSettings, loadPipelineDefinition, type PipelineDefinition } from './serverless-config';
+import { localBuffering, localMaxActivePartitions } from './local-overrides';
+import { ON_FAILURE_PREFIX, onFailureDestination } from './on-failure-destination';
+import { createResources, type ResourceNames } from './resources';
+import { RunLedger, type RunSummary } from './run-summary';
+import { type DropRun, S3DropLocation } from './s3-drop';
+import { loadPipelineDefinition, type PipelineDefinition } from './serverless-config';
+
+export type { LakeCheck } from './lake-check';
+export type { RunSummary, SourceCounts } from './run-summary';
+export type { DropRun } from './s3-drop';
+export { ON_FAILURE_PREFIX };
+
+/** One record as a producer puts it into the stream. */
+export interface ProducerRecord {
+  partitionKey: string;
+  data: Buffer;
+}
 
 const PUT_SLICE = 5_000;
 let pipelineStarted = false;
-export const ON_FAILURE_PREFIX = 'local-on-failure/';
 
 export interface LocalPipelineOptions {
   /** serverless.yml stage to resolve (names and settings); default `local`. */
@@ -53,80 +58,10 @@ export interface LocalPipelineOptions {
   firehoseS3Retry?: { intervalMs: number; durationMs: number };
 }
 
-export type { LakeCheck } from './lake-check';
-
 const logLine = (level: string) => (message: string, details?: Record<string, unknown>) =>
   process.stderr.write(`[event source] ${level} ${message}${details ? ` ${JSON.stringify(details)}` : ''}\n`);
 const stderrEventSourceLogger: EventSourceLogger = { warn: logLine('WARN'), error: logLine('ERROR') };
 const firehoseLine = (level: string, message: string) => process.stderr.write(`[firehose] ${level} ${message}\n`);
-
-/** `LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS=N` lowers (or raises) the local Firehose's quota to watch an overflow. */
-export const localMaxActivePartitions = (env: Env): number | undefined =>
-  env.LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS?.trim() ? intEnv(env, 'LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS', 0, { min: 1, max: 5_000 }) : undefined;
-
-/**
- * `LOCAL_FIREHOSE_BUFFER_INTERVAL_SECONDS=N` shortens the processor's and the destination's
- * buffering intervals (serverless.yml: 60 s each), so an overflow's re-drive waves run in seconds.
- */
-export const localBuffering = (firehose: FirehoseSettings, env: Env): FirehoseSettings => {
-  if (!env.LOCAL_FIREHOSE_BUFFER_INTERVAL_SECONDS?.trim()) return firehose;
-  const seconds = intEnv(env, 'LOCAL_FIREHOSE_BUFFER_INTERVAL_SECONDS', 0, { min: 0, max: 900 });
-  return {
-    ...firehose,
-    bufferIntervalSeconds: seconds,
-    ...(firehose.processor && { processor: { ...firehose.processor, bufferIntervalSeconds: seconds } }),
-  };
-};
-
-export interface RunSummary {
-  /** Records the event-source runner read from the stream (each once, however often retried). */
-  in: number;
-  /** Records this process put into the stream (the rest came from other producers). */
-  produced: number;
-  delivered: number;
-  duplicates: number;
-  quarantined: number;
-  quarantineReasons: Partial<Record<ReasonCode, number>>;
-  /** Records Kinesis gave up on (retries exhausted or too old): written to the on-failure destination. */
-  discarded: number;
-  /** Records Kinesis gave up on whose on-failure record could not be written: their ranges are only in the log. */
-  lost: number;
-  /** Invocation-level retries the run needed (records reported failed and redelivered). */
-  retriedRecords: number;
-  /** Of `delivered`: events Firehose took whose idempotency record could not be written (a redelivery would not be deduplicated). */
-  unrecorded: number;
-  /** Events the consumer handed to Firehose that sit in a Firehose error output instead of the lake, by type. */
-  errors: Record<string, number>;
-  /** Error-output records that no record of this run produced (put into Firehose by someone else). */
-  foreignErrors: number;
-  /** Events the consumer handed to Firehose that are neither in the lake nor in an error output (0 when the lake was not read). */
-  notInLake: number;
-  /** The same counts per source adapter (`unknown`: records no adapter claimed). */
-  bySource: Record<string, SourceCounts>;
-  objects: string[];
-}
-
-export interface SourceCounts {
-  in: number;
-  /** In the lake: handed to Firehose and not in an error output. */
-  delivered: number;
-  duplicates: number;
-  quarantined: number;
-  /** Handed to Firehose but written to an error output, by error-output type. */
-  errors: Record<string, number>;
-  /** Handed to Firehose, and neither in the lake nor in an error output (still in Firehose, or lost there). */
-  notInLake: number;
-}
-
-/** One file through the S3 drop location (LocalPipeline.drop). */
-export interface DropRun {
-  /** Where the file was uploaded. */
-  key: string;
-  /** What the s3Drop handler did with it (records read, sent, rejected, refused, report key). */
-  result: DropSummary;
-  /** The failure report's text, when one was written. */
-  report?: string;
-}
 
 type Handler<E, R> = (event: E, context: Context) => Promise<R>;
 
@@ -136,39 +71,26 @@ type Handler<E, R> = (event: E, context: Context) => Promise<R>;
  * from serverless.yml.
  */
 export class LocalPipeline {
-  private readonly outcomes = new Map<string, RecordOutcome>();
-  private retried = 0;
-  private discarded = 0;
-  private lost = 0;
-  private putCount = 0;
   private httpApi: LocalHttpApi | undefined;
-  private dropHandler: ((event: S3Event, context: Context) => Promise<{ files: DropSummary[] }>) | undefined;
+  private dropLocation: S3DropLocation | undefined;
+  private readonly bucket: PipelineBucket;
 
   /** The lake layout the transformer runs with (serverless.yml custom.lake, through its environment). */
   readonly layout: LakeLayout;
 
   private constructor(
     readonly definition: PipelineDefinition,
-    readonly names: { stream: string; deliveryStream: string; table: string; bucket: string },
+    readonly names: ResourceNames,
     readonly endpoints: LocalServers['endpoints'] & { firehose: string },
     readonly env: Record<string, string>,
     private readonly servers: LocalServers | undefined,
     private readonly firehose: LocalFirehose,
     private readonly eventSource: KinesisEventSource,
     private readonly consumer: WorkerInvoker<KinesisStreamEvent, unknown, RecordOutcome>,
+    private readonly ledger: RunLedger,
   ) {
     this.layout = loadLakeLayout(definition.transformer.environment);
-  }
-
-  /** Each record's outcome, as the consumer reports it from its worker thread. */
-  private recordOutcome(outcome: RecordOutcome): void {
-    const key = `${outcome.shardId}:${outcome.sequenceNumber}`;
-    if (outcome.result === 'failed') {
-      this.retried++;
-      return;
-    }
-    // A record redelivered after a partial failure keeps its first final outcome.
-    if (!this.outcomes.has(key)) this.outcomes.set(key, outcome);
+    this.bucket = new PipelineBucket(env, names.bucket);
   }
 
   static async start(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
@@ -193,7 +115,7 @@ export class LocalPipeline {
   ): Promise<LocalPipeline> {
     const endpoints = options.endpoints ?? (servers as LocalServers).endpoints;
     const suffix = options.suffix ?? '';
-    const names = {
+    const names: ResourceNames = {
       stream: `${definition.stream.name}${suffix}`,
       deliveryStream: `${definition.firehose.deliveryStreamName}${suffix}`,
       table: `${definition.idempotencyTable.name}${suffix}`,
@@ -205,7 +127,7 @@ export class LocalPipeline {
       AWS_ENDPOINT_URL_DYNAMODB: endpoints.dynamodb,
       AWS_ENDPOINT_URL_S3: endpoints.s3,
     };
-    await LocalPipeline.createResources(definition, names, awsEnv);
+    await createResources(definition, names, awsEnv);
 
     const s3 = createS3Client(awsEnv);
     const functionEnv = {
@@ -234,7 +156,7 @@ export class LocalPipeline {
       s3,
       transform: (event) =>
         transformer.handler(event, localLambdaContext(definition.transformer, definition.region)),
-      processorArn: `arn:aws:lambda:${definition.region}:000000000000:function:${definition.transformer.name}`,
+      processorArn: functionArn(definition.region, LOCAL_ACCOUNT_ID, definition.transformer.name),
       ...(options.failRecord && { failRecord: options.failRecord }),
       ...(maxActivePartitions !== undefined && { maxActivePartitions }),
       ...(options.firehoseS3Retry && {
@@ -249,12 +171,12 @@ export class LocalPipeline {
 
     // The consumer runs in worker threads, as in Lambda's sandboxes: its environment is its own,
     // and an invocation past the timeout is stopped where it is (its writes stop with it).
-    let pipeline: LocalPipeline | undefined;
+    const ledger = new RunLedger();
     const consumer = new WorkerInvoker<KinesisStreamEvent, unknown, RecordOutcome>({
       modulePath: definition.consumer.modulePath,
       exportName: definition.consumer.exportName,
       env: { ...functionEnv, AWS_ENDPOINT_URL_FIREHOSE: firehoseEndpoint },
-      observe: { exportName: 'consumer', method: 'onRecordOutcome', onEvent: (outcome) => pipeline?.recordOutcome(outcome) },
+      observe: { exportName: 'consumer', method: 'onRecordOutcome', onEvent: (outcome) => ledger.record(outcome) },
       ...(options.consumerInstrument && { instrument: options.consumerInstrument }),
     });
     const eventSource = new KinesisEventSource({
@@ -268,30 +190,9 @@ export class LocalPipeline {
       // What Lambda's event source mapping would show in the function's metrics and logs (retries,
       // function errors, discarded batches) reaches the terminal, not only --verbose.
       logger: stderrEventSourceLogger,
-      onFailure: async (record: OnFailureRecord, sequenceNumbers: readonly string[]) => {
-        const info = record.KinesisBatchInfo;
-        const run = pipeline as LocalPipeline;
-        // A record of the range that already ended somewhere (quarantined, delivered, a duplicate)
-        // before a later one failed is counted there, not again as discarded.
-        const unsettled = sequenceNumbers.filter((sequence) => !run.outcomes.has(`${info.shardId}:${sequence}`)).length;
-        try {
-          await s3.send(
-            new PutObjectCommand({
-              Bucket: names.bucket,
-              Key: `${ON_FAILURE_PREFIX}${info.shardId}/${info.startSequenceNumber}-${info.endSequenceNumber}.json`,
-              Body: JSON.stringify(record, null, 2),
-              ContentType: 'application/json',
-            }),
-          );
-        } catch (error) {
-          // Not in the destination: discarded with no record of it but the event source's error log.
-          run.lost += unsettled;
-          throw error;
-        }
-        run.discarded += unsettled;
-      },
+      onFailure: onFailureDestination(s3, names.bucket, ledger),
     });
-    pipeline = new LocalPipeline(
+    const pipeline = new LocalPipeline(
       definition,
       names,
       { ...endpoints, firehose: firehoseEndpoint },
@@ -300,6 +201,7 @@ export class LocalPipeline {
       firehose,
       eventSource,
       consumer,
+      ledger,
     );
     await eventSource.start();
     return pipeline;
@@ -307,26 +209,6 @@ export class LocalPipeline {
 
   private static load<H extends LambdaHandler<never, unknown>>(fn: PipelineDefinition['transformer']): { handler: H } {
     return loadHandlerModule<H>(fn.modulePath, fn.exportName);
-  }
-
-  private static async createResources(
-    definition: PipelineDefinition,
-    names: LocalPipeline['names'],
-    env: Record<string, string>,
-  ): Promise<void> {
-    const kinesis = createKinesisClient(env);
-    await kinesis.send(new CreateStreamCommand({ StreamName: names.stream, ShardCount: definition.stream.shardCount }));
-    await waitUntilStreamExists({ client: kinesis, maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.5 }, { StreamName: names.stream });
-    const table = definition.idempotencyTable.properties;
-    await createDynamoDbDocumentClient(env).send(
-      new CreateTableCommand({
-        TableName: names.table,
-        AttributeDefinitions: table.AttributeDefinitions as AttributeDefinition[],
-        KeySchema: table.KeySchema as KeySchemaElement[],
-        BillingMode: 'PAY_PER_REQUEST',
-      }),
-    );
-    await createS3Client(env).send(new CreateBucketCommand({ Bucket: names.bucket }));
   }
 
   /** Puts records the way a producer does: PutRecords of ≤ 500 records, retrying only failed entries. */
@@ -338,13 +220,13 @@ export class LocalPipeline {
       const outcomes = await writer.write(slice, { abortSignal: this.intake.signal });
       if (this.intake.signal.aborted) {
         // stopIntake(): count what went in, put no more.
-        this.putCount += outcomes.filter((outcome) => outcome.ok).length;
+        this.ledger.produced += outcomes.filter((outcome) => outcome.ok).length;
         return;
       }
       const refused = outcomes.filter((outcome) => !outcome.ok);
       if (refused.length > 0) throw new Error(`Kinesis refused ${refused.length} records after 10 attempts`);
-      this.putCount += slice.length;
-      onProgress?.(this.putCount);
+      this.ledger.produced += slice.length;
+      onProgress?.(this.ledger.produced);
     }
   }
 
@@ -364,26 +246,15 @@ export class LocalPipeline {
   }
 
   progress(): { put: number; processed: number; objects: number } {
-    return { put: this.putCount, processed: this.outcomes.size + this.discarded + this.lost, objects: this.firehose.stats().objectsWritten };
+    return { put: this.ledger.produced, processed: this.ledger.processed, objects: this.firehose.stats().objectsWritten };
   }
 
-  async listKeys(prefix = ''): Promise<string[]> {
-    const s3 = createS3Client(this.env);
-    const keys: string[] = [];
-    let token: string | undefined;
-    do {
-      const page = await s3.send(
-        new ListObjectsV2Command({ Bucket: this.names.bucket, Prefix: prefix, ContinuationToken: token }),
-      );
-      for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
-      token = page.IsTruncated ? page.NextContinuationToken : undefined;
-    } while (token);
-    return keys;
+  listKeys(prefix = ''): Promise<string[]> {
+    return this.bucket.listKeys(prefix);
   }
 
-  async getObject(key: string): Promise<Buffer> {
-    const response = await createS3Client(this.env).send(new GetObjectCommand({ Bucket: this.names.bucket, Key: key }));
-    return Buffer.from((await response.Body?.transformToByteArray()) ?? []);
+  getObject(key: string): Promise<Buffer> {
+    return this.bucket.getObject(key);
   }
 
   /**
@@ -394,70 +265,9 @@ export class LocalPipeline {
    */
   async summary(lake?: LakeCheck, objects?: string[]): Promise<RunSummary> {
     const check = lake ?? (await this.verifyLake());
-    const summary: RunSummary = {
-      in: this.eventSource.stats().recordsIn,
-      produced: this.putCount,
-      delivered: 0,
-      duplicates: 0,
-      quarantined: 0,
-      quarantineReasons: {},
-      discarded: this.discarded,
-      lost: this.lost,
-      retriedRecords: this.retried,
-      unrecorded: 0,
-      errors: {},
-      foreignErrors: 0,
-      notInLake: 0,
-      bySource: {},
-      objects: objects ?? (await this.listKeys()),
-    };
-    const sourceOf = new Map<string, string>();
-    for (const outcome of this.outcomes.values()) {
-      const counts = summary.bySource[outcome.source] ?? { in: 0, delivered: 0, duplicates: 0, quarantined: 0, errors: {}, notInLake: 0 };
-      summary.bySource[outcome.source] = counts;
-      counts.in++;
-      if (outcome.result === 'delivered') {
-        counts.delivered++;
-        summary.delivered++;
-        if (outcome.unrecorded) summary.unrecorded++;
-        if (outcome.key) sourceOf.set(JSON.stringify([outcome.key.clientId, outcome.key.source, outcome.key.eventId]), outcome.source);
-      } else if (outcome.result === 'duplicate') {
-        counts.duplicates++;
-        summary.duplicates++;
-      } else if (outcome.result === 'quarantined') {
-        counts.quarantined++;
-        summary.quarantined++;
-        const reason = outcome.reason as ReasonCode;
-        summary.quarantineReasons[reason] = (summary.quarantineReasons[reason] ?? 0) + 1;
-      }
-    }
-    const counted = new Set<string>();
-    for (const { identity, type } of check.errorEvents) {
-      const source = sourceOf.get(identity);
-      const counts = source === undefined ? undefined : summary.bySource[source];
-      // An event that sits in an error output twice (re-driven, failed again) is still one record.
-      if (counts === undefined || counted.has(identity)) continue;
-      counted.add(identity);
-      counts.delivered--;
-      counts.errors[type] = (counts.errors[type] ?? 0) + 1;
-      summary.delivered--;
-      summary.errors[type] = (summary.errors[type] ?? 0) + 1;
-    }
-    const errorRecords = Object.values(check.errors).reduce((sum, count) => sum + count, 0);
-    summary.foreignErrors = errorRecords - counted.size;
-    // Delivered means in the lake: what Firehose took and did not write anywhere is not.
-    if (check.identities) {
-      for (const [identity, source] of sourceOf) {
-        if (check.identities.has(identity) || counted.has(identity)) continue;
-        const counts = summary.bySource[source];
-        if (counts) {
-          counts.delivered--;
-          counts.notInLake++;
-        }
-        summary.delivered--;
-        summary.notInLake++;
-      }
-    }
+    const summary = this.ledger.counts(this.eventSource.stats().recordsIn);
+    summary.objects = objects ?? (await this.listKeys());
+    this.ledger.tally(summary, check);
     return summary;
   }
 
@@ -466,10 +276,7 @@ export class LocalPipeline {
    * outputs. Given the bucket's keys (listed once for the summary too), it lists nothing itself.
    */
   async verifyLake(keys?: readonly string[]): Promise<LakeCheck> {
-    const reader = keys
-      ? { listKeys: async (prefix: string) => keys.filter((key) => key.startsWith(prefix)), getObject: (key: string) => this.getObject(key) }
-      : this;
-    return checkLake(reader, this.layout, this.definition.firehose.errorOutputPrefix);
+    return checkLake(keys ? this.bucket.withKeys(keys) : this.bucket, this.layout, this.definition.firehose.errorOutputPrefix);
   }
 
   /**
@@ -513,50 +320,14 @@ export class LocalPipeline {
   async drop(file: string, options: { key?: string } = {}): Promise<DropRun> {
     const fn = this.definition.s3Drop;
     if (fn === undefined) throw new Error('serverless.yml defines no s3Drop function');
-    const key = options.key ?? `${fn.environment.DROP_INGEST_PREFIX ?? 'ingest/'}${dropDate(new Date())}/${basename(file)}`;
-    const { size } = await stat(file);
-    const s3 = createS3Client(this.env);
-    const uploaded = await s3.send(
-      new PutObjectCommand({ Bucket: this.names.bucket, Key: key, Body: createReadStream(file), ContentLength: size }),
-    );
-    if (this.dropHandler === undefined) {
-      Object.assign(process.env, {
-        ...fn.environment,
-        ...this.env,
-        STREAM_NAME: this.names.stream,
-        POWERTOOLS_LOG_LEVEL: process.env.POWERTOOLS_LOG_LEVEL ?? 'ERROR',
-      });
-      this.dropHandler = LocalPipeline.load<(event: S3Event, context: Context) => Promise<{ files: DropSummary[] }>>(fn).handler;
-    }
-    const event: S3Event = {
-      Records: [
-        {
-          eventVersion: '2.1',
-          eventSource: 'aws:s3',
-          awsRegion: this.definition.region,
-          eventTime: new Date().toISOString(),
-          eventName: 'ObjectCreated:Put',
-          userIdentity: { principalId: 'AWS:LOCAL' },
-          requestParameters: { sourceIPAddress: '127.0.0.1' },
-          responseElements: { 'x-amz-request-id': crypto.randomUUID(), 'x-amz-id-2': 'local' },
-          s3: {
-            s3SchemaVersion: '1.0',
-            configurationId: 's3-drop',
-            bucket: { name: this.names.bucket, ownerIdentity: { principalId: 'LOCAL' }, arn: `arn:aws:s3:::${this.names.bucket}` },
-            object: {
-              key: encodeS3Key(key),
-              size,
-              eTag: (uploaded.ETag ?? '').replace(/"/g, ''),
-              sequencer: Date.now().toString(16).toUpperCase().padStart(16, '0'),
-            },
-          },
-        },
-      ],
-    };
-    const { files } = await this.dropHandler(event, localLambdaContext(fn, this.definition.region));
-    const result = files[0];
-    if (result === undefined) throw new Error(`s3Drop ignored ${key}: is it under the function's DROP_INGEST_PREFIX?`);
-    this.putCount += result.sent;
+    this.dropLocation ??= new S3DropLocation(fn, {
+      env: this.env,
+      bucket: this.names.bucket,
+      stream: this.names.stream,
+      region: this.definition.region,
+    });
+    const { key, result } = await this.dropLocation.drop(file, options.key);
+    this.ledger.produced += result.sent;
     await this.drain();
     return {
       key,
@@ -573,7 +344,7 @@ export class LocalPipeline {
     await this.servers?.stop();
   }
 
-  // --- When a server fails (npm start, server-watch.ts) -------------------------------------------
+  // --- When a server fails (npm start, runtime/server-watch.ts) ---------------------------------
   // Watching the servers, and an intake stop, drain, summary and stop that do not wait on a dead one.
 
   private readonly intake = new AbortController();

@@ -2,9 +2,9 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
+import { REPO_ROOT } from '../runtime/paths';
 
-const ROOT = join(__dirname, '..', '..');
-const OSLS_BIN = join(ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
+const OSLS_BIN = join(REPO_ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
 
 const numberish = z.union([z.number(), z.string().regex(/^\d+$/).transform(Number)]);
 
@@ -209,7 +209,7 @@ export const parsePipelineDefinition = (printed: unknown): PipelineDefinition =>
 /** Resolves serverless.yml with the framework (offline, no credentials) and extracts the pipeline. */
 export const loadPipelineDefinition = async (stage = 'local'): Promise<PipelineDefinition> => {
   const { stdout } = await promisify(execFile)(process.execPath, [OSLS_BIN, 'print', '--format', 'json', '--stage', stage], {
-    cwd: ROOT,
+    cwd: REPO_ROOT,
     maxBuffer: 32 * MB,
     env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
   });

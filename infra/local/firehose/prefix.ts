@@ -1,4 +1,5 @@
 import { randomInt } from 'node:crypto';
+import { FIREHOSE_MAX_PREFIX_LENGTH } from '../runtime/aws';
 
 /**
  * Firehose S3 prefix expressions (`!{namespace:value}`), as documented in "Custom Prefixes for
@@ -53,8 +54,6 @@ export interface PrefixContext {
   randomString?: string;
 }
 
-/** S3 key prefix limit of the Firehose API (Prefix and ErrorOutputPrefix: 0–1024 characters). */
-export const MAX_PREFIX_LENGTH = 1024;
 export const RANDOM_STRING_LENGTH = 11;
 /** Firehose's default time prefix, used when a prefix has no expression of its own. */
 export const DEFAULT_TIME_PREFIX = '!{timestamp:yyyy/MM/dd/HH}/';
@@ -68,6 +67,13 @@ export const randomString = (): string => {
   for (let i = 0; i < RANDOM_STRING_LENGTH; i++) value += RANDOM_ALPHABET[randomInt(RANDOM_ALPHABET.length)];
   return value;
 };
+
+/** Stands for `!{firehose:random-string}` while records are grouped by prefix; drawn per object by resolveRandomString. */
+export const RANDOM_PLACEHOLDER = '\u0000random-string\u0000';
+
+/** A grouped prefix with its random-string placeholder replaced by a fresh {@link randomString} (one per object). */
+export const resolveRandomString = (groupedPrefix: string): string =>
+  groupedPrefix.includes(RANDOM_PLACEHOLDER) ? groupedPrefix.replaceAll(RANDOM_PLACEHOLDER, randomString()) : groupedPrefix;
 
 // ---------------------------------------------------------------------------------------------
 // Java DateTimeFormatter patterns (the subset that makes sense for a UTC instant in a key)
@@ -245,8 +251,8 @@ const parseExpression = (body: string, source: string): PrefixPart => {
 
 /** Parses a prefix into literal text and expressions. Throws {@link PrefixConfigurationError}. */
 export const parsePrefix = (source: string): CompiledPrefix => {
-  if (source.length > MAX_PREFIX_LENGTH) {
-    throw new PrefixConfigurationError(`Prefix is ${source.length} characters; the limit is ${MAX_PREFIX_LENGTH}`);
+  if (source.length > FIREHOSE_MAX_PREFIX_LENGTH) {
+    throw new PrefixConfigurationError(`Prefix is ${source.length} characters; the limit is ${FIREHOSE_MAX_PREFIX_LENGTH}`);
   }
   const parts: PrefixPart[] = [];
   let literal = '';

@@ -19,6 +19,11 @@ import type { FirehoseHttpTarget, HttpTarget, Route, RouteAuth, RouteInput } fro
 
 export const ROUTING_SOURCE = 'usage-pipeline.routing';
 export const ROUTING_DETAIL_TYPE = 'CanonicalEvent';
+/**
+ * A dead letter re-driven to one route is published with this detail-type, which only that
+ * route's rule takes (the other routes saw the event the first time).
+ */
+export const redriveDetailType = (route: string): string => `${ROUTING_DETAIL_TYPE}.Redrive.${route}`;
 /** 14 days, SQS's longest retention: time to look at a dead letter and re-drive it. */
 export const DEAD_LETTER_RETENTION_SECONDS = 1_209_600;
 
@@ -48,9 +53,17 @@ export const logicalIdOf = (name: string): string => {
 export const physicalName = (full: string, max: number): string =>
   full.length <= max ? full : `${full.slice(0, max - 9)}-${createHash('sha256').update(full).digest('hex').slice(0, 8)}`;
 
-/** The EventBridge pattern of a route: the canonical-event pattern under `detail`, on the routing source. */
-export const rulePattern = (pattern: Record<string, unknown>): Json =>
-  ({ source: [ROUTING_SOURCE], 'detail-type': [ROUTING_DETAIL_TYPE], detail: pattern }) as Json;
+/** The routing bus's name for a stack. */
+export const routingBusName = (service: string, stage: string): string => `${service}-${stage}-routing`;
+/** A route's dead-letter queue's name. */
+export const deadLetterQueueName = (service: string, stage: string, route: string): string => physicalName(`${service}-${stage}-route-${route}-dlq`, 80);
+
+/**
+ * The EventBridge pattern of a route: the canonical-event pattern under `detail`, on the routing
+ * source, for published events and for this route's re-driven dead letters.
+ */
+export const rulePattern = (route: string, pattern: Record<string, unknown>): Json =>
+  ({ source: [ROUTING_SOURCE], 'detail-type': [ROUTING_DETAIL_TYPE, redriveDetailType(route)], detail: pattern }) as Json;
 
 /** A JSON path over the canonical event, as a path over the routing envelope (`$.x` → `$.detail.x`). */
 export const envelopePath = (path: string): string => (path === '$' ? '$.detail' : path.startsWith('$.') || path.startsWith('$[') ? `$.detail${path.slice(1)}` : path);
@@ -138,7 +151,7 @@ export interface CompiledRoutes {
 export const compileRoutes = (routes: readonly Route[], stack: RoutesStack): CompiledRoutes => {
   const prefix = `${stack.service}-${stack.stage}`;
   if (routes.length === 0) return { Resources: {}, Outputs: {}, busName: '' };
-  const busName = `${prefix}-routing`;
+  const busName = routingBusName(stack.service, stack.stage);
   const resources: Record<string, CfnResource> = {
     RoutingBus: { Type: 'AWS::Events::EventBus', Properties: { Name: busName } },
     ConsumerRoutingPolicy: {
@@ -160,7 +173,7 @@ export const compileRoutes = (routes: readonly Route[], stack: RoutesStack): Com
     const rule = `${id}Rule`;
     resources[queue] = {
       Type: 'AWS::SQS::Queue',
-      Properties: { QueueName: physicalName(`${prefix}-route-${route.name}-dlq`, 80), MessageRetentionPeriod: DEAD_LETTER_RETENTION_SECONDS, SqsManagedSseEnabled: true },
+      Properties: { QueueName: deadLetterQueueName(stack.service, stack.stage, route.name), MessageRetentionPeriod: DEAD_LETTER_RETENTION_SECONDS, SqsManagedSseEnabled: true },
     };
     resources[`${queue}Policy`] = {
       Type: 'AWS::SQS::QueuePolicy',
@@ -204,7 +217,7 @@ export const compileRoutes = (routes: readonly Route[], stack: RoutesStack): Com
         Name: physicalName(route.name, 64),
         Description: route.description ?? `routes.yml route ${route.name}`,
         EventBusName: { Ref: 'RoutingBus' },
-        EventPattern: rulePattern(route.pattern),
+        EventPattern: rulePattern(route.name, route.pattern),
         State: 'ENABLED',
         Targets: [target],
       },

@@ -142,6 +142,8 @@ export class LocalPipeline {
       // EMF metrics are JSON lines on stdout: locally, stdout is the run's summary.
       POWERTOOLS_METRICS_DISABLED: 'true',
       DRY_RUN: 'false',
+      // Routing runs only with the local routing bus (options.routes); otherwise publish nothing.
+      ROUTING_BUS_NAME: '',
     };
     Object.assign(process.env, functionEnv);
 

@@ -82,7 +82,12 @@ describe('compileRoutes', () => {
       Name: 'loyalty-tickets',
       EventBusName: { Ref: 'RoutingBus' },
       State: 'ENABLED',
-      EventPattern: { source: [ROUTING_SOURCE], 'detail-type': [ROUTING_DETAIL_TYPE], detail: { detail: { eventType: ['loyaltypurchase'] } } },
+      EventPattern: {
+        source: [ROUTING_SOURCE],
+        // Published events, and this route's re-driven dead letters only.
+        'detail-type': [ROUTING_DETAIL_TYPE, 'CanonicalEvent.Redrive.loyalty-tickets'],
+        detail: { detail: { eventType: ['loyaltypurchase'] } },
+      },
     });
   });
 

@@ -5,7 +5,7 @@
  * `npm start -- --keep-running`). The logic is shared/routing/dead-letters.ts.
  */
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parse as parseYaml } from 'yaml';
 import { createEventBridgeClient } from '../shared/aws/eventbridge-client';
@@ -73,7 +73,7 @@ export const main = async (argv: string[], out: (text: string) => void = (text) 
   if (command === 'redrive' && route === undefined) throw new UsageError('redrive needs a ROUTE');
   const max = values.max === undefined ? undefined : Number(values.max);
   if (max !== undefined && (!Number.isInteger(max) || max < 1)) throw new UsageError(`--max must be a positive integer, got ${values.max}`);
-  const routes = loadRoutesFile(join(process.cwd(), values.routes), 'local', routeChecks);
+  const routes = loadRoutesFile(resolve(values.routes), 'local', routeChecks);
   const names = route === undefined ? routes.map((r) => r.name) : [route];
   const unknown = names.filter((name) => !routes.some((r) => r.name === name));
   if (unknown.length > 0) throw new UsageError(`no route ${unknown.join(', ')} in ${values.routes} (routes: ${routes.map((r) => r.name).join(', ') || 'none'})`);

@@ -7,7 +7,7 @@
  * (`redriveDetailType`) and deletes the message once the bus took it.
  */
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
-import { DeleteMessageCommand, GetQueueUrlCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, GetQueueUrlCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { redriveDetailType, ROUTING_SOURCE } from '../routes/cloudformation';
 
 export const DEAD_LETTER_ATTRIBUTES = ['RULE_ARN', 'TARGET_ARN', 'ERROR_CODE', 'ERROR_MESSAGE', 'EXHAUSTED_RETRY_CONDITION', 'RETRY_ATTEMPTS'] as const;
@@ -43,15 +43,33 @@ export const queueUrlOf = async (sqs: SQSClient, queueName: string): Promise<str
   return QueueUrl;
 };
 
+/** SQS's most messages per receive and entries per batch call. */
+const SQS_BATCH = 10;
+/** How long a listed (or dry-run) message stays hidden while the rest are read; each is made visible again after. */
+const READ_VISIBILITY_SECONDS = 30;
+
 /**
- * Reads up to `max` dead letters without consuming them: VisibilityTimeout 0 leaves each message
- * visible, so the same ones come back; reading stops when a receive brings nothing new.
+ * Makes messages read with a visibility timeout visible again (ChangeMessageVisibility 0), best
+ * effort: one that cannot be (its handle is stale) comes back on its own when its timeout ends.
+ */
+const release = async (sqs: SQSClient, queueUrl: string, letters: readonly DeadLetter[]): Promise<void> => {
+  for (let start = 0; start < letters.length; start += SQS_BATCH) {
+    const entries = letters.slice(start, start + SQS_BATCH).map((letter, index) => ({ Id: String(index), ReceiptHandle: letter.receiptHandle, VisibilityTimeout: 0 }));
+    await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries })).catch(() => undefined);
+  }
+};
+
+/**
+ * Reads up to `max` dead letters without consuming them. Each receive hides what it returns for
+ * READ_VISIBILITY_SECONDS, so the next one returns others (with VisibilityTimeout 0 every receive
+ * could return the same ten); reading stops after two receives that bring nothing new, and every
+ * message read is then made visible again.
  */
 export const listDeadLetters = async (sqs: SQSClient, queueUrl: string, max = 1_000): Promise<DeadLetter[]> => {
   const found = new Map<string, DeadLetter>();
   for (let quiet = 0; quiet < 2 && found.size < max; ) {
     const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: Math.min(SQS_BATCH, max - found.size), VisibilityTimeout: READ_VISIBILITY_SECONDS, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }),
     );
     let fresh = 0;
     for (const message of Messages) {
@@ -63,6 +81,7 @@ export const listDeadLetters = async (sqs: SQSClient, queueUrl: string, max = 1_
     }
     quiet = fresh === 0 ? quiet + 1 : 0;
   }
+  await release(sqs, queueUrl, [...found.values()]);
   return [...found.values()].slice(0, max);
 };
 
@@ -83,10 +102,12 @@ export const redriveDeadLetters = async (
   const result: RedriveResult = { redriven: 0, failed: [] };
   const seen = new Set<string>();
   const max = options.max ?? 100_000;
+  // A dry run hides what it reads too, so that it reads every message (not the same ten), and gives it all back after.
+  const read: DeadLetter[] = [];
   while (result.redriven + result.failed.length < max) {
     const { Messages = [] } = await clients.sqs.send(
       // Hidden for a minute while it is re-driven; one that fails comes back.
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: options.dryRun ? 0 : 60, MessageAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: Math.min(SQS_BATCH, max - result.redriven - result.failed.length), VisibilityTimeout: 60, MessageAttributeNames: ['All'] }),
     );
     const letters = Messages.map(parseMessage).filter((letter): letter is DeadLetter => letter !== undefined && !seen.has(letter.messageId));
     if (letters.length === 0) break;
@@ -94,6 +115,7 @@ export const redriveDeadLetters = async (
     const events = letters.filter((letter) => letter.event.detail !== undefined);
     for (const letter of letters) if (letter.event.detail === undefined) result.failed.push({ messageId: letter.messageId, reason: 'not a routing event (no detail)' });
     if (options.dryRun) {
+      read.push(...letters);
       result.redriven += events.length;
       continue;
     }
@@ -111,5 +133,6 @@ export const redriveDeadLetters = async (
       } else result.failed.push({ messageId: letter.messageId, reason: `${entry?.ErrorCode ?? 'NoResult'}: ${entry?.ErrorMessage ?? ''}` });
     }
   }
+  await release(clients.sqs, queueUrl, read);
   return result;
 };

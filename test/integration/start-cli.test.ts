@@ -1,3 +1,4 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -117,6 +118,23 @@ describe('npm start', () => {
       'client-event': { in: 2, delivered: 2, duplicates: 0, quarantined: 0, errors: {}, notInLake: 0 },
       unknown: { in: 1, delivered: 0, duplicates: 0, quarantined: 1, errors: {}, notInLake: 0 },
     });
+  });
+
+  it('fails on an invalid --routes file with one line naming the route and the field, exit 2, before starting anything', async () => {
+    // Prepare
+    const dir = mkdtempSync(join(tmpdir(), 'start-routes-'));
+    const file = join(dir, 'routes.yml');
+    writeFileSync(file, 'routes:\n  - name: too-fast\n    pattern: { source: [client.events] }\n    target: { type: http, url: "https://x.example.com/t", rateLimitPerSecond: 1000 }\n');
+
+    // Act
+    const failure = await run(['--routes', file, '--events', '10']).catch((error: { code: number; stderr: string; stdout: string }) => error);
+
+    // Assess
+    rmSync(dir, { recursive: true, force: true });
+    expect(failure).toMatchObject({ code: 2, stdout: '' });
+    const lines = (failure as { stderr: string }).stderr.trim().split('\n');
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(/^npm start failed: .*routes\.yml: route "too-fast": target\.rateLimitPerSecond: /);
   });
 
   it('rejects an unknown flag with a clear message', async () => {

@@ -14,7 +14,9 @@ const ACTION_NAMES = ['Signed Up', 'Purchased Subscription', 'Invited Teammate',
 const METER_NAMES = ['api_requests', 'storage_gb_hours', 'compute_seconds'];
 const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2'];
 const TIERS = ['free', 'pro', 'enterprise'];
-const CLIENT_EVENT_TYPES = ['searching', 'page_view', 'add_to_cart'];
+// One client event in 30 is a loyalty purchase: routes.yml's shipped route sends each to the local
+// receiver (rate-limited to 10/s, so a few dozen per 5,000 events).
+const CLIENT_EVENT_TYPES = [...Array.from({ length: 29 }, (_, i) => ['searching', 'page_view', 'add_to_cart'][i % 3] as string), 'loyaltypurchase'];
 
 // Small deterministic PRNG (mulberry32): the same seed gives the same workload.
 export const prng = (seed: number) => () => {

@@ -4,6 +4,8 @@ import { dirname, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
+import { routeChecks } from '../../../shared/routes/checks';
+import { DEFAULT_ROUTES_FILE, loadRoutesFile, RoutesFileError } from '../../../shared/routes/routes-file';
 import { type DropRun, type LakeCheck, LocalPipeline, type ProducerRecord, type RunSummary } from '../pipeline/local-pipeline';
 import { type ServerProblem, serverLabel, settleWithin } from '../runtime/server-watch';
 import { sampleWorkload } from './sample-workload';
@@ -29,6 +31,9 @@ Options:
   --out DIR         copy every object of the bucket into DIR, keyed by path
   --keep-running    leave the stack up, print its endpoints (the HTTP ingest API
                     included), stop on Ctrl-C
+  --routes FILE     the routes file (default routes.yml): each route runs on the local
+                    routing bus (EventBridge rules, API destinations, dead-letter queues);
+                    routes with localUrl: receiver deliver to a receiver this run starts
   --verbose         show the functions' own logs (Powertools, INFO)
   -h, --help        show this help`;
 
@@ -160,6 +165,7 @@ export const main = async (argv: string[]): Promise<number> => {
       'keep-running': { type: 'boolean', default: false },
       drop: { type: 'string', multiple: true, default: [] },
       verbose: { type: 'boolean', default: false },
+      routes: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -172,6 +178,10 @@ export const main = async (argv: string[]): Promise<number> => {
   if (!Number.isInteger(eventCount) || eventCount < 1) throw new Error(`--events must be a positive integer, got ${values.events}`);
 
   const started = Date.now();
+  // An invalid routes file fails here, naming the route and the field, before anything starts.
+  const routesFile = resolve(values.routes ?? DEFAULT_ROUTES_FILE);
+  if (values.routes !== undefined) await access(routesFile, constants.R_OK);
+  const routes = loadRoutesFile(routesFile, 'local', routeChecks);
   // Fail before starting the stack when a file to drop cannot be read.
   for (const file of values.drop) await access(file, constants.R_OK);
   // --drop alone skips the built-in workload; with --input or --events it runs first.
@@ -179,7 +189,7 @@ export const main = async (argv: string[]): Promise<number> => {
   const records = values.input ? await readInputFile(values.input) : workload ? sampleWorkload({ events: eventCount }).records : [];
   const origin = values.input ? `${values.input} (${records.length} records)` : `built-in sample workload (${records.length} records)`;
   process.stderr.write(`Starting the local stack (kinesalite, dynalite, s3rver, local Firehose)…\n`);
-  const pipeline = await LocalPipeline.start({ logLevel: values.verbose ? 'INFO' : 'ERROR' });
+  const pipeline = await LocalPipeline.start({ logLevel: values.verbose ? 'INFO' : 'ERROR', routes });
   const failure = watchForFailure(pipeline);
   const { step } = failure;
   const drops: DropRun[] = [];
@@ -198,6 +208,8 @@ export const main = async (argv: string[]): Promise<number> => {
           lost: summary.lost,
           notInLake: summary.notInLake,
           unrecorded: summary.unrecorded,
+          routes: summary.routes,
+          unrouted: summary.unrouted,
           reconciled: isReconciled(summary, stopped?.notProcessed),
           objects: summary.objects,
           lake: lake
@@ -292,7 +304,8 @@ if (require.main === module) {
     (code) => process.exit(code),
     (error: unknown) => {
       process.stderr.write(`npm start failed: ${error instanceof Error ? error.message : String(error)}\n`);
-      process.exit(1);
+      // Bad input (an invalid routes file) is the user's to fix: exit 2, as for bad options.
+      process.exit(error instanceof RoutesFileError ? 2 : 1);
     },
   );
 }

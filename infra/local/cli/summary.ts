@@ -52,6 +52,9 @@ export const isHealthy = (summary: RunSummary, lake: LakeCheck | undefined): boo
   isReconciled(summary) &&
   summary.lost === 0 &&
   summary.notInLake === 0 &&
+  summary.unrouted === 0 &&
+  // Every matched event delivered: a dead letter is accounted for, but needs someone.
+  Object.values(summary.routes).every((route) => route.matched === route.delivered && route.deadLettered === 0) &&
   sum(lake.errors) === 0 &&
   lake.duplicateEvents.length === 0 &&
   lake.misplacedEvents.length === 0 &&
@@ -163,6 +166,7 @@ export const printSummary = (
       .sort(([a], [b]) => a.localeCompare(b))
       .map(([source, counts]) => sourceLine(source, counts)),
     ...dropLines(drops),
+    ...routeLines(pipeline, summary),
     ...(stopped ? [`  not processed   ${stopped.notProcessed}  (${why})`] : []),
     stopped
       ? `  reconciled      ${reconciled ? 'yes' : 'NO'}: ${summary.produced > summary.in ? 'put' : 'in'} = delivered + duplicates + quarantined + errors + discarded + lost + not in the lake + not processed`
@@ -205,6 +209,25 @@ export const layoutLines = (pipeline: LocalPipeline): string[] => {
 const lakeRoot = (pipeline: LocalPipeline) => prefixRoot(pipeline.layout.prefix);
 
 
+/** Per route: matched, delivered, retried, dead-lettered (and what the local receiver got). */
+const routeLines = (pipeline: LocalPipeline, summary: RunSummary): string[] => {
+  const routes = Object.entries(summary.routes);
+  if (routes.length === 0 && summary.unrouted === 0) return [];
+  const receiver = pipeline.routing?.receiver;
+  return [
+    `  routes          ${routes.length} (routes.yml; matched = delivered + dead-lettered)`,
+    ...routes.map(([name, counts]) => {
+      const received = receiver?.requests(name).length;
+      return (
+        `    ${name.padEnd(20)} matched ${counts.matched}, delivered ${counts.delivered}, retried ${counts.retried}, dead-lettered ${counts.deadLettered}` +
+        (received === undefined || received === 0 ? '' : `  (the local receiver got ${received})`) +
+        (counts.deadLettered > 0 ? `\n      see them: npm run dead-letters -- list ${name}; re-drive: npm run dead-letters -- redrive ${name}` : '')
+      );
+    }),
+    ...(summary.unrouted > 0 ? [`  ! ${summary.unrouted} delivered events were not published to the routing bus: kept under s3://${pipeline.names.bucket}/unrouted/`] : []),
+  ];
+};
+
 export const printEndpoints = (pipeline: LocalPipeline, httpApiUrl: string) => {
   const { names } = pipeline;
   const lines = [
@@ -221,6 +244,14 @@ export const printEndpoints = (pipeline: LocalPipeline, httpApiUrl: string) => {
     `HTTP ingest API (JWT required): ${httpApiUrl}  POST /events, /actions, /meters`,
     `  e.g. curl -H "Authorization: Bearer $(npm run -s token -- --client acme-corp)" \\`,
     `         -H 'content-type: application/json' -d @events.json ${httpApiUrl}/events`,
+    ...(pipeline.routing
+      ? [
+          `Routes (routes.yml) on the local routing bus ${pipeline.routing.busName}:`,
+          `  export AWS_ENDPOINT_URL_EVENTBRIDGE=${pipeline.routing.eventBridgeEndpoint} AWS_ENDPOINT_URL_SQS=${pipeline.routing.sqsEndpoint}`,
+          ...(pipeline.routing.receiver ? [`  local receiver ${pipeline.routing.receiver.url}/<route name> (routes with localUrl: receiver)`] : []),
+          '  dead letters: npm run dead-letters -- list',
+        ]
+      : []),
     `Firehose buffers for up to ${pipeline.definition.firehose.bufferIntervalSeconds} s (serverless.yml) before objects appear.`,
     'Press Ctrl-C to drain, print the final summary and stop.',
   ];

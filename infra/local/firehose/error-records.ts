@@ -37,3 +37,37 @@ export const errorRecordLine = (input: ErrorRecordInput): Buffer => {
   };
   return Buffer.from(`${JSON.stringify(line)}\n`);
 };
+
+/** A record the HTTP endpoint destination could not deliver within its retry duration (S3 backup, FailedDataOnly). */
+export interface HttpEndpointFailedInput {
+  /** Requests made for the record's batch. */
+  attemptsMade: number;
+  arrivalTimestamp: number;
+  /** The last attempt's failure. */
+  failure: RecordFailure;
+  attemptEndingTimestamp: number;
+  rawData: Buffer;
+  /** The record's ID (PutRecord / PutRecordBatch `RecordId`). */
+  recordId: string | undefined;
+}
+
+/**
+ * One failed HTTP endpoint record, as a JSON line of an `http-endpoint-failed` backup object: the
+ * fields of the documented example ("Handle data delivery failure", HTTP endpoint destination,
+ * https://docs.aws.amazon.com/firehose/latest/dev/retry.html), in its order. `dataId` is the
+ * record's ID and its subsequence number (always 0 for a DirectPut record, which is never
+ * aggregated).
+ */
+export const httpEndpointFailedLine = (input: HttpEndpointFailedInput): Buffer => {
+  const line = {
+    attemptsMade: input.attemptsMade,
+    arrivalTimestamp: input.arrivalTimestamp,
+    errorCode: input.failure.errorCode,
+    errorMessage: input.failure.errorMessage,
+    attemptEndingTimestamp: input.attemptEndingTimestamp,
+    rawData: input.rawData.toString('base64'),
+    subsequenceNumber: 0,
+    ...(input.recordId !== undefined && { dataId: `${input.recordId}.0` }),
+  };
+  return Buffer.from(`${JSON.stringify(line)}\n`);
+};

@@ -1,11 +1,13 @@
 /**
- * A local Amazon Data Firehose DirectPut stream with an extended S3 destination, reached with the
- * real `@aws-sdk/client-firehose` over HTTP (JSON 1.1). What it implements, where it differs
- * from Firehose and the AWS documentation it follows: infra/local/README.md, "Firehose".
+ * A local Amazon Data Firehose DirectPut stream with an extended S3 destination or an HTTP
+ * endpoint destination, reached with the real `@aws-sdk/client-firehose` over HTTP (JSON 1.1).
+ * What it implements, where it differs from Firehose and the AWS documentation it follows:
+ * infra/local/README.md, "Firehose".
  *
  * This file wires the stages and owns the lifecycle (start, flush, stop, stats): api.ts takes
  * records in; processor.ts buffers them for the processor and invokes it; partitions.ts buffers
- * the results per evaluated prefix; destinations/ delivers each buffer (s3.ts: one object).
+ * the results per evaluated prefix; destinations/ delivers each buffer (s3.ts: one object;
+ * http-endpoint.ts: one request).
  */
 import { randomInt } from 'node:crypto';
 import type { FirehoseSettings } from '../pipeline/serverless-config';
@@ -13,6 +15,7 @@ import {
   deliveryStreamArn,
   FIREHOSE_DEFAULT_MAX_ACTIVE_PARTITIONS,
   FIREHOSE_DEFAULT_PROCESSOR,
+  FIREHOSE_HTTP_MAX_RECORDS_PER_REQUEST,
   FIREHOSE_INITIAL_VERSION_ID,
   functionArn,
   LOCAL_ACCOUNT_ID,
@@ -21,14 +24,16 @@ import { asError } from '../runtime/errors';
 import { Limiter } from '../runtime/limiter';
 import { type FirehoseBackend, FirehoseApi } from './api';
 import type { Destination } from './destinations/destination';
+import { HttpEndpointDestination } from './destinations/http-endpoint';
 import { S3Destination } from './destinations/s3';
 import { deliveryBatch, type PartitionBuffer, Partitions } from './partitions';
-import { compileDeliveryPrefixes } from './prefix';
+import { compileDeliveryPrefixes, type DeliveryPrefixes, parsePrefix } from './prefix';
 import { describeProcessing, Processor } from './processor';
 import type { FirehoseCounters, LocalFirehoseOptions, LocalFirehoseStats } from './types';
 
+export { HttpEndpointConfigurationError, type HttpEndpointDestinationSettings } from './destinations/http-endpoint';
 export { PrefixConfigurationError, PrefixEvaluationError } from './prefix';
-export type { LocalFirehoseOptions, LocalFirehoseStats, RecordFailure, TransformFunction } from './types';
+export type { HttpEndpointStats, LocalFirehoseOptions, LocalFirehoseStats, RecordFailure, TransformFunction } from './types';
 
 export class LocalFirehose {
   private readonly settings: FirehoseSettings;
@@ -73,7 +78,12 @@ export class LocalFirehose {
   private readonly keys: string[] = [];
 
   constructor(private readonly options: LocalFirehoseOptions) {
-    const { settings, transform } = options;
+    const { settings, transform, destination } = options;
+    if (destination && (transform || settings.dynamicPartitioning)) {
+      throw new Error(
+        `Delivery stream ${settings.deliveryStreamName}: the local HTTP endpoint destination takes no processor and no dynamic partitioning`,
+      );
+    }
     if (settings.processor && !transform) {
       throw new Error(`Delivery stream ${settings.deliveryStreamName} has a processor configured but no transform was given`);
     }
@@ -86,12 +96,15 @@ export class LocalFirehose {
     if (processor && (!(processor.bufferSizeBytes > 0) || !(processor.numberOfRetries >= 0))) {
       throw new Error('processor.bufferSizeBytes must be > 0 and processor.numberOfRetries >= 0');
     }
-    const prefixes = compileDeliveryPrefixes({
-      prefix: settings.prefix,
-      errorOutputPrefix: settings.errorOutputPrefix,
-      dynamicPartitioning: settings.dynamicPartitioning,
-      hasLambdaProcessor: processor !== undefined,
-    });
+    // An HTTP endpoint destination has one buffer (no prefix, no error output of its own).
+    const prefixes: DeliveryPrefixes = destination
+      ? { prefix: parsePrefix(''), errorOutputPrefix: parsePrefix('') }
+      : compileDeliveryPrefixes({
+          prefix: settings.prefix,
+          errorOutputPrefix: settings.errorOutputPrefix,
+          dynamicPartitioning: settings.dynamicPartitioning,
+          hasLambdaProcessor: processor !== undefined,
+        });
     this.now = options.now ?? Date.now;
     this.arn = deliveryStreamArn(options.region, LOCAL_ACCOUNT_ID, settings.deliveryStreamName);
     this.lambdaArn = options.processorArn ?? functionArn(options.region, LOCAL_ACCOUNT_ID, `${settings.deliveryStreamName}-processor`);
@@ -101,18 +114,34 @@ export class LocalFirehose {
     this.recordIdBase = Array.from({ length: 30 }, () => randomInt(10)).join('');
 
     const isStopping = () => this.stopping;
-    this.destination = new S3Destination({
-      settings,
-      bucket: options.bucket,
-      s3: options.s3,
-      retryIntervalMs: options.s3RetryIntervalMs,
-      retryDurationMs: options.s3RetryDurationMs,
-    });
+    if (destination) {
+      this.destination = new HttpEndpointDestination({
+        endpoint: destination,
+        deliveryStreamName: settings.deliveryStreamName,
+        deliveryStreamArn: this.arn,
+        bufferSizeBytes: settings.bufferSizeBytes,
+        bufferIntervalSeconds: settings.bufferIntervalSeconds,
+        s3: options.s3,
+        ...(options.s3RetryIntervalMs !== undefined && { backupRetryIntervalMs: options.s3RetryIntervalMs }),
+        ...(options.s3RetryDurationMs !== undefined && { backupRetryDurationMs: options.s3RetryDurationMs }),
+      });
+      this.counters.endpoint = { deliveredRecords: 0, requestsDelivered: 0, attempts: 0, failedAttempts: 0, backedUpRecords: 0 };
+    } else {
+      if (options.bucket === undefined) throw new Error(`Delivery stream ${settings.deliveryStreamName}: the S3 destination needs a bucket`);
+      this.destination = new S3Destination({
+        settings,
+        bucket: options.bucket,
+        s3: options.s3,
+        retryIntervalMs: options.s3RetryIntervalMs,
+        retryDurationMs: options.s3RetryDurationMs,
+      });
+    }
     this.partitions = new Partitions({
       settings,
       prefix: prefixes.prefix,
       errorPrefix: prefixes.errorOutputPrefix,
       maxActivePartitions: this.maxActivePartitions,
+      ...(destination && { maxRecords: FIREHOSE_HTTP_MAX_RECORDS_PER_REQUEST }),
       lambdaArn: this.lambdaArn,
       now: () => this.now(),
       counters: this.counters,
@@ -150,7 +179,7 @@ export class LocalFirehose {
   /**
    * Delivers everything buffered, as if every buffering interval had expired: invokes the
    * processor for what it holds, then writes every partition buffer, and waits for all of it.
-   * Rejects with the background failures (S3 writes that failed) since the last flush.
+   * Rejects with the background failures (deliveries given up on) since the last flush.
    */
   async flush(): Promise<void> {
     for (;;) {
@@ -186,6 +215,7 @@ export class LocalFirehose {
     const buffered = (this.processor?.buffered ?? 0) + this.partitions.bufferedRecords;
     return {
       ...this.counters,
+      ...(this.counters.endpoint && { endpoint: { ...this.counters.endpoint } }),
       writing: this.destination.inFlightRecords,
       maxActivePartitions: this.maxActivePartitions,
       buffered,
@@ -213,7 +243,7 @@ export class LocalFirehose {
     this.counters.received++;
     const recordId = `${this.recordIdBase}${String(++this.recordSequence).padStart(26, '0')}`;
     if (!this.processor) {
-      this.partitions.route(data, arrival, undefined);
+      this.partitions.route(data, arrival, undefined, recordId);
       return recordId;
     }
     this.processor.add({ recordId, arrival, data });
@@ -224,10 +254,18 @@ export class LocalFirehose {
   private deliver(partition: PartitionBuffer): void {
     const { records, isError } = partition;
     const { counters } = this;
+    const { endpoint } = counters;
     this.track(
       this.writeLimiter.run(() =>
         this.destination.deliver(deliveryBatch(partition), {
           delivered: ({ key, bytes }) => {
+            if (endpoint) {
+              // Acknowledged by the HTTP endpoint: `key` is the request ID, `bytes` what was sent.
+              endpoint.requestsDelivered++;
+              endpoint.deliveredRecords += records;
+              counters.delivered += records;
+              return;
+            }
             counters.objectsWritten++;
             counters.bytesWritten += bytes;
             if (isError) counters.errorRecordsWritten += records;
@@ -237,6 +275,19 @@ export class LocalFirehose {
           retrying: (error, attempt, key) => {
             counters.s3Retries++;
             if (attempt === 1) this.options.onRetry?.(error, key);
+          },
+          attempted: (attempt) => {
+            if (!endpoint) return;
+            endpoint.attempts++;
+            if (attempt.ok) return;
+            endpoint.failedAttempts++;
+            this.options.onEndpointError?.(attempt.error, attempt.willRetry);
+          },
+          backedUp: ({ key, bytes, records: backedUp }) => {
+            counters.objectsWritten++;
+            counters.bytesWritten += bytes;
+            this.keys.push(key);
+            if (endpoint) endpoint.backedUpRecords += backedUp;
           },
           gaveUp: () => {
             counters.deliveryErrors++;

@@ -1,5 +1,5 @@
 import type { FirehoseSettings } from '../pipeline/serverless-config';
-import type { DeliveryBatch } from './destinations/destination';
+import type { DeliveryBatch, DeliveryRecord } from './destinations/destination';
 import { activePartitionsExceeded, errorRecordLine } from './error-records';
 import { type CompiledPrefix, type ErrorOutputType, evaluatePrefix, PrefixEvaluationError, RANDOM_PLACEHOLDER } from './prefix';
 import type { FirehoseCounters, Json, RecordFailure } from './types';
@@ -26,7 +26,7 @@ export interface PartitionBuffer {
   /** Evaluated prefix; `!{firehose:random-string}` is still the placeholder. */
   prefix: string;
   isError: boolean;
-  chunks: Buffer[];
+  entries: DeliveryRecord[];
   bytes: number;
   records: number;
   oldestArrival: number;
@@ -36,8 +36,9 @@ export interface PartitionBuffer {
 /** A flushed buffer as its destination gets it. */
 export const deliveryBatch = (partition: PartitionBuffer): DeliveryBatch => ({
   prefix: partition.prefix,
-  body: Buffer.concat(partition.chunks, partition.bytes),
+  body: Buffer.concat(partition.entries.map((entry) => entry.data), partition.bytes),
   records: partition.records,
+  entries: partition.entries,
   isError: partition.isError,
   oldestArrival: partition.oldestArrival,
 });
@@ -48,6 +49,8 @@ export interface PartitionsOptions {
   prefix: CompiledPrefix;
   errorPrefix: CompiledPrefix;
   maxActivePartitions: number;
+  /** Records per buffer, at most (an HTTP endpoint request holds at most 10,000); no limit when absent. */
+  maxRecords?: number;
   /** Written into processing-failed records. */
   lambdaArn: string;
   now: () => number;
@@ -81,7 +84,7 @@ export class Partitions {
   }
 
   /** Sends a processed record to its partition buffer, or to partitioning-failed. */
-  route(data: Buffer, arrival: number, partitionKeys: Json | undefined): void {
+  route(data: Buffer, arrival: number, partitionKeys: Json | undefined, recordId?: string): void {
     const { settings, maxActivePartitions } = this.options;
     let evaluated: string;
     try {
@@ -99,7 +102,7 @@ export class Partitions {
       this.routeError('partitioning-failed', data, arrival, activePartitionsExceeded(maxActivePartitions), 1, false);
       return;
     }
-    this.append(evaluated, false, data, arrival);
+    this.append(evaluated, false, data, arrival, recordId);
   }
 
   /** Writes one Firehose error record (a JSON line) to the error output. */
@@ -127,7 +130,7 @@ export class Partitions {
       errorOutputType: type,
       randomString: RANDOM_PLACEHOLDER,
     });
-    this.append(evaluated, true, line, arrival);
+    this.append(evaluated, true, line, arrival, undefined);
   }
 
   /** Delivers every buffer now, as if every interval had passed. */
@@ -140,7 +143,7 @@ export class Partitions {
     for (const partition of this.buffers.values()) clearTimeout(partition.timer);
   }
 
-  private append(prefix: string, isError: boolean, data: Buffer, arrival: number): void {
+  private append(prefix: string, isError: boolean, data: Buffer, arrival: number, recordId: string | undefined): void {
     const limit = this.options.settings.bufferSizeBytes;
     let partition = this.buffers.get(prefix);
     if (partition) {
@@ -151,15 +154,15 @@ export class Partitions {
       }
     }
     if (!partition) partition = this.open(prefix, isError, arrival);
-    partition.chunks.push(data);
+    partition.entries.push({ data, arrival, recordId });
     partition.bytes += data.length;
     partition.records++;
-    if (partition.bytes >= limit) this.flush(partition);
+    if (partition.bytes >= limit || partition.records >= (this.options.maxRecords ?? Number.POSITIVE_INFINITY)) this.flush(partition);
   }
 
   private open(prefix: string, isError: boolean, arrival: number): PartitionBuffer {
     const { counters, isStopping } = this.options;
-    const partition: PartitionBuffer = { prefix, isError, chunks: [], bytes: 0, records: 0, oldestArrival: arrival };
+    const partition: PartitionBuffer = { prefix, isError, entries: [], bytes: 0, records: 0, oldestArrival: arrival };
     if (!isError) {
       this.activeDataPartitions++;
       counters.peakActivePartitions = Math.max(counters.peakActivePartitions, this.activeDataPartitions);

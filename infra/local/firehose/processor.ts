@@ -235,7 +235,7 @@ export class Processor {
         partitions.routeError('processing-failed', record.data, record.arrival, PROCESSING_FAILED_STATUS, attempt, true);
       } else {
         counters.ok++;
-        partitions.route(outcome.data ?? Buffer.alloc(0), record.arrival, outcome.partitionKeys);
+        partitions.route(outcome.data ?? Buffer.alloc(0), record.arrival, outcome.partitionKeys, record.recordId);
       }
     });
   }

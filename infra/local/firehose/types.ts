@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { FirehoseTransformationEvent } from 'aws-lambda';
 import type { FirehoseSettings } from '../pipeline/serverless-config';
+import type { HttpEndpointDestinationSettings } from './destinations/http-endpoint';
 
 export interface RecordFailure {
   errorCode: string;
@@ -14,10 +15,19 @@ export interface RecordFailure {
 export type TransformFunction = (event: FirehoseTransformationEvent) => unknown;
 
 export interface LocalFirehoseOptions {
+  /**
+   * The stream. With an HTTP endpoint `destination`, `bufferSizeBytes` / `bufferIntervalSeconds`
+   * are its BufferingHints (SizeInMBs 1–64, IntervalInSeconds 0–900), `dynamicPartitioning` must
+   * be false, and `prefix`, `errorOutputPrefix` and `compression` are not used (the backup's are
+   * in `destination.backup`).
+   */
   settings: FirehoseSettings;
-  /** Destination bucket (must exist). */
-  bucket: string;
+  /** The S3 destination's bucket (must exist); required unless `destination` is an HTTP endpoint. */
+  bucket?: string;
+  /** The destination: absent, the extended S3 destination (`bucket`); or an HTTP endpoint, without a processor. */
+  destination?: HttpEndpointDestinationSettings;
   region: string;
+  /** Writes the S3 destination's objects, or the HTTP endpoint destination's backup objects. */
   s3: S3Client;
   /** The processor; required when `settings.processor` is set (processor defaults apply if it is not). */
   transform?: TransformFunction;
@@ -35,13 +45,15 @@ export interface LocalFirehoseOptions {
   maxActivePartitions?: number;
   /** Processor invocations in flight at once (default 2). */
   transformConcurrency?: number;
-  /** S3 PutObject calls in flight at once (default 4). */
+  /** Deliveries in flight at once: S3 PutObject calls, or HTTP endpoint requests (default 4). */
   writeConcurrency?: number;
-  /** Called for background failures (an S3 write given up on); flush() also rejects with them. */
+  /** Called for background failures (a delivery given up on); flush() also rejects with them. */
   onError?: (error: Error) => void;
   /** Called when an S3 write fails and will be retried (once per object, on its first failure). */
   onRetry?: (error: Error, key: string) => void;
-  /** Wait between S3 write attempts; default 5 s, as Firehose. */
+  /** HTTP endpoint destination: called for every failed request (`willRetry` false: the records go to the S3 backup, or are discarded). */
+  onEndpointError?: (error: Error, willRetry: boolean) => void;
+  /** Wait between S3 write attempts (HTTP endpoint destination: backup objects); default 5 s, as Firehose. */
   s3RetryIntervalMs?: number;
   /** How long an object's S3 write is retried before its records are discarded; default 24 h, as Firehose. */
   s3RetryDurationMs?: number;
@@ -65,7 +77,7 @@ export interface LocalFirehoseStats {
   processingFailed: number;
   /** Records written to the `partitioning-failed` error output. */
   partitioningFailed: number;
-  /** Records written into data objects. */
+  /** Records delivered: written into data objects (S3), or acknowledged by the endpoint (HTTP endpoint). */
   delivered: number;
   /** Most data partitions buffered at once (what Firehose's active-partition quota counts). */
   peakActivePartitions: number;
@@ -73,21 +85,37 @@ export interface LocalFirehoseStats {
   maxActivePartitions: number;
   /** Error records written into error objects. */
   errorRecordsWritten: number;
+  /** S3 objects written (HTTP endpoint destination: backup objects). */
   objectsWritten: number;
-  /** Bytes stored (after compression). */
+  /** Bytes stored in S3 (after compression). */
   bytesWritten: number;
   /** Records still buffered (processor or destination). */
   buffered: number;
-  /** S3 writes given up on (retried past `s3RetryDurationMs`, or cut short by stop()). */
+  /** Deliveries given up on: S3 writes retried past `s3RetryDurationMs` or cut short by stop(); HTTP endpoint requests answered 413 or cut short by stop(). */
   deliveryErrors: number;
   /** S3 write attempts that failed and were retried. */
   s3Retries: number;
-  /** Records in S3 writes given up on: accepted by this Firehose and in no object. */
+  /** Records in deliveries given up on: accepted by this Firehose and neither delivered nor in any object. */
   discardedRecords: number;
-  /** Records in S3 writes not finished yet (being written or waiting for a retry). */
+  /** Records in deliveries not finished yet (being written or sent, or waiting for a retry). */
   writing: number;
-  /** Every object key written, in write order. */
+  /** Every S3 object key written, in write order. */
   keys: string[];
+  /** The HTTP endpoint destination's counts (present only with that destination). */
+  endpoint?: HttpEndpointStats;
+}
+
+export interface HttpEndpointStats {
+  /** Records the endpoint acknowledged (also in `delivered`). */
+  deliveredRecords: number;
+  /** Requests the endpoint acknowledged (one per delivered buffer). */
+  requestsDelivered: number;
+  /** Requests sent: first attempts and retries. */
+  attempts: number;
+  /** Requests that failed: another status, an invalid, late or too large response, a connection failure or reset. */
+  failedAttempts: number;
+  /** Records written to the S3 backup (`http-endpoint-failed`) once the retry duration was spent. */
+  backedUpRecords: number;
 }
 
 /** The counters the stages update; stats() adds the quota, what is buffered or being written, and the keys. */

@@ -22,7 +22,11 @@ import { ON_FAILURE_PREFIX, onFailureDestination } from './on-failure-destinatio
 import { createResources, type ResourceNames } from './resources';
 import { RunLedger, type RunSummary } from './run-summary';
 import { type DropRun, S3DropLocation } from './s3-drop';
+import { LocalRouting } from './routing';
 import { loadPipelineDefinition, type PipelineDefinition } from './serverless-config';
+import type { Route } from '../../../shared/routes/routes-file';
+import { UNROUTED_PREFIX } from '../../../shared/routing/unrouted-store';
+import type { DeliveryTiming } from '../eventbridge';
 
 export type { LakeCheck } from './lake-check';
 export type { RunSummary, SourceCounts } from './run-summary';
@@ -56,6 +60,12 @@ export interface LocalPipelineOptions {
   consumerInstrument?: { modulePath: string; onMessage: (payload: unknown) => void };
   /** The local Firehose's S3 retries (default every 5 s for 24 h, as Firehose's). */
   firehoseS3Retry?: { intervalMs: number; durationMs: number };
+  /** routes.yml's routes (validated): run on the local routing bus. None: the consumer publishes nothing. */
+  routes?: readonly Route[];
+  /** The local EventBridge's retry timing (tests shorten it). */
+  routeTiming?: Partial<DeliveryTiming>;
+  /** Where the routes' local secrets are (default `.local/secrets.json`). */
+  routeSecretsFile?: string;
 }
 
 const logLine = (level: string) => (message: string, details?: Record<string, unknown>) =>
@@ -88,6 +98,8 @@ export class LocalPipeline {
     private readonly eventSource: KinesisEventSource,
     private readonly consumer: WorkerInvoker<KinesisStreamEvent, unknown, RecordOutcome>,
     private readonly ledger: RunLedger,
+    /** routes.yml on the local stack; undefined without routes. */
+    readonly routing: LocalRouting | undefined,
   ) {
     this.layout = loadLakeLayout(definition.transformer.environment);
     this.bucket = new PipelineBucket(env, names.bucket);
@@ -128,6 +140,19 @@ export class LocalPipeline {
       AWS_ENDPOINT_URL_S3: endpoints.s3,
     };
     await createResources(definition, names, awsEnv);
+    const routing =
+      options.routes && options.routes.length > 0
+        ? await LocalRouting.start({
+            routes: options.routes,
+            service: definition.service,
+            stage: definition.stage,
+            region: definition.region,
+            bucket: names.bucket,
+            awsEnv,
+            ...(options.routeTiming && { timing: options.routeTiming }),
+            ...(options.routeSecretsFile && { secretsFile: options.routeSecretsFile }),
+          })
+        : undefined;
 
     const s3 = createS3Client(awsEnv);
     const functionEnv = {
@@ -143,7 +168,9 @@ export class LocalPipeline {
       POWERTOOLS_METRICS_DISABLED: 'true',
       DRY_RUN: 'false',
       // Routing runs only with the local routing bus (options.routes); otherwise publish nothing.
-      ROUTING_BUS_NAME: '',
+      ROUTING_BUS_NAME: routing?.busName ?? '',
+      UNROUTED_BUCKET_NAME: names.bucket,
+      ...(routing && { AWS_ENDPOINT_URL_EVENTBRIDGE: routing.eventBridgeEndpoint }),
     };
     Object.assign(process.env, functionEnv);
 
@@ -204,6 +231,7 @@ export class LocalPipeline {
       eventSource,
       consumer,
       ledger,
+      routing,
     );
     await eventSource.start();
     return pipeline;
@@ -240,6 +268,8 @@ export class LocalPipeline {
     } catch {
       // An S3 write given up on: logged by onError; summary() counts its events as not in the lake.
     }
+    // The consumer published what Firehose took: each matched event delivered or dead-lettered.
+    await this.routing?.drain();
   }
 
   /** The local Firehose's counters (peak active partitions, records delivered, objects written…). */
@@ -270,6 +300,12 @@ export class LocalPipeline {
     const summary = this.ledger.counts(this.eventSource.stats().recordsIn);
     summary.objects = objects ?? (await this.listKeys());
     this.ledger.tally(summary, check);
+    if (this.routing) {
+      summary.routes = this.routing.counts();
+      for (const key of summary.objects.filter((object) => object.startsWith(UNROUTED_PREFIX))) {
+        summary.unrouted += (await this.getObject(key)).toString('utf8').split('\n').filter(Boolean).length;
+      }
+    }
     return summary;
   }
 
@@ -342,6 +378,7 @@ export class LocalPipeline {
     await this.httpApi?.stop();
     await this.eventSource.stop();
     await this.consumer.close();
+    await this.routing?.stop();
     await this.firehose.stop();
     await this.servers?.stop();
   }
@@ -380,6 +417,7 @@ export class LocalPipeline {
     };
     await step('the stream', this.eventSource.drain(), (timeoutMs * 2) / 3);
     await step('Firehose', this.firehose.flush(), deadline - Date.now());
+    if (this.routing) await step('the routes', this.routing.drain(), deadline - Date.now());
     return why.length > 0 ? why.join('; ') : undefined;
   }
 

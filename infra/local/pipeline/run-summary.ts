@@ -27,6 +27,10 @@ export interface RunSummary {
   notInLake: number;
   /** The same counts per source adapter (`unknown`: records no adapter claimed). */
   bySource: Record<string, SourceCounts>;
+  /** routes.yml, per route: matched = delivered + deadLettered once drained ({} without routes). */
+  routes: Record<string, { matched: number; delivered: number; retried: number; deadLettered: number }>;
+  /** Delivered events the routing bus did not take, kept under `unrouted/` (0 without routes). */
+  unrouted: number;
   objects: string[];
 }
 
@@ -106,6 +110,8 @@ export class RunLedger {
       foreignErrors: 0,
       notInLake: 0,
       bySource: {},
+      routes: {},
+      unrouted: 0,
       objects: [],
     };
   }

@@ -18,6 +18,8 @@ const summary = (counts: Partial<RunSummary>): RunSummary => ({
   foreignErrors: 0,
   notInLake: 0,
   bySource: {},
+  routes: {},
+  unrouted: 0,
   objects: [],
   ...counts,
 });

@@ -14,6 +14,10 @@ import { routeChecks } from '../shared/routes/checks';
 import { deadLetterQueueName, routingBusName } from '../shared/routes/cloudformation';
 import { DEFAULT_ROUTES_FILE, loadRoutesFile, RoutesFileError } from '../shared/routes/routes-file';
 import { type DeadLetter, listDeadLetters, queueUrlOf, redriveDeadLetters } from '../shared/routing/dead-letters';
+import { EventBridgePublisher } from '../shared/routing/route-publisher';
+import { listUnrouted, redriveUnrouted } from '../shared/routing/unrouted-redrive';
+import { createS3Client } from '../shared/aws/s3-client';
+import { loadPipelineDefinition } from '../infra/local/pipeline/serverless-config';
 
 const ROOT = join(__dirname, '..');
 
@@ -24,12 +28,17 @@ Commands:
                      client, time, attempts and the last error, as EventBridge wrote them
   redrive ROUTE      publish ROUTE's dead letters again, for that route only, and delete each
                      one the bus took
+  unrouted           the delivered events the routing bus did not take (kept under
+                     s3://<lake bucket>/unrouted/); with --redrive, publish them again to every
+                     route and move each object to redriven/
 
 Options:
   --stage STAGE      the deployed stage (default: local)
   --routes FILE      the routes file (default: routes.yml)
   --max N            at most N messages (default: 1000 for list, all for redrive)
   --dry-run          redrive: count what would go, change nothing
+  --redrive          unrouted: publish them again
+  --bucket NAME      unrouted: the lake bucket (default: serverless.yml's for the stage)
   --json             one JSON line instead of the table
   -h, --help         this help`;
 
@@ -49,6 +58,36 @@ const row = (letter: DeadLetter): string => {
   return `  ${String(detail.id ?? letter.messageId).padEnd(38)} ${String(detail.clientId ?? '-').padEnd(16)} ${String(detail.time ?? '-').padEnd(25)} attempts ${a.RETRY_ATTEMPTS ?? '?'}  ${a.ERROR_CODE ?? '?'}: ${a.ERROR_MESSAGE ?? ''}${a.EXHAUSTED_RETRY_CONDITION ? ` (${a.EXHAUSTED_RETRY_CONDITION})` : ''}`;
 };
 
+const unrouted = async (
+  values: { stage: string; bucket?: string | undefined; redrive: boolean; 'dry-run': boolean; json: boolean },
+  extra: string | undefined,
+  out: (text: string) => void,
+): Promise<number> => {
+  if (extra !== undefined) throw new UsageError(`unrouted takes no ROUTE: the events go to every route again, got ${extra}`);
+  const bucket = values.bucket ?? (await loadPipelineDefinition(values.stage)).bucket.toLowerCase();
+  const s3 = createS3Client(process.env);
+  if (!values.redrive) {
+    const objects = await listUnrouted(s3, bucket);
+    const events = objects.reduce((total, object) => total + object.events, 0);
+    if (values.json) out(`${JSON.stringify({ bucket, objects })}\n`);
+    else out(`${[`s3://${bucket}/unrouted/: ${events} events in ${objects.length} objects${events > 0 ? ' (npm run dead-letters -- unrouted --redrive)' : ''}`, ...objects.map((o) => `  ${o.key}  ${o.events} events`)].join('\n')}\n`);
+    return 0;
+  }
+  const publisher = new EventBridgePublisher(createEventBridgeClient(process.env), {
+    busName: routingBusName(serviceName(), values.stage),
+    maxAttempts: 5,
+    baseDelayMs: 100,
+    maxDelayMs: 2_000,
+  });
+  const result = await redriveUnrouted(s3, publisher, bucket, { dryRun: values['dry-run'] });
+  if (values.json) out(`${JSON.stringify({ bucket, dryRun: values['dry-run'], ...result })}\n`);
+  else {
+    out(`unrouted: ${result.published} events ${values['dry-run'] ? 'would be published (dry run)' : 'published'} from ${result.objects} objects, ${result.left.length} objects left\n`);
+    for (const left of result.left) out(`  ${left.key}: ${left.refused} refused (${left.reason})\n`);
+  }
+  return result.left.length > 0 ? 1 : 0;
+};
+
 export const main = async (argv: string[], out: (text: string) => void = (text) => process.stdout.write(text)): Promise<number> => {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -59,6 +98,8 @@ export const main = async (argv: string[], out: (text: string) => void = (text) 
       routes: { type: 'string', default: DEFAULT_ROUTES_FILE },
       max: { type: 'string' },
       'dry-run': { type: 'boolean', default: false },
+      redrive: { type: 'boolean', default: false },
+      bucket: { type: 'string' },
       json: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -68,7 +109,8 @@ export const main = async (argv: string[], out: (text: string) => void = (text) 
     return 0;
   }
   const [command, route, ...rest] = positionals;
-  if (command !== 'list' && command !== 'redrive') throw new UsageError(`the command is list or redrive, got ${command === undefined ? 'none' : JSON.stringify(command)}`);
+  if (command === 'unrouted') return unrouted(values, route, out);
+  if (command !== 'list' && command !== 'redrive') throw new UsageError(`the command is list, redrive or unrouted, got ${command === undefined ? 'none' : JSON.stringify(command)}`);
   if (rest.length > 0) throw new UsageError(`unexpected arguments: ${rest.join(' ')}`);
   if (command === 'redrive' && route === undefined) throw new UsageError('redrive needs a ROUTE');
   const max = values.max === undefined ? undefined : Number(values.max);

@@ -2,7 +2,7 @@
  * Delivered events the routing bus did not take (PutEvents failed after its retries, no time left
  * in the invocation, an entry over 256 KB): kept in the lake bucket under `unrouted/` as NDJSON,
  * one object per invocation, with why in the object's metadata, so routing stays at-least-once:
- * `npm run dead-letters -- redrive unrouted` publishes them again. Never deleted by lifecycle.
+ * `npm run dead-letters -- unrouted --redrive` publishes them again. Never deleted by lifecycle.
  */
 import { randomUUID } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';

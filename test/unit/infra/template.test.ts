@@ -504,3 +504,32 @@ describe('alarms', () => {
     expect(watchedQueues.sort()).toEqual(queues.sort());
   });
 });
+
+describe('routes.yml in the template (infra/routes.cjs)', () => {
+  it('compiles the shipped ticketing route: rule on the routing bus, API destination, connection, dead-letter queue and policy', () => {
+    const rules = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Events::Rule' && (r.Properties.EventBusName as { Ref?: string })?.Ref === 'RoutingBus');
+    expect(rules.map(([, r]) => r.Properties.Name)).toEqual(['loyalty-tickets']);
+    const [ruleId, rule] = rules[0] as [string, Resource];
+    const [target] = rule.Properties.Targets as { Arn: unknown; DeadLetterConfig: { Arn: unknown }; RetryPolicy: unknown; RoleArn: unknown }[];
+    const destination = resource(getAttTarget(target?.Arn), 'AWS::Events::ApiDestination');
+    const connection = resource(getAttTarget(destination.ConnectionArn), 'AWS::Events::Connection');
+    const queueId = getAttTarget(target?.DeadLetterConfig.Arn);
+
+    expect(resource('RoutingBus', 'AWS::Events::EventBus').Name).toBe(`${prefix}-routing`);
+    expect(destination).toMatchObject({ InvocationEndpoint: 'https://tickets.example.com/v1/tickets', HttpMethod: 'POST', InvocationRateLimitPerSecond: 10 });
+    expect(connection).toMatchObject({ AuthorizationType: 'BASIC' });
+    expect(JSON.stringify(connection.AuthParameters)).toMatch(/^\{"BasicAuthParameters":\{"Username":"\{\{resolve:secretsmanager:tickets\/credentials:SecretString:username\}\}","Password":"\{\{resolve:secretsmanager:tickets\/credentials:SecretString:password\}\}"\}\}$/);
+    expect(target?.RetryPolicy).toEqual({ MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 });
+    resource(queueId, 'AWS::SQS::Queue');
+    const policy = Object.values(resources).find((r) => r.Type === 'AWS::SQS::QueuePolicy' && JSON.stringify(r.Properties.Queues) === JSON.stringify([{ Ref: queueId }]));
+    expect(JSON.stringify(policy?.Properties.PolicyDocument)).toContain(JSON.stringify({ 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } }));
+  });
+
+  it('gives the consumer the routing bus name and PutEvents on that bus only', () => {
+    expect(printed.functions.kinesisConsumer?.environment?.ROUTING_BUS_NAME).toBe(`${prefix}-routing`);
+    expect(resource('ConsumerRoutingPolicy', 'AWS::IAM::Policy')).toMatchObject({
+      Roles: [{ Ref: 'KinesisConsumerRole' }],
+      PolicyDocument: { Statement: [expect.objectContaining({ Action: ['events:PutEvents'], Resource: [{ 'Fn::GetAtt': ['RoutingBus', 'Arn'] }] })] },
+    });
+  });
+});

@@ -119,7 +119,13 @@ const connectionAuth = (route: Route, auth: RouteAuth | undefined): Record<strin
             AuthorizationEndpoint: auth.tokenUrl,
             HttpMethod: auth.method,
             ClientParameters: { ClientID: secretReference(auth.secret, 'clientId'), ClientSecret: secretReference(auth.secret, 'clientSecret') },
-            ...(auth.scope && { OAuthHttpParameters: { BodyParameters: [{ Key: 'scope', Value: auth.scope, IsValueSecret: false }] } }),
+            // The client-credentials grant, stated in the token request's body (with the scope when set).
+            OAuthHttpParameters: {
+              BodyParameters: [
+                { Key: 'grant_type', Value: 'client_credentials', IsValueSecret: false },
+                ...(auth.scope ? [{ Key: 'scope', Value: auth.scope, IsValueSecret: false }] : []),
+              ],
+            },
           },
         },
       };

@@ -47,6 +47,11 @@ describe('npm start', () => {
     expect(summary.objects.some((key) => key.startsWith('events/event_type='))).toBe(true);
     expect(summary.objects.some((key) => key.startsWith('quarantine/'))).toBe(true);
     expect(stdout).toContain('reconciled      yes');
+    // routes.yml's ticketing route, delivered to the local receiver: every matched event delivered.
+    const tickets = (summary as JsonSummary & { routes: Record<string, { matched: number; delivered: number; deadLettered: number }> }).routes['loyalty-tickets'];
+    expect(tickets?.matched).toBeGreaterThan(0);
+    expect(tickets).toMatchObject({ delivered: tickets?.matched, deadLettered: 0 });
+    expect(stdout).toMatch(/loyalty-tickets +matched \d+, delivered \d+, retried 0, dead-lettered 0 {2}\(the local receiver got \d+\)/);
   });
 
   it('takes gzipped NDJSON with --input and copies the bucket with --out', async () => {

@@ -168,7 +168,12 @@ describe('compileRoutes', () => {
             ClientID: '{{resolve:secretsmanager:crm/oauth:SecretString:clientId}}',
             ClientSecret: '{{resolve:secretsmanager:crm/oauth:SecretString:clientSecret}}',
           },
-          OAuthHttpParameters: { BodyParameters: [{ Key: 'scope', Value: 'events', IsValueSecret: false }] },
+          OAuthHttpParameters: {
+            BodyParameters: [
+              { Key: 'grant_type', Value: 'client_credentials', IsValueSecret: false },
+              { Key: 'scope', Value: 'events', IsValueSecret: false },
+            ],
+          },
         },
       },
     });

@@ -6,9 +6,10 @@
  * without consuming; a re-drive publishes each event again for that route only
  * (`redriveDetailType`) and deletes the message once the bus took it.
  */
-import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, GetQueueUrlCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { redriveDetailType, ROUTING_SOURCE } from '../routes/cloudformation';
+import { redriveDetailType } from '../routes/cloudformation';
+import { EventBridgePublisher } from './route-publisher';
 
 export const DEAD_LETTER_ATTRIBUTES = ['RULE_ARN', 'TARGET_ARN', 'ERROR_CODE', 'ERROR_MESSAGE', 'EXHAUSTED_RETRY_CONDITION', 'RETRY_ATTEMPTS'] as const;
 export type DeadLetterAttribute = (typeof DEAD_LETTER_ATTRIBUTES)[number];
@@ -102,12 +103,20 @@ export const redriveDeadLetters = async (
   const result: RedriveResult = { redriven: 0, failed: [] };
   const seen = new Set<string>();
   const max = options.max ?? 100_000;
+  const publisher = new EventBridgePublisher(clients.eventbridge, { busName, detailType: redriveDetailType(route), maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 });
   // A dry run hides what it reads too, so that it reads every message (not the same ten), and gives it all back after.
   const read: DeadLetter[] = [];
   while (result.redriven + result.failed.length < max) {
     const { Messages = [] } = await clients.sqs.send(
       // Hidden for a minute while it is re-driven; one that fails comes back.
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: Math.min(SQS_BATCH, max - result.redriven - result.failed.length), VisibilityTimeout: 60, MessageAttributeNames: ['All'] }),
+      // WaitTimeSeconds: a short poll may answer empty while messages remain (SQS samples its servers).
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: Math.min(SQS_BATCH, max - result.redriven - result.failed.length),
+        VisibilityTimeout: 60,
+        WaitTimeSeconds: 1,
+        MessageAttributeNames: ['All'],
+      }),
     );
     const letters = Messages.map(parseMessage).filter((letter): letter is DeadLetter => letter !== undefined && !seen.has(letter.messageId));
     if (letters.length === 0) break;
@@ -120,17 +129,14 @@ export const redriveDeadLetters = async (
       continue;
     }
     if (events.length === 0) continue;
-    const response = await clients.eventbridge.send(
-      new PutEventsCommand({
-        Entries: events.map((letter) => ({ EventBusName: busName, Source: ROUTING_SOURCE, DetailType: redriveDetailType(route), Detail: JSON.stringify(letter.event.detail) })),
-      }),
-    );
+    // The publisher keeps each PutEvents within 10 entries and 256 KB, and retries refused entries.
+    const outcomes = await publisher.publish(events.map((letter) => Buffer.from(JSON.stringify(letter.event.detail))));
     for (const [index, letter] of events.entries()) {
-      const entry = response.Entries?.[index];
-      if (entry?.EventId && !entry.ErrorCode) {
+      const outcome = outcomes[index];
+      if (outcome?.ok) {
         await clients.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: letter.receiptHandle }));
         result.redriven++;
-      } else result.failed.push({ messageId: letter.messageId, reason: `${entry?.ErrorCode ?? 'NoResult'}: ${entry?.ErrorMessage ?? ''}` });
+      } else result.failed.push({ messageId: letter.messageId, reason: outcome ? `${outcome.errorCode}: ${outcome.errorMessage}` : 'NoResult: ' });
     }
   }
   await release(clients.sqs, queueUrl, read);

@@ -27,10 +27,13 @@ export interface RoutePublisher {
 }
 
 /** The size PutEvents counts for an entry: Source, DetailType and Detail as UTF-8 (no Resources, no Time). */
-export const entrySize = (detailBytes: number): number => Buffer.byteLength(ROUTING_SOURCE) + Buffer.byteLength(ROUTING_DETAIL_TYPE) + detailBytes;
+export const entrySize = (detailBytes: number, detailType: string = ROUTING_DETAIL_TYPE): number =>
+  Buffer.byteLength(ROUTING_SOURCE) + Buffer.byteLength(detailType) + detailBytes;
 
 export interface EventBridgePublisherOptions {
   busName: string;
+  /** Default ROUTING_DETAIL_TYPE; a dead-letter re-drive uses the route's own (redriveDetailType). */
+  detailType?: string;
   maxAttempts: number;
   baseDelayMs: number;
   maxDelayMs: number;
@@ -52,7 +55,7 @@ export class EventBridgePublisher implements RoutePublisher {
 
   async publish(events: readonly Uint8Array[], options: PublishOptions = {}): Promise<PublishOutcome[]> {
     const outcomes: PublishOutcome[] = events.map(() => ({ ok: false, errorCode: 'NotAttempted', errorMessage: 'not attempted' }));
-    const sizes = events.map((event) => entrySize(event.byteLength));
+    const sizes = events.map((event) => entrySize(event.byteLength, this.options.detailType));
     let pending: number[] = [];
     events.forEach((_, index) => {
       const size = sizes[index] ?? 0;
@@ -77,7 +80,7 @@ export class EventBridgePublisher implements RoutePublisher {
     const entries: PutEventsRequestEntry[] = chunk.map((index) => ({
       EventBusName: this.options.busName,
       Source: ROUTING_SOURCE,
-      DetailType: ROUTING_DETAIL_TYPE,
+      DetailType: this.options.detailType ?? ROUTING_DETAIL_TYPE,
       Detail: Buffer.from(events[index] as Uint8Array).toString('utf8'),
     }));
     try {

@@ -207,7 +207,8 @@ describe('redrive', () => {
     expect(result).toMatchObject({ route: ROUTE, dryRun: false, redriven: 2 });
     expect(result.failed).toEqual([{ messageId: expect.any(String), reason: 'InternalFailure: The bus is having a bad day.' }]);
 
-    expect(eventBridge.calls).toHaveLength(1);
+    // One call for all three, then the refused entry alone, retried (3 attempts in all).
+    expect(eventBridge.calls.map((c) => c.entries.length)).toEqual([3, 1, 1]);
     const [call] = eventBridge.calls;
     expect(call?.target).toBe('AWSEvents.PutEvents');
     expect(call?.contentType).toBe('application/x-amz-json-1.1');
@@ -255,7 +256,7 @@ describe('redrive', () => {
 describe('bad input', () => {
   it.each([
     [['list', 'no-such-route'], 'no route no-such-route in routes.yml (routes: loyalty-tickets)'],
-    [[], 'the command is list or redrive, got none'],
+    [[], 'the command is list, redrive or unrouted, got none'],
     [['list', ROUTE, '--max', '0'], '--max must be a positive integer, got 0'],
     [['redrive'], 'redrive needs a ROUTE'],
   ])('%j is a usage error: %s', async (argv, message) => {

@@ -32,7 +32,7 @@ export const bareConsume = (batches: readonly KinesisStreamEvent[], environment:
         ...payload,
         receivedAt: new Date(Math.round(record.kinesis.approximateArrivalTimestamp * 1000)).toISOString(),
         environment,
-        schemaVersion: CANONICAL_SCHEMA_VERSION,
+        envelopeVersion: CANONICAL_SCHEMA_VERSION,
       };
       out.push(Buffer.from(JSON.stringify(event)));
     }

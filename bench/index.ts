@@ -199,7 +199,7 @@ const main = async (): Promise<void> => {
   console.log(indent('window check, enrichment, JSON.stringify to a Buffer, size check, partition keys, summary counters, the'));
   console.log(indent('per-batch DeliveryBatch (in-batch dedup, InMemoryIdempotencyStore read + write, in-memory EventSink that'));
   console.log(indent('accepts everything), counting quarantine, silent Powertools Logger; a fresh store per iteration.'));
-  console.log(indent('bare loop: base64 decode, JSON.parse, Object.assign({}, payload, { receivedAt, environment, schemaVersion }),'));
+  console.log(indent('bare loop: base64 decode, JSON.parse, Object.assign({}, payload, { receivedAt, environment, envelopeVersion }),'));
   console.log(indent('JSON.stringify to a Buffer; no validation, dedup, batch bookkeeping or promises.'));
   console.log(
     indent(

@@ -101,7 +101,7 @@ export const canonicalEvent = (options: EventOptions): Record<string, unknown> =
     detail: usageDetail(random, spec, true),
     receivedAt: new Date(options.timeMillis + 1_500).toISOString(),
     environment: 'prod',
-    schemaVersion: '1',
+    envelopeVersion: '2',
   };
 };
 
@@ -115,15 +115,19 @@ export interface FirehoseBatch {
   envelopes: number;
 }
 
-/** A Firehose transformation batch: ~60% canonical events, ~40% raw EventBridge envelopes. */
-export const firehoseBatch = (records: number, seed = 1): FirehoseBatch => {
+/**
+ * A Firehose transformation batch: canonical events as the consumer writes them, and
+ * `envelopeShare` raw EventBridge envelopes (Direct PUT: they take the source adapters' path, so
+ * the bare loop's output no longer matches them; row 1 measures the pipeline's own path, 0).
+ */
+export const firehoseBatch = (records: number, seed = 1, envelopeShare = 0): FirehoseBatch => {
   const random = createRandom(seed);
   const start = Date.parse('2026-03-02T08:00:00Z');
   let bytes = 0;
   let canonical = 0;
   const items = Array.from({ length: records }, (_, index) => {
     const timeMillis = start + Math.floor(random() * 6 * 3_600_000);
-    const isCanonical = random() < 0.6;
+    const isCanonical = random() >= envelopeShare;
     if (isCanonical) canonical++;
     const json = JSON.stringify(isCanonical ? canonicalEvent({ random, timeMillis }) : eventBridgeEnvelope({ random, timeMillis }));
     bytes += Buffer.byteLength(json);

@@ -215,7 +215,7 @@ const canonical = (event: Json, receivedAt: string, clientId?: string): Canonica
   receivedAt,
   idScope: 'eventbridge',
   environment: STAGE,
-  schemaVersion: CANONICAL_SCHEMA_VERSION,
+  envelopeVersion: CANONICAL_SCHEMA_VERSION,
 });
 
 const receivedAt = (index: number): string => new Date(ARRIVAL_MS + index * 125).toISOString();

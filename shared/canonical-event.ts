@@ -1,5 +1,9 @@
-/** Version of the canonical envelope written to the lake; bump on breaking shape changes. */
-export const CANONICAL_SCHEMA_VERSION = '1';
+/**
+ * Version of the canonical envelope written to the lake (`envelopeVersion`); bump on breaking shape
+ * changes. '2': the envelope's own version field was renamed from `schemaVersion` to
+ * `envelopeVersion`, so `schemaVersion` means only the producer's (`detail.schemaVersion`).
+ */
+export const CANONICAL_SCHEMA_VERSION = '2';
 
 /**
  * The one event shape every source adapter maps into: an EventBridge-style envelope
@@ -22,7 +26,11 @@ export interface CanonicalEvent {
    */
   idScope: string;
   environment: string;
-  schemaVersion: string;
+  /**
+   * The version of this envelope (CANONICAL_SCHEMA_VERSION). Not `schemaVersion`: that name is the
+   * producer's, kept in `detail` (a client event's `entry.schemaVersion`).
+   */
+  envelopeVersion: string;
 }
 
 /** What an adapter produces; the consumer adds the enrichment. */

@@ -17,6 +17,8 @@ export const REASON_CODES = [
   'INVALID_METER_VALUE',
   'INVALID_IDENTIFIER',
   'RESERVED_ID',
+  /** A KPL-aggregated Kinesis record whose checksum or protobuf does not decode: quarantined whole. */
+  'INVALID_AGGREGATE',
 ] as const;
 export type ReasonCode = (typeof REASON_CODES)[number];
 

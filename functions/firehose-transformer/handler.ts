@@ -8,7 +8,8 @@ import { createPipelineMetrics } from '../../shared/metrics';
 import { transformBatch } from '../../shared/transformer/firehose-transform';
 
 // The layout (serverless.yml custom.lake) is read once, at cold start; a bad value fails here.
-const layout = loadLakeLayout(process.env);
+// ENVIRONMENT (provider-wide) goes into the canonical events built from Direct PUT raw shapes.
+const layout = { ...loadLakeLayout(process.env), environment: process.env.ENVIRONMENT };
 const { warning } = partitionBound(layout);
 if (warning) logger.warn(warning);
 

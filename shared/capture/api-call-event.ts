@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { captureBody } from './body';
 import { type CapturedBodyFields, type HeaderMap, isPlainObject } from './records';
 
@@ -75,9 +76,45 @@ const queryString = (single: unknown, multi: unknown, encode: (part: string) => 
   return pairs.length > 0 ? `?${pairs.join('&')}` : '';
 };
 
+/** One X-Forwarded-For entry as an address: brackets and a port taken off; undefined when not a valid IPv4/IPv6 address. */
+const forwardedAddress = (entry: string): string | undefined => {
+  let value = entry.trim();
+  if (value.startsWith('"') && value.endsWith('"')) value = value.slice(1, -1);
+  const bracketed = /^\[([^\]]+)\](?::\d+)?$/.exec(value);
+  if (bracketed?.[1] !== undefined) value = bracketed[1];
+  else if (/^[\d.]+:\d+$/.test(value)) value = value.slice(0, value.lastIndexOf(':'));
+  return isIP(value) !== 0 ? value : undefined;
+};
+
+/**
+ * The client's address: the first valid address of X-Forwarded-For (every value of the
+ * header, comma-separated lists split), else the connection's source IP.
+ */
+export const clientIp = (headers: HeaderMap, sourceIp: string | undefined): string | undefined => {
+  const forwarded = headers['x-forwarded-for'];
+  const values = Array.isArray(forwarded) ? forwarded : forwarded !== undefined ? [forwarded] : [];
+  for (const value of values) {
+    for (const entry of value.split(',')) {
+      const address = forwardedAddress(entry);
+      if (address !== undefined) return address;
+    }
+  }
+  return sourceIp?.trim() || undefined;
+};
+
+/** When API Gateway received the request (`requestTimeEpoch` v1, `timeEpoch` v2), epoch ms; undefined for the ALB or when absent. */
+export const requestEpochMs = (event: unknown): number | undefined => {
+  if (!isPlainObject(event) || !isPlainObject(event.requestContext)) return undefined;
+  const value = event.requestContext.requestTimeEpoch ?? event.requestContext.timeEpoch;
+  const epoch = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : value;
+  return typeof epoch === 'number' && Number.isFinite(epoch) && epoch > 0 ? epoch : undefined;
+};
+
 /** What is known about the request before the handler runs (the handler may change the event). */
 export interface RequestSnapshot {
   kind: HttpEventKind;
+  /** API Gateway's receive time (epoch ms), when the event carries it. */
+  receivedAt?: number;
   uri: string;
   verb: string;
   headers: HeaderMap;
@@ -112,7 +149,7 @@ export const snapshotRequest = (event: unknown, options: SnapshotOptions): Reque
     const path = stringOf(event.rawPath) ?? stringOf(http.path) ?? '/';
     const query = stringOf(event.rawQueryString);
     uri = withHost(headers, stringOf(context.domainName), `${path}${query ? `?${query}` : ''}`);
-    ip = stringOf(http.sourceIp);
+    ip = clientIp(headers, stringOf(http.sourceIp));
   } else if (kind === 'apigw-v1') {
     verb = stringOf(event.httpMethod) ?? 'GET';
     // requestContext.path is the path as the client sent it (with the stage on execute-api URLs).
@@ -120,14 +157,14 @@ export const snapshotRequest = (event: unknown, options: SnapshotOptions): Reque
     // API Gateway hands over decoded parameters: encode them again.
     const query = queryString(event.queryStringParameters, event.multiValueQueryStringParameters, encodeURIComponent);
     uri = withHost(headers, stringOf(context.domainName), `${path}${query}`);
-    ip = isPlainObject(context.identity) ? stringOf(context.identity.sourceIp) : undefined;
+    ip = clientIp(headers, isPlainObject(context.identity) ? stringOf(context.identity.sourceIp) : undefined);
   } else {
     verb = stringOf(event.httpMethod) ?? 'GET';
     const path = stringOf(event.path) ?? '/';
     // ALB passes the query string as received (still percent-encoded).
     const query = queryString(event.queryStringParameters, event.multiValueQueryStringParameters, (part) => part);
     uri = withHost(headers, undefined, `${path}${query}`);
-    ip = headerValue(headers, 'x-forwarded-for')?.split(',')[0]?.trim() || undefined;
+    ip = clientIp(headers, undefined);
   }
   const body = options.logBody
     ? captureBody(
@@ -135,7 +172,16 @@ export const snapshotRequest = (event: unknown, options: SnapshotOptions): Reque
         options.maxBodyBytes,
       )
     : {};
-  return { kind, uri, verb: verb.toUpperCase(), headers, ...(ip !== undefined && { ip_address: ip }), body };
+  const receivedAt = requestEpochMs(event);
+  return {
+    kind,
+    ...(receivedAt !== undefined && { receivedAt }),
+    uri,
+    verb: verb.toUpperCase(),
+    headers,
+    ...(ip !== undefined && { ip_address: ip }),
+    body,
+  };
 };
 
 export interface ResponseSnapshot {

@@ -2,6 +2,7 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import { createKinesisClient } from '../aws/kinesis-client';
 import { toError } from '../errors';
 import { KinesisStreamWriter, MAX_RECORD_BYTES, type StreamRecordInput } from '../ingest/stream-writer';
+import { asOwnCall } from './active-outgoing';
 import { CAPTURE_DROP_REASONS } from './capture-metrics';
 import type { ResolvedTransport } from './options';
 import type { CaptureRecord } from './records';
@@ -104,7 +105,8 @@ export class CaptureBuffer {
         baseDelayMs: BASE_DELAY_MS,
         maxDelayMs: MAX_DELAY_MS,
       });
-      const writing = writer.write(records, { abortSignal: controller.signal });
+      // As the capture's own call: outgoing capture does not record its PutRecords.
+      const writing = asOwnCall(() => writer.write(records, { abortSignal: controller.signal }));
       // The writer never rejects, but a rejection after the race must not go unhandled.
       writing.catch(() => undefined);
       const timeout = new Promise<typeof TIMED_OUT>((resolve) => {

@@ -15,7 +15,9 @@ import {
 import { CaptureBuffer } from './capture-buffer';
 import { CAPTURE_DROP_REASONS, type CaptureDropReason } from './capture-metrics';
 import { type ApiCallCaptureOptions, HEADER_MASK, type ResolvedApiCallOptions, resolveApiCallOptions } from './options';
-import { type ApiCallEvent, type ApiCallRecord, CAPTURE_LIMITS, isPlainObject } from './records';
+import { flushActiveOutgoing } from './active-outgoing';
+import { type ApiCallEvent, type ApiCallRecord, CAPTURE_LIMITS, type HeaderMap, isPlainObject } from './records';
+import { sampled, sampleRateFor, weightFor } from './sampling';
 
 /** What the capture keeps between the start of an invocation and its end. */
 export interface PendingCapture<TEvent> {
@@ -43,22 +45,70 @@ const path = (value: unknown, ...keys: string[]): unknown => {
 const nonEmpty = (value: unknown): string | undefined =>
   typeof value === 'string' && value.trim() !== '' ? value : undefined;
 
-/** JWT `sub` (v2 jwt authorizer, v1 Cognito user pool authorizer), else the Cognito identity id. */
+const LAMBDA_AUTHORIZER_USER_KEYS = ['principalId', 'userId', 'user_id', 'sub'] as const;
+
+/**
+ * `requestContext.authorizer.principalId` (REST Lambda authorizer), a Lambda authorizer's
+ * context (HTTP API: `authorizer.lambda.{principalId, userId, user_id, sub}`), the JWT `sub`
+ * (v2 jwt authorizer, v1 Cognito user pool authorizer), else the Cognito identity id.
+ */
 export const defaultUserId = (event: unknown): string | undefined =>
+  nonEmpty(path(event, 'requestContext', 'authorizer', 'principalId')) ??
+  LAMBDA_AUTHORIZER_USER_KEYS.map((key) => nonEmpty(path(event, 'requestContext', 'authorizer', 'lambda', key))).find(
+    (value) => value !== undefined,
+  ) ??
   nonEmpty(path(event, 'requestContext', 'authorizer', 'jwt', 'claims', 'sub')) ??
   nonEmpty(path(event, 'requestContext', 'authorizer', 'claims', 'sub')) ??
   nonEmpty(path(event, 'requestContext', 'identity', 'cognitoIdentityId')) ??
   nonEmpty(path(event, 'requestContext', 'authorizer', 'iam', 'cognitoIdentity', 'identityId'));
 
-/** SHA-256 (hex) of the Authorization credentials (the scheme dropped), else of x-api-key: stable per token, not the secret. */
+/**
+ * SHA-256 (hex) of the REST API key (`requestContext.identity.apiKey`) when present, else of
+ * the Authorization credentials (the scheme dropped), else of x-api-key: stable per token, not the secret.
+ */
 export const defaultSessionToken = (event: unknown): string | undefined => {
+  const apiKey = nonEmpty(path(event, 'requestContext', 'identity', 'apiKey'))?.trim();
   const headers = eventHeaders(event);
   const authorization = nonEmpty(headerValue(headers, 'authorization'))?.trim();
-  const credentials = authorization?.replace(/^[A-Za-z][\w-]*\s+(?=\S)/, '') || nonEmpty(headerValue(headers, 'x-api-key'))?.trim();
-  return credentials ? createHash('sha256').update(credentials).digest('hex') : undefined;
+  const credentials =
+    apiKey || authorization?.replace(/^[A-Za-z][\w-]*\s+(?=\S)/, '') || nonEmpty(headerValue(headers, 'x-api-key'))?.trim();
+  return credentials ? hashToken(credentials) : undefined;
+};
+
+export const hashToken = (credentials: string): string => createHash('sha256').update(credentials).digest('hex');
+
+/** The X-Ray trace id: `Root=…` of `_X_AMZN_TRACE_ID`, else of the X-Amzn-Trace-Id header (the whole value when it has no Root). */
+export const traceId = (env: Readonly<Record<string, string | undefined>>, headers: HeaderMap): string | undefined => {
+  const raw = nonEmpty(env._X_AMZN_TRACE_ID) ?? nonEmpty(headerValue(headers, 'x-amzn-trace-id'));
+  if (raw === undefined) return undefined;
+  const root = /(?:^|;)\s*Root=([^;]+)/.exec(raw)?.[1]?.trim();
+  return (root || raw.trim()).slice(0, CAPTURE_LIMITS.maxFieldLength);
+};
+
+/** `{trace_id, function_name}`, each when known. */
+export const defaultMetadata = (
+  env: Readonly<Record<string, string | undefined>>,
+  headers: HeaderMap,
+  context: Context | undefined,
+): Record<string, unknown> | undefined => {
+  const metadata: Record<string, unknown> = {};
+  const trace = traceId(env, headers);
+  if (trace !== undefined) metadata.trace_id = trace;
+  const functionName = nonEmpty(context?.functionName);
+  if (functionName !== undefined) metadata.function_name = functionName;
+  return Object.keys(metadata).length > 0 ? metadata : undefined;
+};
+
+/** A caller-chosen transaction id (`X-Moesif-Transaction-Id`, `X-Transaction-Id`) when 1–256 characters, else a new UUID. */
+export const transactionId = (headers: HeaderMap): string => {
+  const given = (headerValue(headers, 'x-moesif-transaction-id') ?? headerValue(headers, 'x-transaction-id'))?.trim();
+  return given && given.length <= CAPTURE_LIMITS.maxFieldLength ? given : randomUUID();
 };
 
 const TIMED_OUT = Symbol('timed out');
+
+/** API Gateway gives up on an integration well before this: an older receive time is not this call's. */
+export const MAX_RECEIVE_LAG_MS = 5 * 60 * 1000;
 
 /** The capture core behind both the middy middleware and the plain wrapper. Never throws. */
 export class ApiCallCapturer<TEvent> {
@@ -86,7 +136,10 @@ export class ApiCallCapturer<TEvent> {
   /** Finishes the capture, if one was started, then flushes the metrics. Never throws. */
   async complete(pending: PendingCapture<TEvent> | undefined, outcome: InvocationOutcome): Promise<void> {
     try {
+      const outgoingDeadline = Date.now() + this.resolved.transport.flushTimeoutMs;
       if (pending !== undefined) await this.finish(pending, outcome);
+      // Outgoing calls made during the invocation go out before it returns, within the same budget.
+      await flushActiveOutgoing(outgoingDeadline - Date.now());
     } finally {
       this.flushMetrics();
     }
@@ -167,6 +220,14 @@ export class ApiCallCapturer<TEvent> {
       return undefined;
     }
     const apiCall = await this.apiCallEvent(pending, outcome, endedAt);
+    const rate = await sampleRateFor(options, { userId: apiCall.user_id, companyId: apiCall.company_id }, [event, context], (name, caught) =>
+      this.logger.warn(`Capture: option ${name} threw; ignored`, { error: toError(caught).message }),
+    );
+    if (!sampled(rate)) {
+      this.logger.debug('Capture: call not sampled', { sampleRate: rate });
+      return undefined;
+    }
+    apiCall.weight = weightFor(rate);
     let masked: ApiCallEvent | undefined = apiCall;
     if (options.maskEvent) {
       try {
@@ -184,10 +245,10 @@ export class ApiCallCapturer<TEvent> {
       this.dropped(CAPTURE_DROP_REASONS.maskEventInvalid);
       return undefined;
     }
-    const safe = this.withinLimits(masked);
+    const safe = withinLimits(masked, this.logger);
     const clientId = safe.company_id ?? this.resolved.transport.defaultClientId();
     if (clientId === undefined || clientId.length > CAPTURE_LIMITS.maxFieldLength) {
-      this.logger.warn('Capture: no clientId (no company id and no defaultClientId / CAPTURE_DEFAULT_CLIENT_ID); call dropped', {
+      this.logger.warn('Capture: no clientId (no company id and the default client id disabled); call dropped', {
         dropped: 1,
       });
       this.dropped(CAPTURE_DROP_REASONS.noClientId);
@@ -213,8 +274,12 @@ export class ApiCallCapturer<TEvent> {
     const sessionToken = options.getSessionToken
       ? await this.guarded('getSessionToken', () => options.getSessionToken?.(event, context))
       : defaultSessionToken(event);
-    const apiVersion = await this.guarded('getApiVersion', options.getApiVersion && (() => options.getApiVersion?.(event, context)));
-    let metadata = await this.guarded('getMetadata', options.getMetadata && (() => options.getMetadata?.(event, context)));
+    const apiVersion = options.getApiVersion
+      ? await this.guarded('getApiVersion', () => options.getApiVersion?.(event, context))
+      : context?.functionVersion;
+    let metadata = options.getMetadata
+      ? await this.guarded('getMetadata', () => options.getMetadata?.(event, context))
+      : defaultMetadata(this.resolved.transport.env, request.headers, context);
     if (metadata !== undefined && metadata !== null && !isPlainObject(metadata)) {
       this.logger.warn('Capture: getMetadata did not return a JSON object; ignored');
       metadata = undefined;
@@ -223,9 +288,15 @@ export class ApiCallCapturer<TEvent> {
       const errorName = outcome.error instanceof Error ? outcome.error.name : typeof outcome.error;
       metadata = { ...(metadata ?? {}), handler_error: errorName };
     }
+    // API Gateway's receive time, so the time before the function ran (cold start, queueing) shows;
+    // the function's own start when it is missing, ahead of the function's clock, or older than
+    // MAX_RECEIVE_LAG_MS (a replayed or sample event: its time would be out of the consumer's window).
+    const lag = request.receivedAt !== undefined ? pending.startedAt - request.receivedAt : -1;
+    const requestAt = lag >= 0 && lag <= MAX_RECEIVE_LAG_MS && request.receivedAt !== undefined ? request.receivedAt : pending.startedAt;
+    const requestId = typeof context?.awsRequestId === 'string' && context.awsRequestId !== '' ? context.awsRequestId : undefined;
     const call: ApiCallEvent = {
       request: {
-        time: new Date(pending.startedAt).toISOString(),
+        time: new Date(requestAt).toISOString(),
         uri: request.uri,
         verb: request.verb,
         headers: maskHeaders(request.headers, maskedHeaders, HEADER_MASK),
@@ -238,8 +309,11 @@ export class ApiCallCapturer<TEvent> {
         headers: maskHeaders(response.headers, maskedHeaders, HEADER_MASK),
         ...response.body,
       },
-      duration_ms: Math.max(0, endedAt - pending.startedAt),
-      request_id: typeof context?.awsRequestId === 'string' ? context.awsRequestId : '',
+      duration_ms: Math.max(0, endedAt - requestAt),
+      ...(requestId !== undefined && { request_id: requestId }),
+      direction: 'incoming',
+      weight: 1,
+      transaction_id: transactionId(request.headers),
     };
     const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
     const user = text(userId);
@@ -253,43 +327,50 @@ export class ApiCallCapturer<TEvent> {
     if (metadata) call.metadata = metadata;
     return call;
   }
-
-  /** Keeps the call inside what the consumer accepts, dropping (with a warning) what would get it quarantined. */
-  private withinLimits(call: ApiCallEvent): ApiCallEvent {
-    const out: ApiCallEvent = { ...call };
-    if (typeof out.request.uri === 'string' && out.request.uri.length > CAPTURE_LIMITS.maxUriLength) {
-      out.request = { ...out.request, uri: out.request.uri.slice(0, CAPTURE_LIMITS.maxUriLength) };
-    }
-    const limits = {
-      user_id: CAPTURE_LIMITS.maxFieldLength,
-      company_id: CAPTURE_LIMITS.maxFieldLength,
-      api_version: CAPTURE_LIMITS.maxFieldLength,
-      session_token: CAPTURE_LIMITS.maxSessionTokenLength,
-    } as const;
-    for (const [field, max] of Object.entries(limits) as [keyof typeof limits, number][]) {
-      const value: unknown = out[field];
-      if (value === undefined) continue;
-      if (typeof value !== 'string' || value.length === 0 || value.length > max) {
-        this.logger.warn(`Capture: ${field} is not a string of 1 to ${max} characters; left out`);
-        delete out[field];
-      }
-    }
-    if (out.metadata !== undefined) {
-      let bytes: number | undefined;
-      try {
-        bytes = isPlainObject(out.metadata) ? Buffer.byteLength(JSON.stringify(out.metadata), 'utf8') : undefined;
-      } catch {
-        bytes = undefined;
-      }
-      if (bytes === undefined || bytes > CAPTURE_LIMITS.maxObjectBytes) {
-        this.logger.warn('Capture: metadata is not a JSON object of at most 64 KiB; left out', { bytes });
-        delete out.metadata;
-      }
-    }
-    if (typeof out.request_id !== 'string' || out.request_id.length > CAPTURE_LIMITS.maxFieldLength) out.request_id = '';
-    return out;
-  }
 }
+
+/** Keeps the call inside what the consumer accepts, dropping (with a warning) what would get it quarantined. */
+export const withinLimits = (call: ApiCallEvent, logger: { warn(message: string, attributes?: Record<string, unknown>): void }): ApiCallEvent => {
+  const out: ApiCallEvent = { ...call };
+  if (typeof out.request.uri === 'string' && out.request.uri.length > CAPTURE_LIMITS.maxUriLength) {
+    out.request = { ...out.request, uri: out.request.uri.slice(0, CAPTURE_LIMITS.maxUriLength) };
+  }
+  const limits = {
+    user_id: CAPTURE_LIMITS.maxFieldLength,
+    company_id: CAPTURE_LIMITS.maxFieldLength,
+    api_version: CAPTURE_LIMITS.maxFieldLength,
+    session_token: CAPTURE_LIMITS.maxSessionTokenLength,
+  } as const;
+  for (const [field, max] of Object.entries(limits) as [keyof typeof limits, number][]) {
+    const value: unknown = out[field];
+    if (value === undefined) continue;
+    if (typeof value !== 'string' || value.length === 0 || value.length > max) {
+      logger.warn(`Capture: ${field} is not a string of 1 to ${max} characters; left out`);
+      delete out[field];
+    }
+  }
+  if (out.metadata !== undefined) {
+    let bytes: number | undefined;
+    try {
+      bytes = isPlainObject(out.metadata) ? Buffer.byteLength(JSON.stringify(out.metadata), 'utf8') : undefined;
+    } catch {
+      bytes = undefined;
+    }
+    if (bytes === undefined || bytes > CAPTURE_LIMITS.maxObjectBytes) {
+      logger.warn('Capture: metadata is not a JSON object of at most 64 KiB; left out', { bytes });
+      delete out.metadata;
+    }
+  }
+  if (out.request_id !== undefined && (typeof out.request_id !== 'string' || out.request_id === '' || out.request_id.length > CAPTURE_LIMITS.maxFieldLength)) {
+    delete out.request_id;
+  }
+  if (out.direction !== 'incoming' && out.direction !== 'outgoing') out.direction = 'incoming';
+  if (typeof out.weight !== 'number' || !Number.isInteger(out.weight) || out.weight < 1) out.weight = 1;
+  if (typeof out.transaction_id !== 'string' || out.transaction_id === '' || out.transaction_id.length > CAPTURE_LIMITS.maxFieldLength) {
+    out.transaction_id = randomUUID();
+  }
+  return out;
+};
 
 /**
  * Middy middleware capturing each API Gateway (REST v1, HTTP API v2) or ALB invocation as

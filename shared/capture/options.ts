@@ -22,8 +22,12 @@ export interface CaptureTransportOptions {
   streamName?: string;
   /** Default: one client per process, created on first send from the environment (`AWS_ENDPOINT_URL_KINESIS` honoured). */
   kinesisClient?: KinesisClient;
-  /** clientId when there is no company id; default env `CAPTURE_DEFAULT_CLIENT_ID`. */
-  defaultClientId?: string;
+  /**
+   * clientId when there is no company id; default env `CAPTURE_DEFAULT_CLIENT_ID`, else
+   * `DEFAULT_CLIENT_ID` (`unidentified`). `false` (or the env set to `false`): no default, such
+   * calls are dropped (counted as NoClientId) and such profiles rejected.
+   */
+  defaultClientId?: string | false;
   /** Time budget for sending (and, for API calls, for the options' callbacks). Default 200 ms for API calls, 1000 ms for profiles. */
   flushTimeoutMs?: number;
   /** Log lines about what the library does (at info level) when true. */
@@ -41,21 +45,52 @@ export interface CaptureTransportOptions {
 }
 
 /**
+ * A sampling rate in percent (0–100; 100 = every call, 0 = none). Per user / per company: a
+ * map from id to rate, or a function of the id (undefined: no rate for this id).
+ */
+export type SampleRateMap<TArgs extends unknown[]> =
+  | Readonly<Record<string, number>>
+  | ((id: string, ...args: TArgs) => MaybePromise<number | undefined | null>);
+
+/** Sampling options shared by incoming and outgoing capture: the user's rate, else the company's, else the global one. */
+export interface SamplingOptions<TArgs extends unknown[]> {
+  /** Global rate in percent, or a function giving it per call; default 100. */
+  sampleRate?: number | ((...args: TArgs) => MaybePromise<number | undefined | null>);
+  /** Rate per user id (wins over the company's and the global rate). */
+  sampleRateByUser?: SampleRateMap<TArgs>;
+  /** Rate per company id (wins over the global rate). */
+  sampleRateByCompany?: SampleRateMap<TArgs>;
+}
+
+/**
  * Options of `apiCallCapture` / `withApiCallCapture`. Every callback runs after the handler
  * (so a slow or failing callback never delays or breaks it), may be async, and is guarded:
  * when it throws, the field is left out (for `skip`: the call is captured; for `maskEvent`:
  * the call is dropped rather than sent unmasked) and a warning is logged.
  */
-export interface ApiCallCaptureOptions<TEvent = unknown> extends CaptureTransportOptions {
-  /** Default: the JWT `sub` claim (v2 jwt authorizer, v1 Cognito authorizer), else the Cognito identity id. */
+export interface ApiCallCaptureOptions<TEvent = unknown>
+  extends CaptureTransportOptions,
+    SamplingOptions<[event: TEvent, context: Context]> {
+  /**
+   * Default: `requestContext.authorizer.principalId` (REST Lambda authorizer), a Lambda
+   * authorizer's context (`authorizer.lambda.principalId` / `userId` / `user_id` / `sub`), the
+   * JWT `sub` claim (HTTP API jwt authorizer, REST Cognito authorizer), else the Cognito identity id.
+   */
   identifyUser?: (event: TEvent, context: Context) => MaybePromise<string | undefined | null>;
   /** Default: none (the record's clientId is then `defaultClientId`). */
   identifyCompany?: (event: TEvent, context: Context) => MaybePromise<string | undefined | null>;
-  /** Default: SHA-256 (hex) of the Authorization header's credentials (scheme dropped), else of x-api-key. */
+  /**
+   * Default: SHA-256 (hex) of `requestContext.identity.apiKey` (REST API key) when present, else
+   * of the Authorization header's credentials (scheme dropped), else of x-api-key.
+   */
   getSessionToken?: (event: TEvent, context: Context) => MaybePromise<string | undefined | null>;
-  /** Default: none. */
+  /** Default: `context.functionVersion` (`$LATEST` or the published version). */
   getApiVersion?: (event: TEvent, context: Context) => MaybePromise<string | undefined | null>;
-  /** A JSON object (at most 64 KiB serialized) stored as the call's metadata. */
+  /**
+   * A JSON object (at most 64 KiB serialized) stored as the call's metadata. Default
+   * `{trace_id, function_name}`: the X-Ray trace id (`_X_AMZN_TRACE_ID`, else the request's
+   * X-Amzn-Trace-Id header) and `context.functionName`.
+   */
   getMetadata?: (event: TEvent, context: Context) => MaybePromise<Record<string, unknown> | undefined | null>;
   /** Return true to not capture this call. Gets the handler's result (undefined when it threw). */
   skip?: (event: TEvent, context: Context, result: unknown) => MaybePromise<boolean>;
@@ -133,6 +168,9 @@ export interface ResolvedTransport {
   defaultClientId(): string | undefined;
 }
 
+/** The clientId of calls and user profiles without a company, unless `defaultClientId` says otherwise. */
+export const DEFAULT_CLIENT_ID = 'unidentified';
+
 export const resolveTransport = (options: CaptureTransportOptions, defaultFlushTimeoutMs: number): ResolvedTransport => {
   const env = options.env ?? process.env;
   const logger = new SafeLogger(options.logger, options.debug === true);
@@ -143,7 +181,12 @@ export const resolveTransport = (options: CaptureTransportOptions, defaultFlushT
     env,
     kinesisClient: options.kinesisClient,
     streamName: () => options.streamName?.trim() || env.CAPTURE_STREAM_NAME?.trim() || undefined,
-    defaultClientId: () => options.defaultClientId?.trim() || env.CAPTURE_DEFAULT_CLIENT_ID?.trim() || undefined,
+    defaultClientId: () => {
+      if (options.defaultClientId === false) return undefined;
+      const configured = options.defaultClientId?.trim() || env.CAPTURE_DEFAULT_CLIENT_ID?.trim();
+      if (configured === 'false') return undefined;
+      return configured || DEFAULT_CLIENT_ID;
+    },
   };
 };
 

@@ -43,14 +43,72 @@ const optionalObject = (value: unknown, field: string, where: string): Record<st
   return value;
 };
 
-const userRecord = (input: unknown, where: string, transport: ResolvedTransport, time: string): UserProfileRecord => {
-  if (!isPlainObject(input)) throw new CaptureValidationError(`${where}: a user profile must be an object`);
-  const profile: UserProfile = { user_id: requiredId(input.user_id, 'user_id', where) };
-  if (input.company_id !== undefined && input.company_id !== null) profile.company_id = requiredId(input.company_id, 'company_id', where);
+const snakeCase = (key: string): string => key.replace(/[A-Z]/g, (letter) => `_${letter.toLowerCase()}`);
+
+/** The input with camelCase keys (userId, companyDomain, utmSource…) as snake_case; a snake_case key wins when both are given. */
+const snakeKeys = (input: Record<string, unknown>): Record<string, unknown> => {
+  const out: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(input)) {
+    const snake = snakeCase(key);
+    if (snake !== key && key in input && snake in input) continue;
+    if (value !== undefined && value !== null) out[snake] = value;
+  }
+  return out;
+};
+
+const PROFILE_STRING_FIELDS = ['ip_address', 'session_token', 'user_agent_string'] as const;
+const CAMPAIGN_STRING_FIELDS = [
+  'utm_source',
+  'utm_medium',
+  'utm_campaign',
+  'utm_term',
+  'utm_content',
+  'referrer',
+  'referring_domain',
+  'gclid',
+] as const;
+
+const optionalText = (value: unknown, field: string, where: string, max: number = CAPTURE_LIMITS.maxFieldLength): string | undefined => {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string' || value.length > max) {
+    throw new CaptureValidationError(`${where}: ${field} must be a string of at most ${max} characters`);
+  }
+  return value === '' ? undefined : value;
+};
+
+/** modified_time as ISO 8601: a Date, epoch milliseconds or a parseable string. */
+const modifiedTime = (value: unknown, where: string): string | undefined => {
+  if (value === undefined || value === null) return undefined;
+  const date = value instanceof Date ? value : typeof value === 'number' || typeof value === 'string' ? new Date(value) : undefined;
+  if (date === undefined || Number.isNaN(date.getTime())) throw new CaptureValidationError(`${where}: modified_time must be a date`);
+  return date.toISOString();
+};
+
+/** ip_address, session_token, user_agent_string, modified_time, metadata, campaign (campaign keys camelCase or snake_case). */
+const commonFields = (input: Record<string, unknown>, where: string): Record<string, unknown> => {
+  const out: Record<string, unknown> = {};
+  for (const field of PROFILE_STRING_FIELDS) {
+    const value = optionalText(input[field], field, where, field === 'ip_address' ? CAPTURE_LIMITS.maxFieldLength : CAPTURE_LIMITS.maxSessionTokenLength);
+    if (value !== undefined) out[field] = value;
+  }
+  const modified = modifiedTime(input.modified_time, where);
+  if (modified !== undefined) out.modified_time = modified;
   const metadata = optionalObject(input.metadata, 'metadata', where);
-  const campaign = optionalObject(input.campaign, 'campaign', where);
-  if (metadata) profile.metadata = metadata;
-  if (campaign) profile.campaign = campaign;
+  if (metadata) out.metadata = metadata;
+  const campaignInput = optionalObject(input.campaign, 'campaign', where);
+  if (campaignInput) {
+    const campaign = snakeKeys(campaignInput);
+    for (const field of CAMPAIGN_STRING_FIELDS) optionalText(campaign[field], `campaign.${field}`, where, CAPTURE_LIMITS.maxUriLength);
+    out.campaign = campaign;
+  }
+  return out;
+};
+
+const userRecord = (raw: unknown, where: string, transport: ResolvedTransport, time: string): UserProfileRecord => {
+  if (!isPlainObject(raw)) throw new CaptureValidationError(`${where}: a user profile must be an object`);
+  const input = snakeKeys(raw);
+  const profile: UserProfile = { user_id: requiredId(input.user_id, 'user_id', where), ...commonFields(input, where) };
+  if (input.company_id !== undefined && input.company_id !== null) profile.company_id = requiredId(input.company_id, 'company_id', where);
   const clientId = profile.company_id ?? transport.defaultClientId();
   if (clientId === undefined) {
     throw new CaptureValidationError(`${where}: no clientId: give company_id or set defaultClientId (CAPTURE_DEFAULT_CLIENT_ID)`);
@@ -58,13 +116,12 @@ const userRecord = (input: unknown, where: string, transport: ResolvedTransport,
   return { kind: 'user-profile', id: randomUUID(), clientId, time, profile };
 };
 
-const companyRecord = (input: unknown, where: string, time: string): CompanyProfileRecord => {
-  if (!isPlainObject(input)) throw new CaptureValidationError(`${where}: a company profile must be an object`);
-  const profile: CompanyProfile = { company_id: requiredId(input.company_id, 'company_id', where) };
-  const metadata = optionalObject(input.metadata, 'metadata', where);
-  const campaign = optionalObject(input.campaign, 'campaign', where);
-  if (metadata) profile.metadata = metadata;
-  if (campaign) profile.campaign = campaign;
+const companyRecord = (raw: unknown, where: string, time: string): CompanyProfileRecord => {
+  if (!isPlainObject(raw)) throw new CaptureValidationError(`${where}: a company profile must be an object`);
+  const input = snakeKeys(raw);
+  const profile: CompanyProfile = { company_id: requiredId(input.company_id, 'company_id', where), ...commonFields(input, where) };
+  const domain = optionalText(input.company_domain, 'company_domain', where);
+  if (domain !== undefined) profile.company_domain = domain;
   return { kind: 'company-profile', id: randomUUID(), clientId: profile.company_id, time, profile };
 };
 
@@ -93,7 +150,9 @@ const asArray = (value: unknown, where: string): unknown[] => {
 };
 
 /**
- * Puts a user profile (`user_id` required; `company_id`, `metadata`, `campaign` optional) on
+ * Puts a user profile (`user_id` required; `company_id`, `ip_address`, `session_token`,
+ * `user_agent_string`, `modified_time`, `metadata`, `campaign` optional; camelCase keys such as
+ * `userId` accepted too) on
  * the stream. Rejects with a CaptureValidationError on invalid input (nothing sent); stream
  * trouble does not reject: it is logged, counted in `notSent` and as CaptureRecordsDropped.
  */

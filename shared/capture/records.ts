@@ -47,9 +47,17 @@ export interface ApiCallEvent {
   session_token?: string;
   api_version?: string;
   metadata?: Record<string, unknown>;
-  /** The Lambda request id (`context.awsRequestId`). */
-  request_id: string;
+  /** The Lambda request id (`context.awsRequestId`); absent on outgoing calls made outside an invocation. */
+  request_id?: string;
+  /** `incoming`: a call to your Lambda API; `outgoing`: a call your function made (`captureOutgoing`). */
+  direction: ApiCallDirection;
+  /** How many calls this record stands for: `round(100 / sampleRate)` (1 when everything is captured). */
+  weight: number;
+  /** The caller's `X-Moesif-Transaction-Id` / `X-Transaction-Id` header when valid, else a new UUID v4. */
+  transaction_id: string;
 }
+
+export type ApiCallDirection = 'incoming' | 'outgoing';
 
 export interface ApiCallRecord {
   kind: 'api-call';
@@ -59,17 +67,38 @@ export interface ApiCallRecord {
   apiCall: ApiCallEvent;
 }
 
-export interface UserProfile {
-  user_id: string;
-  company_id?: string;
-  metadata?: Record<string, unknown>;
-  campaign?: Record<string, unknown>;
+/** Campaign (attribution) fields of a profile; any other key is kept as well. */
+export interface Campaign {
+  utm_source?: string;
+  utm_medium?: string;
+  utm_campaign?: string;
+  utm_term?: string;
+  utm_content?: string;
+  referrer?: string;
+  referring_domain?: string;
+  gclid?: string;
+  [key: string]: unknown;
 }
 
-export interface CompanyProfile {
-  company_id: string;
+/** Fields every profile may carry besides its id (snake_case on the stream; camelCase accepted as input). */
+export interface ProfileCommonFields {
+  ip_address?: string;
+  session_token?: string;
+  user_agent_string?: string;
+  /** ISO 8601 (a Date or epoch milliseconds are accepted as input). */
+  modified_time?: string;
   metadata?: Record<string, unknown>;
-  campaign?: Record<string, unknown>;
+  campaign?: Campaign;
+}
+
+export interface UserProfile extends ProfileCommonFields {
+  user_id: string;
+  company_id?: string;
+}
+
+export interface CompanyProfile extends ProfileCommonFields {
+  company_id: string;
+  company_domain?: string;
 }
 
 export interface UserProfileRecord {

@@ -3,7 +3,7 @@ import type { PartialItemFailureResponse } from '@aws-lambda-powertools/batch/ty
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { EventSink } from '../delivery/event-sink';
-import { isInvalidRecordError, type ReasonCode, type RetryableCode, RetryableError, toError } from '../errors';
+import { type InvalidRecordError, isInvalidRecordError, type ReasonCode, type RetryableCode, RetryableError, toError } from '../errors';
 import type { EventKey, IdempotencyStore } from '../idempotency/idempotency-store';
 import type { PipelineMetrics } from '../metrics';
 import type { Quarantine } from '../quarantine/quarantine';
@@ -12,7 +12,8 @@ import type { UnroutedStore } from '../routing/unrouted-store';
 import { type CallBudget, type Deadline, deadlineOf, hasTimeFor, NO_BUDGET } from './deadline';
 import { DeliveryBatch, type DeliveryResult } from './delivery-batch';
 import { type NormalizeOptions, normalizeRecord } from './normalize';
-import { decodeKinesisRecord, shardIdOf } from './stream-record';
+import { deaggregate, isAggregated } from './kpl-aggregate';
+import { decodeKinesisRecord, type StreamRecord } from './stream-record';
 
 export type RecordResult = DeliveryResult | 'quarantined';
 
@@ -20,6 +21,8 @@ export type RecordResult = DeliveryResult | 'quarantined';
 export interface RecordOutcome {
   shardId: string | undefined;
   sequenceNumber: string;
+  /** The user record's index inside a KPL-aggregated Kinesis record; absent for a plain record. */
+  subSequenceNumber?: number;
   result: RecordResult | 'failed';
   reason?: ReasonCode | RetryableCode | 'UNEXPECTED';
   /** The source adapter that claimed the record; `unknown` when none did (or not yet known). */
@@ -31,7 +34,11 @@ export interface RecordOutcome {
 }
 export type RecordOutcomeListener = (outcome: RecordOutcome) => void;
 
-/** Per-batch counts. `in` = delivered + duplicates + quarantined + failed (failed ones are retried by Kinesis). */
+/**
+ * Per-batch counts, per user record: a KPL-aggregated Kinesis record counts once for each user
+ * record in it (once when it does not decode). `in` = delivered + duplicates + quarantined + failed
+ * (failed ones are retried by Kinesis, with the rest of their Kinesis record).
+ */
 export interface BatchSummary {
   in: number;
   delivered: number;
@@ -136,25 +143,55 @@ export class KinesisConsumer {
     /** Delivered events' bodies, for the routing bus (in record order per tick; routing is unordered). */
     const routable: Uint8Array[] = [];
 
-    const recordHandler = async (record: KinesisStreamRecord): Promise<RecordResult> => {
-      const shardId = shardIdOf(record.eventID);
-      const { sequenceNumber } = record.kinesis;
+    /** One user record (a plain Kinesis record is one): counted and reported on its own. */
+    const settle = async (streamRecord: StreamRecord, handle: () => Promise<Handled>): Promise<RecordResult> => {
+      const { shardId, sequenceNumber, subSequenceNumber } = streamRecord.origin;
+      const identity = { shardId, sequenceNumber, ...(subSequenceNumber !== undefined && { subSequenceNumber }) };
       try {
-        const { result, source, reason, key, body } = await this.handleRecord(record, batch, summary, deadline, budget);
+        const { result, source, reason, key, body } = await handle();
         if (result === 'delivered' && body && this.deps.router) routable.push(body);
         const unrecorded = result === 'delivered' && key !== undefined && batch.wasUnrecorded(key);
         if (result === 'delivered') summary.delivered++;
         else if (result === 'duplicate') summary.duplicates++;
         if (unrecorded) summary.unrecorded++;
-        this.notify({ shardId, sequenceNumber, result, source, ...(reason && { reason }), ...(key && { key }), ...(unrecorded && { unrecorded }) });
+        this.notify({ ...identity, result, source, ...(reason && { reason }), ...(key && { key }), ...(unrecorded && { unrecorded }) });
         return result;
       } catch (error) {
         summary.failed++;
         const code = error instanceof RetryableError ? error.code : 'UNEXPECTED';
-        this.deps.logger.warn('Record failed and will be retried', { sequenceNumber, code, error: error as Error });
-        this.notify({ shardId, sequenceNumber, result: 'failed', reason: code, source: 'unknown' });
+        this.deps.logger.warn('Record failed and will be retried', { ...identity, code, error: error as Error });
+        this.notify({ ...identity, result: 'failed', reason: code, source: 'unknown' });
         throw error;
       }
+    };
+
+    const recordHandler = async (record: KinesisStreamRecord): Promise<RecordResult> => {
+      const streamRecord = decodeKinesisRecord(record);
+      if (!isAggregated(streamRecord.data)) return settle(streamRecord, () => this.handleRecord(streamRecord, batch, summary, deadline, budget));
+      let userRecords: StreamRecord[];
+      try {
+        userRecords = deaggregate(record.kinesis).map((user) => ({
+          data: user.data,
+          arrivalMillis: streamRecord.arrivalMillis,
+          origin: { ...streamRecord.origin, partitionKey: user.partitionKey, subSequenceNumber: user.subSequenceNumber },
+        }));
+      } catch (error) {
+        if (!isInvalidRecordError(error)) throw error;
+        // Corrupt as a whole (checksum, protobuf): quarantined whole, one record.
+        return settle(streamRecord, () => this.quarantineRecord(streamRecord, error, summary, deadline, budget));
+      }
+      summary.in += userRecords.length - 1;
+      // Every user record is normalized and submitted in this tick, so they share the batch's flush.
+      const results = await Promise.allSettled(
+        userRecords.map((user) => settle(user, () => this.handleRecord(user, batch, summary, deadline, budget))),
+      );
+      // batchItemFailures stay per Kinesis record: when one user record failed (retryably), the whole
+      // Kinesis record is retried. The user records already delivered in this attempt are then
+      // redelivered: the idempotency table makes them duplicates on the retry (unless their record
+      // write failed, `unrecorded`: then they reach the lake twice). Quarantined ones are overwritten.
+      const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
+      if (failure) throw failure.reason;
+      return results.some((result) => result.status === 'fulfilled' && result.value === 'delivered') ? 'delivered' : 'duplicate';
     };
 
     try {
@@ -219,37 +256,49 @@ export class KinesisConsumer {
     (await this.processBatch(event, context)).response;
 
   private async handleRecord(
-    record: KinesisStreamRecord,
+    streamRecord: StreamRecord,
     batch: DeliveryBatch,
     summary: BatchSummary,
     deadline: Deadline,
     budget: CallBudget,
-  ): Promise<{ result: RecordResult; source: string; reason?: ReasonCode; key?: EventKey; body?: Uint8Array }> {
-    const streamRecord = decodeKinesisRecord(record);
+  ): Promise<Handled> {
     let normalized: ReturnType<typeof normalizeRecord>;
     try {
       normalized = normalizeRecord(streamRecord, this.options);
     } catch (error) {
       if (!isInvalidRecordError(error)) throw error;
-      if (!hasTimeFor(deadline, budget, 1)) {
-        throw new RetryableError('INVOCATION_DEADLINE', `Only ${deadline.remainingMs()} ms left: not enough to write the quarantine`);
-      }
-      const location = await this.deps.quarantine.put({
-        reason: error.reason,
-        message: error.message,
-        origin: streamRecord.origin,
-        data: streamRecord.data,
-      });
-      summary.quarantined++;
-      summary.quarantineReasons[error.reason] = (summary.quarantineReasons[error.reason] ?? 0) + 1;
-      this.deps.logger.warn('Record quarantined', {
-        reason: error.reason,
-        detail: error.message,
-        sequenceNumber: streamRecord.origin.sequenceNumber,
-        location,
-      });
-      return { result: 'quarantined', source: error.source ?? 'unknown', reason: error.reason };
+      return this.quarantineRecord(streamRecord, error, summary, deadline, budget);
     }
     return { result: await batch.submit(normalized), source: normalized.source, key: normalized.key, body: normalized.body };
   }
+
+  private async quarantineRecord(
+    streamRecord: StreamRecord,
+    error: InvalidRecordError,
+    summary: BatchSummary,
+    deadline: Deadline,
+    budget: CallBudget,
+  ): Promise<Handled> {
+    if (!hasTimeFor(deadline, budget, 1)) {
+      throw new RetryableError('INVOCATION_DEADLINE', `Only ${deadline.remainingMs()} ms left: not enough to write the quarantine`);
+    }
+    const location = await this.deps.quarantine.put({
+      reason: error.reason,
+      message: error.message,
+      origin: streamRecord.origin,
+      data: streamRecord.data,
+    });
+    summary.quarantined++;
+    summary.quarantineReasons[error.reason] = (summary.quarantineReasons[error.reason] ?? 0) + 1;
+    this.deps.logger.warn('Record quarantined', {
+      reason: error.reason,
+      detail: error.message,
+      sequenceNumber: streamRecord.origin.sequenceNumber,
+      ...(streamRecord.origin.subSequenceNumber !== undefined && { subSequenceNumber: streamRecord.origin.subSequenceNumber }),
+      location,
+    });
+    return { result: 'quarantined', source: error.source ?? 'unknown', reason: error.reason };
+  }
 }
+
+type Handled = { result: RecordResult; source: string; reason?: ReasonCode; key?: EventKey; body?: Uint8Array };

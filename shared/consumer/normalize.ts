@@ -33,7 +33,7 @@ const parseJson = (data: Buffer): unknown => {
   }
 };
 
-type Enrichment = Pick<CanonicalEvent, 'receivedAt' | 'idScope' | 'environment' | 'schemaVersion'>;
+type Enrichment = Pick<CanonicalEvent, 'receivedAt' | 'idScope' | 'environment' | 'envelopeVersion'>;
 
 /**
  * `{ ...adapted, ...enrichment }`: same keys, order and values. Not written as a spread
@@ -53,7 +53,10 @@ export const normalizeRecord = (record: StreamRecord, options: NormalizeOptions)
   if (record.data.length === 0) {
     throw new InvalidRecordError('EMPTY_RECORD', 'Record has no data');
   }
-  const adaptedRecord = adapt(parseJson(record.data), options.adapters ?? SOURCE_ADAPTERS);
+  // The arrival is the event time of a record whose producer gave none (a product action).
+  const adaptedRecord = adapt(parseJson(record.data), options.adapters ?? SOURCE_ADAPTERS, {
+    receivedAt: record.origin.approximateArrivalTimestamp,
+  });
   const { source, event: adapted } = adaptedRecord;
   try {
     return complete(record, source, idScopeOf(adaptedRecord), adapted, options);
@@ -71,7 +74,7 @@ const complete = (record: StreamRecord, source: string, idScope: string, adapted
     receivedAt: record.origin.approximateArrivalTimestamp,
     idScope,
     environment: options.environment,
-    schemaVersion: CANONICAL_SCHEMA_VERSION,
+    envelopeVersion: CANONICAL_SCHEMA_VERSION,
   });
   const body = Buffer.from(JSON.stringify(event));
   // The transformer adds a newline; leave it room so the record still fits Firehose.

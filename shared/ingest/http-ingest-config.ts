@@ -1,9 +1,18 @@
 import { hasEndpointOverride } from '../aws/client-config';
 import { boolEnv, type Env, intEnv, requireEnv } from '../config';
+import { ConfigError } from '../errors';
 import type { TimeWindow } from '../event-time';
+
+/** The default claim that names the caller's client: the Cognito custom attribute. */
+export const CLIENT_ID_CLAIM = 'custom:clientId';
 
 export interface HttpIngestConfig {
   streamName: string;
+  /**
+   * The JWT claim that carries the caller's clientId (default `custom:clientId`, the Cognito
+   * custom attribute; e.g. `client_id` or a claim a pre-token-generation trigger adds).
+   */
+  clientIdClaim: string;
   /** Largest request body accepted (after base64 decoding and gunzip); larger is 413. */
   maxBodyBytes: number;
   /** Entries per `POST /events` (sources.md: 10). */
@@ -20,11 +29,22 @@ export interface HttpIngestConfig {
 }
 
 const MIB = 1024 * 1024;
+
+/** A claim name: 1–256 characters with no whitespace; unset or blank takes the default. */
+const claimEnv = (env: Env, name: string, fallback: string): string => {
+  const value = env[name]?.trim();
+  if (!value) return fallback;
+  if (value.length > 256 || /\s/.test(value)) {
+    throw new ConfigError(name, `Environment variable ${name} must be a JWT claim name (1-256 characters, no whitespace), got ${JSON.stringify(value).slice(0, 80)}`);
+  }
+  return value;
+};
 const DAY = 86_400;
 
 /** Read once at cold start; a missing or malformed variable fails there, naming it. */
 export const loadHttpIngestConfig = (env: Env): HttpIngestConfig => ({
   streamName: requireEnv(env, 'STREAM_NAME'),
+  clientIdClaim: claimEnv(env, 'CLIENT_ID_CLAIM', CLIENT_ID_CLAIM),
   // API Gateway takes up to 10 MB, a synchronous Lambda invocation up to 6 MB.
   maxBodyBytes: intEnv(env, 'MAX_BODY_BYTES', MIB, { min: 1_024, max: 6 * MIB }),
   maxEventEntries: intEnv(env, 'MAX_EVENT_ENTRIES', 10, { min: 1, max: 500 }),

@@ -15,8 +15,12 @@ import type { HttpIngestConfig } from './http-ingest-config';
 import { parseJsonBody, RequestRejected, readBody, requireMediaType } from './http-request';
 import { KinesisStreamWriter, type StreamRecordInput, type WriteOutcome } from './stream-writer';
 
-/** The authorizer claim that names the caller's client; the only source of the clientId. */
-export const CLIENT_ID_CLAIM = 'custom:clientId';
+/**
+ * The default authorizer claim that names the caller's client, the only source of the clientId
+ * (config `clientIdClaim`, env CLIENT_ID_CLAIM, read once at cold start).
+ */
+export { CLIENT_ID_CLAIM } from './http-ingest-config';
+
 /** Kinesis partition keys are at most 256 characters. */
 const MAX_CLIENT_ID_LENGTH = 256;
 
@@ -152,14 +156,18 @@ const prepareOwned =
     return { eventId: '', payload: { ...item, [ownerField]: context.clientId } };
   };
 
+const CLIENT_EVENTS_ROUTE: Route = {
+  mediaTypes: [JSON_TYPE],
+  maxEntries: (config) => config.maxEventEntries,
+  entries: eventsEntries,
+  prepare: prepareClientEvent,
+  adapter: clientEventAdapter,
+};
+
 export const ROUTES: Readonly<Record<string, Route>> = {
-  'POST /events': {
-    mediaTypes: [JSON_TYPE],
-    maxEntries: (config) => config.maxEventEntries,
-    entries: eventsEntries,
-    prepare: prepareClientEvent,
-    adapter: clientEventAdapter,
-  },
+  'POST /events': CLIENT_EVENTS_ROUTE,
+  // The AWS client-event sample's path: an alias of /events.
+  'POST /event': CLIENT_EVENTS_ROUTE,
   'POST /actions': {
     mediaTypes: [JSON_TYPE],
     maxEntries: (config) => config.maxBatchEntries,
@@ -195,17 +203,17 @@ const routeOf = (event: IngestEvent): Route => {
     const methods = allowed.map((key) => key.split(' ')[0]).join(', ');
     throw new RequestRejected(405, 'MethodNotAllowed', `${method} is not allowed on ${path}: use ${methods}`, { allow: methods });
   }
-  throw new RequestRejected(404, 'NotFound', `No route for ${method} ${path}: use POST /events, /actions or /meters`);
+  throw new RequestRejected(404, 'NotFound', `No route for ${method} ${path}: use POST /events (or /event), /actions or /meters`);
 };
 
-/** The caller's client, from the JWT authorizer; 403 when the token carries none. */
-const clientIdOf = (event: IngestEvent): string => {
-  const claim = event.requestContext?.authorizer?.jwt?.claims?.[CLIENT_ID_CLAIM];
+/** The caller's client, from the JWT authorizer's `claimName` claim; 403 when the token carries none. */
+const clientIdOf = (event: IngestEvent, claimName: string): string => {
+  const claim = event.requestContext?.authorizer?.jwt?.claims?.[claimName];
   if (typeof claim !== 'string' || claim.trim() === '') {
-    throw new RequestRejected(403, 'Forbidden', `The token has no ${CLIENT_ID_CLAIM} claim`);
+    throw new RequestRejected(403, 'Forbidden', `The token has no ${claimName} claim`);
   }
   if (claim.length > MAX_CLIENT_ID_LENGTH) {
-    throw new RequestRejected(403, 'Forbidden', `The ${CLIENT_ID_CLAIM} claim is longer than ${MAX_CLIENT_ID_LENGTH} characters`);
+    throw new RequestRejected(403, 'Forbidden', `The ${claimName} claim is longer than ${MAX_CLIENT_ID_LENGTH} characters`);
   }
   return claim;
 };
@@ -258,7 +266,7 @@ export class HttpIngest {
 
   private async ingest(event: IngestEvent): Promise<IngestResult> {
     const route = routeOf(event);
-    const clientId = clientIdOf(event);
+    const clientId = clientIdOf(event, this.config.clientIdClaim);
     const mediaType = requireMediaType(event, route.mediaTypes);
     const text = readBody(event, this.config.maxBodyBytes);
     const entries = route.entries(text, mediaType.type);
@@ -332,7 +340,7 @@ export class HttpIngest {
   /** Builds the stream payload and runs the consumer's adapter on it: accepted here = accepted there. */
   private prepare(route: Route, entry: unknown, context: EntryContext): PreparedEntry {
     const prepared = route.prepare(entry, context);
-    const canonical = route.adapter.toCanonical(prepared.payload);
+    const canonical = route.adapter.toCanonical(prepared.payload, { receivedAt: context.receivedAt.toISOString() });
     assertAcceptableIds(route.adapter, canonical);
     if (!route.adapter.matches(prepared.payload)) {
       throw new EntryRejected('SchemaViolation', `The entry carries a field of another source, so it is not a ${route.adapter.name}`);

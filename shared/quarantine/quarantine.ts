@@ -6,6 +6,8 @@ export interface RecordOrigin {
   shardId?: string;
   partitionKey: string;
   sequenceNumber: string;
+  /** The user record's index inside a KPL-aggregated Kinesis record; absent for a plain record. */
+  subSequenceNumber?: number;
   approximateArrivalTimestamp: string;
 }
 
@@ -22,11 +24,15 @@ export interface Quarantine {
   put(entry: QuarantineEntry): Promise<string>;
 }
 
-/** `quarantine/<reason>/<yyyy>/<mm>/<dd>/<shard>-<sequence>.json`: one key per record, so retries overwrite. */
+/**
+ * `quarantine/<reason>/<yyyy>/<mm>/<dd>/<shard>-<sequence>[-<subsequence>].json`: one key per record
+ * (per user record of a KPL aggregate), so retries overwrite.
+ */
 export const quarantineKey = (prefix: string, entry: QuarantineEntry): string => {
   const day = entry.origin.approximateArrivalTimestamp.slice(0, 10).split('-').join('/');
   const shard = entry.origin.shardId ?? 'unknown-shard';
-  return `${prefix}${entry.reason}/${day}/${shard}-${entry.origin.sequenceNumber}.json`;
+  const sub = entry.origin.subSequenceNumber === undefined ? '' : `-${entry.origin.subSequenceNumber}`;
+  return `${prefix}${entry.reason}/${day}/${shard}-${entry.origin.sequenceNumber}${sub}.json`;
 };
 
 export const quarantineBody = (entry: QuarantineEntry, quarantinedAt: string): string => {

@@ -8,7 +8,8 @@ import { parseWith, type SourceAdapter } from './source-adapter';
  * Lambda API (API Gateway REST v1, HTTP API v2, ALB):
  * `{kind: "api-call", id, clientId, apiCall: {request: {time, uri, verb, headers, ip_address,
  * body, transfer_encoding}, response: {time, status, headers, body, transfer_encoding},
- * duration_ms, user_id?, company_id?, session_token?, api_version?, metadata?, request_id}}`.
+ * duration_ms, user_id?, company_id?, session_token?, api_version?, metadata?, request_id?,
+ * direction?, weight?, transaction_id?}}`.
  *
  * Mapping: id = `id` (the middleware's UUID, the dedup key), clientId = `clientId` (the
  * company_id, else the middleware's defaultClientId), time = apiCall.request.time, source
@@ -17,6 +18,7 @@ import { parseWith, type SourceAdapter } from './source-adapter';
  *
  * Limits:
  * - clientId missing, null or blank → MISSING_CLIENT_ID; longer than 256 → SCHEMA_VIOLATION.
+ * - direction: `incoming` | `outgoing`; weight: an integer ≥ 1; transaction_id 1–256 characters.
  * - id, user_id, company_id, api_version, request_id: 1–256 characters; session_token ≤ 4096;
  *   request.uri 1–8192; verb 1–32; ip_address ≤ 256; transfer_encoding ≤ 32 → SCHEMA_VIOLATION.
  * - headers: an object of string (or string array) values → SCHEMA_VIOLATION.
@@ -85,6 +87,9 @@ const apiCallSchema = z.object({
   api_version: text.nullish(),
   metadata: z.record(z.string(), z.unknown()).nullish(),
   request_id: text.nullish(),
+  direction: z.enum(['incoming', 'outgoing']).nullish(),
+  weight: z.number().int().min(1).nullish(),
+  transaction_id: text.nullish(),
 });
 
 const apiCallRecordSchema = z.object({
@@ -149,6 +154,9 @@ export const apiCallAdapter: SourceAdapter = {
         api_version: apiCall.api_version,
         metadata: apiCall.metadata,
         request_id: apiCall.request_id,
+        direction: apiCall.direction,
+        weight: apiCall.weight,
+        transaction_id: apiCall.transaction_id,
       }),
     };
     return {

@@ -14,10 +14,12 @@ import { parseWith, type SourceAdapter } from './source-adapter';
  * - `entry.schemaVersion`: a string or a finite number (SCHEMA_VIOLATION).
  * - `entry.data`: any JSON, at most 64 KiB (65,536 bytes of UTF-8) serialized
  *   (PAYLOAD_TOO_LARGE); a value JSON cannot serialize is SCHEMA_VIOLATION.
+ * - Keys beyond eventType, schemaVersion, data and time (the AWS sample's `loyaltypurchase`
+ *   carries a `ticket` object) are kept in `detail` next to `data`, and count with it: data and
+ *   the extra keys together at most 64 KiB serialized (PAYLOAD_TOO_LARGE). `clientId` (the
+ *   pipeline's, set from the authorizer) and `__proto__` are not allowed (SCHEMA_VIOLATION).
  * - The entry text given to `parseClientEventEntry`: at most 96 KiB (PAYLOAD_TOO_LARGE),
  *   valid JSON (MALFORMED_JSON).
- * - Unknown keys in an entry are rejected (SCHEMA_VIOLATION), so a misspelt field is an error
- *   the caller sees rather than data silently dropped.
  * - `entry.time` (optional) and `receivedAt`: ISO 8601 with a zone (INVALID_EVENT_TIME).
  *   Event time = `entry.time ?? receivedAt`. The accepted skew is the consumer's window
  *   ([arrival − 7 days, arrival + 15 minutes] → EVENT_TIME_OUT_OF_RANGE), not checked here.
@@ -32,12 +34,19 @@ export const CLIENT_EVENT_KIND = 'client-event';
 
 const text = z.string().min(1).max(CLIENT_EVENT_LIMITS.maxFieldLength);
 
-export const clientEventEntrySchema = z.strictObject({
-  eventType: text,
-  schemaVersion: z.union([text, z.number()]).optional(),
-  data: z.unknown().optional(),
-  time: z.string().optional(),
-});
+/** Entry keys the pipeline owns in `detail`: an entry may not carry them as extra keys. */
+const RESERVED_ENTRY_KEYS = new Set(['clientId', '__proto__']);
+
+export const clientEventEntrySchema = z
+  .looseObject({
+    eventType: text,
+    schemaVersion: z.union([text, z.number()]).optional(),
+    data: z.unknown().optional(),
+    time: z.string().optional(),
+  })
+  .refine((entry) => !Object.keys(entry).some((key) => RESERVED_ENTRY_KEYS.has(key)), {
+    message: `an entry may not carry ${[...RESERVED_ENTRY_KEYS].join(' or ')}: the pipeline sets it`,
+  });
 
 export type ClientEventEntry = z.output<typeof clientEventEntrySchema>;
 
@@ -47,8 +56,15 @@ export interface ClientEventRecord {
   id: string;
   clientId: string;
   receivedAt: string;
-  entry: { eventType: string; schemaVersion?: string | number; data?: unknown; time?: string };
+  /** The entry as the caller sent it, extra keys (kept in `detail`) included. */
+  entry: { eventType: string; schemaVersion?: string | number; data?: unknown; time?: string; [key: string]: unknown };
 }
+
+const ENTRY_FIELDS = new Set(['eventType', 'schemaVersion', 'data', 'time']);
+
+/** The entry's keys beyond eventType, schemaVersion, data and time, in the caller's order. */
+const extraKeysOf = (entry: Record<string, unknown>): [string, unknown][] =>
+  Object.entries(entry).filter(([key, value]) => !ENTRY_FIELDS.has(key) && value !== undefined);
 
 const clientEventRecordSchema = z.object({
   kind: z.literal(CLIENT_EVENT_KIND),
@@ -58,21 +74,28 @@ const clientEventRecordSchema = z.object({
   entry: clientEventEntrySchema,
 });
 
-const assertDataSize = (data: unknown): void => {
-  if (data === undefined) return;
+const serializedBytes = (value: unknown, what: string): number => {
   let serialized: string | undefined;
   try {
-    serialized = JSON.stringify(data);
+    serialized = JSON.stringify(value);
   } catch (error) {
-    throw new InvalidRecordError('SCHEMA_VIOLATION', `Client event data is not JSON-serializable: ${(error as Error).message}`, {
+    throw new InvalidRecordError('SCHEMA_VIOLATION', `Client event ${what} is not JSON-serializable: ${(error as Error).message}`, {
       cause: error,
     });
   }
-  const bytes = serialized === undefined ? 0 : Buffer.byteLength(serialized, 'utf8');
+  return serialized === undefined ? 0 : Buffer.byteLength(serialized, 'utf8');
+};
+
+/** data alone, and data with the extra keys, within maxDataBytes serialized. */
+const assertDataSize = (entry: { data?: unknown; [key: string]: unknown }): void => {
+  const dataBytes = entry.data === undefined ? 0 : serializedBytes(entry.data, 'data');
+  const extras = extraKeysOf(entry);
+  const extraBytes = extras.length === 0 ? 0 : serializedBytes(Object.fromEntries(extras), 'entry');
+  const bytes = dataBytes + extraBytes;
   if (bytes > CLIENT_EVENT_LIMITS.maxDataBytes) {
     throw new InvalidRecordError(
       'PAYLOAD_TOO_LARGE',
-      `Client event data is ${bytes} bytes serialized; the limit is ${CLIENT_EVENT_LIMITS.maxDataBytes}`,
+      `Client event data${extras.length > 0 ? ' and extra keys are' : ' is'} ${bytes} bytes serialized; the limit is ${CLIENT_EVENT_LIMITS.maxDataBytes}`,
     );
   }
 };
@@ -80,7 +103,7 @@ const assertDataSize = (data: unknown): void => {
 /** Schema, data size and (when given) event time of one entry. */
 const validateEntry = (entry: unknown): ClientEventEntry => {
   const parsed = parseWith(clientEventEntrySchema, entry, 'client event entry');
-  assertDataSize(parsed.data);
+  assertDataSize(parsed);
   if (parsed.time !== undefined) normalizeEventTime(parsed.time);
   return parsed;
 };
@@ -152,6 +175,7 @@ export const toClientEventRecord = (entry: unknown, clientId: string, id: string
   if (validated.schemaVersion !== undefined) recordEntry.schemaVersion = validated.schemaVersion;
   if (validated.data !== undefined) recordEntry.data = validated.data;
   if (validated.time !== undefined) recordEntry.time = validated.time;
+  for (const [key, value] of extraKeysOf(validated)) recordEntry[key] = value;
   return { kind: CLIENT_EVENT_KIND, id, clientId: owner, receivedAt: receivedAt.toISOString(), entry: recordEntry };
 };
 
@@ -168,12 +192,14 @@ export const clientEventAdapter: SourceAdapter = {
   toCanonical(payload) {
     const record = parseWith(clientEventRecordSchema, payload, 'client event');
     const clientId = assertClientId(record.clientId);
-    assertDataSize(record.entry.data);
+    assertDataSize(record.entry);
     const receivedAt = normalizeEventTime(record.receivedAt);
     const time = record.entry.time === undefined ? receivedAt : normalizeEventTime(record.entry.time);
     const detail: Record<string, unknown> = { eventType: record.entry.eventType };
     if (record.entry.schemaVersion !== undefined) detail.schemaVersion = record.entry.schemaVersion;
     if (record.entry.data !== undefined) detail.data = record.entry.data;
+    // Extra keys as sent (`ticket`, …); the reserved names were refused by the schema.
+    for (const [key, value] of extraKeysOf(record.entry)) detail[key] = value;
     return {
       id: record.id,
       source: 'client.events',

@@ -6,7 +6,7 @@ import { clientEventAdapter } from './client-event';
 import { eventBridgeAdapter } from './eventbridge';
 import { productActionAdapter } from './product-action';
 import { companyProfileAdapter, userProfileAdapter } from './profile';
-import type { SourceAdapter } from './source-adapter';
+import type { AdaptContext, SourceAdapter } from './source-adapter';
 import { usageMeterAdapter } from './usage-meter';
 
 /**
@@ -56,8 +56,17 @@ const channelOf = (record: Record<string, unknown>): { channel: IngestChannel; r
   return { channel: HTTP_API_CHANNEL, record: rest };
 };
 
-/** Maps a parsed payload into the canonical event, or throws UNKNOWN_SOURCE: never guesses. */
-export const adapt = (payload: unknown, adapters: readonly SourceAdapter[] = SOURCE_ADAPTERS): Adapted => {
+/**
+ * Maps a parsed payload into the canonical event, or throws UNKNOWN_SOURCE: never guesses.
+ * `context.receivedAt` is the record's arrival (the consumer passes the Kinesis arrival); a
+ * caller that only validates (the S3 drop, before the record is on the stream) may leave it to
+ * default to now.
+ */
+export const adapt = (
+  payload: unknown,
+  adapters: readonly SourceAdapter[] = SOURCE_ADAPTERS,
+  context: AdaptContext = { receivedAt: new Date().toISOString() },
+): Adapted => {
   if (payload === null || typeof payload !== 'object' || Array.isArray(payload)) {
     throw new InvalidRecordError('UNKNOWN_SOURCE', 'Record is JSON but not an object, so it matches no source');
   }
@@ -68,7 +77,7 @@ export const adapt = (payload: unknown, adapters: readonly SourceAdapter[] = SOU
     throw new InvalidRecordError('UNKNOWN_SOURCE', `Record matches no known source (top-level keys: ${keys || 'none'})`);
   }
   try {
-    const event = adapter.toCanonical(record);
+    const event = adapter.toCanonical(record, context);
     assertAcceptableIds(adapter, event);
     return { source: adapter.name, channel, event };
   } catch (error) {

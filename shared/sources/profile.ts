@@ -7,8 +7,10 @@ import { parseWith, type SourceAdapter } from './source-adapter';
 /**
  * User and company profiles written by the capture library's `updateUser`,
  * `updateUsersBatch`, `updateCompany` and `updateCompaniesBatch` (`shared/capture`):
- * - `{kind: "user-profile", id, clientId, time, profile: {user_id, company_id?, metadata?, campaign?}}`
- * - `{kind: "company-profile", id, clientId, time, profile: {company_id, metadata?, campaign?}}`
+ * - `{kind: "user-profile", id, clientId, time, profile: {user_id, company_id?, ip_address?, session_token?,
+ *   user_agent_string?, modified_time?, metadata?, campaign?}}`
+ * - `{kind: "company-profile", id, clientId, time, profile: {company_id, company_domain?, ip_address?,
+ *   session_token?, user_agent_string?, modified_time?, metadata?, campaign?}}`
  *
  * Mapping: id = `id` (the library's UUID), clientId = `clientId`, time = `time`, source
  * `profiles`, `detail-type` `UserProfile` / `CompanyProfile`, detail = {eventType:
@@ -28,6 +30,15 @@ export const COMPANY_PROFILE_KIND = 'company-profile';
 
 const text = z.string().min(1).max(API_CALL_LIMITS.maxFieldLength);
 const object = z.record(z.string(), z.unknown()).nullish();
+/** What every profile may carry besides its ids (written by the capture library). */
+const common = {
+  metadata: object,
+  campaign: object,
+  ip_address: z.string().max(API_CALL_LIMITS.maxIpAddressLength).nullish(),
+  session_token: z.string().max(API_CALL_LIMITS.maxSessionTokenLength).nullish(),
+  user_agent_string: z.string().max(API_CALL_LIMITS.maxSessionTokenLength).nullish(),
+  modified_time: z.string().max(64).nullish(),
+};
 
 const envelope = {
   id: text,
@@ -39,13 +50,13 @@ const envelope = {
 const userProfileSchema = z.object({
   ...envelope,
   kind: z.literal(USER_PROFILE_KIND),
-  profile: z.object({ user_id: text, company_id: text.nullish(), metadata: object, campaign: object }),
+  profile: z.object({ user_id: text, company_id: text.nullish(), ...common }),
 });
 
 const companyProfileSchema = z.object({
   ...envelope,
   kind: z.literal(COMPANY_PROFILE_KIND),
-  profile: z.object({ company_id: text, metadata: object, campaign: object }),
+  profile: z.object({ company_id: text, company_domain: text.nullish(), ...common }),
 });
 
 interface ProfileKind {

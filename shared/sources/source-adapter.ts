@@ -12,8 +12,21 @@ export interface SourceAdapter {
   readonly derivesIds?: boolean;
   /** Cheap structural test: does this payload claim to be of this shape? */
   matches(payload: Record<string, unknown>): boolean;
-  /** Validates and maps; throws InvalidRecordError with a reason code when it cannot. */
-  toCanonical(payload: Record<string, unknown>): AdaptedEvent;
+  /**
+   * Validates and maps; throws InvalidRecordError with a reason code when it cannot. `context`
+   * is what the pipeline knows of the record beyond its payload (its arrival), for a source
+   * whose producer may leave a field for the pipeline to fill (a product action's time).
+   */
+  toCanonical(payload: Record<string, unknown>, context?: AdaptContext): AdaptedEvent;
+}
+
+/** What the pipeline knows of a record beyond its payload. */
+export interface AdaptContext {
+  /**
+   * When the record arrived, ISO 8601 UTC: the Kinesis `approximateArrivalTimestamp` in the
+   * consumer (the event's `receivedAt`), the request's arrival in the HTTP API.
+   */
+  receivedAt: string;
 }
 
 const MAX_ISSUES_IN_MESSAGE = 5;

@@ -5,6 +5,7 @@ import type {
   FirehoseTransformationResultRecord,
 } from 'aws-lambda';
 import { eventTypeOf } from '../canonical-event';
+import { normalizeRecord } from '../consumer/normalize';
 import { InvalidRecordError, type ReasonCode } from '../errors';
 import { assertTimeInWindow } from '../event-time';
 import { identifierProblem } from '../identifier';
@@ -25,14 +26,18 @@ const isNonEmptyString = (value: unknown): value is string => typeof value === '
 const NEWLINE = 0x0a;
 const isBlank = (data: Buffer): boolean => data.every((byte) => byte === 0x20 || byte === 0x09 || byte === 0x0d || byte === NEWLINE);
 
-export type TransformLayout = Pick<LakeLayout, 'keys' | 'eventTypes' | 'window'>;
+/**
+ * The lake layout, plus the environment written into the canonical events this transformer
+ * builds from raw producer shapes put straight into the delivery stream (`unknown` when absent).
+ */
+export type TransformLayout = Pick<LakeLayout, 'keys' | 'eventTypes' | 'window'> & { environment?: string };
 
 const ISO_UTC = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{1,9})?Z$/;
 
 /**
- * The stream arrival the consumer judged the event against (`receivedAt`), else, for a raw
- * envelope a rule put straight into Firehose, the Firehose arrival. Only the consumer and the
- * EventBridge rule may put into the delivery stream (IAM), so `receivedAt` is the pipeline's own.
+ * The stream arrival the consumer judged the event against (`receivedAt`), else the Firehose
+ * arrival. A record that reaches this with a `receivedAt` claims to be canonical; producers with
+ * the Direct PUT policy could forge one (see README, "Direct PUT into Firehose").
  */
 const referenceMillis = (event: Record<string, unknown>, firehoseArrivalMillis: number): number => {
   const receivedAt = event.receivedAt;
@@ -41,12 +46,24 @@ const referenceMillis = (event: Record<string, unknown>, firehoseArrivalMillis: 
 };
 
 /**
- * One Firehose record, either a canonical event from our consumer (top-level clientId) or a
- * raw EventBridge envelope from a rule (clientId in resources[0]): clientId moves into
- * `detail`, the JSON gets exactly one trailing newline, and partition keys are computed from
- * the layout. The lateness window is checked again here so that every event Firehose
- * partitions has a time the partition bound allows (an envelope from a rule skips the consumer).
- * Blank records are Dropped; anything unusable is ProcessingFailed with a reason.
+ * Canonical already: what the consumer puts (receivedAt, object detail, top-level clientId), or
+ * what this transformer made of it (clientId in detail: an error-output record being re-driven).
+ * Everything else is a producer's raw shape put straight into the delivery stream.
+ */
+const isCanonical = (event: Record<string, unknown>): boolean =>
+  typeof event.receivedAt === 'string' &&
+  isObject(event.detail) &&
+  (isNonEmptyString(event.clientId) || isNonEmptyString(event.detail.clientId));
+
+/**
+ * One Firehose record. A canonical event from our consumer takes the fast path. Any other shape
+ * the consumer accepts (a product action, a meter, a client event, an EventBridge envelope from a
+ * rule or a producer's Direct PUT) goes through the same source adapters and normalization as in
+ * the consumer, judged against its Firehose arrival, and becomes a canonical event first. Then:
+ * clientId moves into `detail`, the JSON gets exactly one trailing newline, and partition keys
+ * are computed from the layout. The lateness window is checked again here so that every event
+ * Firehose partitions has a time the partition bound allows. Blank records are Dropped; anything
+ * unusable is ProcessingFailed with a reason (the adapter's, for a raw shape).
  */
 export const transformRecord = (data: Buffer, layout: TransformLayout, firehoseArrivalMillis = Date.now()): TransformOutcome => {
   if (isBlank(data)) return { result: 'Dropped' };
@@ -56,7 +73,33 @@ export const transformRecord = (data: Buffer, layout: TransformLayout, firehoseA
   } catch (error) {
     return { result: 'ProcessingFailed', reason: 'MALFORMED_JSON', message: (error as Error).message };
   }
-  if (!isObject(event) || !isObject(event.detail)) {
+  if (isObject(event) && isCanonical(event)) return transformEvent(event, layout, firehoseArrivalMillis);
+  return transformRaw(data, layout, firehoseArrivalMillis);
+};
+
+/** A raw producer shape: adapted and normalized exactly as the consumer does it, then transformed. */
+const transformRaw = (data: Buffer, layout: TransformLayout, firehoseArrivalMillis: number): TransformOutcome => {
+  let canonical: Record<string, unknown>;
+  try {
+    const normalized = normalizeRecord(
+      {
+        data,
+        arrivalMillis: firehoseArrivalMillis,
+        origin: { partitionKey: '', sequenceNumber: '', approximateArrivalTimestamp: new Date(firehoseArrivalMillis).toISOString() },
+      },
+      { ...layout.window, environment: layout.environment ?? 'unknown' },
+    );
+    canonical = normalized.event as unknown as Record<string, unknown>;
+  } catch (error) {
+    if (error instanceof InvalidRecordError) return { result: 'ProcessingFailed', reason: error.reason, message: error.message };
+    throw error;
+  }
+  return transformEvent(canonical, layout, firehoseArrivalMillis);
+};
+
+/** A canonical event (top-level clientId, object detail): partitioned and framed. */
+const transformEvent = (event: Record<string, unknown>, layout: TransformLayout, firehoseArrivalMillis: number): TransformOutcome => {
+  if (!isObject(event.detail)) {
     return { result: 'ProcessingFailed', reason: 'SCHEMA_VIOLATION', message: 'Record is not an event with an object detail' };
   }
   const detail = event.detail;

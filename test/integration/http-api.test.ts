@@ -70,6 +70,7 @@ describe('the local HTTP ingest API', () => {
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(pipeline.definition.ingestApi?.routes).toEqual([
       { method: 'POST', path: '/events', authorizer: 'clientJwt' },
+      { method: 'POST', path: '/event', authorizer: 'clientJwt' },
       { method: 'POST', path: '/actions', authorizer: 'clientJwt' },
       { method: 'POST', path: '/meters', authorizer: 'clientJwt' },
     ]);
@@ -143,5 +144,32 @@ describe('the local HTTP ingest API', () => {
     expect(new Set(lake.map((event) => event.detail.clientId))).toEqual(new Set(['it-http']));
     expect(lake.map((event) => event.source).sort()).toEqual(['client.events', 'client.events', 'product.actions', 'usage.meters']);
     expect(await lakeEvents('it-victim')).toEqual([]);
+  });
+
+  it('takes the AWS client-event sample\'s requests as its generator sends them: POST /event, escaped entries, extra keys kept', async () => {
+    // Prepare: the sample's body shape ({"entries":[{"entry":"<escaped JSON>"}]}), its searching
+    // event, and a loyaltypurchase carrying a ticket object beside data.
+    const body = JSON.stringify({
+      entries: [
+        { entry: JSON.stringify({ eventType: 'searching', schemaVersion: 1, data: { searchTerm: 'games' } }) },
+        { entry: JSON.stringify({ eventType: 'loyaltypurchase', schemaVersion: 1, data: { points: 120 }, ticket: { subject: 'Loyalty purchase', priority: 'normal' } }) },
+      ],
+    });
+
+    // Act
+    const response = await post('/event', body);
+    await pipeline.drain();
+
+    // Assess: both accepted through the alias; the ticket object is in the lake's detail.
+    expect(response.status).toBe(200);
+    expect(response.json.FailedEntryCount).toBe(0);
+    const ids = eventIds(response.json);
+    const landed = (await lakeEvents('it-http')).filter((event) => ids.includes(event.id));
+    expect(landed.map((event) => event.detail.eventType).sort()).toEqual(['loyaltypurchase', 'searching']);
+    expect(landed.find((event) => event.detail.eventType === 'loyaltypurchase')?.detail).toMatchObject({
+      schemaVersion: 1,
+      data: { points: 120 },
+      ticket: { subject: 'Loyalty purchase', priority: 'normal' },
+    });
   });
 });

@@ -15,7 +15,7 @@ import { closeServer } from '../../infra/local/runtime/http-server';
 import { LocalSqs } from '../../infra/local/sqs';
 import { createEventBridgeClient } from '../../shared/aws/eventbridge-client';
 import { createSqsClient } from '../../shared/aws/sqs-client';
-import type { CanonicalEvent } from '../../shared/canonical-event';
+import { CANONICAL_SCHEMA_VERSION, type CanonicalEvent } from '../../shared/canonical-event';
 import { routeChecks } from '../../shared/routes/checks';
 import { ROUTING_DETAIL_TYPE, ROUTING_SOURCE } from '../../shared/routes/cloudformation';
 import { compileInput } from '../../shared/routes/input-transformer';
@@ -151,7 +151,7 @@ const canonicalEvent = (eventType: string, data: Record<string, unknown> = {}): 
   receivedAt: '2026-03-14T15:09:27.000Z',
   idScope: 'client-events',
   environment: 'test',
-  schemaVersion: '1',
+  envelopeVersion: CANONICAL_SCHEMA_VERSION,
 });
 
 const logged: string[] = [];

@@ -3,7 +3,7 @@ import type { ReasonCode } from '../../../shared/errors';
 import type { LakeCheck } from './lake-check';
 
 export interface RunSummary {
-  /** Records the event-source runner read from the stream (each once, however often retried). */
+  /** Records the event-source runner read from the stream (each once, however often retried; a KPL aggregate once per user record). */
   in: number;
   /** Records this process put into the stream (the rest came from other producers). */
   produced: number;
@@ -52,7 +52,10 @@ export interface SourceCounts {
  * a lake check, where every record ended.
  */
 export class RunLedger {
+  /** Per user record: a KPL-aggregated Kinesis record has one outcome per user record in it. */
   private readonly outcomes = new Map<string, RecordOutcome>();
+  /** Kinesis records (shard:sequence) with at least one final outcome. */
+  private readonly settled = new Set<string>();
   private retried = 0;
   private discarded = 0;
   private lost = 0;
@@ -61,13 +64,15 @@ export class RunLedger {
 
   /** Each record's outcome, as the consumer reports it from its worker thread. */
   record(outcome: RecordOutcome): void {
-    const key = `${outcome.shardId}:${outcome.sequenceNumber}`;
+    const record = `${outcome.shardId}:${outcome.sequenceNumber}`;
+    const key = outcome.subSequenceNumber === undefined ? record : `${record}:${outcome.subSequenceNumber}`;
     if (outcome.result === 'failed') {
       this.retried++;
       return;
     }
     // A record redelivered after a partial failure keeps its first final outcome.
     if (!this.outcomes.has(key)) this.outcomes.set(key, outcome);
+    this.settled.add(record);
   }
 
   /**
@@ -75,7 +80,7 @@ export class RunLedger {
    * (quarantined, delivered, a duplicate) before a later one failed is counted there, not again.
    */
   unsettled(shardId: string, sequenceNumbers: readonly string[]): number {
-    return sequenceNumbers.filter((sequence) => !this.outcomes.has(`${shardId}:${sequence}`)).length;
+    return sequenceNumbers.filter((sequence) => !this.settled.has(`${shardId}:${sequence}`)).length;
   }
 
   /** Records written to the on-failure destination. */
@@ -96,7 +101,8 @@ export class RunLedger {
   /** The counts kept here, the rest zero and `objects` empty: tally() fills in where each record ended. */
   counts(recordsIn: number): RunSummary {
     return {
-      in: recordsIn,
+      // Per user record: a KPL aggregate read once counts once for each user record in it.
+      in: recordsIn + this.outcomes.size - this.settled.size,
       produced: this.produced,
       delivered: 0,
       duplicates: 0,

@@ -19,6 +19,7 @@ describe('snapshotRequest', () => {
   it('REST v1: URL with the stage path and re-encoded multi-value query, multi-value headers, source ip, JSON body', () => {
     expect(snapshotRequest(restApiEvent(), opts)).toEqual({
       kind: 'apigw-v1',
+      receivedAt: 1773500880000,
       uri: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod/widgets/w-1?color=red&color=blue&q=a%20b%26c',
       verb: 'POST',
       headers: expect.objectContaining({

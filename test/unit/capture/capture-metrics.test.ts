@@ -95,7 +95,7 @@ describe('CaptureRecordsDropped: each drop path, by Reason, flushed once at the 
     return event;
   };
   const cases: DropCase[] = [
-    { what: 'no company id and no default client id', reason: 'NoClientId', options: () => baseOptions({ defaultClientId: undefined }) },
+    { what: 'no company id and no default client id', reason: 'NoClientId', options: () => baseOptions({ defaultClientId: false }) },
     {
       what: 'maskEvent throws',
       reason: 'MaskEventFailed',
@@ -216,7 +216,7 @@ describe('CaptureRecordsDropped: each drop path, by Reason, flushed once at the 
 
 describe('CaptureRecordsDropped: the middy middleware and the profile calls', () => {
   it('middy: counted and flushed after a handler that returns and after one that throws', async () => {
-    const options = baseOptions<APIGatewayProxyEvent>({ defaultClientId: undefined });
+    const options = baseOptions<APIGatewayProxyEvent>({ defaultClientId: false });
     const ok = middy<APIGatewayProxyEvent, APIGatewayProxyResult>()
       .use(apiCallCapture(options))
       .handler(async () => v1Result);
@@ -299,7 +299,7 @@ describe('CaptureRecordsDropped: never breaks the handler', () => {
         throw new Error('metrics down');
       },
     };
-    const options = baseOptions<APIGatewayProxyEvent>({ defaultClientId: undefined, metrics: broken });
+    const options = baseOptions<APIGatewayProxyEvent>({ defaultClientId: false, metrics: broken });
     const handler = withApiCallCapture<APIGatewayProxyEvent, APIGatewayProxyResult>(async () => v1Result, options);
     expect(await handler(restApiEvent(), lambdaContext())).toBe(v1Result);
     expect(await handler(restApiEvent(), lambdaContext())).toBe(v1Result);

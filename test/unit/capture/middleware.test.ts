@@ -115,6 +115,11 @@ describe('apiCallCapture (middy), REST API v1', () => {
         user_id: 'user-12345',
         session_token: sha256('eyJraWQiOiJrMSJ9.eyJzdWIiOiJ1c2VyLTEyMzQ1In0.c2ln'),
         request_id: 'c0ffee00-0000-4000-8000-000000000001',
+        api_version: '$LATEST',
+        metadata: { function_name: 'orders-api' },
+        direction: 'incoming',
+        weight: 1,
+        transaction_id: expect.stringMatching(/^[0-9a-f-]{36}$/),
       },
     });
   });
@@ -139,7 +144,7 @@ describe('apiCallCapture (middy), REST API v1', () => {
 
     const { apiCall } = onlyRecord();
     expect(apiCall.response).toEqual({ time: '2026-03-14T15:08:00.000Z', status: 500, headers: {} });
-    expect(apiCall.metadata).toEqual({ handler_error: 'TypeError' });
+    expect(apiCall.metadata).toEqual({ function_name: 'orders-api', handler_error: 'TypeError' });
   });
 
   it('captures the response an error-handling middleware makes of the error', async () => {
@@ -159,7 +164,7 @@ describe('apiCallCapture (middy), REST API v1', () => {
     expect(response).toMatchObject({ statusCode: 422 });
     const { apiCall } = onlyRecord();
     expect(apiCall.response).toMatchObject({ status: 422, body: { message: 'bad widget' }, transfer_encoding: 'json' });
-    expect(apiCall.metadata).toEqual({ handler_error: 'RangeError' });
+    expect(apiCall.metadata).toEqual({ function_name: 'orders-api', handler_error: 'RangeError' });
   });
 
   it('snapshots the request before later middlewares (a body parser) change the event', async () => {
@@ -403,7 +408,7 @@ describe('options', () => {
   });
 
   it('no company id and no default client id: dropped with a warning', async () => {
-    await withApiCallCapture(async () => v1Result, baseOptions({ defaultClientId: undefined }))(restApiEvent(), lambdaContext());
+    await withApiCallCapture(async () => v1Result, baseOptions({ defaultClientId: false }))(restApiEvent(), lambdaContext());
     expect(sent()).toHaveLength(0);
     expect(log.lines).toContainEqual(expect.objectContaining({ level: 'warn', message: expect.stringContaining('no clientId') }));
   });

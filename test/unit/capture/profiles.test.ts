@@ -83,7 +83,7 @@ describe('updateUser / updateUsersBatch', () => {
       'updateUser: metadata must be a JSON object',
     );
     await expect(updateUser({ user_id: 'u', campaign: { x: 'y'.repeat(70_000) } }, options())).rejects.toThrow(/campaign is \d+ bytes/);
-    await expect(updateUser({ user_id: 'u' }, { ...options(), defaultClientId: undefined })).rejects.toThrow(/no clientId/);
+    await expect(updateUser({ user_id: 'u' }, { ...options(), defaultClientId: false })).rejects.toThrow(/no clientId/);
     await expect(updateUser(null as unknown as UserProfile, options())).rejects.toBeInstanceOf(CaptureValidationError);
     await expect(
       updateUsersBatch([{ user_id: 'ok' }, { user_id: 42 } as unknown as UserProfile], options()),

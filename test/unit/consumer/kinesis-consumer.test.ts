@@ -6,6 +6,7 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { BatchGetCommand, BatchWriteCommand, DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { Context, KinesisStreamRecord } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
+import { CANONICAL_SCHEMA_VERSION } from '../../../shared/canonical-event';
 import { type ConsumerDependencies, KinesisConsumer } from '../../../shared/consumer/kinesis-consumer';
 import { FirehoseSink } from '../../../shared/delivery/firehose-sink';
 import { DynamoDbIdempotencyStore } from '../../../shared/idempotency/dynamodb-idempotency-store';
@@ -116,7 +117,7 @@ describe('KinesisConsumer', () => {
       id: 'e1',
       clientId: 'client-acme',
       environment: 'test',
-      schemaVersion: '1',
+      envelopeVersion: CANONICAL_SCHEMA_VERSION,
       receivedAt: expect.any(String),
     });
   });

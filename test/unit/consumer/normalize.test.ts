@@ -20,7 +20,7 @@ describe('normalizeRecord', () => {
       receivedAt: new Date(ARRIVAL_SECONDS * 1000).toISOString(),
       idScope: 'eventbridge',
       environment: 'test',
-      schemaVersion: CANONICAL_SCHEMA_VERSION,
+      envelopeVersion: CANONICAL_SCHEMA_VERSION,
     });
     expect(JSON.parse(normalized.body.toString('utf8'))).toEqual(normalized.event);
     expect(normalized.key).toEqual({ clientId: 'client-acme', source: 'eventbridge', eventId: 'a1b2c3d4-0000-4000-8000-000000000001' });

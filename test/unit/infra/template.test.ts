@@ -182,6 +182,21 @@ describe('alarm topic', () => {
   });
 });
 
+describe('Direct PUT producer policy', () => {
+  it('is a managed policy allowing only PutRecord/PutRecordBatch on the delivery stream, exported as a stack output', () => {
+    const policy = resource('DirectPutProducerPolicy', 'AWS::IAM::ManagedPolicy');
+    const statements = (policy.PolicyDocument as { Statement: { Effect: string; Action: string[]; Resource: unknown[] }[] }).Statement;
+
+    expect(statements).toEqual([
+      expect.objectContaining({ Effect: 'Allow', Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'], Resource: [{ 'Fn::GetAtt': ['DeliveryStream', 'Arn'] }] }),
+    ]);
+    expect(resources.DeliveryStream?.Type).toBe('AWS::KinesisFirehose::DeliveryStream');
+    expect(printed.resources.Outputs.DirectPutProducerPolicyArn).toEqual(
+      expect.objectContaining({ Value: { Ref: 'DirectPutProducerPolicy' }, Export: { Name: `${prefix}-DirectPutProducerPolicyArn` } }),
+    );
+  });
+});
+
 /** The deployed name of a function of the resolved config (the framework's default when unnamed). */
 const functionName = (key: string): string => {
   const fn = printed.functions[key];

@@ -338,6 +338,64 @@ describe('the caller', () => {
 
     expect(result.json.Entries[0]).toMatchObject({ ErrorCode: 'SchemaViolation' });
   });
+
+  it("keeps an entry's keys beyond eventType, schemaVersion, data and time (the AWS sample's ticket)", async () => {
+    const entry = { eventType: 'loyaltypurchase', schemaVersion: 1, data: { points: 120 }, ticket: { subject: 'Call me back' } };
+
+    const result = await call({ body: eventsBody(entry) });
+
+    expect(result.json.FailedEntryCount).toBe(0);
+    const [records] = sent();
+    expect(records?.[0]?.data).toMatchObject({ entry });
+    expect(adapt(records?.[0]?.data).event.detail).toEqual(entry);
+  });
+
+  it('serves POST /event as an alias of POST /events', async () => {
+    const result = await call({ routeKey: 'POST /event', body: eventsBody({ eventType: 'searching' }) });
+
+    expect(result.statusCode).toBe(200);
+    expect(result.json).toEqual({ FailedEntryCount: 0, Entries: [{ EventId: '00000000-0000-4000-8000-000000000001' }] });
+    expect(adapt(sent()[0]?.[0]?.data)).toMatchObject({ source: 'client-event', event: { clientId: 'acme-corp' } });
+  });
+
+  it('reads the clientId from the claim CLIENT_ID_CLAIM names', async () => {
+    const event = httpApiEvent({ body: eventsBody({ eventType: 'searching' }), clientId: null });
+    event.requestContext.authorizer.jwt.claims.client_id = 'globex';
+
+    const configured = await ingest({ CLIENT_ID_CLAIM: 'client_id' }).handle(event);
+    const byDefault = await ingest().handle(event);
+
+    expect(configured.statusCode).toBe(200);
+    expect(sent()[0]?.[0]?.partitionKey).toBe('globex');
+    expect(byDefault.statusCode).toBe(403);
+    expect(JSON.parse(byDefault.body ?? '{}')).toMatchObject({ message: 'The token has no custom:clientId claim' });
+  });
+
+  it('refuses a CLIENT_ID_CLAIM that cannot be a claim name at cold start', () => {
+    expect(() => ingest({ CLIENT_ID_CLAIM: 'custom: clientId' })).toThrow(/CLIENT_ID_CLAIM/);
+  });
+});
+
+describe('POST /actions without transaction_id or request.time', () => {
+  it('answers the derived id the consumer will use, and times the action at its arrival', async () => {
+    const { transaction_id: _id, request: _request, ...bare } = action();
+
+    const first = await call({ routeKey: 'POST /actions', body: JSON.stringify([bare, { ...bare }]) });
+
+    expect(first.json.FailedEntryCount).toBe(0);
+    const [one, two] = first.json.Entries as { EventId: string }[];
+    expect(one?.EventId).toMatch(/^derived:action:[0-9a-f]{32}$/);
+    expect(two?.EventId).toBe(one?.EventId);
+    const written = sent()[0]?.[0]?.data;
+    const consumerView = adapt(written, undefined, { receivedAt: '2026-03-14T15:09:27.000Z' });
+    expect(consumerView.event).toMatchObject({ id: one?.EventId, time: '2026-03-14T15:09:27.000Z' });
+  });
+
+  it('accepts a zone-less request.time as UTC', async () => {
+    const result = await call({ routeKey: 'POST /actions', body: JSON.stringify(action({ request: { time: '2026-03-14T15:08:00' } })) });
+
+    expect(result.json.FailedEntryCount).toBe(0);
+  });
 });
 
 describe('routing, content types and limits', () => {

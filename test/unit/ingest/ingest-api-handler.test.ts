@@ -53,6 +53,7 @@ describe('loadHttpIngestConfig', () => {
   it('has defaults for everything but the stream name', () => {
     expect(loadHttpIngestConfig({ STREAM_NAME: 's' })).toEqual({
       streamName: 's',
+      clientIdClaim: 'custom:clientId',
       maxBodyBytes: 1_048_576,
       maxEventEntries: 10,
       maxBatchEntries: 500,

@@ -23,7 +23,7 @@ const render = (route: Route, canonical: Record<string, unknown>): unknown => {
 };
 const matches = (route: Route, canonical: Record<string, unknown>) => compileEventPattern(route.pattern)(canonical);
 
-const base = { receivedAt: '2026-12-02T09:00:01.000Z', environment: 'dev', schemaVersion: '1' };
+const base = { receivedAt: '2026-12-02T09:00:01.000Z', environment: 'dev', envelopeVersion: '2' };
 
 it('maps a product action to the actions vendor fields', () => {
   const action = {

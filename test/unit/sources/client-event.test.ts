@@ -34,12 +34,32 @@ describe('parseClientEventEntry', () => {
     });
   });
 
+  it("keeps keys beyond eventType, schemaVersion, data and time (the AWS sample's ticket)", () => {
+    const text = '{"eventType":"loyaltypurchase","schemaVersion":1,"data":{"points":120},"ticket":{"subject":"Call me","priority":"high"}}';
+
+    expect(parseClientEventEntry(text)).toEqual({
+      eventType: 'loyaltypurchase',
+      schemaVersion: 1,
+      data: { points: 120 },
+      ticket: { subject: 'Call me', priority: 'high' },
+    });
+  });
+
+  it('never turns a __proto__ key into a prototype or a detail key', () => {
+    const entry = parseClientEventEntry('{"eventType":"x","__proto__":{"polluted":true}}');
+    const record = toClientEventRecord(entry, 'client-acme', 'id', RECEIVED_AT);
+
+    expect(({} as { polluted?: boolean }).polluted).toBeUndefined();
+    expect(Object.getPrototypeOf(adapt(record).event.detail)).toBe(Object.prototype);
+    expect((adapt(record).event.detail as { polluted?: boolean }).polluted).toBeUndefined();
+  });
+
   it.each([
     ['text that is not JSON', '{"eventType":', 'MALFORMED_JSON'],
     ['a wrapped entry that is not JSON', '{"entry":"{oops"}', 'MALFORMED_JSON'],
     ['a JSON array', '[1,2]', 'SCHEMA_VIOLATION'],
     ['an entry without eventType', '{"data":{}}', 'SCHEMA_VIOLATION'],
-    ['an entry with an unknown key', '{"eventType":"x","evenType":"y"}', 'SCHEMA_VIOLATION'],
+    ['an entry that carries a clientId', '{"eventType":"x","clientId":"client-globex"}', 'SCHEMA_VIOLATION'],
     ['an entry with a bad time', '{"eventType":"x","time":"now"}', 'INVALID_EVENT_TIME'],
     ['entry text over 96 KiB', `{"eventType":"x","data":"${'d'.repeat(96 * 1024)}"}`, 'PAYLOAD_TOO_LARGE'],
   ])('rejects %s with %s', (_case, text, reason) => {
@@ -120,6 +140,23 @@ describe('client-event adapter', () => {
     });
   });
 
+  it("keeps an entry's extra keys in the detail, next to data", () => {
+    const entry = { eventType: 'loyaltypurchase', schemaVersion: 1, data: { points: 120 }, ticket: { subject: 'Call me' } };
+    const record = toClientEventRecord(entry, 'client-acme', 'id-1', RECEIVED_AT);
+
+    const { event } = adapt(record);
+
+    expect(record.entry).toEqual(entry);
+    expect(event.detail).toEqual({ eventType: 'loyaltypurchase', schemaVersion: 1, data: { points: 120 }, ticket: { subject: 'Call me' } });
+  });
+
+  it('accepts data and extra keys exactly at 64 KiB together', () => {
+    const half = CLIENT_EVENT_LIMITS.maxDataBytes / 2;
+    const entry = { eventType: 'x', data: dataOfSize(half), ticket: 'x'.repeat(half - JSON.stringify({ ticket: '' }).length) };
+
+    expect(adapt(toClientEventRecord(entry, 'client-acme', 'id', RECEIVED_AT)).event.detail).toHaveProperty('ticket');
+  });
+
   it('prefers the entry time, normalized to UTC', () => {
     const { event } = adapt(clientEventRecordPayload({ entry: { eventType: 'searching', time: '2026-03-14T16:05:00+01:00' } }));
 
@@ -132,7 +169,12 @@ describe('client-event adapter', () => {
     ['no clientId', { clientId: undefined }, 'SCHEMA_VIOLATION'],
     ['no id', { id: undefined }, 'SCHEMA_VIOLATION'],
     ['an entry without eventType', { entry: { data: {} } }, 'SCHEMA_VIOLATION'],
-    ['an entry with an unknown key', { entry: { eventType: 'x', extra: 1 } }, 'SCHEMA_VIOLATION'],
+    ['an entry that carries a clientId', { entry: { eventType: 'x', clientId: 'client-globex' } }, 'SCHEMA_VIOLATION'],
+    [
+      'data and extra keys together over 64 KiB',
+      { entry: { eventType: 'x', data: dataOfSize(32 * 1024), ticket: dataOfSize(32 * 1024) } },
+      'PAYLOAD_TOO_LARGE',
+    ],
     ['data one byte over 64 KiB', { entry: { eventType: 'x', data: dataOfSize(64 * 1024 + 1) } }, 'PAYLOAD_TOO_LARGE'],
     ['a receivedAt that is not a time', { receivedAt: 'soon' }, 'INVALID_EVENT_TIME'],
     ['an entry time that is not a time', { entry: { eventType: 'x', time: 'soon' } }, 'INVALID_EVENT_TIME'],

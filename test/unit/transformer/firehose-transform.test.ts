@@ -11,7 +11,7 @@ const canonical = {
   detail: { eventType: 'searching', data: { searchTerm: 'games' } },
   receivedAt: '2026-03-14T15:09:26.000Z',
   environment: 'test',
-  schemaVersion: '1',
+  envelopeVersion: '2',
 };
 
 const transform = (payloads: (string | Buffer)[], layout = testLayout()) => transformBatch(firehoseEvent(payloads), layout);
@@ -33,17 +33,23 @@ describe('transformBatch', () => {
     expect(record?.metadata?.partitionKeys).toEqual({ event_type: 'searching', dt: '2026-03-14' });
   });
 
-  it('takes a raw EventBridge envelope’s clientId from resources[0] and empties resources', () => {
+  it('makes a raw EventBridge envelope (clientId in resources[0]) canonical, as the consumer would', () => {
     const envelope = eventBridgeEnvelope({ resources: ['client-globex'], 'detail-type': 'Order Placed', detail: { total: 3 } });
 
     const [record] = transform([JSON.stringify(envelope)]).records;
 
     expect(record?.result).toBe('Ok');
-    expect(decodeBase64Json(record?.data ?? '')).toEqual({
-      ...envelope,
-      resources: [],
+    const lake = decodeBase64Json(record?.data ?? '') as Record<string, unknown>;
+    expect(lake).toMatchObject({
+      id: envelope.id,
+      source: envelope.source,
+      'detail-type': 'Order Placed',
       detail: { total: 3, clientId: 'client-globex' },
+      receivedAt: new Date(ARRIVAL_SECONDS * 1000).toISOString(),
+      idScope: 'eventbridge',
     });
+    expect(lake).not.toHaveProperty('resources');
+    expect(lake).not.toHaveProperty('clientId');
     expect(record?.metadata?.partitionKeys).toEqual({ event_type: OTHER_EVENT_TYPE, dt: '2026-03-14' });
   });
 

@@ -6,6 +6,8 @@
 export const REASON_CODES = [
   'EMPTY_RECORD',
   'MALFORMED_JSON',
+  /** JSON nested deeper than MAX_JSON_DEPTH (shared/json-depth.ts). */
+  'JSON_TOO_DEEP',
   'UNKNOWN_SOURCE',
   'SCHEMA_VIOLATION',
   'MISSING_CLIENT_ID',

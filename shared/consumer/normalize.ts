@@ -1,3 +1,4 @@
+import { exceedsJsonDepth, jsonTooDeepMessage } from '../json-depth';
 import { isUtf8 } from 'node:buffer';
 import { type AdaptedEvent, CANONICAL_SCHEMA_VERSION, type CanonicalEvent } from '../canonical-event';
 import { MAX_RECORD_BYTES } from '../delivery/firehose-sink';
@@ -24,8 +25,10 @@ export interface NormalizedEvent {
 const parseJson = (data: Buffer): unknown => {
   // toString would turn undecodable bytes into U+FFFD silently: reject them instead.
   if (!isUtf8(data)) throw new InvalidRecordError('MALFORMED_JSON', 'Record is not valid UTF-8');
+  const text = data.toString('utf8');
+  if (exceedsJsonDepth(text)) throw new InvalidRecordError('JSON_TOO_DEEP', jsonTooDeepMessage('Record'));
   try {
-    return JSON.parse(data.toString('utf8'));
+    return JSON.parse(text);
   } catch (error) {
     throw new InvalidRecordError('MALFORMED_JSON', `Record is not valid JSON: ${(error as Error).message}`, {
       cause: error,

@@ -1,3 +1,4 @@
+import { exceedsJsonDepth, jsonTooDeepMessage } from '../json-depth';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -117,6 +118,7 @@ const batchEntries = (text: string, mediaType: string): unknown[] => {
       .map((line) => line.trim())
       .filter((line) => line !== '')
       .map((line, index) => {
+        if (exceedsJsonDepth(line)) return new EntryRejected('JsonTooDeep', jsonTooDeepMessage(`Line ${index + 1}`));
         try {
           return JSON.parse(line) as unknown;
         } catch (error) {

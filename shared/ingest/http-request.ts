@@ -1,3 +1,4 @@
+import { exceedsJsonDepth, jsonTooDeepMessage } from '../json-depth';
 import { gunzipSync } from 'node:zlib';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
 
@@ -91,6 +92,7 @@ export const readBody = (event: APIGatewayProxyEventV2, maxBytes: number): strin
 };
 
 export const parseJsonBody = (text: string): unknown => {
+  if (exceedsJsonDepth(text)) throw new RequestRejected(400, 'JsonTooDeep', jsonTooDeepMessage('Request body'));
   try {
     return JSON.parse(text);
   } catch (error) {

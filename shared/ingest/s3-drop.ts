@@ -1,3 +1,4 @@
+import { exceedsJsonDepth, jsonTooDeepMessage } from '../json-depth';
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Logger } from '@aws-lambda-powertools/logger';
@@ -192,8 +193,13 @@ export const processDropObject = async (
     }
     const data = record.data;
     let payload: unknown;
+    const text = data.toString('utf8');
+    if (exceedsJsonDepth(text)) {
+      reject(record, 'JSON_TOO_DEEP', jsonTooDeepMessage('Record'), data);
+      return;
+    }
     try {
-      payload = JSON.parse(data.toString('utf8'));
+      payload = JSON.parse(text);
     } catch (error) {
       // A pretty-printed object read as NDJSON: its first line is a lone '{'.
       const hint =

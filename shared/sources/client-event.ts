@@ -1,3 +1,4 @@
+import { exceedsJsonDepth, jsonTooDeepMessage } from '../json-depth';
 import { z } from 'zod';
 import { InvalidRecordError } from '../errors';
 import { normalizeEventTime } from '../event-time';
@@ -136,6 +137,7 @@ export const parseClientEventEntry = (entryText: string): ClientEventEntry => {
         `Client event entry is ${bytes} bytes; the limit is ${CLIENT_EVENT_LIMITS.maxEntryTextBytes}`,
       );
     }
+    if (exceedsJsonDepth(candidate)) throw new InvalidRecordError('JSON_TOO_DEEP', jsonTooDeepMessage('Client event entry'));
     try {
       return JSON.parse(candidate);
     } catch (error) {

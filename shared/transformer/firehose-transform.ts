@@ -1,3 +1,4 @@
+import { exceedsJsonDepth, jsonTooDeepMessage } from '../json-depth';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type {
   FirehoseTransformationEvent,
@@ -68,8 +69,10 @@ const isCanonical = (event: Record<string, unknown>): boolean =>
 export const transformRecord = (data: Buffer, layout: TransformLayout, firehoseArrivalMillis = Date.now()): TransformOutcome => {
   if (isBlank(data)) return { result: 'Dropped' };
   let event: unknown;
+  const text = data.toString('utf8');
+  if (exceedsJsonDepth(text)) return { result: 'ProcessingFailed', reason: 'JSON_TOO_DEEP', message: jsonTooDeepMessage('Record') };
   try {
-    event = JSON.parse(data.toString('utf8'));
+    event = JSON.parse(text);
   } catch (error) {
     return { result: 'ProcessingFailed', reason: 'MALFORMED_JSON', message: (error as Error).message };
   }

@@ -107,6 +107,11 @@ const eventsEntries = (text: string): unknown[] => {
   if (!isObject(body) || !Array.isArray(body.entries)) {
     throw new RequestRejected(400, 'InvalidRequest', 'Request body must be {"entries":[{"entry":"<escaped JSON>"}, …]}');
   }
+  // The client id comes from the token only: a body's own (clientId or any other key) is refused, not ignored.
+  const unknown = Object.keys(body).filter((key) => key !== 'entries');
+  if (unknown.length > 0) {
+    throw new RequestRejected(400, 'InvalidRequest', `Request body has unknown keys: ${unknown.slice(0, 5).map((key) => JSON.stringify(key.slice(0, 64))).join(', ')}; it must be {"entries":[…]} (the client id comes from the token)`);
+  }
   return body.entries;
 };
 

@@ -468,6 +468,9 @@ describe('routing, content types and limits', () => {
     ['malformed JSON', 'POST /events', '{"entries": [', 'MalformedJson', {}],
     ['no entries array', 'POST /events', '{"entrys": []}', 'InvalidRequest', {}],
     ['entries not an array', 'POST /events', '{"entries": {}}', 'InvalidRequest', {}],
+    // The client id comes from the token: a body's own is refused like any unknown key, not ignored.
+    ['a top-level clientId for /events', 'POST /events', '{"clientId": "someone-else", "entries": [{"entry": "{\\"eventType\\": \\"x\\"}"}]}', 'InvalidRequest', {}],
+    ['nesting past the limit', 'POST /events', `${'['.repeat(40)}${']'.repeat(40)}`, 'JsonTooDeep', {}],
     ['an array for /events', 'POST /events', '[]', 'InvalidRequest', {}],
     ['a string for /actions', 'POST /actions', '"checkout"', 'InvalidRequest', {}],
     ['an empty array for /meters', 'POST /meters', '[]', 'NoEntries', {}],

@@ -15,10 +15,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { EVENTBRIDGE_DEFAULT_BUS, EVENTBRIDGE_MAX_PUT_BYTES, EVENTBRIDGE_MAX_PUT_ENTRIES, EVENTBRIDGE_TIME_ENTRY_BYTES } from '../runtime/aws';
 import { errorMessage } from '../runtime/errors';
-import { closeServer, readBody } from '../runtime/http-server';
+import { closeServer, type JsonRequest, listenForSdk, readJsonRequest } from '../runtime/http-server';
 import type { AcceptedEntry } from './bus';
 
 const TARGET_PREFIX = 'AWSEvents.';
@@ -33,6 +32,20 @@ type Json = Record<string, unknown>;
 const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** An error answer: `__type` and `message`, with its HTTP status. */
+/** The error a request that is not a JSON-protocol call gets (as before the shared reader). */
+const requestProblem = (problem: Extract<JsonRequest, { ok: false }>['problem']): ApiError => {
+  switch (problem) {
+    case 'not-post':
+      return new ApiError('UnknownOperationException', 'Only POST is supported', 404);
+    case 'too-large':
+      return new ApiError('SerializationException', 'Request body too large', 413);
+    case 'not-json':
+      return new ApiError('SerializationException', 'Request body is not valid JSON');
+    case 'not-object':
+      return new ApiError('SerializationException', 'Request body must be a JSON object');
+  }
+};
+
 export class ApiError extends Error {
   constructor(
     readonly type: string,
@@ -200,18 +213,8 @@ export class EventBridgeApi {
           if (!response.headersSent) sendError(response, new ApiError('InternalException', errorMessage(error), 500));
         });
     });
-    // The SDK keeps connections alive; outlive its idle sockets so a reused one is never reset.
-    server.keepAliveTimeout = 60_000;
-    server.headersTimeout = 65_000;
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    return `http://${host}:${(server.address() as AddressInfo).port}`;
+    return listenForSdk(server, host, port);
   }
 
   async close(): Promise<void> {
@@ -219,19 +222,10 @@ export class EventBridgeApi {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const body = await readBody(request, MAX_HTTP_BODY_BYTES);
-    const target = request.headers['x-amz-target'];
-    const action = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
+    const read = await readJsonRequest(request, MAX_HTTP_BODY_BYTES, TARGET_PREFIX);
     try {
-      if (request.method !== 'POST') throw new ApiError('UnknownOperationException', 'Only POST is supported', 404);
-      if (body === undefined) throw new ApiError('SerializationException', 'Request body too large', 413);
-      let input: unknown;
-      try {
-        input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
-      } catch {
-        throw new ApiError('SerializationException', 'Request body is not valid JSON');
-      }
-      if (!isObject(input)) throw new ApiError('SerializationException', 'Request body must be a JSON object');
+      if (!read.ok) throw requestProblem(read.problem);
+      const { action, input } = read;
       if (action !== 'PutEvents') throw new ApiError('UnknownOperationException', action ? `Unknown operation ${action}` : 'Missing X-Amz-Target');
       if (this.backend.isStopping()) throw new ApiError('InternalException', 'The event bus is shutting down.', 500);
       sendJson(response, 200, this.putEvents(input));

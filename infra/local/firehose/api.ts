@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { FIREHOSE_MAX_BATCH_BYTES, FIREHOSE_MAX_BATCH_RECORDS, FIREHOSE_MAX_RECORD_BYTES, LOCAL_ACCOUNT_ID } from '../runtime/aws';
 import { errorMessage } from '../runtime/errors';
-import { closeServer, readBody } from '../runtime/http-server';
+import { closeServer, type JsonRequest, listenForSdk, readJsonRequest } from '../runtime/http-server';
 import { isObject, type Json, type RecordFailure } from './types';
 
 /** Largest HTTP request body the server reads (a full 4 MiB batch is ~5.6 MB as JSON). */
@@ -12,6 +11,20 @@ const TARGET_PREFIX = 'Firehose_20150804.';
 const STREAM_NAME = /^[a-zA-Z0-9_.-]+$/;
 
 /** An error response: `__type` and `message`, with its HTTP status. */
+/** The error a request that is not a JSON-protocol call gets (as before the shared reader). */
+const requestProblem = (problem: Extract<JsonRequest, { ok: false }>['problem']): ApiError => {
+  switch (problem) {
+    case 'not-post':
+      return new ApiError('UnknownOperationException', 'Only POST is supported', 404);
+    case 'too-large':
+      return new ApiError('SerializationException', 'Request body too large', 413);
+    case 'not-json':
+      return new ApiError('SerializationException', 'Request body is not valid JSON');
+    case 'not-object':
+      return new ApiError('SerializationException', 'Request body must be a JSON object');
+  }
+};
+
 export class ApiError extends Error {
   constructor(
     readonly type: string,
@@ -110,19 +123,8 @@ export class FirehoseApi {
         if (!response.headersSent) sendError(response, new ApiError('InternalFailure', errorMessage(error), 500));
       });
     });
-    // The SDK keeps connections alive; outlive its idle sockets so a reused one is never reset.
-    server.keepAliveTimeout = 60_000;
-    server.headersTimeout = 65_000;
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    const address = server.address() as AddressInfo;
-    return `http://${host}:${address.port}`;
+    return listenForSdk(server, host, port);
   }
 
   async close(): Promise<void> {
@@ -130,20 +132,10 @@ export class FirehoseApi {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const body = await readBody(request, MAX_HTTP_BODY_BYTES);
-    const target = request.headers['x-amz-target'];
-    const action = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
+    const read = await readJsonRequest(request, MAX_HTTP_BODY_BYTES, TARGET_PREFIX);
     try {
-      if (request.method !== 'POST') throw new ApiError('UnknownOperationException', 'Only POST is supported', 404);
-      if (body === undefined) throw new ApiError('SerializationException', 'Request body too large', 413);
-      let input: unknown;
-      try {
-        input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
-      } catch {
-        throw new ApiError('SerializationException', 'Request body is not valid JSON');
-      }
-      if (!isObject(input)) throw new ApiError('SerializationException', 'Request body must be a JSON object');
-      sendJson(response, 200, this.dispatch(action, input));
+      if (!read.ok) throw requestProblem(read.problem);
+      sendJson(response, 200, this.dispatch(read.action, read.input));
     } catch (error) {
       if (!(error instanceof ApiError)) throw error;
       sendError(response, error);

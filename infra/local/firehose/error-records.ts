@@ -25,18 +25,20 @@ export interface ErrorRecordInput {
 }
 
 /** One error record, as a JSON line of an error object. */
-export const errorRecordLine = (input: ErrorRecordInput): Buffer => {
-  const line = {
-    attemptsMade: input.attemptsMade,
-    arrivalTimestamp: input.arrivalTimestamp,
-    errorCode: input.failure.errorCode,
-    errorMessage: input.failure.errorMessage,
-    attemptEndingTimestamp: input.attemptEndingTimestamp,
-    rawData: input.rawData.toString('base64'),
-    ...(input.lambdaArn !== undefined && { lambdaArn: input.lambdaArn }),
-  };
-  return Buffer.from(`${JSON.stringify(line)}\n`);
-};
+/** The fields every Firehose failed-record line starts with, in the documented order. */
+const failedFields = (input: Omit<ErrorRecordInput, 'lambdaArn'>) => ({
+  attemptsMade: input.attemptsMade,
+  arrivalTimestamp: input.arrivalTimestamp,
+  errorCode: input.failure.errorCode,
+  errorMessage: input.failure.errorMessage,
+  attemptEndingTimestamp: input.attemptEndingTimestamp,
+  rawData: input.rawData.toString('base64'),
+});
+
+const jsonLine = (line: object): Buffer => Buffer.from(`${JSON.stringify(line)}\n`);
+
+export const errorRecordLine = (input: ErrorRecordInput): Buffer =>
+  jsonLine({ ...failedFields(input), ...(input.lambdaArn !== undefined && { lambdaArn: input.lambdaArn }) });
 
 /** A record the HTTP endpoint destination could not deliver within its retry duration (S3 backup, FailedDataOnly). */
 export interface HttpEndpointFailedInput {
@@ -58,16 +60,5 @@ export interface HttpEndpointFailedInput {
  * record's ID and its subsequence number (always 0 for a DirectPut record, which is never
  * aggregated).
  */
-export const httpEndpointFailedLine = (input: HttpEndpointFailedInput): Buffer => {
-  const line = {
-    attemptsMade: input.attemptsMade,
-    arrivalTimestamp: input.arrivalTimestamp,
-    errorCode: input.failure.errorCode,
-    errorMessage: input.failure.errorMessage,
-    attemptEndingTimestamp: input.attemptEndingTimestamp,
-    rawData: input.rawData.toString('base64'),
-    subsequenceNumber: 0,
-    ...(input.recordId !== undefined && { dataId: `${input.recordId}.0` }),
-  };
-  return Buffer.from(`${JSON.stringify(line)}\n`);
-};
+export const httpEndpointFailedLine = (input: HttpEndpointFailedInput): Buffer =>
+  jsonLine({ ...failedFields(input), subsequenceNumber: 0, ...(input.recordId !== undefined && { dataId: `${input.recordId}.0` }) });

@@ -6,7 +6,6 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   LOCAL_ACCOUNT_ID,
   queueArn,
@@ -19,7 +18,7 @@ import {
   SQS_MAX_WAIT_TIME_SECONDS,
 } from '../runtime/aws';
 import { errorMessage } from '../runtime/errors';
-import { closeServer, readBody } from '../runtime/http-server';
+import { closeServer, type JsonRequest, listenForSdk, readJsonRequest } from '../runtime/http-server';
 import {
   batchRequestTooLong,
   invalidAddress,
@@ -121,6 +120,20 @@ const sendError = (response: ServerResponse, error: SqsError): void => {
 /** An entry of a batch answer's Failed list. */
 const failedEntry = (id: string, error: SqsError) => ({ Id: id, SenderFault: error.fault === 'Sender', Code: error.queryCode, Message: error.message });
 
+/** The error a request that is not a JSON-protocol call gets. */
+const requestProblem = (problem: Extract<JsonRequest, { ok: false }>['problem']): SqsError => {
+  switch (problem) {
+    case 'not-post':
+      return unsupportedOperation('The local SQS speaks the AWS JSON protocol only: POST with X-Amz-Target.');
+    case 'too-large':
+      return invalidParameterValue('Request body too large.');
+    case 'not-json':
+      return new SqsError('SerializationException', 'Request body is not valid JSON.');
+    case 'not-object':
+      return new SqsError('SerializationException', 'Request body must be a JSON object.');
+  }
+};
+
 export class SqsApi {
   private server?: Server;
   private endpoint = '';
@@ -142,20 +155,10 @@ export class SqsApi {
         if (!response.headersSent) sendError(response, new SqsError('InternalError', errorMessage(error), 500, 'InternalError'));
       });
     });
-    // The SDK keeps connections alive; outlive its idle sockets so a reused one is never reset.
-    server.keepAliveTimeout = 60_000;
-    server.headersTimeout = 65_000;
     // A long poll holds a request for up to 20 s.
     server.requestTimeout = 0;
     this.server = server;
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
-    this.endpoint = `http://${host}:${(server.address() as AddressInfo).port}`;
+    this.endpoint = await listenForSdk(server, host, port);
     return this.endpoint;
   }
 
@@ -168,24 +171,15 @@ export class SqsApi {
   }
 
   private async handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const body = await readBody(request, MAX_HTTP_BODY_BYTES);
+    const read = await readJsonRequest(request, MAX_HTTP_BODY_BYTES, TARGET_PREFIX);
     // A client that goes away (its request timeout, a stopped server) ends its long poll unanswered.
     const gone = new AbortController();
     response.on('close', () => {
       if (!response.writableFinished) gone.abort();
     });
-    const target = request.headers['x-amz-target'];
-    const action = typeof target === 'string' && target.startsWith(TARGET_PREFIX) ? target.slice(TARGET_PREFIX.length) : '';
     try {
-      if (request.method !== 'POST') throw unsupportedOperation('The local SQS speaks the AWS JSON protocol only: POST with X-Amz-Target.');
-      if (body === undefined) throw invalidParameterValue('Request body too large.');
-      let input: unknown;
-      try {
-        input = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
-      } catch {
-        throw new SqsError('SerializationException', 'Request body is not valid JSON.');
-      }
-      if (!isObject(input)) throw new SqsError('SerializationException', 'Request body must be a JSON object.');
+      if (!read.ok) throw requestProblem(read.problem);
+      const { action, input } = read;
       if (this.backend.isStopping()) throw new SqsError('ServiceUnavailable', 'The local SQS is stopping.', 503, 'ServiceUnavailable');
       const output = await this.dispatch(action, input, gone.signal);
       if (!gone.signal.aborted) sendJson(response, 200, output);

@@ -35,7 +35,8 @@ const CLIENT_ID = 'bench-co';
 export const captureInvocationsFromEnv = (env: NodeJS.ProcessEnv = process.env): number => {
   const raw = env.BENCH_CAPTURE_INVOCATIONS?.trim();
   if (raw === undefined || raw === '') return CAPTURE_DEFAULT_INVOCATIONS;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new Error(`BENCH_CAPTURE_INVOCATIONS must be a positive integer, got "${raw}"`);
+  if (!/^\d+$/.test(raw) || Number(raw) < 1)
+    throw new Error(`BENCH_CAPTURE_INVOCATIONS must be a positive integer, got "${raw}"`);
   return Number(raw);
 };
 
@@ -108,7 +109,10 @@ const countRecords = async (kinesis: KinesisClient): Promise<{ count: number; by
     while (iterator) {
       const response = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 10_000 }));
       for (const record of response.Records ?? []) {
-        const payload = JSON.parse(Buffer.from(record.Data ?? new Uint8Array()).toString('utf8')) as { kind?: string; clientId?: string };
+        const payload = JSON.parse(Buffer.from(record.Data ?? new Uint8Array()).toString('utf8')) as {
+          kind?: string;
+          clientId?: string;
+        };
         if (payload.kind === 'api-call' && payload.clientId === CLIENT_ID) {
           count += 1;
           bytes += record.Data?.length ?? 0;
@@ -128,9 +132,14 @@ export const runCaptureBench = async (invocations = captureInvocationsFromEnv())
     const env = { AWS_REGION: 'us-east-1', AWS_ENDPOINT_URL_KINESIS: servers.endpoints.kinesis };
     const kinesis = createKinesisClient(env);
     await kinesis.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 1 }));
-    await waitUntilStreamExists({ client: kinesis, maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.5 }, { StreamName: STREAM });
+    await waitUntilStreamExists(
+      { client: kinesis, maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.5 },
+      { StreamName: STREAM },
+    );
 
-    const event = JSON.parse(readFileSync(join(__dirname, '..', 'events', 'example-api-v2.json'), 'utf8')) as APIGatewayProxyEventV2;
+    const event = JSON.parse(
+      readFileSync(join(__dirname, '..', 'events', 'example-api-v2.json'), 'utf8'),
+    ) as APIGatewayProxyEventV2;
     const noop = async (_event: APIGatewayProxyEventV2) => ({
       statusCode: 200,
       headers: { 'content-type': 'application/json' },
@@ -150,7 +159,13 @@ export const runCaptureBench = async (invocations = captureInvocationsFromEnv())
     } as unknown as KinesisClient;
     const bare = middy(noop);
     const stubbed = middy(noop).use(
-      apiCallCapture({ streamName: STREAM, kinesisClient: stubClient, env, logger, identifyCompany: () => 'bench-stub' }),
+      apiCallCapture({
+        streamName: STREAM,
+        kinesisClient: stubClient,
+        env,
+        logger,
+        identifyCompany: () => 'bench-stub',
+      }),
     );
     const wrapped = middy(noop).use(
       apiCallCapture({ streamName: STREAM, kinesisClient: kinesis, env, logger, identifyCompany: () => CLIENT_ID }),

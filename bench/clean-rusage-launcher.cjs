@@ -8,11 +8,16 @@
 const { fork } = require('node:child_process');
 
 const [script, execArgvJson] = process.argv.slice(2);
-const child = fork(script, [], { execArgv: JSON.parse(execArgvJson ?? '[]'), stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+const child = fork(script, [], {
+  execArgv: JSON.parse(execArgvJson ?? '[]'),
+  stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+});
 
 let relayed = Promise.resolve();
 child.on('message', (message) => {
-  relayed = relayed.then(() => new Promise((resolve) => (process.send ? process.send(message, () => resolve()) : resolve())));
+  relayed = relayed.then(
+    () => new Promise((resolve) => (process.send ? process.send(message, () => resolve()) : resolve())),
+  );
 });
 child.on('error', (error) => {
   process.stderr.write(`clean-rusage-launcher: ${error.stack ?? error}\n`);

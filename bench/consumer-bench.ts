@@ -27,7 +27,10 @@ export const bareConsume = (batches: readonly KinesisStreamEvent[], environment:
   const out: Buffer[] = [];
   for (const batch of batches) {
     for (const record of batch.Records) {
-      const payload = JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')) as Record<string, unknown>;
+      const payload = JSON.parse(Buffer.from(record.kinesis.data, 'base64').toString('utf8')) as Record<
+        string,
+        unknown
+      >;
       const event = {
         ...payload,
         receivedAt: new Date(Math.round(record.kinesis.approximateArrivalTimestamp * 1000)).toISOString(),
@@ -88,7 +91,11 @@ export const runConsumerBench = async (options: { warmup: number; iterations: nu
 
   // Sanity: every generated record must be delivered, once; otherwise we would time the wrong path.
   const check = await runConsumer(processor, batches);
-  if (check.delivered !== records || check.sinkRecords !== records || check.quarantined + check.failed + check.duplicates !== 0) {
+  if (
+    check.delivered !== records ||
+    check.sinkRecords !== records ||
+    check.quarantined + check.failed + check.duplicates !== 0
+  ) {
     throw new Error(`Consumer sanity check failed: ${JSON.stringify(check)}`);
   }
 

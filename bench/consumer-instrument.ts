@@ -14,7 +14,10 @@ export interface InvocationTimings {
   endEpochMs: number;
 }
 
-export const instrument = (exports: { consumer?: KinesisConsumer }, post: (timings: InvocationTimings) => void): void => {
+export const instrument = (
+  exports: { consumer?: KinesisConsumer },
+  post: (timings: InvocationTimings) => void,
+): void => {
   const consumer = exports.consumer;
   if (!consumer) throw new Error('the consumer module does not export its consumer');
   const { store, sink } = (consumer as unknown as { deps: ConsumerDependencies }).deps;

@@ -40,7 +40,11 @@ export const runConsumerRssBench = async (
     BENCH_RSS_SEED: String(options.seed),
     BENCH_FUNCTION_NAME: definition.consumer.name,
   };
-  const report = await runChild<RssReport>('consumer-rss-child.ts', { env, execArgv: options.execArgv, timeoutMs: TIMEOUT_MS });
+  const report = await runChild<RssReport>('consumer-rss-child.ts', {
+    env,
+    execArgv: options.execArgv,
+    timeoutMs: TIMEOUT_MS,
+  });
   return {
     ...report,
     maxRssMB: (report.maxRssKiB * 1024) / MB,

@@ -49,7 +49,8 @@ const main = async (): Promise<void> => {
     'handler',
   );
   const onRecordOutcome = exportWithMethod(loaded.exports, 'consumer', 'onRecordOutcome');
-  if (onRecordOutcome === undefined) throw new Error('functions/kinesis-consumer/handler exports no consumer.onRecordOutcome()');
+  if (onRecordOutcome === undefined)
+    throw new Error('functions/kinesis-consumer/handler exports no consumer.onRecordOutcome()');
   const rssAfterLoadBytes = process.memoryUsage().rss;
 
   // ~510 B raw EventBridge envelopes, unique ids (seeds no other benchmark uses), arrival
@@ -60,7 +61,9 @@ const main = async (): Promise<void> => {
   const event = kinesisEvent(
     Array.from({ length: records }, () => {
       const { sequence, arrivalMillis } = clock.next();
-      const payload = JSON.stringify(eventBridgeEnvelope({ random, timeMillis: arrivalMillis - Math.floor(random() * 3 * 3_600_000) }));
+      const payload = JSON.stringify(
+        eventBridgeEnvelope({ random, timeMillis: arrivalMillis - Math.floor(random() * 3 * 3_600_000) }),
+      );
       dataBytes += Buffer.byteLength(payload);
       return kinesisRecord(payload, sequence, arrivalMillis);
     }),

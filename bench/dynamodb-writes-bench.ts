@@ -2,6 +2,7 @@ import { BatchProcessor, EventType } from '@aws-lambda-powertools/batch';
 import { CreateTableCommand, DescribeTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
+import { startLocalServer } from '../infra/local/runtime/local-servers';
 import { baseClientConfig } from '../shared/aws/client-config';
 import { createDynamoDbDocumentClient } from '../shared/aws/dynamodb-client';
 import type { Env } from '../shared/config';
@@ -9,7 +10,6 @@ import { type BatchSummary, KinesisConsumer } from '../shared/consumer/kinesis-c
 import { DynamoDbIdempotencyStore } from '../shared/idempotency/dynamodb-idempotency-store';
 import { keyString } from '../shared/idempotency/idempotency-store';
 import { NORMALIZE_OPTIONS } from './consumer-bench';
-import { startLocalServer } from '../infra/local/runtime/local-servers';
 import { CountingQuarantine, RecordingSink, silentLogger } from './in-memory-deps';
 import { createRandom, eventBridgeEnvelope, kinesisEvent, kinesisRecord, ShardClock } from './record-factories';
 
@@ -150,7 +150,9 @@ const buildWorkload = (): Workload => {
     pushStep(`r${round} A: 450 new + 50 in-batch duplicates`, a);
 
     const bFresh = Array.from({ length: 400 }, freshRecord);
-    const bCross = Array.from({ length: 50 }, () => copyOf(aFresh[Math.floor(random() * aFresh.length)] as KinesisStreamRecord));
+    const bCross = Array.from({ length: 50 }, () =>
+      copyOf(aFresh[Math.floor(random() * aFresh.length)] as KinesisStreamRecord),
+    );
     const b = withInBatchDuplicates([...bFresh, ...bCross], BATCH_SIZE - 450);
     pushStep(`r${round} B: 400 new + 50 from A + 50 in-batch dups`, b);
 
@@ -259,7 +261,10 @@ export const runDynamoWritesBench = async (): Promise<DynamoWritesResult> => {
       sinkAcceptedTotal,
       sinkRejected: sink.rejected,
       deliveredExactlyOnce:
-        missing === 0 && deliveredMoreThanOnce === 0 && sink.accepted.size === uniqueEvents && sinkAcceptedTotal === uniqueEvents,
+        missing === 0 &&
+        deliveredMoreThanOnce === 0 &&
+        sink.accepted.size === uniqueEvents &&
+        sinkAcceptedTotal === uniqueEvents,
       missing,
       deliveredMoreThanOnce,
       storeWrites: store.writes,

@@ -4,7 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
-import { type AttributeDefinition, CreateTableCommand, DeleteTableCommand, type KeySchemaElement, waitUntilTableExists } from '@aws-sdk/client-dynamodb';
+import {
+  type AttributeDefinition,
+  CreateTableCommand,
+  DeleteTableCommand,
+  type KeySchemaElement,
+  waitUntilTableExists,
+} from '@aws-sdk/client-dynamodb';
 import {
   CreateStreamCommand,
   DeleteStreamCommand,
@@ -18,16 +24,16 @@ import {
 import { CreateBucketCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { BatchWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { LocalPipeline, type ProducerRecord } from '../infra/local/pipeline/local-pipeline';
-import { type LocalServers, startLocalServers } from '../infra/local/runtime/local-servers';
 import { loadPipelineDefinition, type PipelineDefinition } from '../infra/local/pipeline/serverless-config';
+import { type LocalServers, startLocalServers } from '../infra/local/runtime/local-servers';
 import { createDynamoDbDocumentClient } from '../shared/aws/dynamodb-client';
 import { createKinesisClient } from '../shared/aws/kinesis-client';
 import { createS3Client } from '../shared/aws/s3-client';
 import { eventTypeOf } from '../shared/canonical-event';
 import { backoffDelay, mapWithConcurrency, sleep } from '../shared/concurrency';
-import type { InvocationTimings } from './consumer-instrument';
 import { evaluateLayoutPrefix, type LakeLayout, loadLakeLayout } from '../shared/lake-layout';
 import { partitionKeys } from '../shared/partition';
+import type { InvocationTimings } from './consumer-instrument';
 import { type CpuSnapshot, cpuDelta, cpuSnapshot } from './process-cpu';
 import { createRandom, EVENT_TYPES, eventBridgeEnvelope } from './record-factories';
 
@@ -60,7 +66,8 @@ const BARE_DEDUP_TTL_SECONDS = 691_200;
 export const e2eEventsFromEnv = (env: NodeJS.ProcessEnv = process.env): number => {
   const raw = env.BENCH_E2E_EVENTS?.trim();
   if (raw === undefined || raw === '') return E2E_DEFAULT_EVENTS;
-  if (!/^\d+$/.test(raw) || Number(raw) < 1) throw new Error(`BENCH_E2E_EVENTS must be a positive integer, got "${raw}"`);
+  if (!/^\d+$/.test(raw) || Number(raw) < 1)
+    throw new Error(`BENCH_E2E_EVENTS must be a positive integer, got "${raw}"`);
   return Number(raw);
 };
 
@@ -90,7 +97,11 @@ export const e2eWorkload = (
   const records = Array.from({ length: events }, (): ProducerRecord => {
     const envelope = eventBridgeEnvelope({ random, timeMillis: now - Math.floor(random() * EVENT_SPREAD_MS) });
     const clientId = (envelope.resources as string[])[0] as string;
-    const keys = partitionKeys(layout, { clientId, eventType: eventTypeOf(envelope) ?? '', time: envelope.time as string });
+    const keys = partitionKeys(layout, {
+      clientId,
+      eventType: eventTypeOf(envelope) ?? '',
+      time: envelope.time as string,
+    });
     partitions.add(evaluateLayoutPrefix(layout.prefix, keys));
     const data = Buffer.from(JSON.stringify(envelope));
     bytes += data.length;
@@ -156,12 +167,17 @@ const readAll = async (kinesis: KinesisClient, stream: string, expected: number)
 const NEWLINE = Buffer.from('\n');
 
 /** `objects` newline-joined, gzipped objects of consecutive records, ≤ BARE_WRITE_CONCURRENCY PutObject in flight. */
-const writeObjects = async (s3: S3Client, bucket: string, records: readonly Uint8Array[], objects: number): Promise<number> => {
+const writeObjects = async (
+  s3: S3Client,
+  bucket: string,
+  records: readonly Uint8Array[],
+  objects: number,
+): Promise<number> => {
   const count = Math.max(1, Math.min(objects, records.length));
   const perObject = Math.ceil(records.length / count);
-  const groups = Array.from({ length: count }, (_, index) => records.slice(index * perObject, (index + 1) * perObject)).filter(
-    (group) => group.length > 0,
-  );
+  const groups = Array.from({ length: count }, (_, index) =>
+    records.slice(index * perObject, (index + 1) * perObject),
+  ).filter((group) => group.length > 0);
   let stored = 0;
   await mapWithConcurrency(groups, BARE_WRITE_CONCURRENCY, async (group, index) => {
     const parts: Uint8Array[] = [];
@@ -169,7 +185,12 @@ const writeObjects = async (s3: S3Client, bucket: string, records: readonly Uint
     const body = await gzip(Buffer.concat(parts));
     stored += body.length;
     await s3.send(
-      new PutObjectCommand({ Bucket: bucket, Key: `bare/part-${String(index).padStart(5, '0')}.gz`, Body: body, ContentLength: body.length }),
+      new PutObjectCommand({
+        Bucket: bucket,
+        Key: `bare/part-${String(index).padStart(5, '0')}.gz`,
+        Body: body,
+        ContentLength: body.length,
+      }),
     );
   });
   return stored;
@@ -187,19 +208,28 @@ export interface DedupTable {
  * expiresAt) by BatchWriteItem of 25, 20 calls in flight, unprocessed items resent.
  * Returns the items written.
  */
-const writeDedupItems = async (dynamo: DynamoDBDocumentClient, table: string, records: readonly Uint8Array[]): Promise<number> => {
+const writeDedupItems = async (
+  dynamo: DynamoDBDocumentClient,
+  table: string,
+  records: readonly Uint8Array[],
+): Promise<number> => {
   const nowMillis = Date.now();
   const deliveredAt = new Date(nowMillis).toISOString();
   const expiresAt = Math.floor(nowMillis / 1000) + BARE_DEDUP_TTL_SECONDS;
   const chunks: Uint8Array[][] = [];
-  for (let i = 0; i < records.length; i += BARE_DEDUP_ITEMS_PER_CALL) chunks.push(records.slice(i, i + BARE_DEDUP_ITEMS_PER_CALL));
+  for (let i = 0; i < records.length; i += BARE_DEDUP_ITEMS_PER_CALL)
+    chunks.push(records.slice(i, i + BARE_DEDUP_ITEMS_PER_CALL));
   const written = await mapWithConcurrency(chunks, BARE_DEDUP_CONCURRENCY, async (chunk) => {
     let pending = chunk.map((data) => {
       const event = JSON.parse(Buffer.from(data.buffer, data.byteOffset, data.byteLength).toString('utf8')) as {
         id: string;
         resources: string[];
       };
-      return { PutRequest: { Item: { clientId: event.resources[0] ?? '', eventKey: `eventbridge#${event.id}`, deliveredAt, expiresAt } } };
+      return {
+        PutRequest: {
+          Item: { clientId: event.resources[0] ?? '', eventKey: `eventbridge#${event.id}`, deliveredAt, expiresAt },
+        },
+      };
     });
     let count = 0;
     for (let attempt = 1; pending.length > 0; attempt++) {
@@ -249,7 +279,10 @@ const bareRoundTrip = async (
   const dynamo = dedup ? createDynamoDbDocumentClient(env) : undefined;
   try {
     await kinesis.send(new CreateStreamCommand({ StreamName: name, ShardCount: shardCount }));
-    await waitUntilStreamExists({ client: kinesis, maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.5 }, { StreamName: name });
+    await waitUntilStreamExists(
+      { client: kinesis, maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.5 },
+      { StreamName: name },
+    );
     await s3.send(new CreateBucketCommand({ Bucket: name }));
     if (dedup && dynamo) {
       await dynamo.send(
@@ -260,7 +293,10 @@ const bareRoundTrip = async (
           BillingMode: 'PAY_PER_REQUEST',
         }),
       );
-      await waitUntilTableExists({ client: dynamo, maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.5 }, { TableName: dedup.name });
+      await waitUntilTableExists(
+        { client: dynamo, maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.5 },
+        { TableName: dedup.name },
+      );
     }
 
     const cpuBefore = cpuSnapshot();
@@ -271,10 +307,12 @@ const bareRoundTrip = async (
     const putMs = performance.now() - started;
     const read = (await reading).flat();
     const readMs = performance.now() - started;
-    if (read.length !== records.length) throw new Error(`Bare round trip read ${read.length} of ${records.length} records`);
+    if (read.length !== records.length)
+      throw new Error(`Bare round trip read ${read.length} of ${records.length} records`);
     const dedupItems = dedup && dynamo ? await writeDedupItems(dynamo, dedup.name, read) : undefined;
     const dedupMs = dedup ? performance.now() - started : undefined;
-    if (dedupItems !== undefined && dedupItems !== read.length) throw new Error(`Bare dedup write stored ${dedupItems} of ${read.length} items`);
+    if (dedupItems !== undefined && dedupItems !== read.length)
+      throw new Error(`Bare dedup write stored ${dedupItems} of ${read.length} items`);
     const storedBytes = await writeObjects(s3, name, read, objects);
     const wallMs = performance.now() - started;
     const cpu = cpuDelta(cpuBefore, cpuSnapshot());
@@ -315,7 +353,14 @@ export interface ConsumerStages {
   lastEnd: number;
 }
 
-const newStages = (): ConsumerStages => ({ invocations: 0, invokeMs: 0, readMs: 0, deliverMs: 0, writeMs: 0, lastEnd: 0 });
+const newStages = (): ConsumerStages => ({
+  invocations: 0,
+  invokeMs: 0,
+  readMs: 0,
+  deliverMs: 0,
+  writeMs: 0,
+  lastEnd: 0,
+});
 
 /**
  * Adds each consumer invocation's timings (bench/consumer-instrument.ts, loaded in the consumer's
@@ -357,7 +402,11 @@ const countEvents = async (pipeline: LocalPipeline) => {
 };
 
 /** Puts the records into the pipeline's stream and waits until the event source is drained and Firehose flushed to S3. */
-const pipelineRun = async (pipeline: LocalPipeline, stages: ConsumerStages, records: readonly ProducerRecord[]): Promise<PipelineRun> => {
+const pipelineRun = async (
+  pipeline: LocalPipeline,
+  stages: ConsumerStages,
+  records: readonly ProducerRecord[],
+): Promise<PipelineRun> => {
   const before = await countEvents(pipeline);
   Object.assign(stages, newStages());
   const cpuBefore = cpuSnapshot();
@@ -431,10 +480,14 @@ export interface E2eStack {
 export const runE2eBench = async (events: number, options: { shardCount?: number } = {}): Promise<E2eResult> => {
   const loaded = await loadPipelineDefinition('local');
   const sized: PipelineDefinition =
-    options.shardCount === undefined ? loaded : { ...loaded, stream: { ...loaded.stream, shardCount: options.shardCount } };
+    options.shardCount === undefined
+      ? loaded
+      : { ...loaded, stream: { ...loaded.stream, shardCount: options.shardCount } };
   // The workload's six event types are listed, as a deployment lists its own: each gets its own
   // partition (6 types × 4 days), so row 7b measures a real spread of partitions.
-  const listed = [sized.transformer.environment.LAKE_EVENT_TYPES ?? '', ...EVENT_TYPES.map((spec) => spec.eventType)].filter(Boolean).join(',');
+  const listed = [sized.transformer.environment.LAKE_EVENT_TYPES ?? '', ...EVENT_TYPES.map((spec) => spec.eventType)]
+    .filter(Boolean)
+    .join(',');
   const definition: PipelineDefinition = {
     ...sized,
     transformer: { ...sized.transformer, environment: { ...sized.transformer.environment, LAKE_EVENT_TYPES: listed } },
@@ -462,7 +515,12 @@ export const runE2eBench = async (events: number, options: { shardCount?: number
     };
     const dedupTable = (name: string): DedupTable => ({ name, properties: definition.idempotencyTable.properties });
     const stages = newStages();
-    pipeline = await LocalPipeline.start({ endpoints, definition, suffix: '-bench', consumerInstrument: consumerTimings(stages) });
+    pipeline = await LocalPipeline.start({
+      endpoints,
+      definition,
+      suffix: '-bench',
+      consumerInstrument: consumerTimings(stages),
+    });
     const shardCount = definition.stream.shardCount;
 
     const now = Date.now();
@@ -472,11 +530,25 @@ export const runE2eBench = async (events: number, options: { shardCount?: number
     const workload = e2eWorkload(events, now, 12, layout);
 
     await bareRoundTrip(env, 'bench-bare-warmup', shardCount, warmup.records, warmup.partitions);
-    await bareRoundTrip(env, 'bench-bare-dedup-warmup', shardCount, warmup.records, warmup.partitions, dedupTable('bench-bare-dedup-warmup'));
+    await bareRoundTrip(
+      env,
+      'bench-bare-dedup-warmup',
+      shardCount,
+      warmup.records,
+      warmup.partitions,
+      dedupTable('bench-bare-dedup-warmup'),
+    );
     await pipelineRun(pipeline, stages, warmup.records);
 
     const bare = await bareRoundTrip(env, 'bench-bare', shardCount, workload.records, workload.partitions);
-    const bareDedup = await bareRoundTrip(env, 'bench-bare-dedup', shardCount, workload.records, workload.partitions, dedupTable('bench-bare-dedup'));
+    const bareDedup = await bareRoundTrip(
+      env,
+      'bench-bare-dedup',
+      shardCount,
+      workload.records,
+      workload.partitions,
+      dedupTable('bench-bare-dedup'),
+    );
     const run = await pipelineRun(pipeline, stages, workload.records);
     const firehose = pipeline.firehoseStats();
     const lake = await pipeline.verifyLake();

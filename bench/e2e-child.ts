@@ -23,7 +23,9 @@ const reply = (message: unknown, code: number): void => {
 
 const main = async (): Promise<void> => {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const result = await runE2eBench(Number(process.env.BENCH_E2E_EVENTS), { shardCount: Number(process.env.BENCH_E2E_SHARDS) });
+  const result = await runE2eBench(Number(process.env.BENCH_E2E_EVENTS), {
+    shardCount: Number(process.env.BENCH_E2E_SHARDS),
+  });
   const { stack, definition: _definition, ...figures } = result;
   await stack.stop();
   reply(figures satisfies E2eFigures, 0);

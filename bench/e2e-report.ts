@@ -3,8 +3,8 @@ import type { E2eFigures } from './e2e-bench';
 import { BARE_DEDUP_CONCURRENCY, BARE_DEDUP_ITEMS_PER_CALL, BARE_POLL_MS, BARE_WRITE_CONCURRENCY } from './e2e-bench';
 import type { LayoutBoundResult } from './partition-bound-bench';
 import type { CpuSnapshot } from './process-cpu';
-import type { S3DropRssResult } from './s3-drop-rss-bench';
 import { indent, int, ms, table } from './report';
+import type { S3DropRssResult } from './s3-drop-rss-bench';
 
 const seconds = (value: number): string => `${(value / 1000).toFixed(1)} s`;
 const perSecond = (records: number, wallMs: number): string => int(Math.round(records / (wallMs / 1000)));
@@ -21,7 +21,10 @@ const cpuTable = (bare: CpuSnapshot, bareDedup: CpuSnapshot, pipeline: CpuSnapsh
   const total = (snapshot: CpuSnapshot): number => Object.values(snapshot).reduce((sum, value) => sum + value, 0);
   return table(
     ['CPU (user+system)', 'bare', 'bare + dedup write', 'pipeline'],
-    [...names.map((name) => [name, ...sides.map((side) => cell(side[name]))]), ['total', ...sides.map((side) => seconds(total(side)))]],
+    [
+      ...names.map((name) => [name, ...sides.map((side) => cell(side[name]))]),
+      ['total', ...sides.map((side) => seconds(total(side)))],
+    ],
   );
 };
 
@@ -47,7 +50,7 @@ export const printE2eDetails = (label: string, e2e: E2eFigures, extra?: E2eFigur
   );
   console.log(
     indent(
-      'bare + dedup write (the target\'s baseline): the same, plus, between the read and the S3 write, the one DynamoDB write per ' +
+      "bare + dedup write (the target's baseline): the same, plus, between the read and the S3 write, the one DynamoDB write per " +
         `event that deduplication cannot skip: (clientId, eventId) parsed from each record read back, put with the store's ` +
         `attributes into a dynalite table of serverless.yml's key schema, BatchWriteItem of ${BARE_DEDUP_ITEMS_PER_CALL} items, ` +
         `${BARE_DEDUP_CONCURRENCY} calls in flight (as DynamoDbIdempotencyStore.recordDelivered); ${int(bareDedup.dedupItems ?? 0)} items ` +
@@ -155,14 +158,23 @@ export const printRssDetails = (label: string, runs: readonly RssResult[]): void
       `serverless.yml's environment) and invokes it once with ONE KinesisStreamEvent of ${int(first.records)} records ` +
       `(unique valid EventBridge envelopes, mean ${first.meanDataBytes.toFixed(0)} B; the event is ${mb(first.eventBytes)} as JSON). ` +
       'Peak = process.resourceUsage().maxRSS after the invocation (the whole life of the process); the child is forked by a ' +
-      'small launcher process, since Linux starts a child\'s maxRSS at its parent\'s peak (forked straight from this ' +
-      'process it would report this process\'s RSS); VmHWM (/proc/self/status) is the same peak, read independently.',
+      "small launcher process, since Linux starts a child's maxRSS at its parent's peak (forked straight from this " +
+      "process it would report this process's RSS); VmHWM (/proc/self/status) is the same peak, read independently.",
   );
   const MB = 1024 * 1024;
   console.log(
     indent(
       table(
-        ['child', 'RSS at start', 'handler loaded', 'event built (before invoke)', 'peak (maxRSS)', 'VmHWM', 'invocation', 'outcome'],
+        [
+          'child',
+          'RSS at start',
+          'handler loaded',
+          'event built (before invoke)',
+          'peak (maxRSS)',
+          'VmHWM',
+          'invocation',
+          'outcome',
+        ],
         runs.map((run) => [
           run.command,
           `${(run.rssAtStartBytes / MB).toFixed(1)} MB`,
@@ -187,7 +199,12 @@ export const printRssDetails = (label: string, runs: readonly RssResult[]): void
 };
 
 /** The detail block of the partition rows (7, 7b). */
-export const printLayoutDetails = (label: string, layout: LayoutBoundResult, e2e: E2eFigures, extra?: E2eFigures): void => {
+export const printLayoutDetails = (
+  label: string,
+  layout: LayoutBoundResult,
+  e2e: E2eFigures,
+  extra?: E2eFigures,
+): void => {
   console.log(
     `\n${label}. Lake layout: loadLakeLayout(transformer environment of serverless.yml, stage local), prefix ${layout.prefix} ` +
       `(${layout.eventTypes} listed event types, quota ${int(layout.quota)}); partitionBound: ` +
@@ -200,7 +217,7 @@ export const printLayoutDetails = (label: string, layout: LayoutBoundResult, e2e
         `partitions buffered at once (its whole life, warm-up included${
           extra === undefined ? '' : `; ${int(extra.firehose.peakActivePartitions)} in the extra-shards run`
         }). The workload's events fall into ${int(e2e.partitions)} partition${e2e.partitions === 1 ? '' : 's'} of this layout ` +
-        '(event times over the last 3 days, the workload\'s types listed), so the measured peak is below the worst ' +
+        "(event times over the last 3 days, the workload's types listed), so the measured peak is below the worst " +
         'case, which assumes every listed type with events as late as the window allows.',
     ),
   );
@@ -233,7 +250,7 @@ export const printDropDetails = (label: string, drop: S3DropRssResult): void => 
   );
   console.log(
     indent(
-      'Eight times the file, not eight times the memory: the large file\'s peak growth must stay under half its size and within ' +
+      "Eight times the file, not eight times the memory: the large file's peak growth must stay under half its size and within " +
         `20 % of the size difference of the small one's (targets ${drop.growthTargetMb.toFixed(1)} MB and ${drop.differenceTargetMb.toFixed(1)} MB).\n` +
         'The young generation is pinned small (--max-semi-space-size=1): by default V8 grows it the longer a process allocates ' +
         '(about +20 MB whatever the input), which would blur the comparison of two file sizes.',

@@ -38,7 +38,10 @@ export const runChild = <T>(
         reject(error);
       } else resolve((report as { value: T }).value);
     };
-    const timer = setTimeout(() => finish(new Error(`${script} did not finish within ${options.timeoutMs / 1000} s`)), options.timeoutMs);
+    const timer = setTimeout(
+      () => finish(new Error(`${script} did not finish within ${options.timeoutMs / 1000} s`)),
+      options.timeoutMs,
+    );
     child.once('message', (message: unknown) => {
       if (message !== null && typeof message === 'object' && 'error' in message) {
         failure = new Error(`${script} failed: ${String((message as { error: unknown }).error)}`);
@@ -46,6 +49,10 @@ export const runChild = <T>(
     });
     child.once('error', (error) => finish(error));
     child.once('exit', (code, signal) =>
-      finish(report ? undefined : (failure ?? new Error(`${script} exited (code ${code}, signal ${signal}) without a report`))),
+      finish(
+        report
+          ? undefined
+          : (failure ?? new Error(`${script} exited (code ${code}, signal ${signal}) without a report`)),
+      ),
     );
   });

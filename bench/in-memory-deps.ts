@@ -31,7 +31,11 @@ export class RecordingSink implements EventSink {
 
   async deliver(records: readonly Uint8Array[]): Promise<DeliveryOutcome[]> {
     return records.map((record) => {
-      const event = JSON.parse(Buffer.from(record).toString('utf8')) as { clientId: string; idScope: string; id: string };
+      const event = JSON.parse(Buffer.from(record).toString('utf8')) as {
+        clientId: string;
+        idScope: string;
+        id: string;
+      };
       const key = keyString({ clientId: event.clientId, source: event.idScope, eventId: event.id });
       const attempt = (this.attempts.get(key) ?? 0) + 1;
       this.attempts.set(key, attempt);

@@ -8,7 +8,12 @@ import { printDropDetails, printE2eDetails, printLayoutDetails, printRssDetails 
 import { runChild, TSX_REQUIRE } from './fork-child';
 import { LAYOUT_BOUND_TARGET, runLayoutBound } from './partition-bound-bench';
 import { indent, int, ms, ratio, table, us, verdict } from './report';
-import { runS3DropRssBench, S3_DROP_DIFFERENCE_TARGET_OF_SIZE, S3_DROP_GROWTH_TARGET_OF_SIZE, type S3DropRssResult } from './s3-drop-rss-bench';
+import {
+  runS3DropRssBench,
+  S3_DROP_DIFFERENCE_TARGET_OF_SIZE,
+  S3_DROP_GROWTH_TARGET_OF_SIZE,
+  type S3DropRssResult,
+} from './s3-drop-rss-bench';
 import { runTransformerBench, TRANSFORMER_TARGET_RATIO } from './transformer-bench';
 
 /** Milliseconds with two decimals (the capture's figures are around a millisecond). */
@@ -42,9 +47,13 @@ const main = async (): Promise<void> => {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
   const cpu = os.cpus()[0]?.model.trim() ?? 'unknown CPU';
   console.log('Usage-event pipeline benchmarks (npm run bench)');
-  console.log(`Node ${process.version}, ${process.platform} ${process.arch}, ${os.cpus().length} × ${cpu}; load average at start ${load()}`);
+  console.log(
+    `Node ${process.version}, ${process.platform} ${process.arch}, ${os.cpus().length} × ${cpu}; load average at start ${load()}`,
+  );
   console.log('CPU = process.cpuUsage() user+system of this process (GC threads included); wall = performance.now().');
-  console.log('Each figure is the median over the measured iterations after warm-up; the two sides run alternately (ABBA)');
+  console.log(
+    'Each figure is the median over the measured iterations after warm-up; the two sides run alternately (ABBA)',
+  );
   console.log('and a ratio is the median of the per-iteration paired ratios.\n');
 
   const layoutBound = await runLayoutBound();
@@ -63,13 +72,16 @@ const main = async (): Promise<void> => {
   try {
     // The figure (tsx's require hook), then the same child under `--import tsx`, for comparison.
     rss.push(await runConsumerRssBench(e2e.stack.pipeline, e2e.definition, { execArgv: TSX_REQUIRE, seed: 101 }));
-    rss.push(await runConsumerRssBench(e2e.stack.pipeline, e2e.definition, { execArgv: ['--import', 'tsx'], seed: 102 }));
+    rss.push(
+      await runConsumerRssBench(e2e.stack.pipeline, e2e.definition, { execArgv: ['--import', 'tsx'], seed: 102 }),
+    );
     drop = await runS3DropRssBench(e2e.stack.pipeline);
   } finally {
     await e2e.stack.stop();
   }
   const e2eLoadAfter = load();
-  const extra = extraShards > 0 && extraShards !== e2e.shardCount ? await runExtraShards(e2eEvents, extraShards) : undefined;
+  const extra =
+    extraShards > 0 && extraShards !== e2e.shardCount ? await runExtraShards(e2eEvents, extraShards) : undefined;
   const rssFigure = rss[0] as RssResult;
   // The measured peak against the layout's bound (the quota when the layout has none: client_id).
   const peakTarget = layoutBound.bound ?? layoutBound.quota;
@@ -83,10 +95,34 @@ const main = async (): Promise<void> => {
     table(
       ['#', 'Measurement', 'Result', 'Target', 'Status'],
       [
-        ['1', 'Transformer: transformBatch CPU / bare loop CPU', ratio(t.cpuRatio), `≤ ${ratio(TRANSFORMER_TARGET_RATIO)}`, verdict(t.cpuRatio, TRANSFORMER_TARGET_RATIO)],
-        ['2', 'Consumer: CPU per record / bare loop CPU per record', ratio(c.cpuRatio), `≤ ${ratio(CONSUMER_TARGET_RATIO)}`, verdict(c.cpuRatio, CONSUMER_TARGET_RATIO)],
-        ['3', 'DynamoDB: items written per unique event', dynamo.writesPerUniqueEvent.toFixed(3), `≤ ${WRITES_TARGET.toFixed(1)}`, verdict(dynamo.writesPerUniqueEvent, WRITES_TARGET)],
-        ['3b', 'DynamoDB: sink received each unique event exactly once', dynamo.deliveredExactlyOnce ? 'yes' : 'NO', 'yes', dynamo.deliveredExactlyOnce ? 'PASS' : 'MISS'],
+        [
+          '1',
+          'Transformer: transformBatch CPU / bare loop CPU',
+          ratio(t.cpuRatio),
+          `≤ ${ratio(TRANSFORMER_TARGET_RATIO)}`,
+          verdict(t.cpuRatio, TRANSFORMER_TARGET_RATIO),
+        ],
+        [
+          '2',
+          'Consumer: CPU per record / bare loop CPU per record',
+          ratio(c.cpuRatio),
+          `≤ ${ratio(CONSUMER_TARGET_RATIO)}`,
+          verdict(c.cpuRatio, CONSUMER_TARGET_RATIO),
+        ],
+        [
+          '3',
+          'DynamoDB: items written per unique event',
+          dynamo.writesPerUniqueEvent.toFixed(3),
+          `≤ ${WRITES_TARGET.toFixed(1)}`,
+          verdict(dynamo.writesPerUniqueEvent, WRITES_TARGET),
+        ],
+        [
+          '3b',
+          'DynamoDB: sink received each unique event exactly once',
+          dynamo.deliveredExactlyOnce ? 'yes' : 'NO',
+          'yes',
+          dynamo.deliveredExactlyOnce ? 'PASS' : 'MISS',
+        ],
         [
           '4',
           `End to end: ${int(e2eEvents)} events, pipeline wall / bare round trip with the dedup write wall (put, read, BatchWriteItem, S3; ${e2e.shardCount} shard${e2e.shardCount === 1 ? '' : 's'})`,
@@ -94,8 +130,20 @@ const main = async (): Promise<void> => {
           `≤ ${ratio(E2E_TARGET_RATIO)}`,
           verdict(e2e.dedupRatio, E2E_TARGET_RATIO),
         ],
-        ['4a', 'End to end: pipeline wall / bare round trip wall without the dedup write (put, read, S3)', ratio(e2e.ratio), '(info)', 'info'],
-        ['4b', 'End to end: every event in the lake once, in its partition', e2e.lakeExact ? 'yes' : 'NO', 'yes', e2e.lakeExact ? 'PASS' : 'MISS'],
+        [
+          '4a',
+          'End to end: pipeline wall / bare round trip wall without the dedup write (put, read, S3)',
+          ratio(e2e.ratio),
+          '(info)',
+          'info',
+        ],
+        [
+          '4b',
+          'End to end: every event in the lake once, in its partition',
+          e2e.lakeExact ? 'yes' : 'NO',
+          'yes',
+          e2e.lakeExact ? 'PASS' : 'MISS',
+        ],
         ...(extra
           ? [
               [
@@ -121,7 +169,13 @@ const main = async (): Promise<void> => {
           '(info)',
           'info',
         ],
-        ['6b', 'API-call capture: one record on the stream per invocation', captureExact ? 'yes' : 'NO', 'yes', captureExact ? 'PASS' : 'MISS'],
+        [
+          '6b',
+          'API-call capture: one record on the stream per invocation',
+          captureExact ? 'yes' : 'NO',
+          'yes',
+          captureExact ? 'PASS' : 'MISS',
+        ],
         [
           '7',
           'Lake layout (serverless.yml, transformer environment): worst-case active Firehose partitions, partitionBound',
@@ -150,7 +204,13 @@ const main = async (): Promise<void> => {
           `≤ ${drop.differenceTargetMb.toFixed(1)} MB (${S3_DROP_DIFFERENCE_TARGET_OF_SIZE * 100} % of the size difference)`,
           verdict(dropDifference, drop.differenceTargetMb),
         ],
-        ['8c', 'S3 drop: every record of both files sent, none rejected, no report', drop.allSent ? 'yes' : 'NO', 'yes', drop.allSent ? 'PASS' : 'MISS'],
+        [
+          '8c',
+          'S3 drop: every record of both files sent, none rejected, no report',
+          drop.allSent ? 'yes' : 'NO',
+          'yes',
+          drop.allSent ? 'PASS' : 'MISS',
+        ],
       ],
     ),
   );
@@ -165,18 +225,44 @@ const main = async (): Promise<void> => {
       table(
         ['side', 'CPU (median)', 'CPU min..max', 'wall (median)', 'per record (CPU)'],
         [
-          ['transformBatch(event, layout)', ms(t.subject.cpuMs), `${ms(t.subject.cpuMinMs)}..${ms(t.subject.cpuMaxMs)}`, ms(t.subject.wallMs), us((t.subject.cpuMs * 1000) / transformer.records)],
-          ['bare loop', ms(t.baseline.cpuMs), `${ms(t.baseline.cpuMinMs)}..${ms(t.baseline.cpuMaxMs)}`, ms(t.baseline.wallMs), us((t.baseline.cpuMs * 1000) / transformer.records)],
+          [
+            'transformBatch(event, layout)',
+            ms(t.subject.cpuMs),
+            `${ms(t.subject.cpuMinMs)}..${ms(t.subject.cpuMaxMs)}`,
+            ms(t.subject.wallMs),
+            us((t.subject.cpuMs * 1000) / transformer.records),
+          ],
+          [
+            'bare loop',
+            ms(t.baseline.cpuMs),
+            `${ms(t.baseline.cpuMinMs)}..${ms(t.baseline.cpuMaxMs)}`,
+            ms(t.baseline.wallMs),
+            us((t.baseline.cpuMs * 1000) / transformer.records),
+          ],
           ['ratio', ratio(t.cpuRatio), '', ratio(t.wallRatio), ''],
         ],
       ),
     ),
   );
-  console.log(indent('transformBatch: decode, blank check, JSON.parse, clientId lookup, eventType, identifier checks, UTC time and'));
-  console.log(indent('lateness window, partition keys of serverless.yml\'s layout (row 7), move clientId, JSON.stringify + "\\n", encode,'));
+  console.log(
+    indent(
+      'transformBatch: decode, blank check, JSON.parse, clientId lookup, eventType, identifier checks, UTC time and',
+    ),
+  );
+  console.log(
+    indent(
+      'lateness window, partition keys of serverless.yml\'s layout (row 7), move clientId, JSON.stringify + "\\n", encode,',
+    ),
+  );
   console.log(indent('result records with metadata, summary.'));
-  console.log(indent('bare loop: base64 decode, JSON.parse, move clientId into detail, JSON.stringify + "\\n", base64 encode;'));
-  console.log(indent(`all ${int(transformer.ok)} records come back Ok and byte-identical to the bare loop's output (checked before timing).`));
+  console.log(
+    indent('bare loop: base64 decode, JSON.parse, move clientId into detail, JSON.stringify + "\\n", base64 encode;'),
+  );
+  console.log(
+    indent(
+      `all ${int(transformer.ok)} records come back Ok and byte-identical to the bare loop's output (checked before timing).`,
+    ),
+  );
 
   console.log(
     `\n2. Consumer: ${CONSUMER_BATCHES} Kinesis batches × ${CONSUMER_BATCH_SIZE} records = ${int(consumer.records)} valid EventBridge envelopes, ` +
@@ -187,19 +273,47 @@ const main = async (): Promise<void> => {
       table(
         ['side', 'CPU per record', 'CPU per 10k (median)', 'CPU min..max', 'wall per record'],
         [
-          ['KinesisConsumer.processBatch', us(perRecord(c.subject.cpuMs)), ms(c.subject.cpuMs), `${ms(c.subject.cpuMinMs)}..${ms(c.subject.cpuMaxMs)}`, us(perRecord(c.subject.wallMs))],
-          ['bare loop', us(perRecord(c.baseline.cpuMs)), ms(c.baseline.cpuMs), `${ms(c.baseline.cpuMinMs)}..${ms(c.baseline.cpuMaxMs)}`, us(perRecord(c.baseline.wallMs))],
+          [
+            'KinesisConsumer.processBatch',
+            us(perRecord(c.subject.cpuMs)),
+            ms(c.subject.cpuMs),
+            `${ms(c.subject.cpuMinMs)}..${ms(c.subject.cpuMaxMs)}`,
+            us(perRecord(c.subject.wallMs)),
+          ],
+          [
+            'bare loop',
+            us(perRecord(c.baseline.cpuMs)),
+            ms(c.baseline.cpuMs),
+            `${ms(c.baseline.cpuMinMs)}..${ms(c.baseline.cpuMaxMs)}`,
+            us(perRecord(c.baseline.wallMs)),
+          ],
           ['ratio', ratio(c.cpuRatio), '', '', ratio(c.wallRatio)],
         ],
       ),
     ),
   );
-  console.log(indent('consumer: real Powertools BatchProcessor(EventType.KinesisDataStreams) + processPartialResponse, per record: base64'));
-  console.log(indent('decode + record metadata, JSON.parse, EventBridge validation (zod schema), event-time normalization and'));
-  console.log(indent('window check, enrichment, JSON.stringify to a Buffer, size check, partition keys, summary counters, the'));
-  console.log(indent('per-batch DeliveryBatch (in-batch dedup, InMemoryIdempotencyStore read + write, in-memory EventSink that'));
-  console.log(indent('accepts everything), counting quarantine, silent Powertools Logger; a fresh store per iteration.'));
-  console.log(indent('bare loop: base64 decode, JSON.parse, Object.assign({}, payload, { receivedAt, environment, envelopeVersion }),'));
+  console.log(
+    indent(
+      'consumer: real Powertools BatchProcessor(EventType.KinesisDataStreams) + processPartialResponse, per record: base64',
+    ),
+  );
+  console.log(
+    indent('decode + record metadata, JSON.parse, EventBridge validation (zod schema), event-time normalization and'),
+  );
+  console.log(
+    indent('window check, enrichment, JSON.stringify to a Buffer, size check, partition keys, summary counters, the'),
+  );
+  console.log(
+    indent('per-batch DeliveryBatch (in-batch dedup, InMemoryIdempotencyStore read + write, in-memory EventSink that'),
+  );
+  console.log(
+    indent('accepts everything), counting quarantine, silent Powertools Logger; a fresh store per iteration.'),
+  );
+  console.log(
+    indent(
+      'bare loop: base64 decode, JSON.parse, Object.assign({}, payload, { receivedAt, environment, envelopeVersion }),',
+    ),
+  );
   console.log(indent('JSON.stringify to a Buffer; no validation, dedup, batch bookkeeping or promises.'));
   console.log(
     indent(
@@ -235,13 +349,22 @@ const main = async (): Promise<void> => {
         [
           ['unique events in the workload', int(dynamo.uniqueEvents)],
           ['delivered (consumer summaries)', int(dynamo.delivered)],
-          ['distinct events the sink accepted / accepts in total', `${int(dynamo.sinkDistinct)} / ${int(dynamo.sinkAcceptedTotal)}`],
+          [
+            'distinct events the sink accepted / accepts in total',
+            `${int(dynamo.sinkDistinct)} / ${int(dynamo.sinkAcceptedTotal)}`,
+          ],
           ['sink rejections (first attempts, partial failure)', int(dynamo.sinkRejected)],
           ['unique events missing / accepted more than once', `${dynamo.missing} / ${dynamo.deliveredMoreThanOnce}`],
           ['items written (store.writes)', int(dynamo.storeWrites)],
-          ['items written (middleware: sent − unprocessed)', `${int(dynamo.wire.itemsSent - dynamo.wire.itemsUnprocessed)} (${int(dynamo.wire.itemsSent)} − ${int(dynamo.wire.itemsUnprocessed)}) in ${dynamo.wire.batchWriteCalls} BatchWriteItem calls`],
+          [
+            'items written (middleware: sent − unprocessed)',
+            `${int(dynamo.wire.itemsSent - dynamo.wire.itemsUnprocessed)} (${int(dynamo.wire.itemsSent)} − ${int(dynamo.wire.itemsUnprocessed)}) in ${dynamo.wire.batchWriteCalls} BatchWriteItem calls`,
+          ],
           ['keys read (middleware)', `${int(dynamo.wire.keysRead)} in ${dynamo.wire.batchGetCalls} BatchGetItem calls`],
-          ['writes per unique event (store / middleware)', `${dynamo.writesPerUniqueEvent.toFixed(3)} / ${dynamo.wireWritesPerUniqueEvent.toFixed(3)}`],
+          [
+            'writes per unique event (store / middleware)',
+            `${dynamo.writesPerUniqueEvent.toFixed(3)} / ${dynamo.wireWritesPerUniqueEvent.toFixed(3)}`,
+          ],
           ['sink received each unique event exactly once', dynamo.deliveredExactlyOnce ? 'yes' : 'NO'],
         ],
       ),
@@ -262,10 +385,38 @@ const main = async (): Promise<void> => {
       table(
         ['side', 'p50', 'p99', 'mean', 'max', 'CPU per call (this process)'],
         [
-          ['middy(noop)', ms2(capture.bare.p50Ms), ms2(capture.bare.p99Ms), ms2(capture.bare.meanMs), ms2(capture.bare.maxMs), ms2(capture.bareCpuUs / 1000)],
-          ['middy(noop).use(apiCallCapture(…))', ms2(capture.wrapped.p50Ms), ms2(capture.wrapped.p99Ms), ms2(capture.wrapped.meanMs), ms2(capture.wrapped.maxMs), ms2(capture.wrappedCpuUs / 1000)],
-          ['added (wrapped − bare)', ms2(capture.addedP50Ms), ms2(capture.addedP99Ms), ms2(capture.wrapped.meanMs - capture.bare.meanMs), '', ms2((capture.wrappedCpuUs - capture.bareCpuUs) / 1000)],
-          ['same, stub Kinesis client (no SDK request)', ms2(capture.stubbed.p50Ms), ms2(capture.stubbed.p99Ms), ms2(capture.stubbed.meanMs), ms2(capture.stubbed.maxMs), ms2(capture.stubbedCpuUs / 1000)],
+          [
+            'middy(noop)',
+            ms2(capture.bare.p50Ms),
+            ms2(capture.bare.p99Ms),
+            ms2(capture.bare.meanMs),
+            ms2(capture.bare.maxMs),
+            ms2(capture.bareCpuUs / 1000),
+          ],
+          [
+            'middy(noop).use(apiCallCapture(…))',
+            ms2(capture.wrapped.p50Ms),
+            ms2(capture.wrapped.p99Ms),
+            ms2(capture.wrapped.meanMs),
+            ms2(capture.wrapped.maxMs),
+            ms2(capture.wrappedCpuUs / 1000),
+          ],
+          [
+            'added (wrapped − bare)',
+            ms2(capture.addedP50Ms),
+            ms2(capture.addedP99Ms),
+            ms2(capture.wrapped.meanMs - capture.bare.meanMs),
+            '',
+            ms2((capture.wrappedCpuUs - capture.bareCpuUs) / 1000),
+          ],
+          [
+            'same, stub Kinesis client (no SDK request)',
+            ms2(capture.stubbed.p50Ms),
+            ms2(capture.stubbed.p99Ms),
+            ms2(capture.stubbed.meanMs),
+            ms2(capture.stubbed.maxMs),
+            ms2(capture.stubbedCpuUs / 1000),
+          ],
         ],
       ),
     ),
@@ -284,7 +435,9 @@ const main = async (): Promise<void> => {
 
   console.log(`\nload average at end ${load()} (other processes on this machine add noise to 1, 2 and 4).`);
   if (!e2e.lakeExact || (extra && !extra.lakeExact)) {
-    console.error('ASSERTION FAILED: the end-to-end run did not put every event in the lake exactly once, in its partition.');
+    console.error(
+      'ASSERTION FAILED: the end-to-end run did not put every event in the lake exactly once, in its partition.',
+    );
     process.exitCode = 1;
   }
   if (!drop.allSent) {

@@ -129,7 +129,9 @@ export const firehoseBatch = (records: number, seed = 1, envelopeShare = 0): Fir
     const timeMillis = start + Math.floor(random() * 6 * 3_600_000);
     const isCanonical = random() >= envelopeShare;
     if (isCanonical) canonical++;
-    const json = JSON.stringify(isCanonical ? canonicalEvent({ random, timeMillis }) : eventBridgeEnvelope({ random, timeMillis }));
+    const json = JSON.stringify(
+      isCanonical ? canonicalEvent({ random, timeMillis }) : eventBridgeEnvelope({ random, timeMillis }),
+    );
     bytes += Buffer.byteLength(json);
     return {
       recordId: `49546986683135544286507457936321625675700192471156785154${String(index).padStart(6, '0')}`,
@@ -153,7 +155,12 @@ export const firehoseBatch = (records: number, seed = 1, envelopeShare = 0): Fir
 const STREAM_ARN = 'arn:aws:kinesis:eu-west-1:123456789012:stream/usage-events';
 
 /** One Kinesis record as Lambda delivers it; `arrivalMillis` becomes approximateArrivalTimestamp (seconds). */
-export const kinesisRecord = (payload: unknown, sequence: bigint, arrivalMillis: number, shard = 0): KinesisStreamRecord => {
+export const kinesisRecord = (
+  payload: unknown,
+  sequence: bigint,
+  arrivalMillis: number,
+  shard = 0,
+): KinesisStreamRecord => {
   const sequenceNumber = sequence.toString();
   const shardId = `shardId-${String(shard).padStart(12, '0')}`;
   return {

@@ -68,7 +68,9 @@ export interface S3DropRssResult {
  */
 const generate = async (dir: string, name: string, count: number): Promise<{ path: string; bytes: number }> => {
   const hourAgo = Date.now() - 3_600_000;
-  const dimensions = Object.fromEntries(Array.from({ length: 15 }, (_, k) => [`dimension${k}`, String(k).repeat(256).slice(0, 256)]));
+  const dimensions = Object.fromEntries(
+    Array.from({ length: 15 }, (_, k) => [`dimension${k}`, String(k).repeat(256).slice(0, 256)]),
+  );
   const path = join(dir, name);
   const out = createWriteStream(path);
   for (let i = 0; i < count; i++) {
@@ -107,11 +109,22 @@ export const runS3DropRssBench = async (pipeline: LocalPipeline): Promise<S3Drop
   const keys: string[] = [];
   let streamCreated = false;
   try {
-    const small = { name: 'bench-small.ndjson', records: SMALL_RECORDS, ...(await generate(dir, 'bench-small.ndjson', SMALL_RECORDS)) };
-    const large = { name: 'bench-large.ndjson', records: LARGE_RECORDS, ...(await generate(dir, 'bench-large.ndjson', LARGE_RECORDS)) };
+    const small = {
+      name: 'bench-small.ndjson',
+      records: SMALL_RECORDS,
+      ...(await generate(dir, 'bench-small.ndjson', SMALL_RECORDS)),
+    };
+    const large = {
+      name: 'bench-large.ndjson',
+      records: LARGE_RECORDS,
+      ...(await generate(dir, 'bench-large.ndjson', LARGE_RECORDS)),
+    };
     await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 1 }));
     streamCreated = true;
-    await waitUntilStreamExists({ client: kinesis, maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.5 }, { StreamName: streamName });
+    await waitUntilStreamExists(
+      { client: kinesis, maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.5 },
+      { StreamName: streamName },
+    );
     const warmupKey = 'ingest/01-01-2026/bench-warm-up.ndjson';
     const warmup = {
       customerId: 'bench-drop',
@@ -124,7 +137,9 @@ export const runS3DropRssBench = async (pipeline: LocalPipeline): Promise<S3Drop
     keys.push(warmupKey);
     const objects = [small, large].map((file) => ({ ...file, key: `ingest/01-01-2026/${file.name}` }));
     for (const { key, path, bytes } of objects) {
-      await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(path), ContentLength: bytes }));
+      await s3.send(
+        new PutObjectCommand({ Bucket: bucket, Key: key, Body: createReadStream(path), ContentLength: bytes }),
+      );
       keys.push(key);
     }
 
@@ -141,17 +156,22 @@ export const runS3DropRssBench = async (pipeline: LocalPipeline): Promise<S3Drop
       warmupKey,
       objects: objects.map(({ key, bytes }) => ({ key, size: bytes })),
     };
-    const { stdout } = await promisify(execFile)(process.execPath, [...S3_DROP_CHILD_ARGS, CHILD, JSON.stringify(input)], {
-      cwd: ROOT,
-      maxBuffer: 16 * MB,
-      timeout: TIMEOUT_MS,
-    });
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      [...S3_DROP_CHILD_ARGS, CHILD, JSON.stringify(input)],
+      {
+        cwd: ROOT,
+        maxBuffer: 16 * MB,
+        timeout: TIMEOUT_MS,
+      },
+    );
     const report = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as { baselineMb: number; runs: ChildRun[] };
 
     const figures = (file: (typeof objects)[number], run: ChildRun | undefined): S3DropFile => {
       if (!run) throw new Error(`${CHILD} reported no run for ${file.key}`);
       const counts = run.result.files[0];
-      if (run.result.files.length !== 1 || !counts) throw new Error(`${CHILD} reported ${run.result.files.length} files for ${file.key}`);
+      if (run.result.files.length !== 1 || !counts)
+        throw new Error(`${CHILD} reported ${run.result.files.length} files for ${file.key}`);
       return {
         name: file.name,
         records: file.records,
@@ -170,7 +190,11 @@ export const runS3DropRssBench = async (pipeline: LocalPipeline): Promise<S3Drop
     const smallRun = figures(smallObject, report.runs[0]);
     const largeRun = figures(largeObject, report.runs[1]);
     const exact = (file: S3DropFile): boolean =>
-      file.read === file.records && file.sent === file.records && file.rejected === 0 && file.refused === 0 && file.reportKey === undefined;
+      file.read === file.records &&
+      file.sent === file.records &&
+      file.rejected === 0 &&
+      file.refused === 0 &&
+      file.reportKey === undefined;
     return {
       baselineMb: report.baselineMb,
       small: smallRun,

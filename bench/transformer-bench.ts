@@ -56,7 +56,9 @@ export const runTransformerBench = async (
   const bare = bareTransform(batch.event);
   const mismatches = check.records.filter((record, i) => record.data !== bare[i]).length;
   if (ok !== TRANSFORMER_RECORDS || mismatches !== 0) {
-    throw new Error(`Transformer sanity check failed: ${ok} Ok of ${TRANSFORMER_RECORDS}, ${mismatches} outputs differ from the bare loop`);
+    throw new Error(
+      `Transformer sanity check failed: ${ok} Ok of ${TRANSFORMER_RECORDS}, ${mismatches} outputs differ from the bare loop`,
+    );
   }
 
   let sink = 0;

@@ -19,7 +19,13 @@ const compile = async (resolveVariable) => {
     const service = await resolveVariable('self:service');
     const stage = await resolveVariable('sls:stage');
     const routes = loadRoutesFile(resolve(ROOT, file), 'deploy', routeChecks);
-    compiled = compileRoutes(routes, { service, stage, lakeBucket: 'LakeBucket', consumerRole: 'KinesisConsumerRole', alarmTopic: 'AlarmTopic' });
+    compiled = compileRoutes(routes, {
+      service,
+      stage,
+      lakeBucket: 'LakeBucket',
+      consumerRole: 'KinesisConsumerRole',
+      alarmTopic: 'AlarmTopic',
+    });
     return compiled;
   } finally {
     unregister();

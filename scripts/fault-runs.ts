@@ -57,7 +57,10 @@ const serverPid = async (root: number, service: string): Promise<number | undefi
   return rows.find((row) => tree.has(row.pid) && row.args.includes(`server-process.cjs ${service}`))?.pid;
 };
 
-const run = async (fault: Fault, events: number): Promise<{ code: number | null; summary?: Summary; seconds: number }> => {
+const run = async (
+  fault: Fault,
+  events: number,
+): Promise<{ code: number | null; summary?: Summary; seconds: number }> => {
   const started = Date.now();
   const child = spawn(process.execPath, [TSX, 'infra/local/cli/start.ts', '--events', String(events), '--json'], {
     cwd: ROOT,
@@ -99,17 +102,28 @@ const run = async (fault: Fault, events: number): Promise<{ code: number | null;
   } catch {
     // The group is gone.
   }
-  const last = stdout.trim().split('\n').reverse().find((line) => line.startsWith('{'));
+  const last = stdout
+    .trim()
+    .split('\n')
+    .reverse()
+    .find((line) => line.startsWith('{'));
   return { code, ...(last && { summary: JSON.parse(last) as Summary }), seconds: (Date.now() - started) / 1000 };
 };
 
 const main = async () => {
-  const { values } = parseArgs({ options: { only: { type: 'string' }, events: { type: 'string', default: '20000' } }, strict: true });
+  const { values } = parseArgs({
+    options: { only: { type: 'string' }, events: { type: 'string', default: '20000' } },
+    strict: true,
+  });
   const events = Number(values.events);
-  if (!Number.isInteger(events) || events < 1) throw new Error(`--events must be a positive integer, got ${values.events}`);
+  if (!Number.isInteger(events) || events < 1)
+    throw new Error(`--events must be a positive integer, got ${values.events}`);
   const chosen = values.only ? FAULTS.filter((fault) => fault.name === values.only) : FAULTS;
-  if (chosen.length === 0) throw new Error(`--only: no fault run named ${values.only} (${FAULTS.map((f) => f.name).join(', ')})`);
-  process.stdout.write('| run | in | delivered | duplicates | quarantined | discarded | lost | not in lake | not processed | lake | reconciled | exit |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n');
+  if (chosen.length === 0)
+    throw new Error(`--only: no fault run named ${values.only} (${FAULTS.map((f) => f.name).join(', ')})`);
+  process.stdout.write(
+    '| run | in | delivered | duplicates | quarantined | discarded | lost | not in lake | not processed | lake | reconciled | exit |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n',
+  );
   for (const fault of chosen) {
     const { code, summary: s } = await run(fault, events);
     const cell = (value: unknown) => (value === undefined || value === null ? '–' : String(value));

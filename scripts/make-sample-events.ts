@@ -159,7 +159,8 @@ const kinesisSamples: KinesisSample[] = [
   {
     note: 'quarantined MALFORMED_JSON: truncated JSON',
     partitionKey: 'acme-corp',
-    payload: '{"version":"0","id":"6f1c2d9e-0a51-4b7a-9d0e-1b2c3d4e5f03","detail-type":"Client Event","detail":{"eventTy',
+    payload:
+      '{"version":"0","id":"6f1c2d9e-0a51-4b7a-9d0e-1b2c3d4e5f03","detail-type":"Client Event","detail":{"eventTy',
   },
   { note: 'quarantined UNKNOWN_SOURCE: not an event shape', partitionKey: 'unknown', payload: { hello: 'world' } },
   {

@@ -3,13 +3,16 @@
  * records back into the pipeline (the logic is in shared/redrive; this file wires names from
  * serverless.yml, the SDK clients, signals and output). Run with --help for usage.
  */
-import { loadPipelineDefinition, type PipelineDefinition, redriveWaveSeconds } from '../infra/local/pipeline/serverless-config';
+import {
+  loadPipelineDefinition,
+  type PipelineDefinition,
+  redriveWaveSeconds,
+} from '../infra/local/pipeline/serverless-config';
 import { createFirehoseClient } from '../shared/aws/firehose-client';
 import { createKinesisClient } from '../shared/aws/kinesis-client';
 import { createS3Client } from '../shared/aws/s3-client';
 import type { Env } from '../shared/config';
 import { evaluateLayoutPrefix, loadLakeLayout, prefixRoot } from '../shared/lake-layout';
-import { transformRecord } from '../shared/transformer/firehose-transform';
 import {
   describeError,
   formatSummary,
@@ -25,6 +28,7 @@ import {
   summaryJson,
   UsageError,
 } from '../shared/redrive';
+import { transformRecord } from '../shared/transformer/firehose-transform';
 
 /**
  * The partition a re-driven record will land in, so records go to Firehose in waves of at most

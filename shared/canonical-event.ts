@@ -34,16 +34,10 @@ export interface CanonicalEvent {
 }
 
 /** What an adapter produces; the consumer adds the enrichment. */
-export type AdaptedEvent = Pick<
-  CanonicalEvent,
-  'id' | 'source' | 'detail-type' | 'time' | 'clientId' | 'detail'
->;
+export type AdaptedEvent = Pick<CanonicalEvent, 'id' | 'source' | 'detail-type' | 'time' | 'clientId' | 'detail'>;
 
 /** `detail.eventType` when the producer set one, else the envelope's `detail-type`. */
-export const eventTypeOf = (event: {
-  'detail-type'?: unknown;
-  detail?: unknown;
-}): string | undefined => {
+export const eventTypeOf = (event: { 'detail-type'?: unknown; detail?: unknown }): string | undefined => {
   const detail = event.detail;
   if (detail !== null && typeof detail === 'object') {
     const eventType = (detail as { eventType?: unknown }).eventType;

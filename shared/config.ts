@@ -10,15 +10,9 @@ export const requireEnv = (env: Env, name: string): string => {
   return value;
 };
 
-export const optionalEnv = (env: Env, name: string, fallback: string): string =>
-  env[name]?.trim() || fallback;
+export const optionalEnv = (env: Env, name: string, fallback: string): string => env[name]?.trim() || fallback;
 
-export const intEnv = (
-  env: Env,
-  name: string,
-  fallback: number,
-  bounds: { min: number; max: number },
-): number => {
+export const intEnv = (env: Env, name: string, fallback: number, bounds: { min: number; max: number }): number => {
   const raw = env[name]?.trim();
   if (!raw) return fallback;
   const value = Number(raw);

@@ -71,5 +71,4 @@ export const isInvalidRecordError = (error: unknown): error is InvalidRecordErro
   error instanceof InvalidRecordError;
 
 /** Narrows a caught `unknown` to an Error without losing non-Error throws. */
-export const toError = (error: unknown): Error =>
-  error instanceof Error ? error : new Error(String(error));
+export const toError = (error: unknown): Error => (error instanceof Error ? error : new Error(String(error)));

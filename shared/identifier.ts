@@ -27,12 +27,16 @@ export const identifierProblem = (name: string, value: string): string | undefin
  */
 export const DERIVED_ID_PREFIX = 'derived:';
 
-export const isReservedId = (id: string): boolean => id.slice(0, DERIVED_ID_PREFIX.length).toLowerCase() === DERIVED_ID_PREFIX;
+export const isReservedId = (id: string): boolean =>
+  id.slice(0, DERIVED_ID_PREFIX.length).toLowerCase() === DERIVED_ID_PREFIX;
 
 /** A caller-supplied id in the derived namespace: throws RESERVED_ID. */
 export const assertNotReserved = (name: string, id: string): void => {
   if (isReservedId(id)) {
-    throw new InvalidRecordError('RESERVED_ID', `${name} may not start with "${DERIVED_ID_PREFIX}": that namespace is for ids the pipeline derives`);
+    throw new InvalidRecordError(
+      'RESERVED_ID',
+      `${name} may not start with "${DERIVED_ID_PREFIX}": that namespace is for ids the pipeline derives`,
+    );
   }
 };
 
@@ -40,7 +44,10 @@ export const assertNotReserved = (name: string, id: string): void => {
  * Everything an adapted event's ids must satisfy, wherever it is adapted (the consumer's adapt(),
  * the HTTP API): identifiers that name something, and no caller id in the derived namespace.
  */
-export const assertAcceptableIds = (adapter: { derivesIds?: boolean }, event: Pick<AdaptedEvent, 'id' | 'clientId' | 'detail-type' | 'detail'>): void => {
+export const assertAcceptableIds = (
+  adapter: { derivesIds?: boolean },
+  event: Pick<AdaptedEvent, 'id' | 'clientId' | 'detail-type' | 'detail'>,
+): void => {
   assertIdentifiers(event);
   if (!adapter.derivesIds) assertNotReserved('id', event.id);
 };

@@ -18,7 +18,8 @@ export const exceedsJsonDepth = (text: string, max = MAX_JSON_DEPTH): boolean =>
   for (let i = 0; i < text.length; i++) {
     const c = text.charCodeAt(i);
     if (inString) {
-      if (c === 92) i++; // a backslash escapes the next character
+      if (c === 92)
+        i++; // a backslash escapes the next character
       else if (c === 34) inString = false;
     } else if (c === 34) inString = true;
     else if (c === 123 || c === 91) {
@@ -28,4 +29,5 @@ export const exceedsJsonDepth = (text: string, max = MAX_JSON_DEPTH): boolean =>
   return false;
 };
 
-export const jsonTooDeepMessage = (what: string): string => `${what} nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep`;
+export const jsonTooDeepMessage = (what: string): string =>
+  `${what} nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep`;

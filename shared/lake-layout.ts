@@ -46,7 +46,10 @@ export const layoutKeysOf = (prefix: string): LayoutKey[] => {
   for (const match of prefix.matchAll(KEY_EXPRESSION)) {
     const key = match[1] as LayoutKey;
     if (!LAYOUT_KEYS.includes(key)) {
-      throw new ConfigError('LAKE_PREFIX', `LAKE_PREFIX uses an unknown partition key "${match[1]}" (known: ${LAYOUT_KEYS.join(', ')})`);
+      throw new ConfigError(
+        'LAKE_PREFIX',
+        `LAKE_PREFIX uses an unknown partition key "${match[1]}" (known: ${LAYOUT_KEYS.join(', ')})`,
+      );
     }
     if (keys.includes(key)) throw new ConfigError('LAKE_PREFIX', `LAKE_PREFIX uses the partition key ${key} twice`);
     keys.push(key);
@@ -64,7 +67,8 @@ export const parseEventTypes = (list: string): Set<string> => {
       .map((type) => type.trim())
       .filter((type) => type !== ''),
   );
-  if (types.has(OTHER_EVENT_TYPE)) throw new ConfigError('LAKE_EVENT_TYPES', `LAKE_EVENT_TYPES may not list ${OTHER_EVENT_TYPE}`);
+  if (types.has(OTHER_EVENT_TYPE))
+    throw new ConfigError('LAKE_EVENT_TYPES', `LAKE_EVENT_TYPES may not list ${OTHER_EVENT_TYPE}`);
   return types;
 };
 
@@ -150,9 +154,12 @@ export interface PartitionBound {
  * touch at most ceil(L / bucket) + 1 days (or hours); times the event-type values; times the
  * number of clients when client_id is a key (unbounded).
  */
-export const partitionBound = (layout: Pick<LakeLayout, 'keys' | 'eventTypes' | 'window' | 'maxActivePartitions'>): PartitionBound => {
+export const partitionBound = (
+  layout: Pick<LakeLayout, 'keys' | 'eventTypes' | 'window' | 'maxActivePartitions'>,
+): PartitionBound => {
   const { window } = layout;
-  const span = window.maxEventAgeSeconds + window.maxFutureSkewSeconds + window.maxRecordAgeSeconds + window.bufferSeconds;
+  const span =
+    window.maxEventAgeSeconds + window.maxFutureSkewSeconds + window.maxRecordAgeSeconds + window.bufferSeconds;
   const bucket = layout.keys.includes('hour') ? HOUR : DAY;
   const timeBuckets = Math.ceil(span / bucket) + 1;
   const typeValues = layout.keys.includes('event_type') ? layout.eventTypes.size + 1 : 1;
@@ -188,7 +195,8 @@ export const partitionBound = (layout: Pick<LakeLayout, 'keys' | 'eventTypes' | 
   };
 };
 
-export const DEFAULT_LAKE_PREFIX = 'events/event_type=!{partitionKeyFromLambda:event_type}/dt=!{partitionKeyFromLambda:dt}/';
+export const DEFAULT_LAKE_PREFIX =
+  'events/event_type=!{partitionKeyFromLambda:event_type}/dt=!{partitionKeyFromLambda:dt}/';
 
 /** Read once at cold start (transformer, re-drive, local stack); a bad value fails naming its variable. */
 export const loadLakeLayout = (env: Env): LakeLayout => {
@@ -203,7 +211,10 @@ export const loadLakeLayout = (env: Env): LakeLayout => {
       maxRecordAgeSeconds: intEnv(env, 'MAX_RECORD_AGE_SECONDS', DAY, { min: 0, max: 7 * DAY }),
       bufferSeconds: intEnv(env, 'LAKE_BUFFER_SECONDS', 120, { min: 0, max: 1_800 }),
     },
-    maxActivePartitions: intEnv(env, 'LAKE_MAX_ACTIVE_PARTITIONS', DEFAULT_MAX_ACTIVE_PARTITIONS, { min: 1, max: 5_000 }),
+    maxActivePartitions: intEnv(env, 'LAKE_MAX_ACTIVE_PARTITIONS', DEFAULT_MAX_ACTIVE_PARTITIONS, {
+      min: 1,
+      max: 5_000,
+    }),
   };
 };
 

@@ -19,7 +19,10 @@ export const METRICS_NAMESPACE = 'UsagePipeline';
  * UsagePipeline), service `POWERTOOLS_SERVICE_NAME`. `POWERTOOLS_METRICS_DISABLED=true` turns
  * emission off (the local stack does, so stdout stays the summary's).
  */
-export const createPipelineMetrics = (functionName: string, env: Env = process.env): PipelineMetrics & { powertools: Metrics } => {
+export const createPipelineMetrics = (
+  functionName: string,
+  env: Env = process.env,
+): PipelineMetrics & { powertools: Metrics } => {
   const powertools = new Metrics({
     namespace: env.POWERTOOLS_METRICS_NAMESPACE?.trim() || METRICS_NAMESPACE,
     serviceName: env.POWERTOOLS_SERVICE_NAME?.trim() || 'usage-pipeline',

@@ -15,6 +15,8 @@ if (warning) logger.warn(warning);
 
 const metrics = createPipelineMetrics('firehoseTransformer');
 
-export const handler = middy(async (event: FirehoseTransformationEvent) => transformBatch(event, layout, logger, metrics))
+export const handler = middy(async (event: FirehoseTransformationEvent) =>
+  transformBatch(event, layout, logger, metrics),
+)
   .use(injectLambdaContext(logger, { resetKeys: true }))
   .use(logMetrics(metrics.powertools));

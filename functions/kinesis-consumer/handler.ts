@@ -11,7 +11,10 @@ import { createPipelineMetrics } from '../../shared/metrics';
 const config = loadConsumerConfig(process.env);
 const processor = new BatchProcessor(EventType.KinesisDataStreams);
 const metrics = createPipelineMetrics('kinesisConsumer');
-export const consumer = new KinesisConsumer(processor, config, { ...createConsumerDependencies(config, logger, process.env), metrics });
+export const consumer = new KinesisConsumer(processor, config, {
+  ...createConsumerDependencies(config, logger, process.env),
+  metrics,
+});
 
 export const handler = middy(consumer.handler)
   .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -12,7 +12,9 @@ export const endpointFor = (service: AwsService, env: Env): string | undefined =
   env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`]?.trim() || env.AWS_ENDPOINT_URL?.trim() || undefined;
 
 export const hasEndpointOverride = (env: Env): boolean =>
-  (['kinesis', 'firehose', 'dynamodb', 's3', 'eventbridge', 'sqs'] as const).some((service) => endpointFor(service, env) !== undefined);
+  (['kinesis', 'firehose', 'dynamodb', 's3', 'eventbridge', 'sqs'] as const).some(
+    (service) => endpointFor(service, env) !== undefined,
+  );
 
 export interface BaseClientConfig {
   region: string;
@@ -32,14 +34,15 @@ export const sdkMaxAttempts = (env: Env): number => intEnv(env, 'AWS_MAX_ATTEMPT
  * (a streamed body is read after it); S3 gets longer for uploads of up to a few MB.
  * `AWS_CONNECTION_TIMEOUT_MS` and `AWS_REQUEST_TIMEOUT_MS` override them for every service.
  */
-export const DEFAULT_TIMEOUTS: Readonly<Record<AwsService, { connectionTimeoutMs: number; requestTimeoutMs: number }>> = {
-  kinesis: { connectionTimeoutMs: 1_000, requestTimeoutMs: 5_000 },
-  firehose: { connectionTimeoutMs: 1_000, requestTimeoutMs: 5_000 },
-  dynamodb: { connectionTimeoutMs: 1_000, requestTimeoutMs: 5_000 },
-  s3: { connectionTimeoutMs: 1_000, requestTimeoutMs: 30_000 },
-  eventbridge: { connectionTimeoutMs: 1_000, requestTimeoutMs: 5_000 },
-  sqs: { connectionTimeoutMs: 1_000, requestTimeoutMs: 5_000 },
-};
+export const DEFAULT_TIMEOUTS: Readonly<Record<AwsService, { connectionTimeoutMs: number; requestTimeoutMs: number }>> =
+  {
+    kinesis: { connectionTimeoutMs: 1_000, requestTimeoutMs: 5_000 },
+    firehose: { connectionTimeoutMs: 1_000, requestTimeoutMs: 5_000 },
+    dynamodb: { connectionTimeoutMs: 1_000, requestTimeoutMs: 5_000 },
+    s3: { connectionTimeoutMs: 1_000, requestTimeoutMs: 30_000 },
+    eventbridge: { connectionTimeoutMs: 1_000, requestTimeoutMs: 5_000 },
+    sqs: { connectionTimeoutMs: 1_000, requestTimeoutMs: 5_000 },
+  };
 
 export interface ClientTimeouts {
   connectionTimeoutMs: number;
@@ -50,8 +53,12 @@ export interface ClientTimeouts {
 export const timeoutsFor = (service: AwsService, env: Env, override: Partial<ClientTimeouts> = {}): ClientTimeouts => {
   const fallback = DEFAULT_TIMEOUTS[service];
   return {
-    connectionTimeoutMs: override.connectionTimeoutMs ?? intEnv(env, 'AWS_CONNECTION_TIMEOUT_MS', fallback.connectionTimeoutMs, { min: 100, max: 60_000 }),
-    requestTimeoutMs: override.requestTimeoutMs ?? intEnv(env, 'AWS_REQUEST_TIMEOUT_MS', fallback.requestTimeoutMs, { min: 100, max: 900_000 }),
+    connectionTimeoutMs:
+      override.connectionTimeoutMs ??
+      intEnv(env, 'AWS_CONNECTION_TIMEOUT_MS', fallback.connectionTimeoutMs, { min: 100, max: 60_000 }),
+    requestTimeoutMs:
+      override.requestTimeoutMs ??
+      intEnv(env, 'AWS_REQUEST_TIMEOUT_MS', fallback.requestTimeoutMs, { min: 100, max: 900_000 }),
   };
 };
 
@@ -60,7 +67,11 @@ export const timeoutsFor = (service: AwsService, env: Env, override: Partial<Cli
  * credentials. Every client gets an HTTP/1.1 handler with timeouts (the Kinesis client would
  * otherwise speak HTTP/2, which local servers reject, and the SDK's default has no timeouts).
  */
-export const baseClientConfig = (service: AwsService, env: Env, override: Partial<ClientTimeouts> = {}): BaseClientConfig => {
+export const baseClientConfig = (
+  service: AwsService,
+  env: Env,
+  override: Partial<ClientTimeouts> = {},
+): BaseClientConfig => {
   const region = env.AWS_REGION?.trim() || env.AWS_DEFAULT_REGION?.trim() || 'us-east-1';
   const endpoint = endpointFor(service, env);
   const timeouts = timeoutsFor(service, env, override);

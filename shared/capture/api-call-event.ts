@@ -17,7 +17,11 @@ export const detectEventKind = (event: unknown): HttpEventKind | undefined => {
 const stringOf = (value: unknown): string | undefined => (typeof value === 'string' ? value : undefined);
 
 const strings = (value: unknown): string[] =>
-  Array.isArray(value) ? value.filter((item): item is string => typeof item === 'string') : typeof value === 'string' ? [value] : [];
+  Array.isArray(value)
+    ? value.filter((item): item is string => typeof item === 'string')
+    : typeof value === 'string'
+      ? [value]
+      : [];
 
 const add = (headers: Record<string, string[]>, name: string, values: readonly string[]): void => {
   if (values.length === 0) return;
@@ -27,7 +31,8 @@ const add = (headers: Record<string, string[]>, name: string, values: readonly s
 
 const finish = (headers: Record<string, string[]>): HeaderMap => {
   const out: HeaderMap = {};
-  for (const [name, values] of Object.entries(headers)) out[name] = values.length === 1 ? (values[0] as string) : values;
+  for (const [name, values] of Object.entries(headers))
+    out[name] = values.length === 1 ? (values[0] as string) : values;
   return out;
 };
 
@@ -213,7 +218,11 @@ export const snapshotResponse = (kind: HttpEventKind, result: unknown, options: 
     const status = validStatus(result.statusCode) ?? 502;
     const body = options.logBody
       ? captureBody(
-          { body: result.body, isBase64Encoded: result.isBase64Encoded, contentType: headerValue(headers, 'content-type') },
+          {
+            body: result.body,
+            isBase64Encoded: result.isBase64Encoded,
+            contentType: headerValue(headers, 'content-type'),
+          },
           options.maxBodyBytes,
         )
       : {};
@@ -230,7 +239,9 @@ export const snapshotResponse = (kind: HttpEventKind, result: unknown, options: 
         // Not serializable (cycles, BigInt): the client would not get it either.
       }
     }
-    const body = options.logBody ? captureBody({ body: text, contentType: 'application/json' }, options.maxBodyBytes) : {};
+    const body = options.logBody
+      ? captureBody({ body: text, contentType: 'application/json' }, options.maxBodyBytes)
+      : {};
     return { status: 200, headers, body };
   }
   return { status: 502, headers: {}, body: {} };

@@ -127,7 +127,8 @@ export class CaptureBuffer {
       const sent = outcomes.length - failed.length;
       if (failed.length > 0) {
         const errorCodes: Record<string, number> = {};
-        for (const outcome of failed) if (!outcome.ok) errorCodes[outcome.errorCode] = (errorCodes[outcome.errorCode] ?? 0) + 1;
+        for (const outcome of failed)
+          if (!outcome.ok) errorCodes[outcome.errorCode] = (errorCodes[outcome.errorCode] ?? 0) + 1;
         logger.warn('Capture: events not sent', { notSent: failed.length, sent, errorCodes, streamName });
         metrics.dropped(CAPTURE_DROP_REASONS.sendFailed, failed.length);
       } else {
@@ -136,7 +137,11 @@ export class CaptureBuffer {
       return { sent, notSent: failed.length };
     } catch (caught) {
       const error = toError(caught);
-      logger.error('Capture: events not sent', { notSent: records.length, error: error.message, errorName: error.name });
+      logger.error('Capture: events not sent', {
+        notSent: records.length,
+        error: error.message,
+        errorName: error.name,
+      });
       metrics.dropped(CAPTURE_DROP_REASONS.sendFailed, records.length);
       return { sent: 0, notSent: records.length };
     } finally {

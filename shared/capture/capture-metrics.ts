@@ -79,7 +79,9 @@ export class CaptureMetrics {
     } catch (caught) {
       if (this.warned) return;
       this.warned = true;
-      this.onError(`Capture: metrics ${what} failed; ignored`, { error: caught instanceof Error ? caught.message : String(caught) });
+      this.onError(`Capture: metrics ${what} failed; ignored`, {
+        error: caught instanceof Error ? caught.message : String(caught),
+      });
     }
   }
 

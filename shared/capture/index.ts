@@ -5,7 +5,13 @@
 export type { PipelineMetrics } from '../metrics';
 export { CAPTURE_DROP_REASONS, CAPTURE_RECORDS_DROPPED, type CaptureDropReason } from './capture-metrics';
 export { apiCallCapture, withApiCallCapture } from './middleware';
-export type { ApiCallCaptureOptions, CaptureLogger, CaptureTransportOptions, SampleRateMap, SamplingOptions } from './options';
+export type {
+  ApiCallCaptureOptions,
+  CaptureLogger,
+  CaptureTransportOptions,
+  SampleRateMap,
+  SamplingOptions,
+} from './options';
 export { DEFAULT_CLIENT_ID, DEFAULT_MASKED_HEADERS } from './options';
 export { captureOutgoing, type OutgoingCall, type OutgoingCapture, type OutgoingCaptureOptions } from './outgoing';
 export {

@@ -2,6 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 import type { MiddlewareObj } from '@middy/core';
 import type { Context } from 'aws-lambda';
 import { toError } from '../errors';
+import { flushActiveOutgoing } from './active-outgoing';
 import {
   errorResponse,
   eventHeaders,
@@ -15,7 +16,6 @@ import {
 import { CaptureBuffer } from './capture-buffer';
 import { CAPTURE_DROP_REASONS, type CaptureDropReason } from './capture-metrics';
 import { type ApiCallCaptureOptions, HEADER_MASK, type ResolvedApiCallOptions, resolveApiCallOptions } from './options';
-import { flushActiveOutgoing } from './active-outgoing';
 import { type ApiCallEvent, type ApiCallRecord, CAPTURE_LIMITS, type HeaderMap, isPlainObject } from './records';
 import { sampled, sampleRateFor, weightFor } from './sampling';
 
@@ -71,7 +71,9 @@ export const defaultSessionToken = (event: unknown): string | undefined => {
   const headers = eventHeaders(event);
   const authorization = nonEmpty(headerValue(headers, 'authorization'))?.trim();
   const credentials =
-    apiKey || authorization?.replace(/^[A-Za-z][\w-]*\s+(?=\S)/, '') || nonEmpty(headerValue(headers, 'x-api-key'))?.trim();
+    apiKey ||
+    authorization?.replace(/^[A-Za-z][\w-]*\s+(?=\S)/, '') ||
+    nonEmpty(headerValue(headers, 'x-api-key'))?.trim();
   return credentials ? hashToken(credentials) : undefined;
 };
 
@@ -149,7 +151,10 @@ export class ApiCallCapturer<TEvent> {
   start(event: TEvent, context: Context): PendingCapture<TEvent> | undefined {
     try {
       const startedAt = Date.now();
-      const request = snapshotRequest(event, { logBody: this.resolved.logBody, maxBodyBytes: this.resolved.maxBodyBytes });
+      const request = snapshotRequest(event, {
+        logBody: this.resolved.logBody,
+        maxBodyBytes: this.resolved.maxBodyBytes,
+      });
       if (request === undefined) {
         this.logger.debug('Capture: not an API Gateway or ALB event, not captured');
         return undefined;
@@ -192,7 +197,11 @@ export class ApiCallCapturer<TEvent> {
       }
       if (record === undefined) return;
       if (!this.buffer.add(record)) return;
-      this.logger.debug('Capture: API call captured', { id: record.id, clientId: record.clientId, status: record.apiCall.response.status });
+      this.logger.debug('Capture: API call captured', {
+        id: record.id,
+        clientId: record.clientId,
+        status: record.apiCall.response.status,
+      });
       await this.buffer.flush(deadline - Date.now());
     } catch (caught) {
       this.logger.error('Capture: call not captured', { error: toError(caught).message });
@@ -211,7 +220,11 @@ export class ApiCallCapturer<TEvent> {
     }
   }
 
-  private async build(pending: PendingCapture<TEvent>, outcome: InvocationOutcome, endedAt: number): Promise<ApiCallRecord | undefined> {
+  private async build(
+    pending: PendingCapture<TEvent>,
+    outcome: InvocationOutcome,
+    endedAt: number,
+  ): Promise<ApiCallRecord | undefined> {
     const { options } = this.resolved;
     const { event, context } = pending;
     const skip = await this.guarded('skip', options.skip && (() => options.skip?.(event, context, outcome.result)));
@@ -220,8 +233,11 @@ export class ApiCallCapturer<TEvent> {
       return undefined;
     }
     const apiCall = await this.apiCallEvent(pending, outcome, endedAt);
-    const rate = await sampleRateFor(options, { userId: apiCall.user_id, companyId: apiCall.company_id }, [event, context], (name, caught) =>
-      this.logger.warn(`Capture: option ${name} threw; ignored`, { error: toError(caught).message }),
+    const rate = await sampleRateFor(
+      options,
+      { userId: apiCall.user_id, companyId: apiCall.company_id },
+      [event, context],
+      (name, caught) => this.logger.warn(`Capture: option ${name} threw; ignored`, { error: toError(caught).message }),
     );
     if (!sampled(rate)) {
       this.logger.debug('Capture: call not sampled', { sampleRate: rate });
@@ -235,13 +251,18 @@ export class ApiCallCapturer<TEvent> {
         masked = returned ?? apiCall;
       } catch (caught) {
         // Sending the unmasked call would leak what maskEvent is there to hide.
-        this.logger.warn('Capture: option maskEvent threw; call dropped', { error: toError(caught).message, dropped: 1 });
+        this.logger.warn('Capture: option maskEvent threw; call dropped', {
+          error: toError(caught).message,
+          dropped: 1,
+        });
         this.dropped(CAPTURE_DROP_REASONS.maskEventFailed);
         return undefined;
       }
     }
     if (!isPlainObject(masked) || !isPlainObject(masked.request) || !isPlainObject(masked.response)) {
-      this.logger.warn('Capture: maskEvent returned something other than an API-call event; call dropped', { dropped: 1 });
+      this.logger.warn('Capture: maskEvent returned something other than an API-call event; call dropped', {
+        dropped: 1,
+      });
       this.dropped(CAPTURE_DROP_REASONS.maskEventInvalid);
       return undefined;
     }
@@ -257,20 +278,29 @@ export class ApiCallCapturer<TEvent> {
     return { kind: 'api-call', id: randomUUID(), clientId, apiCall: safe };
   }
 
-  private async apiCallEvent(pending: PendingCapture<TEvent>, outcome: InvocationOutcome, endedAt: number): Promise<ApiCallEvent> {
+  private async apiCallEvent(
+    pending: PendingCapture<TEvent>,
+    outcome: InvocationOutcome,
+    endedAt: number,
+  ): Promise<ApiCallEvent> {
     const { options, maskedHeaders, logBody, maxBodyBytes } = this.resolved;
     const { event, context, request } = pending;
     const hasResult = outcome.result !== undefined || !('error' in outcome);
     let response: ResponseSnapshot;
     try {
-      response = hasResult ? snapshotResponse(request.kind, outcome.result, { logBody, maxBodyBytes }) : errorResponse();
+      response = hasResult
+        ? snapshotResponse(request.kind, outcome.result, { logBody, maxBodyBytes })
+        : errorResponse();
     } catch {
       response = errorResponse();
     }
     const userId = options.identifyUser
       ? await this.guarded('identifyUser', () => options.identifyUser?.(event, context))
       : defaultUserId(event);
-    const companyId = await this.guarded('identifyCompany', options.identifyCompany && (() => options.identifyCompany?.(event, context)));
+    const companyId = await this.guarded(
+      'identifyCompany',
+      options.identifyCompany && (() => options.identifyCompany?.(event, context)),
+    );
     const sessionToken = options.getSessionToken
       ? await this.guarded('getSessionToken', () => options.getSessionToken?.(event, context))
       : defaultSessionToken(event);
@@ -292,8 +322,12 @@ export class ApiCallCapturer<TEvent> {
     // the function's own start when it is missing, ahead of the function's clock, or older than
     // MAX_RECEIVE_LAG_MS (a replayed or sample event: its time would be out of the consumer's window).
     const lag = request.receivedAt !== undefined ? pending.startedAt - request.receivedAt : -1;
-    const requestAt = lag >= 0 && lag <= MAX_RECEIVE_LAG_MS && request.receivedAt !== undefined ? request.receivedAt : pending.startedAt;
-    const requestId = typeof context?.awsRequestId === 'string' && context.awsRequestId !== '' ? context.awsRequestId : undefined;
+    const requestAt =
+      lag >= 0 && lag <= MAX_RECEIVE_LAG_MS && request.receivedAt !== undefined
+        ? request.receivedAt
+        : pending.startedAt;
+    const requestId =
+      typeof context?.awsRequestId === 'string' && context.awsRequestId !== '' ? context.awsRequestId : undefined;
     const call: ApiCallEvent = {
       request: {
         time: new Date(requestAt).toISOString(),
@@ -315,7 +349,8 @@ export class ApiCallCapturer<TEvent> {
       weight: 1,
       transaction_id: transactionId(request.headers),
     };
-    const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
+    const text = (value: unknown): string | undefined =>
+      typeof value === 'string' && value.trim() !== '' ? value : undefined;
     const user = text(userId);
     const company = text(companyId);
     const session = text(sessionToken);
@@ -330,7 +365,10 @@ export class ApiCallCapturer<TEvent> {
 }
 
 /** Keeps the call inside what the consumer accepts, dropping (with a warning) what would get it quarantined. */
-export const withinLimits = (call: ApiCallEvent, logger: { warn(message: string, attributes?: Record<string, unknown>): void }): ApiCallEvent => {
+export const withinLimits = (
+  call: ApiCallEvent,
+  logger: { warn(message: string, attributes?: Record<string, unknown>): void },
+): ApiCallEvent => {
   const out: ApiCallEvent = { ...call };
   if (typeof out.request.uri === 'string' && out.request.uri.length > CAPTURE_LIMITS.maxUriLength) {
     out.request = { ...out.request, uri: out.request.uri.slice(0, CAPTURE_LIMITS.maxUriLength) };
@@ -361,12 +399,21 @@ export const withinLimits = (call: ApiCallEvent, logger: { warn(message: string,
       delete out.metadata;
     }
   }
-  if (out.request_id !== undefined && (typeof out.request_id !== 'string' || out.request_id === '' || out.request_id.length > CAPTURE_LIMITS.maxFieldLength)) {
+  if (
+    out.request_id !== undefined &&
+    (typeof out.request_id !== 'string' ||
+      out.request_id === '' ||
+      out.request_id.length > CAPTURE_LIMITS.maxFieldLength)
+  ) {
     delete out.request_id;
   }
   if (out.direction !== 'incoming' && out.direction !== 'outgoing') out.direction = 'incoming';
   if (typeof out.weight !== 'number' || !Number.isInteger(out.weight) || out.weight < 1) out.weight = 1;
-  if (typeof out.transaction_id !== 'string' || out.transaction_id === '' || out.transaction_id.length > CAPTURE_LIMITS.maxFieldLength) {
+  if (
+    typeof out.transaction_id !== 'string' ||
+    out.transaction_id === '' ||
+    out.transaction_id.length > CAPTURE_LIMITS.maxFieldLength
+  ) {
     out.transaction_id = randomUUID();
   }
   return out;

@@ -111,7 +111,13 @@ export interface ApiCallCaptureOptions<TEvent = unknown>
   maskHeaders?: readonly string[];
 }
 
-export const DEFAULT_MASKED_HEADERS: readonly string[] = ['authorization', 'cookie', 'set-cookie', 'x-api-key', 'proxy-authorization'];
+export const DEFAULT_MASKED_HEADERS: readonly string[] = [
+  'authorization',
+  'cookie',
+  'set-cookie',
+  'x-api-key',
+  'proxy-authorization',
+];
 export const HEADER_MASK = '*****';
 export const DEFAULT_API_CALL_FLUSH_TIMEOUT_MS = 200;
 export const DEFAULT_PROFILE_FLUSH_TIMEOUT_MS = 1000;
@@ -171,7 +177,10 @@ export interface ResolvedTransport {
 /** The clientId of calls and user profiles without a company, unless `defaultClientId` says otherwise. */
 export const DEFAULT_CLIENT_ID = 'unidentified';
 
-export const resolveTransport = (options: CaptureTransportOptions, defaultFlushTimeoutMs: number): ResolvedTransport => {
+export const resolveTransport = (
+  options: CaptureTransportOptions,
+  defaultFlushTimeoutMs: number,
+): ResolvedTransport => {
   const env = options.env ?? process.env;
   const logger = new SafeLogger(options.logger, options.debug === true);
   return {
@@ -198,7 +207,9 @@ export interface ResolvedApiCallOptions<TEvent> {
   maskedHeaders: ReadonlySet<string>;
 }
 
-export const resolveApiCallOptions = <TEvent>(input: ApiCallCaptureOptions<TEvent> | undefined): ResolvedApiCallOptions<TEvent> => {
+export const resolveApiCallOptions = <TEvent>(
+  input: ApiCallCaptureOptions<TEvent> | undefined,
+): ResolvedApiCallOptions<TEvent> => {
   const options = input ?? {};
   const masked = Array.isArray(options.maskHeaders) ? options.maskHeaders : DEFAULT_MASKED_HEADERS;
   return {

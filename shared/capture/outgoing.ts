@@ -4,6 +4,7 @@ import http from 'node:http';
 import https from 'node:https';
 import { toError } from '../errors';
 import { isOwnCall, setActiveOutgoing } from './active-outgoing';
+import { maskHeaders } from './api-call-event';
 import { captureBody } from './body';
 import { CaptureBuffer, type FlushResult } from './capture-buffer';
 import { CAPTURE_DROP_REASONS } from './capture-metrics';
@@ -19,7 +20,6 @@ import {
 } from './options';
 import { type ApiCallEvent, type ApiCallRecord, CAPTURE_LIMITS, type HeaderMap } from './records';
 import { sampled, sampleRateFor, weightFor } from './sampling';
-import { maskHeaders } from './api-call-event';
 
 type MaybePromise<T> = T | Promise<T>;
 
@@ -75,7 +75,8 @@ const configuredAwsHosts = (env: Readonly<Record<string, string | undefined>>): 
   return hosts;
 };
 
-const headerText = (value: string | string[] | undefined): string | undefined => (Array.isArray(value) ? value[0] : value);
+const headerText = (value: string | string[] | undefined): string | undefined =>
+  Array.isArray(value) ? value[0] : value;
 
 /** The pipeline's own AWS calls (SDK requests signed with SigV4, AWS endpoints, AWS_ENDPOINT_URL_*) and the capture's own sends. */
 export const isAwsCall = (url: URL, headers: HeaderMap, env: Readonly<Record<string, string | undefined>>): boolean => {
@@ -104,7 +105,8 @@ class BodyCopy {
   constructor(private readonly max: number) {}
   add(chunk: unknown, encoding?: unknown): void {
     let bytes: Buffer;
-    if (typeof chunk === 'string') bytes = Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
+    if (typeof chunk === 'string')
+      bytes = Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
     else if (chunk instanceof Uint8Array) bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
     else return;
     this.total += bytes.length;
@@ -153,7 +155,8 @@ class OutgoingCaptureImpl implements OutgoingCapture {
     this.maskedHeaders = new Set(masked.filter((name) => typeof name === 'string').map((name) => name.toLowerCase()));
     this.logBody = options.logBodyOutgoing !== false;
     const max = options.maxBodyBytes;
-    this.maxBodyBytes = typeof max === 'number' && Number.isFinite(max) && max > 0 ? Math.floor(max) : CAPTURE_LIMITS.defaultMaxBodyBytes;
+    this.maxBodyBytes =
+      typeof max === 'number' && Number.isFinite(max) && max > 0 ? Math.floor(max) : CAPTURE_LIMITS.defaultMaxBodyBytes;
   }
 
   start(): void {
@@ -193,10 +196,12 @@ class OutgoingCaptureImpl implements OutgoingCapture {
 
   /** Waits (in `flush`) for a call still being copied before it is recorded. */
   hold(work: Promise<unknown>): void {
-    const held: Promise<void> = work.then(
-      () => undefined,
-      () => undefined,
-    ).finally(() => this.inFlight.delete(held));
+    const held: Promise<void> = work
+      .then(
+        () => undefined,
+        () => undefined,
+      )
+      .finally(() => this.inFlight.delete(held));
     this.inFlight.add(held);
   }
 
@@ -219,18 +224,31 @@ class OutgoingCaptureImpl implements OutgoingCapture {
       status: raw.status,
       responseHeaders: raw.responseHeaders,
     };
-    if ((await this.guarded('skipOutgoing', options.skipOutgoing && (() => options.skipOutgoing?.(call)))) === true) return undefined;
-    const text = (value: unknown): string | undefined => (typeof value === 'string' && value.trim() !== '' ? value : undefined);
-    const user = text(await this.guarded('identifyUserOutgoing', options.identifyUserOutgoing && (() => options.identifyUserOutgoing?.(call))));
+    if ((await this.guarded('skipOutgoing', options.skipOutgoing && (() => options.skipOutgoing?.(call)))) === true)
+      return undefined;
+    const text = (value: unknown): string | undefined =>
+      typeof value === 'string' && value.trim() !== '' ? value : undefined;
+    const user = text(
+      await this.guarded(
+        'identifyUserOutgoing',
+        options.identifyUserOutgoing && (() => options.identifyUserOutgoing?.(call)),
+      ),
+    );
     const company = text(
-      await this.guarded('identifyCompanyOutgoing', options.identifyCompanyOutgoing && (() => options.identifyCompanyOutgoing?.(call))),
+      await this.guarded(
+        'identifyCompanyOutgoing',
+        options.identifyCompanyOutgoing && (() => options.identifyCompanyOutgoing?.(call)),
+      ),
     );
     const session = text(
       options.getSessionTokenOutgoing
         ? await this.guarded('getSessionTokenOutgoing', () => options.getSessionTokenOutgoing?.(call))
         : defaultOutgoingSessionToken(raw.requestHeaders),
     );
-    const metadata = await this.guarded('getMetadataOutgoing', options.getMetadataOutgoing && (() => options.getMetadataOutgoing?.(call)));
+    const metadata = await this.guarded(
+      'getMetadataOutgoing',
+      options.getMetadataOutgoing && (() => options.getMetadataOutgoing?.(call)),
+    );
     const rate = await sampleRateFor(options, { userId: user, companyId: company }, [call], (name, caught) =>
       this.transport.logger.warn(`Capture: option ${name} threw; ignored`, { error: toError(caught).message }),
     );
@@ -263,7 +281,10 @@ class OutgoingCaptureImpl implements OutgoingCapture {
     const safe = withinLimits(event, this.transport.logger);
     const clientId = safe.company_id ?? this.transport.defaultClientId();
     if (clientId === undefined || clientId.length > CAPTURE_LIMITS.maxFieldLength) {
-      this.transport.logger.warn('Capture: no clientId (no company id and the default client id disabled); call dropped', { dropped: 1 });
+      this.transport.logger.warn(
+        'Capture: no clientId (no company id and the default client id disabled); call dropped',
+        { dropped: 1 },
+      );
       this.transport.metrics.dropped(CAPTURE_DROP_REASONS.noClientId);
       return undefined;
     }
@@ -295,7 +316,8 @@ class OutgoingCaptureImpl implements OutgoingCapture {
 
 const defaultOutgoingSessionToken = (headers: HeaderMap): string | undefined => {
   const authorization = headerText(headers.authorization)?.trim();
-  const credentials = authorization?.replace(/^[A-Za-z][\w-]*\s+(?=\S)/, '') || headerText(headers['x-api-key'])?.trim();
+  const credentials =
+    authorization?.replace(/^[A-Za-z][\w-]*\s+(?=\S)/, '') || headerText(headers['x-api-key'])?.trim();
   return credentials ? hashToken(credentials) : undefined;
 };
 
@@ -358,7 +380,11 @@ const trackRequest = (capture: OutgoingCaptureImpl, req: ClientRequest, defaultP
         });
       } catch {}
     };
-    (res as Mutable<IncomingMessage>).emit = function (this: IncomingMessage, name: string | symbol, ...args: unknown[]) {
+    (res as Mutable<IncomingMessage>).emit = function (
+      this: IncomingMessage,
+      name: string | symbol,
+      ...args: unknown[]
+    ) {
       try {
         if (name === 'data') responseBody?.add(args[0]);
         else if (name === 'end' || name === 'close' || name === 'error') finish();
@@ -370,7 +396,11 @@ const trackRequest = (capture: OutgoingCaptureImpl, req: ClientRequest, defaultP
 
 type RequestFn = typeof http.request;
 
-const patchModule = (capture: OutgoingCaptureImpl, target: typeof http | typeof https, protocol: string): (() => void) => {
+const patchModule = (
+  capture: OutgoingCaptureImpl,
+  target: typeof http | typeof https,
+  protocol: string,
+): (() => void) => {
   const mutable = target as unknown as { request: RequestFn; get: RequestFn };
   const originalRequest = mutable.request;
   const originalGet = mutable.get;

@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { CaptureBuffer, type FlushResult } from './capture-buffer';
-import { type CaptureTransportOptions, DEFAULT_PROFILE_FLUSH_TIMEOUT_MS, type ResolvedTransport, resolveTransport } from './options';
+import {
+  type CaptureTransportOptions,
+  DEFAULT_PROFILE_FLUSH_TIMEOUT_MS,
+  type ResolvedTransport,
+  resolveTransport,
+} from './options';
 import {
   CAPTURE_LIMITS,
   type CompanyProfile,
@@ -23,7 +28,9 @@ export type ProfileSendResult = FlushResult;
 
 const requiredId = (value: unknown, field: string, where: string): string => {
   if (typeof value !== 'string' || value.trim() === '' || value.length > CAPTURE_LIMITS.maxFieldLength) {
-    throw new CaptureValidationError(`${where}: ${field} must be a non-empty string of at most ${CAPTURE_LIMITS.maxFieldLength} characters`);
+    throw new CaptureValidationError(
+      `${where}: ${field} must be a non-empty string of at most ${CAPTURE_LIMITS.maxFieldLength} characters`,
+    );
   }
   return value;
 };
@@ -38,7 +45,9 @@ const optionalObject = (value: unknown, field: string, where: string): Record<st
     throw new CaptureValidationError(`${where}: ${field} must be JSON-serializable`);
   }
   if (bytes > CAPTURE_LIMITS.maxObjectBytes) {
-    throw new CaptureValidationError(`${where}: ${field} is ${bytes} bytes serialized; the limit is ${CAPTURE_LIMITS.maxObjectBytes}`);
+    throw new CaptureValidationError(
+      `${where}: ${field} is ${bytes} bytes serialized; the limit is ${CAPTURE_LIMITS.maxObjectBytes}`,
+    );
   }
   return value;
 };
@@ -68,7 +77,12 @@ const CAMPAIGN_STRING_FIELDS = [
   'gclid',
 ] as const;
 
-const optionalText = (value: unknown, field: string, where: string, max: number = CAPTURE_LIMITS.maxFieldLength): string | undefined => {
+const optionalText = (
+  value: unknown,
+  field: string,
+  where: string,
+  max: number = CAPTURE_LIMITS.maxFieldLength,
+): string | undefined => {
   if (value === undefined || value === null) return undefined;
   if (typeof value !== 'string' || value.length > max) {
     throw new CaptureValidationError(`${where}: ${field} must be a string of at most ${max} characters`);
@@ -79,8 +93,14 @@ const optionalText = (value: unknown, field: string, where: string, max: number 
 /** modified_time as ISO 8601: a Date, epoch milliseconds or a parseable string. */
 const modifiedTime = (value: unknown, where: string): string | undefined => {
   if (value === undefined || value === null) return undefined;
-  const date = value instanceof Date ? value : typeof value === 'number' || typeof value === 'string' ? new Date(value) : undefined;
-  if (date === undefined || Number.isNaN(date.getTime())) throw new CaptureValidationError(`${where}: modified_time must be a date`);
+  const date =
+    value instanceof Date
+      ? value
+      : typeof value === 'number' || typeof value === 'string'
+        ? new Date(value)
+        : undefined;
+  if (date === undefined || Number.isNaN(date.getTime()))
+    throw new CaptureValidationError(`${where}: modified_time must be a date`);
   return date.toISOString();
 };
 
@@ -88,7 +108,12 @@ const modifiedTime = (value: unknown, where: string): string | undefined => {
 const commonFields = (input: Record<string, unknown>, where: string): Record<string, unknown> => {
   const out: Record<string, unknown> = {};
   for (const field of PROFILE_STRING_FIELDS) {
-    const value = optionalText(input[field], field, where, field === 'ip_address' ? CAPTURE_LIMITS.maxFieldLength : CAPTURE_LIMITS.maxSessionTokenLength);
+    const value = optionalText(
+      input[field],
+      field,
+      where,
+      field === 'ip_address' ? CAPTURE_LIMITS.maxFieldLength : CAPTURE_LIMITS.maxSessionTokenLength,
+    );
     if (value !== undefined) out[field] = value;
   }
   const modified = modifiedTime(input.modified_time, where);
@@ -98,7 +123,8 @@ const commonFields = (input: Record<string, unknown>, where: string): Record<str
   const campaignInput = optionalObject(input.campaign, 'campaign', where);
   if (campaignInput) {
     const campaign = snakeKeys(campaignInput);
-    for (const field of CAMPAIGN_STRING_FIELDS) optionalText(campaign[field], `campaign.${field}`, where, CAPTURE_LIMITS.maxUriLength);
+    for (const field of CAMPAIGN_STRING_FIELDS)
+      optionalText(campaign[field], `campaign.${field}`, where, CAPTURE_LIMITS.maxUriLength);
     out.campaign = campaign;
   }
   return out;
@@ -108,10 +134,13 @@ const userRecord = (raw: unknown, where: string, transport: ResolvedTransport, t
   if (!isPlainObject(raw)) throw new CaptureValidationError(`${where}: a user profile must be an object`);
   const input = snakeKeys(raw);
   const profile: UserProfile = { user_id: requiredId(input.user_id, 'user_id', where), ...commonFields(input, where) };
-  if (input.company_id !== undefined && input.company_id !== null) profile.company_id = requiredId(input.company_id, 'company_id', where);
+  if (input.company_id !== undefined && input.company_id !== null)
+    profile.company_id = requiredId(input.company_id, 'company_id', where);
   const clientId = profile.company_id ?? transport.defaultClientId();
   if (clientId === undefined) {
-    throw new CaptureValidationError(`${where}: no clientId: give company_id or set defaultClientId (CAPTURE_DEFAULT_CLIENT_ID)`);
+    throw new CaptureValidationError(
+      `${where}: no clientId: give company_id or set defaultClientId (CAPTURE_DEFAULT_CLIENT_ID)`,
+    );
   }
   return { kind: 'user-profile', id: randomUUID(), clientId, time, profile };
 };
@@ -119,7 +148,10 @@ const userRecord = (raw: unknown, where: string, transport: ResolvedTransport, t
 const companyRecord = (raw: unknown, where: string, time: string): CompanyProfileRecord => {
   if (!isPlainObject(raw)) throw new CaptureValidationError(`${where}: a company profile must be an object`);
   const input = snakeKeys(raw);
-  const profile: CompanyProfile = { company_id: requiredId(input.company_id, 'company_id', where), ...commonFields(input, where) };
+  const profile: CompanyProfile = {
+    company_id: requiredId(input.company_id, 'company_id', where),
+    ...commonFields(input, where),
+  };
   const domain = optionalText(input.company_domain, 'company_domain', where);
   if (domain !== undefined) profile.company_domain = domain;
   return { kind: 'company-profile', id: randomUUID(), clientId: profile.company_id, time, profile };
@@ -160,9 +192,14 @@ export const updateUser = (user: UserProfile, options?: CaptureTransportOptions)
   send(options, (transport, time) => [userRecord(user, 'updateUser', transport, time)]);
 
 /** Several user profiles in one go; one invalid entry rejects the whole batch (nothing sent). */
-export const updateUsersBatch = (users: readonly UserProfile[], options?: CaptureTransportOptions): Promise<ProfileSendResult> =>
+export const updateUsersBatch = (
+  users: readonly UserProfile[],
+  options?: CaptureTransportOptions,
+): Promise<ProfileSendResult> =>
   send(options, (transport, time) =>
-    asArray(users, 'updateUsersBatch').map((user, index) => userRecord(user, `updateUsersBatch: users[${index}]`, transport, time)),
+    asArray(users, 'updateUsersBatch').map((user, index) =>
+      userRecord(user, `updateUsersBatch: users[${index}]`, transport, time),
+    ),
   );
 
 /** Puts a company profile (`company_id` required, also the record's clientId) on the stream. */

@@ -38,7 +38,9 @@ export const sampleRateFor = async <TArgs extends unknown[]>(
   if (company !== undefined) return company;
   const global = options.sampleRate;
   if (global === undefined) return 100;
-  const rate = await attempt('sampleRate', async () => asRate(typeof global === 'function' ? await global(...args) : global));
+  const rate = await attempt('sampleRate', async () =>
+    asRate(typeof global === 'function' ? await global(...args) : global),
+  );
   return rate ?? 100;
 };
 

@@ -25,7 +25,8 @@ export interface ConsumerConfig {
 const DAY = 86_400;
 
 /** The quarantine's S3 client waits no longer than the other clients (S3's default is for big uploads). */
-export const quarantineRequestTimeoutMs = (env: Env): number => Math.min(timeoutsFor('s3', env).requestTimeoutMs, timeoutsFor('dynamodb', env).requestTimeoutMs);
+export const quarantineRequestTimeoutMs = (env: Env): number =>
+  Math.min(timeoutsFor('s3', env).requestTimeoutMs, timeoutsFor('dynamodb', env).requestTimeoutMs);
 
 /** Read once at cold start; a missing or malformed variable fails there, naming it. */
 export const loadConsumerConfig = (env: Env): ConsumerConfig => {

@@ -13,7 +13,9 @@ export const NO_DEADLINE: Deadline = { remainingMs: () => Number.POSITIVE_INFINI
 
 /** The invocation's deadline from its Lambda context, when there is one. */
 export const deadlineOf = (context?: { getRemainingTimeInMillis?: () => number }): Deadline =>
-  typeof context?.getRemainingTimeInMillis === 'function' ? { remainingMs: () => context.getRemainingTimeInMillis?.() ?? 0 } : NO_DEADLINE;
+  typeof context?.getRemainingTimeInMillis === 'function'
+    ? { remainingMs: () => context.getRemainingTimeInMillis?.() ?? 0 }
+    : NO_DEADLINE;
 
 export interface CallBudget {
   /** The longest one call can take: the clients' request timeout (shared/aws/client-config.ts). */

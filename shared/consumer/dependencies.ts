@@ -32,8 +32,14 @@ export const createAwsDependencies = (config: ConsumerConfig, logger: Logger, en
   logger,
   ...(config.routingBusName && {
     router: {
-      publisher: new EventBridgePublisher(createEventBridgeClient(env), { busName: config.routingBusName, ...config.delivery }),
-      unrouted: new S3UnroutedStore(createS3Client(env, { requestTimeoutMs: quarantineRequestTimeoutMs(env) }), config.unroutedBucket),
+      publisher: new EventBridgePublisher(createEventBridgeClient(env), {
+        busName: config.routingBusName,
+        ...config.delivery,
+      }),
+      unrouted: new S3UnroutedStore(
+        createS3Client(env, { requestTimeoutMs: quarantineRequestTimeoutMs(env) }),
+        config.unroutedBucket,
+      ),
     },
   }),
 });

@@ -3,7 +3,14 @@ import type { PartialItemFailureResponse } from '@aws-lambda-powertools/batch/ty
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { Context, KinesisStreamEvent, KinesisStreamRecord } from 'aws-lambda';
 import type { EventSink } from '../delivery/event-sink';
-import { type InvalidRecordError, isInvalidRecordError, type ReasonCode, type RetryableCode, RetryableError, toError } from '../errors';
+import {
+  type InvalidRecordError,
+  isInvalidRecordError,
+  type ReasonCode,
+  type RetryableCode,
+  RetryableError,
+  toError,
+} from '../errors';
 import type { EventKey, IdempotencyStore } from '../idempotency/idempotency-store';
 import type { PipelineMetrics } from '../metrics';
 import type { Quarantine } from '../quarantine/quarantine';
@@ -11,8 +18,8 @@ import type { RoutePublisher } from '../routing/route-publisher';
 import type { UnroutedStore } from '../routing/unrouted-store';
 import { type CallBudget, type Deadline, deadlineOf, hasTimeFor, NO_BUDGET } from './deadline';
 import { DeliveryBatch, type DeliveryResult } from './delivery-batch';
-import { type NormalizeOptions, normalizeRecord } from './normalize';
 import { deaggregate, isAggregated } from './kpl-aggregate';
+import { type NormalizeOptions, normalizeRecord } from './normalize';
 import { decodeKinesisRecord, type StreamRecord } from './stream-record';
 
 export type RecordResult = DeliveryResult | 'quarantined';
@@ -76,7 +83,10 @@ const batchFailureDetail = (error: unknown): Record<string, unknown> => {
     codes[code] = (codes[code] ?? 0) + 1;
   }
   const [first] = error.recordErrors;
-  return { recordErrorCodes: codes, firstRecordError: first && { message: first.message, cause: toError(first.cause ?? '').message } };
+  return {
+    recordErrorCodes: codes,
+    firstRecordError: first && { message: first.message, cause: toError(first.cause ?? '').message },
+  };
 };
 
 /** The batch's counts as metrics: RecordsIn, Delivered, Duplicates, Quarantined (and by Reason), Failed. */
@@ -133,11 +143,14 @@ export class KinesisConsumer {
     if (!this.warnedShortTimeout && !hasTimeFor(deadline, budget, 3)) {
       // A fresh invocation that cannot fit read + put + write never delivers anything.
       this.warnedShortTimeout = true;
-      this.deps.logger.error('The function timeout is too short for the AWS call budget: records will fail until it is raised', {
-        remainingMs: deadline.remainingMs(),
-        neededMs: 3 * budget.requestTimeoutMs + budget.marginMs,
-        fix: 'timeout ≥ 3 × AWS_REQUEST_TIMEOUT_MS × AWS_MAX_ATTEMPTS + DEADLINE_MARGIN_MS, or lower those',
-      });
+      this.deps.logger.error(
+        'The function timeout is too short for the AWS call budget: records will fail until it is raised',
+        {
+          remainingMs: deadline.remainingMs(),
+          neededMs: 3 * budget.requestTimeoutMs + budget.marginMs,
+          fix: 'timeout ≥ 3 × AWS_REQUEST_TIMEOUT_MS × AWS_MAX_ATTEMPTS + DEADLINE_MARGIN_MS, or lower those',
+        },
+      );
     }
     const batch = new DeliveryBatch(this.deps.store, this.deps.sink, this.deps.logger, deadline, budget);
     /** Delivered events' bodies, for the routing bus (in record order per tick; routing is unordered). */
@@ -154,7 +167,14 @@ export class KinesisConsumer {
         if (result === 'delivered') summary.delivered++;
         else if (result === 'duplicate') summary.duplicates++;
         if (unrecorded) summary.unrecorded++;
-        this.notify({ ...identity, result, source, ...(reason && { reason }), ...(key && { key }), ...(unrecorded && { unrecorded }) });
+        this.notify({
+          ...identity,
+          result,
+          source,
+          ...(reason && { reason }),
+          ...(key && { key }),
+          ...(unrecorded && { unrecorded }),
+        });
         return result;
       } catch (error) {
         summary.failed++;
@@ -167,13 +187,18 @@ export class KinesisConsumer {
 
     const recordHandler = async (record: KinesisStreamRecord): Promise<RecordResult> => {
       const streamRecord = decodeKinesisRecord(record);
-      if (!isAggregated(streamRecord.data)) return settle(streamRecord, () => this.handleRecord(streamRecord, batch, summary, deadline, budget));
+      if (!isAggregated(streamRecord.data))
+        return settle(streamRecord, () => this.handleRecord(streamRecord, batch, summary, deadline, budget));
       let userRecords: StreamRecord[];
       try {
         userRecords = deaggregate(record.kinesis).map((user) => ({
           data: user.data,
           arrivalMillis: streamRecord.arrivalMillis,
-          origin: { ...streamRecord.origin, partitionKey: user.partitionKey, subSequenceNumber: user.subSequenceNumber },
+          origin: {
+            ...streamRecord.origin,
+            partitionKey: user.partitionKey,
+            subSequenceNumber: user.subSequenceNumber,
+          },
         }));
       } catch (error) {
         if (!isInvalidRecordError(error)) throw error;
@@ -191,7 +216,9 @@ export class KinesisConsumer {
       // write failed, `unrecorded`: then they reach the lake twice). Quarantined ones are overwritten.
       const failure = results.find((result): result is PromiseRejectedResult => result.status === 'rejected');
       if (failure) throw failure.reason;
-      return results.some((result) => result.status === 'fulfilled' && result.value === 'delivered') ? 'delivered' : 'duplicate';
+      return results.some((result) => result.status === 'fulfilled' && result.value === 'delivered')
+        ? 'delivered'
+        : 'duplicate';
     };
 
     try {
@@ -199,12 +226,16 @@ export class KinesisConsumer {
       const response = await processPartialResponse(event, recordHandler, this.processor, {
         ...(context && { context }),
       });
-      if (this.deps.router && routable.length > 0) await this.route(this.deps.router, routable, summary, deadline, budget);
+      if (this.deps.router && routable.length > 0)
+        await this.route(this.deps.router, routable, summary, deadline, budget);
       this.deps.logger.info('Batch processed', { ...summary, batchItemFailures: response.batchItemFailures.length });
       if (this.deps.metrics) countBatch(this.deps.metrics, summary);
       return { response, summary };
     } catch (error) {
-      this.deps.logger.error('Batch failed as a whole; Kinesis will retry it', { ...summary, ...batchFailureDetail(error) });
+      this.deps.logger.error('Batch failed as a whole; Kinesis will retry it', {
+        ...summary,
+        ...batchFailureDetail(error),
+      });
       if (this.deps.metrics) countBatch(this.deps.metrics, summary);
       throw error;
     }
@@ -238,17 +269,27 @@ export class KinesisConsumer {
     summary.routed += events.length - failed.length;
     if (failed.length === 0) return;
     const first = outcomes.find((outcome) => outcome.ok !== true);
-    const reason = first && !first.ok ? { errorCode: first.errorCode, errorMessage: first.errorMessage } : { errorCode: 'Unknown', errorMessage: '' };
+    const reason =
+      first && !first.ok
+        ? { errorCode: first.errorCode, errorMessage: first.errorMessage }
+        : { errorCode: 'Unknown', errorMessage: '' };
     summary.unrouted += failed.length;
     try {
       const location = await router.unrouted.put(failed, reason);
-      this.deps.logger.error('Delivered events could not be published to the routing bus; kept for a re-drive', { count: failed.length, ...reason, location });
-    } catch (error) {
-      this.deps.logger.error('Delivered events could not be published to the routing bus, nor kept: their routes will not see them', {
+      this.deps.logger.error('Delivered events could not be published to the routing bus; kept for a re-drive', {
         count: failed.length,
         ...reason,
-        error: toError(error),
+        location,
       });
+    } catch (error) {
+      this.deps.logger.error(
+        'Delivered events could not be published to the routing bus, nor kept: their routes will not see them',
+        {
+          count: failed.length,
+          ...reason,
+          error: toError(error),
+        },
+      );
     }
   }
 
@@ -269,7 +310,12 @@ export class KinesisConsumer {
       if (!isInvalidRecordError(error)) throw error;
       return this.quarantineRecord(streamRecord, error, summary, deadline, budget);
     }
-    return { result: await batch.submit(normalized), source: normalized.source, key: normalized.key, body: normalized.body };
+    return {
+      result: await batch.submit(normalized),
+      source: normalized.source,
+      key: normalized.key,
+      body: normalized.body,
+    };
   }
 
   private async quarantineRecord(
@@ -280,7 +326,10 @@ export class KinesisConsumer {
     budget: CallBudget,
   ): Promise<Handled> {
     if (!hasTimeFor(deadline, budget, 1)) {
-      throw new RetryableError('INVOCATION_DEADLINE', `Only ${deadline.remainingMs()} ms left: not enough to write the quarantine`);
+      throw new RetryableError(
+        'INVOCATION_DEADLINE',
+        `Only ${deadline.remainingMs()} ms left: not enough to write the quarantine`,
+      );
     }
     const location = await this.deps.quarantine.put({
       reason: error.reason,
@@ -294,7 +343,9 @@ export class KinesisConsumer {
       reason: error.reason,
       detail: error.message,
       sequenceNumber: streamRecord.origin.sequenceNumber,
-      ...(streamRecord.origin.subSequenceNumber !== undefined && { subSequenceNumber: streamRecord.origin.subSequenceNumber }),
+      ...(streamRecord.origin.subSequenceNumber !== undefined && {
+        subSequenceNumber: streamRecord.origin.subSequenceNumber,
+      }),
       location,
     });
     return { result: 'quarantined', source: error.source ?? 'unknown', reason: error.reason };

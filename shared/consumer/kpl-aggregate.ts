@@ -1,5 +1,5 @@
-import type { KinesisStreamRecordPayload } from 'aws-lambda';
 import { deaggregateSync } from 'aws-kinesis-agg';
+import type { KinesisStreamRecordPayload } from 'aws-lambda';
 import { InvalidRecordError } from '../errors';
 
 /**
@@ -12,7 +12,11 @@ const MAGIC = [0xf3, 0x89, 0x9a, 0xc2] as const;
 
 /** True when the bytes start with the KPL magic number (a plain JSON record never does: 0xF3 is not valid UTF-8 lead for JSON). */
 export const isAggregated = (data: Buffer): boolean =>
-  data.length >= MAGIC.length && data[0] === MAGIC[0] && data[1] === MAGIC[1] && data[2] === MAGIC[2] && data[3] === MAGIC[3];
+  data.length >= MAGIC.length &&
+  data[0] === MAGIC[0] &&
+  data[1] === MAGIC[1] &&
+  data[2] === MAGIC[2] &&
+  data[3] === MAGIC[3];
 
 /** One user record of an aggregate, its bytes decoded. */
 export interface UserRecord {
@@ -44,7 +48,9 @@ export const deaggregate = (payload: KinesisStreamRecordPayload): UserRecord[] =
     }));
   });
   if (failure) {
-    throw new InvalidRecordError('INVALID_AGGREGATE', `KPL-aggregated record does not decode: ${failure.message}`, { cause: failure });
+    throw new InvalidRecordError('INVALID_AGGREGATE', `KPL-aggregated record does not decode: ${failure.message}`, {
+      cause: failure,
+    });
   }
   if (records === undefined || records.length === 0) {
     throw new InvalidRecordError('INVALID_AGGREGATE', 'KPL-aggregated record holds no user records');

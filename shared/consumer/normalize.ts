@@ -1,10 +1,10 @@
-import { exceedsJsonDepth, jsonTooDeepMessage } from '../json-depth';
 import { isUtf8 } from 'node:buffer';
 import { type AdaptedEvent, CANONICAL_SCHEMA_VERSION, type CanonicalEvent } from '../canonical-event';
 import { MAX_RECORD_BYTES } from '../delivery/firehose-sink';
 import { InvalidRecordError } from '../errors';
 import { assertTimeInWindow, type TimeWindow } from '../event-time';
 import type { EventKey } from '../idempotency/idempotency-store';
+import { exceedsJsonDepth, jsonTooDeepMessage } from '../json-depth';
 import { adapt, idScopeOf, SOURCE_ADAPTERS } from '../sources';
 import type { SourceAdapter } from '../sources/source-adapter';
 import type { StreamRecord } from './stream-record';
@@ -70,7 +70,13 @@ export const normalizeRecord = (record: StreamRecord, options: NormalizeOptions)
 };
 
 /** The steps after an adapter claimed the record: time window, enrichment, size, partition. */
-const complete = (record: StreamRecord, source: string, idScope: string, adapted: AdaptedEvent, options: NormalizeOptions): NormalizedEvent => {
+const complete = (
+  record: StreamRecord,
+  source: string,
+  idScope: string,
+  adapted: AdaptedEvent,
+  options: NormalizeOptions,
+): NormalizedEvent => {
   assertTimeInWindow(adapted.time, record.arrivalMillis, options);
 
   const event = enrich(adapted, {

@@ -56,7 +56,10 @@ export class DynamoDbIdempotencyStore implements IdempotencyStore {
     const bySortKey = new Map(keys.map((key) => [JSON.stringify([key.clientId, sortKeyOf(key)]), keyString(key)]));
     const nowSeconds = Math.floor(this.now() / 1000);
     await mapWithConcurrency(chunk(keys, MAX_KEYS_PER_GET), CONCURRENCY, async (batch) => {
-      let pending: Record<string, unknown>[] = batch.map((key) => ({ clientId: key.clientId, eventKey: sortKeyOf(key) }));
+      let pending: Record<string, unknown>[] = batch.map((key) => ({
+        clientId: key.clientId,
+        eventKey: sortKeyOf(key),
+      }));
       for (let attempt = 1; pending.length > 0; attempt++) {
         if (attempt > MAX_ATTEMPTS) {
           throw new RetryableError('IDEMPOTENCY_UNAVAILABLE', `DynamoDB left ${pending.length} keys unprocessed`);

@@ -76,7 +76,9 @@ export const reportKeyFor = (key: string, processedAt: Date, prefix: string): st
   const full = `${head}${key}.reason.txt`;
   if (Buffer.byteLength(full) <= MAX_KEY_BYTES) return full;
   const tail = `-${createHash('sha256').update(key).digest('hex').slice(0, 16)}.reason.txt`;
-  let cut = Buffer.from(key).subarray(0, MAX_KEY_BYTES - Buffer.byteLength(head) - tail.length).toString('utf8');
+  let cut = Buffer.from(key)
+    .subarray(0, MAX_KEY_BYTES - Buffer.byteLength(head) - tail.length)
+    .toString('utf8');
   // A multi-byte character cut in half decodes as U+FFFD (3 bytes): drop it.
   while (cut.endsWith('\uFFFD') || Buffer.byteLength(head + cut + tail) > MAX_KEY_BYTES) cut = cut.slice(0, -1);
   return `${head}${cut}${tail}`;
@@ -87,8 +89,11 @@ const MESSAGE_CHARS = 300;
 
 const oneLine = (text: string, max: number): string => {
   // Control characters (newlines of a pretty-printed record included) become spaces.
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point
-  const flat = text.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/ {2,}/g, ' ').trim();
+  const flat = text
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: that is the point
+    .replace(/[\u0000-\u001f\u007f]+/g, ' ')
+    .replace(/ {2,}/g, ' ')
+    .trim();
   return flat.length > max ? `${flat.slice(0, max)}…` : flat;
 };
 
@@ -148,22 +153,30 @@ export const formatDropReport = (result: DropResult): string => {
     'again and deduplicates them, so dropping a corrected file again (whole or only the',
     'failed records) is safe.',
   ];
-  const labelWidth = Math.max(0, ...[...result.rejections, ...result.refusals].map((record) => positionOf(result.format, record).length));
+  const labelWidth = Math.max(
+    0,
+    ...[...result.rejections, ...result.refusals].map((record) => positionOf(result.format, record).length),
+  );
   const label = (record: { index: number; line: number }) => positionOf(result.format, record).padEnd(labelWidth);
   if (result.rejected > 0) {
-    lines.push('', `Rejected records (${result.format === 'json-array' ? 'record numbers and lines' : 'line numbers'} are 1-based)`);
+    lines.push(
+      '',
+      `Rejected records (${result.format === 'json-array' ? 'record numbers and lines' : 'line numbers'} are 1-based)`,
+    );
     for (const record of result.rejections) {
       lines.push(`  ${label(record)} ${record.reason}: ${record.message}`);
       if (record.excerpt) lines.push(`  ${''.padEnd(labelWidth)}   ${record.excerpt}`);
     }
     const unlisted = result.rejected - result.rejections.length;
-    if (unlisted > 0) lines.push(`  … ${unlisted} more rejected records not listed (the first ${result.rejections.length} are)`);
+    if (unlisted > 0)
+      lines.push(`  … ${unlisted} more rejected records not listed (the first ${result.rejections.length} are)`);
   }
   if (result.refused > 0) {
     lines.push('', 'Refused by Kinesis after retries (valid records that were not sent: drop them again)');
     for (const record of result.refusals) lines.push(`  ${label(record)} ${record.errorCode}: ${record.errorMessage}`);
     const unlisted = result.refused - result.refusals.length;
-    if (unlisted > 0) lines.push(`  … ${unlisted} more refused records not listed (the first ${result.refusals.length} are)`);
+    if (unlisted > 0)
+      lines.push(`  … ${unlisted} more refused records not listed (the first ${result.refusals.length} are)`);
   }
   if (result.fileError) {
     const { code, message } = result.fileError;

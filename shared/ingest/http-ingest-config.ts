@@ -35,7 +35,10 @@ const claimEnv = (env: Env, name: string, fallback: string): string => {
   const value = env[name]?.trim();
   if (!value) return fallback;
   if (value.length > 256 || /\s/.test(value)) {
-    throw new ConfigError(name, `Environment variable ${name} must be a JWT claim name (1-256 characters, no whitespace), got ${JSON.stringify(value).slice(0, 80)}`);
+    throw new ConfigError(
+      name,
+      `Environment variable ${name} must be a JWT claim name (1-256 characters, no whitespace), got ${JSON.stringify(value).slice(0, 80)}`,
+    );
   }
   return value;
 };

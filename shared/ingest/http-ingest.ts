@@ -1,4 +1,3 @@
-import { exceedsJsonDepth, jsonTooDeepMessage } from '../json-depth';
 import { randomUUID } from 'node:crypto';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
@@ -7,6 +6,7 @@ import type { Env } from '../config';
 import { InvalidRecordError, toError } from '../errors';
 import { assertTimeInWindow } from '../event-time';
 import { assertAcceptableIds } from '../identifier';
+import { exceedsJsonDepth, jsonTooDeepMessage } from '../json-depth';
 import { HTTP_API_CHANNEL, INGEST_FIELD } from '../sources';
 import { clientEventAdapter, parseClientEventEntry, toClientEventRecord } from '../sources/client-event';
 import { productActionAdapter } from '../sources/product-action';
@@ -105,12 +105,23 @@ const describe = (value: unknown): string => {
 const eventsEntries = (text: string): unknown[] => {
   const body = parseJsonBody(text);
   if (!isObject(body) || !Array.isArray(body.entries)) {
-    throw new RequestRejected(400, 'InvalidRequest', 'Request body must be {"entries":[{"entry":"<escaped JSON>"}, …]}');
+    throw new RequestRejected(
+      400,
+      'InvalidRequest',
+      'Request body must be {"entries":[{"entry":"<escaped JSON>"}, …]}',
+    );
   }
   // The client id comes from the token only: a body's own (clientId or any other key) is refused, not ignored.
   const unknown = Object.keys(body).filter((key) => key !== 'entries');
   if (unknown.length > 0) {
-    throw new RequestRejected(400, 'InvalidRequest', `Request body has unknown keys: ${unknown.slice(0, 5).map((key) => JSON.stringify(key.slice(0, 64))).join(', ')}; it must be {"entries":[…]} (the client id comes from the token)`);
+    throw new RequestRejected(
+      400,
+      'InvalidRequest',
+      `Request body has unknown keys: ${unknown
+        .slice(0, 5)
+        .map((key) => JSON.stringify(key.slice(0, 64)))
+        .join(', ')}; it must be {"entries":[…]} (the client id comes from the token)`,
+    );
   }
   return body.entries;
 };
@@ -134,7 +145,11 @@ const batchEntries = (text: string, mediaType: string): unknown[] => {
   const body = parseJsonBody(text);
   if (Array.isArray(body)) return body;
   if (isObject(body)) return [body];
-  throw new RequestRejected(400, 'InvalidRequest', `Request body must be an object or an array of objects, not ${describe(body)}`);
+  throw new RequestRejected(
+    400,
+    'InvalidRequest',
+    `Request body must be an object or an array of objects, not ${describe(body)}`,
+  );
 };
 
 const prepareClientEvent = (item: unknown, context: EntryContext): PreparedEntry => {
@@ -155,7 +170,8 @@ const prepareOwned =
   (ownerField: string, kind: string) =>
   (item: unknown, context: EntryContext): PreparedEntry => {
     if (item instanceof EntryRejected) throw item;
-    if (!isObject(item)) throw new EntryRejected('SchemaViolation', `A ${kind} must be a JSON object, not ${describe(item)}`);
+    if (!isObject(item))
+      throw new EntryRejected('SchemaViolation', `A ${kind} must be a JSON object, not ${describe(item)}`);
     const owner = item[ownerField];
     if (owner !== undefined && owner !== null && owner !== context.clientId) {
       throw new EntryRejected('ClientMismatch', `${ownerField} must be your client id (${context.clientId}) or absent`);
@@ -208,9 +224,15 @@ const routeOf = (event: IngestEvent): Route => {
   const allowed = Object.keys(ROUTES).filter((key) => key.endsWith(` ${path}`));
   if (allowed.length > 0) {
     const methods = allowed.map((key) => key.split(' ')[0]).join(', ');
-    throw new RequestRejected(405, 'MethodNotAllowed', `${method} is not allowed on ${path}: use ${methods}`, { allow: methods });
+    throw new RequestRejected(405, 'MethodNotAllowed', `${method} is not allowed on ${path}: use ${methods}`, {
+      allow: methods,
+    });
   }
-  throw new RequestRejected(404, 'NotFound', `No route for ${method} ${path}: use POST /events (or /event), /actions or /meters`);
+  throw new RequestRejected(
+    404,
+    'NotFound',
+    `No route for ${method} ${path}: use POST /events (or /event), /actions or /meters`,
+  );
 };
 
 /** The caller's client, from the JWT authorizer's `claimName` claim; 403 when the token carries none. */
@@ -220,14 +242,19 @@ const clientIdOf = (event: IngestEvent, claimName: string): string => {
     throw new RequestRejected(403, 'Forbidden', `The token has no ${claimName} claim`);
   }
   if (claim.length > MAX_CLIENT_ID_LENGTH) {
-    throw new RequestRejected(403, 'Forbidden', `The ${claimName} claim is longer than ${MAX_CLIENT_ID_LENGTH} characters`);
+    throw new RequestRejected(
+      403,
+      'Forbidden',
+      `The ${claimName} claim is longer than ${MAX_CLIENT_ID_LENGTH} characters`,
+    );
   }
   return claim;
 };
 
 /** Kinesis' reasons in PutEvents' vocabulary; the detail (ARNs, account) stays in the logs. */
 const streamFailure = (outcome: Extract<WriteOutcome, { ok: false }>): ResultEntry => {
-  if (outcome.errorCode === 'RecordTooLarge') return { ErrorCode: 'RecordTooLarge', ErrorMessage: outcome.errorMessage };
+  if (outcome.errorCode === 'RecordTooLarge')
+    return { ErrorCode: 'RecordTooLarge', ErrorMessage: outcome.errorMessage };
   const throttled = /Throughput|Throttl|LimitExceeded|SlowDown/i.test(outcome.errorCode);
   return {
     ErrorCode: throttled ? 'ThrottlingException' : 'InternalFailure',
@@ -280,7 +307,11 @@ export class HttpIngest {
     const maxEntries = route.maxEntries(this.config);
     if (entries.length === 0) throw new RequestRejected(400, 'NoEntries', 'The request has no entries');
     if (entries.length > maxEntries) {
-      throw new RequestRejected(400, 'TooManyEntries', `The request has ${entries.length} entries; the limit is ${maxEntries}`);
+      throw new RequestRejected(
+        400,
+        'TooManyEntries',
+        `The request has ${entries.length} entries; the limit is ${maxEntries}`,
+      );
     }
 
     const context: EntryContext = { clientId, receivedAt: this.now(), newId: this.newId };
@@ -293,14 +324,18 @@ export class HttpIngest {
           index,
           eventId: prepared.eventId,
           // The channel marker: the consumer scopes these ids to the HTTP API (shared/sources/index.ts).
-          record: { partitionKey: clientId, data: Buffer.from(JSON.stringify({ ...prepared.payload, [INGEST_FIELD]: HTTP_API_CHANNEL })) },
+          record: {
+            partitionKey: clientId,
+            data: Buffer.from(JSON.stringify({ ...prepared.payload, [INGEST_FIELD]: HTTP_API_CHANNEL })),
+          },
         });
       } catch (error) {
         results[index] = this.entryFailure(error);
       }
     });
 
-    const outcomes = accepted.length > 0 ? await this.dependencies.writer.write(accepted.map(({ record }) => record)) : [];
+    const outcomes =
+      accepted.length > 0 ? await this.dependencies.writer.write(accepted.map(({ record }) => record)) : [];
     let written = 0;
     const notWritten: Extract<WriteOutcome, { ok: false }>[] = [];
     accepted.forEach(({ index, eventId }, position) => {
@@ -337,9 +372,13 @@ export class HttpIngest {
     });
     // The stream took nothing and the request was fine as far as it could tell: retryable.
     if (written === 0 && streamFailures > 0) {
-      return json(503, { message: 'The stream is unavailable; retry the request', ...response }, {
-        'retry-after': String(this.config.retryAfterSeconds),
-      });
+      return json(
+        503,
+        { message: 'The stream is unavailable; retry the request', ...response },
+        {
+          'retry-after': String(this.config.retryAfterSeconds),
+        },
+      );
     }
     return json(200, response);
   }
@@ -350,7 +389,10 @@ export class HttpIngest {
     const canonical = route.adapter.toCanonical(prepared.payload, { receivedAt: context.receivedAt.toISOString() });
     assertAcceptableIds(route.adapter, canonical);
     if (!route.adapter.matches(prepared.payload)) {
-      throw new EntryRejected('SchemaViolation', `The entry carries a field of another source, so it is not a ${route.adapter.name}`);
+      throw new EntryRejected(
+        'SchemaViolation',
+        `The entry carries a field of another source, so it is not a ${route.adapter.name}`,
+      );
     }
     assertTimeInWindow(canonical.time, context.receivedAt.getTime(), this.config.timeWindow);
     return { eventId: canonical.id, payload: prepared.payload };
@@ -358,7 +400,8 @@ export class HttpIngest {
 
   private entryFailure(error: unknown): ResultEntry {
     if (error instanceof EntryRejected) return { ErrorCode: error.code, ErrorMessage: error.message };
-    if (error instanceof InvalidRecordError) return { ErrorCode: errorCodeOf(error.reason), ErrorMessage: error.message };
+    if (error instanceof InvalidRecordError)
+      return { ErrorCode: errorCodeOf(error.reason), ErrorMessage: error.message };
     throw error;
   }
 }
@@ -383,7 +426,11 @@ export const dryRunWriter = (config: HttpIngestConfig, logger: HttpIngestDepende
   },
 });
 
-export const createHttpIngestDependencies = (config: HttpIngestConfig, logger: Logger, env: Env): HttpIngestDependencies => ({
+export const createHttpIngestDependencies = (
+  config: HttpIngestConfig,
+  logger: Logger,
+  env: Env,
+): HttpIngestDependencies => ({
   writer: config.dryRun
     ? dryRunWriter(config, logger)
     : new KinesisStreamWriter(createKinesisClient(env), { streamName: config.streamName, ...config.put }),

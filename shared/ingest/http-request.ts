@@ -1,6 +1,6 @@
-import { exceedsJsonDepth, jsonTooDeepMessage } from '../json-depth';
 import { gunzipSync } from 'node:zlib';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
+import { exceedsJsonDepth, jsonTooDeepMessage } from '../json-depth';
 
 /** A request the API refuses as a whole: always a 4xx with a readable message. */
 export class RequestRejected extends Error {
@@ -50,7 +50,11 @@ export const requireMediaType = (event: APIGatewayProxyEventV2, accepted: readon
     throw new RequestRejected(415, 'UnsupportedMediaType', `Content-Type is required: ${expected}`);
   }
   if (!accepted.includes(mediaType.type)) {
-    throw new RequestRejected(415, 'UnsupportedMediaType', `Content-Type ${mediaType.type} is not accepted here: send ${expected}`);
+    throw new RequestRejected(
+      415,
+      'UnsupportedMediaType',
+      `Content-Type ${mediaType.type} is not accepted here: send ${expected}`,
+    );
   }
   if (mediaType.charset !== undefined && mediaType.charset !== 'utf-8' && mediaType.charset !== 'utf8') {
     throw new RequestRejected(415, 'UnsupportedMediaType', `charset ${mediaType.charset} is not accepted: send UTF-8`);
@@ -59,7 +63,11 @@ export const requireMediaType = (event: APIGatewayProxyEventV2, accepted: readon
 };
 
 const tooLarge = (limit: number) =>
-  new RequestRejected(413, 'PayloadTooLarge', `Request body is larger than ${limit} bytes; split it into smaller requests`);
+  new RequestRejected(
+    413,
+    'PayloadTooLarge',
+    `Request body is larger than ${limit} bytes; split it into smaller requests`,
+  );
 
 /**
  * The body as text: base64-decoded when API Gateway encoded it, gunzipped for
@@ -80,7 +88,11 @@ export const readBody = (event: APIGatewayProxyEventV2, maxBytes: number): strin
       throw new RequestRejected(400, 'MalformedBody', 'Content-Encoding is gzip but the body is not valid gzip');
     }
   } else if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
-    throw new RequestRejected(415, 'UnsupportedMediaType', `Content-Encoding ${encoding} is not accepted: send gzip or none`);
+    throw new RequestRejected(
+      415,
+      'UnsupportedMediaType',
+      `Content-Encoding ${encoding} is not accepted: send gzip or none`,
+    );
   }
   if (bytes.length > maxBytes) throw tooLarge(maxBytes);
   if (bytes.length === 0) throw new RequestRejected(400, 'EmptyBody', 'Request body is empty');

@@ -156,7 +156,12 @@ export class JsonRecordSplitter {
    */
   push(input: Uint8Array | string): SplitRecord[] {
     if (this.failed) throw this.failed;
-    const chunk = typeof input === 'string' ? Buffer.from(input) : Buffer.isBuffer(input) ? input : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
+    const chunk =
+      typeof input === 'string'
+        ? Buffer.from(input)
+        : Buffer.isBuffer(input)
+          ? input
+          : Buffer.from(input.buffer, input.byteOffset, input.byteLength);
     const out: SplitRecord[] = [];
     try {
       let start = 0;
@@ -368,7 +373,6 @@ export class JsonRecordSplitter {
       this.escaped = escaped;
     }
   }
-
 }
 
 /**

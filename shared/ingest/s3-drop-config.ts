@@ -22,7 +22,8 @@ export interface DropConfig {
 
 const prefix = (env: Env, name: string, fallback: string): string => {
   const value = optionalEnv(env, name, fallback);
-  if (!value.endsWith('/')) throw new ConfigError(name, `Environment variable ${name} must end with '/', got "${value}"`);
+  if (!value.endsWith('/'))
+    throw new ConfigError(name, `Environment variable ${name} must end with '/', got "${value}"`);
   return value;
 };
 
@@ -33,7 +34,10 @@ export const loadDropConfig = (env: Env): DropConfig => ({
   maxRecordBytes: intEnv(env, 'DROP_MAX_RECORD_BYTES', MAX_RECORD_BYTES, { min: 1_024, max: MAX_RECORD_BYTES }),
   maxReportedRecords: intEnv(env, 'DROP_REPORT_MAX_RECORDS', 1_000, { min: 0, max: 100_000 }),
   // 1 MiB: what one shard takes per second, and smaller requests keep the SDK's copies small.
-  batchMaxBytes: intEnv(env, 'DROP_BATCH_MAX_BYTES', MAX_RECORD_BYTES, { min: MAX_RECORD_BYTES, max: MAX_BYTES_PER_PUT }),
+  batchMaxBytes: intEnv(env, 'DROP_BATCH_MAX_BYTES', MAX_RECORD_BYTES, {
+    min: MAX_RECORD_BYTES,
+    max: MAX_BYTES_PER_PUT,
+  }),
   putMaxAttempts: intEnv(env, 'DROP_PUT_MAX_ATTEMPTS', 8, { min: 1, max: 20 }),
   timeMarginMs: intEnv(env, 'DROP_TIME_MARGIN_SECONDS', 30, { min: 0, max: 600 }) * 1000,
 });

@@ -1,10 +1,10 @@
-import { exceedsJsonDepth, jsonTooDeepMessage } from '../json-depth';
 import { pipeline, type Readable } from 'node:stream';
 import { createGunzip } from 'node:zlib';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import { GetObjectCommand, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
 import { InvalidRecordError, toError } from '../errors';
+import { exceedsJsonDepth, jsonTooDeepMessage } from '../json-depth';
 import { adapt } from '../sources';
 import {
   clipMessage,
@@ -188,7 +188,12 @@ export const processDropObject = async (
   const handle = async (record: SplitRecord) => {
     result.records++;
     if (record.tooLarge || record.data === undefined) {
-      reject(record, 'RECORD_TOO_LARGE', `Record is ${record.bytes} bytes or more, over the ${config.maxRecordBytes}-byte limit`, record.head);
+      reject(
+        record,
+        'RECORD_TOO_LARGE',
+        `Record is ${record.bytes} bytes or more, over the ${config.maxRecordBytes}-byte limit`,
+        record.head,
+      );
       return;
     }
     const data = record.data;
@@ -220,7 +225,12 @@ export const processDropObject = async (
     const partitionKey = adapted.event.clientId;
     const size = data.length + Buffer.byteLength(partitionKey);
     if (size > MAX_RECORD_BYTES) {
-      reject(record, 'RECORD_TOO_LARGE', `Record and partition key are ${size} bytes, over Kinesis's ${MAX_RECORD_BYTES}`, data);
+      reject(
+        record,
+        'RECORD_TOO_LARGE',
+        `Record and partition key are ${size} bytes, over Kinesis's ${MAX_RECORD_BYTES}`,
+        data,
+      );
       return;
     }
     if (pending.records.length === MAX_RECORDS_PER_PUT || pending.bytes + size > config.batchMaxBytes) await flush();
@@ -246,7 +256,11 @@ export const processDropObject = async (
     }
   } catch (caught) {
     if (caught instanceof FileFormatError) {
-      result.fileError = { code: caught.code, message: caught.message, ...(caught.line !== undefined && { line: caught.line }) };
+      result.fileError = {
+        code: caught.code,
+        message: caught.message,
+        ...(caught.line !== undefined && { line: caught.line }),
+      };
     } else if (isZlibError(caught)) {
       result.fileError = {
         code: 'BAD_GZIP',
@@ -297,7 +311,11 @@ export const processS3Event = async (
     const key = decodeS3Key(record.s3.object.key);
     const bucket = record.s3.bucket.name;
     if (!record.eventName.startsWith('ObjectCreated:') || !key.startsWith(config.ingestPrefix) || key.endsWith('/')) {
-      deps.logger.warn('Ignoring an S3 notification outside the drop location', { eventName: record.eventName, bucket, key });
+      deps.logger.warn('Ignoring an S3 notification outside the drop location', {
+        eventName: record.eventName,
+        bucket,
+        key,
+      });
       continue;
     }
     try {
@@ -327,6 +345,7 @@ export const processS3Event = async (
     }
   }
   if (failures.length === 1) throw failures[0];
-  if (failures.length > 1) throw new AggregateError(failures, `${failures.length} dropped files could not be processed`);
+  if (failures.length > 1)
+    throw new AggregateError(failures, `${failures.length} dropped files could not be processed`);
   return { files };
 };

@@ -32,7 +32,8 @@ export interface WriteOptions {
   abortSignal?: AbortSignal;
 }
 
-const recordBytes = (record: StreamRecordInput): number => record.data.byteLength + Buffer.byteLength(record.partitionKey);
+const recordBytes = (record: StreamRecordInput): number =>
+  record.data.byteLength + Buffer.byteLength(record.partitionKey);
 
 /**
  * Writes records to a Kinesis stream with PutRecords (≤ 500 records / 5 MiB per call),
@@ -60,7 +61,10 @@ export class KinesisStreamWriter {
       if (attempt > 1) await (this.options.sleep ?? sleep)(backoffDelay(attempt - 1, backoff, this.options.random));
       const retry: number[] = [];
       // Sequential calls keep each partition key's records in order.
-      for (const chunk of chunkIndexes(sizes, pending, { maxCount: MAX_RECORDS_PER_PUT, maxBytes: MAX_BYTES_PER_PUT })) {
+      for (const chunk of chunkIndexes(sizes, pending, {
+        maxCount: MAX_RECORDS_PER_PUT,
+        maxBytes: MAX_BYTES_PER_PUT,
+      })) {
         if (abortSignal?.aborted) break;
         retry.push(...(await this.put(records, chunk, outcomes, abortSignal)));
       }

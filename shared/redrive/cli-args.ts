@@ -89,7 +89,9 @@ const nonEmpty = (name: string, value: string | undefined): string | undefined =
 };
 
 export const parseRedriveArgs = (argv: readonly string[]): RedriveCommand => {
-  let parsed: ReturnType<typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true }>>;
+  let parsed: ReturnType<
+    typeof parseArgs<{ args: string[]; options: typeof OPTIONS; allowPositionals: true; strict: true }>
+  >;
   try {
     parsed = parseArgs({ args: [...argv], options: OPTIONS, allowPositionals: true, strict: true });
   } catch (caught) {

@@ -41,7 +41,10 @@ export const decodeObjectBody = (bytes: Buffer): Buffer => {
 };
 
 const isErrorRecord = (value: unknown): value is FirehoseErrorRecord =>
-  typeof value === 'object' && value !== null && !Array.isArray(value) && typeof (value as { rawData?: unknown }).rawData === 'string';
+  typeof value === 'object' &&
+  value !== null &&
+  !Array.isArray(value) &&
+  typeof (value as { rawData?: unknown }).rawData === 'string';
 
 /**
  * The records' original bytes (`rawData`), in file order. The whole object is checked before
@@ -58,10 +61,13 @@ export const parseErrorObject = (bytes: Buffer): Buffer[] => {
     } catch {
       throw new ObjectFormatError(`line ${index + 1} is not JSON`);
     }
-    if (!isErrorRecord(parsed)) throw new ObjectFormatError(`line ${index + 1} is not a Firehose error record (no rawData)`);
+    if (!isErrorRecord(parsed))
+      throw new ObjectFormatError(`line ${index + 1} is not a Firehose error record (no rawData)`);
     const data = Buffer.from(parsed.rawData, 'base64');
     if (data.length > MAX_RECORD_BYTES) {
-      throw new ObjectFormatError(`line ${index + 1}: the record is ${data.length} bytes, over Firehose's ${MAX_RECORD_BYTES}`);
+      throw new ObjectFormatError(
+        `line ${index + 1}: the record is ${data.length} bytes, over Firehose's ${MAX_RECORD_BYTES}`,
+      );
     }
     records.push(data);
   });

@@ -19,7 +19,13 @@ export {
   resumePoint,
   writeMarker,
 } from './progress-marker';
-export { type BatchPutResult, DEFAULT_RETRY, isRetryableCallError, putRecordBatchWithRetry, type RetryOptions } from './put-record-batch';
+export {
+  type BatchPutResult,
+  DEFAULT_RETRY,
+  isRetryableCallError,
+  putRecordBatchWithRetry,
+  type RetryOptions,
+} from './put-record-batch';
 export { parseQuarantineObject } from './quarantine-records';
 export { awsCall, describeError, RedriveError } from './redrive-error';
 export {

@@ -15,7 +15,9 @@ export const markerKey = (key: string): string => `${PROGRESS_PREFIX}${key}.json
 
 /** The original key a marker key belongs to, or undefined for anything else under the prefix. */
 export const originalKeyOf = (marker: string): string | undefined =>
-  marker.startsWith(PROGRESS_PREFIX) && marker.endsWith('.json') ? marker.slice(PROGRESS_PREFIX.length, -'.json'.length) : undefined;
+  marker.startsWith(PROGRESS_PREFIX) && marker.endsWith('.json')
+    ? marker.slice(PROGRESS_PREFIX.length, -'.json'.length)
+    : undefined;
 
 const isMarker = (value: unknown): value is ProgressMarker => {
   const marker = value as Partial<ProgressMarker> | null;
@@ -49,4 +51,5 @@ export const readMarker = async (s3: S3Client, bucket: string, key: string): Pro
 export const writeMarker = (s3: S3Client, bucket: string, marker: ProgressMarker): Promise<unknown> =>
   putJsonObject(s3, bucket, markerKey(marker.key), marker);
 
-export const deleteMarker = (s3: S3Client, bucket: string, key: string): Promise<unknown> => deleteObject(s3, bucket, markerKey(key));
+export const deleteMarker = (s3: S3Client, bucket: string, key: string): Promise<unknown> =>
+  deleteObject(s3, bucket, markerKey(key));

@@ -35,7 +35,10 @@ const RETRYABLE_CALL_ERRORS = new Set([
 
 export const isRetryableCallError = (caught: unknown): boolean => {
   // Structural, not instanceof: network errors come from Node's realm.
-  const error = (typeof caught === 'object' && caught !== null ? caught : {}) as { name?: unknown; $metadata?: { httpStatusCode?: number } };
+  const error = (typeof caught === 'object' && caught !== null ? caught : {}) as {
+    name?: unknown;
+    $metadata?: { httpStatusCode?: number };
+  };
   const status = error.$metadata?.httpStatusCode;
   // No HTTP status: the request never got an answer (connection reset, timeout).
   return status === undefined || status >= 500 || status === 429 || RETRYABLE_CALL_ERRORS.has(String(error.name));
@@ -53,7 +56,10 @@ export const putRecordBatchWithRetry = async (
   options: RetryOptions = {},
 ): Promise<BatchPutResult> => {
   const maxAttempts = options.maxAttempts ?? DEFAULT_RETRY.maxAttempts;
-  const backoff = { baseDelayMs: options.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs, maxDelayMs: options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs };
+  const backoff = {
+    baseDelayMs: options.baseDelayMs ?? DEFAULT_RETRY.baseDelayMs,
+    maxDelayMs: options.maxDelayMs ?? DEFAULT_RETRY.maxDelayMs,
+  };
   const sleep = options.sleep ?? defaultSleep;
   const accepted = records.map(() => false);
   let pending = records.map((_, index) => index);

@@ -10,7 +10,8 @@ export const parseQuarantineObject = (bytes: Buffer): StreamRecordInput => {
     throw new ObjectFormatError('not JSON');
   }
   const object = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
-  const origin = typeof object.origin === 'object' && object.origin !== null ? (object.origin as Record<string, unknown>) : {};
+  const origin =
+    typeof object.origin === 'object' && object.origin !== null ? (object.origin as Record<string, unknown>) : {};
   const { partitionKey } = origin;
   if (typeof partitionKey !== 'string' || partitionKey === '') {
     throw new ObjectFormatError('no origin.partitionKey: not a quarantine object');

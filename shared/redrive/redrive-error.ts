@@ -12,7 +12,10 @@ export class RedriveError extends Error {
 export const describeError = (caught: unknown): string => {
   // Read structurally: Node's own errors can come from another realm (jest), failing instanceof.
   const fields = typeof caught === 'object' && caught !== null ? (caught as { name?: unknown; message?: unknown }) : {};
-  const error = typeof fields.message === 'string' ? { name: String(fields.name ?? 'Error'), message: fields.message } : toError(caught);
+  const error =
+    typeof fields.message === 'string'
+      ? { name: String(fields.name ?? 'Error'), message: fields.message }
+      : toError(caught);
   const message = (error.message.split('\n')[0] ?? '').trim();
   return message && message !== error.name ? `${error.name}: ${message}` : error.name;
 };

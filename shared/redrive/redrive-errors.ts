@@ -4,9 +4,23 @@ import { ERROR_OUTPUT_TYPES, type ErrorOutputType, parseErrorObject } from './er
 import { deleteMarker, originalKeyOf, PROGRESS_PREFIX, readMarker, resumePoint, writeMarker } from './progress-marker';
 import { putRecordBatchWithRetry, type RetryOptions } from './put-record-batch';
 import { RedriveError } from './redrive-error';
-import { countRecords, emptyResult, plural, type RedriveLog, type RedriveResult, waitUnlessAborted } from './redrive-result';
+import {
+  countRecords,
+  emptyResult,
+  plural,
+  type RedriveLog,
+  type RedriveResult,
+  waitUnlessAborted,
+} from './redrive-result';
 import { listKeys, moveToRedriven, REDRIVEN_PREFIX, readParsed } from './s3-objects';
-import { DEFAULT_MAX_PARTITIONS, groupByPartition, nextChunkEnd, type PartitionOf, PartitionWave, PUT_RECORD_BATCH_LIMITS } from './waves';
+import {
+  DEFAULT_MAX_PARTITIONS,
+  groupByPartition,
+  nextChunkEnd,
+  type PartitionOf,
+  PartitionWave,
+  PUT_RECORD_BATCH_LIMITS,
+} from './waves';
 
 export const DEFAULT_ERRORS_PREFIX = 'errors/';
 /** The project's Firehose buffering (60 s destination + 60 s processor) plus a margin. */
@@ -56,7 +70,10 @@ interface ErrorObject {
  * not deduplicate. Likewise, when a chunk is given up on, its accepted records after the first
  * refused one are put again by the next run (the marker only records a contiguous prefix).
  */
-export const redriveErrors = async ({ s3, firehose }: RedriveErrorsClients, options: RedriveErrorsOptions): Promise<RedriveResult> => {
+export const redriveErrors = async (
+  { s3, firehose }: RedriveErrorsClients,
+  options: RedriveErrorsOptions,
+): Promise<RedriveResult> => {
   const { bucket, deliveryStreamName, signal } = options;
   const log = options.log ?? (() => undefined);
   const errorsPrefix = options.errorsPrefix ?? DEFAULT_ERRORS_PREFIX;
@@ -92,7 +109,9 @@ export const redriveErrors = async ({ s3, firehose }: RedriveErrorsClients, opti
   }
   result.found = objects.length;
   if (objects.length === 0) return result;
-  log(`found ${plural(objects.length, 'object')} under ${sources.map((source) => `s3://${bucket}/${source}`).join(', ')}`);
+  log(
+    `found ${plural(objects.length, 'object')} under ${sources.map((source) => `s3://${bucket}/${source}`).join(', ')}`,
+  );
 
   for (const [index, { key, type }] of objects.entries()) {
     if (signal?.aborted) {

@@ -28,7 +28,8 @@ export interface RedriveQuarantineOptions extends RetryOptions {
 }
 
 // One line per object is noise for thousands of them: every 100th (and the last) then.
-const shouldLog = (position: number, total: number): boolean => total <= 100 || position % 100 === 0 || position === total;
+const shouldLog = (position: number, total: number): boolean =>
+  total <= 100 || position % 100 === 0 || position === total;
 
 /**
  * Re-drives the quarantined records of one reason code (`quarantine/<reason>/…`, one record per

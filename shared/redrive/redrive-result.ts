@@ -33,7 +33,9 @@ export type RedriveLog = (line: string) => void;
 
 export const plural = (count: number, word: string): string => `${count} ${word}${count === 1 ? '' : 's'}`;
 
-export const emptyResult = (fields: Pick<RedriveResult, 'mode' | 'dryRun' | 'bucket' | 'target' | 'sources' | 'movedTo'>): RedriveResult => ({
+export const emptyResult = (
+  fields: Pick<RedriveResult, 'mode' | 'dryRun' | 'bucket' | 'target' | 'sources' | 'movedTo'>,
+): RedriveResult => ({
   ...fields,
   found: 0,
   objects: 0,
@@ -49,7 +51,11 @@ export const countRecords = (result: RedriveResult, type: string, records: numbe
 };
 
 /** Resolves after `ms`, or as soon as the signal aborts (a wave wait must not delay Ctrl-C). */
-export const waitUnlessAborted = (ms: number, signal: AbortSignal | undefined, sleep?: (ms: number) => Promise<void>): Promise<void> => {
+export const waitUnlessAborted = (
+  ms: number,
+  signal: AbortSignal | undefined,
+  sleep?: (ms: number) => Promise<void>,
+): Promise<void> => {
   if (signal?.aborted) return Promise.resolve();
   return new Promise((resolve) => {
     let timer: NodeJS.Timeout | undefined;

@@ -35,7 +35,9 @@ interface ByteArrayBody {
 }
 
 const hasTransform = (body: unknown): body is ByteArrayBody =>
-  typeof body === 'object' && body !== null && typeof (body as Partial<ByteArrayBody>).transformToByteArray === 'function';
+  typeof body === 'object' &&
+  body !== null &&
+  typeof (body as Partial<ByteArrayBody>).transformToByteArray === 'function';
 
 const isAsyncIterable = (body: unknown): body is AsyncIterable<Uint8Array> =>
   typeof body === 'object' && body !== null && Symbol.asyncIterator in body;
@@ -64,19 +66,26 @@ export const readObject = (s3: S3Client, bucket: string, key: string): Promise<S
   });
 
 /** The object's bytes, or undefined when there is no such key. */
-export const readOptionalObject = async (s3: S3Client, bucket: string, key: string): Promise<StoredObject | undefined> => {
+export const readOptionalObject = async (
+  s3: S3Client,
+  bucket: string,
+  key: string,
+): Promise<StoredObject | undefined> => {
   try {
     const response = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
     return { body: await bodyBytes(response.Body), etag: response.ETag ?? '' };
   } catch (caught) {
-    if (caught instanceof NoSuchKey || (caught as { name?: unknown } | undefined)?.name === 'NoSuchKey') return undefined;
+    if (caught instanceof NoSuchKey || (caught as { name?: unknown } | undefined)?.name === 'NoSuchKey')
+      return undefined;
     throw new RedriveError(`GetObject s3://${bucket}/${key} failed: ${describeError(caught)}`, { cause: caught });
   }
 };
 
 export const putJsonObject = (s3: S3Client, bucket: string, key: string, value: unknown): Promise<unknown> =>
   awsCall(`PutObject s3://${bucket}/${key}`, () =>
-    s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json' })),
+    s3.send(
+      new PutObjectCommand({ Bucket: bucket, Key: key, Body: JSON.stringify(value), ContentType: 'application/json' }),
+    ),
   );
 
 export const deleteObject = (s3: S3Client, bucket: string, key: string): Promise<unknown> =>

@@ -14,7 +14,9 @@ export const formatSummary = (result: RedriveResult): string => {
     return `nothing to re-drive: no objects under ${result.sources.map((source) => `s3://${bucket}/${source}`).join(', ')}`;
   }
   const skipped =
-    result.skipped.length > 0 ? `; ${plural(result.skipped.length, 'object')} skipped (not readable as records, left in place)` : '';
+    result.skipped.length > 0
+      ? `; ${plural(result.skipped.length, 'object')} skipped (not readable as records, left in place)`
+      : '';
   const what = `${plural(result.records, 'record')} from ${plural(result.objects, 'object')}${countsText(result.byType)} into ${result.target}`;
   if (result.dryRun) return `dry run: would re-drive ${what}; nothing was changed${skipped}`;
   return `re-drove ${what}; moved to s3://${bucket}/${result.movedTo}${skipped}`;

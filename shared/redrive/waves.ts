@@ -22,7 +22,8 @@ export class PartitionWave {
   private readonly partitions = new Set<string | undefined>();
 
   constructor(readonly maxPartitions: number) {
-    if (!Number.isInteger(maxPartitions) || maxPartitions < 1) throw new RangeError('maxPartitions must be a positive integer');
+    if (!Number.isInteger(maxPartitions) || maxPartitions < 1)
+      throw new RangeError('maxPartitions must be a positive integer');
   }
 
   get size(): number {

@@ -51,36 +51,47 @@ export const logicalIdOf = (name: string): string => {
 
 /** A physical name within `max` characters: long ones keep a stem and a hash of the whole. */
 export const physicalName = (full: string, max: number): string =>
-  full.length <= max ? full : `${full.slice(0, max - 9)}-${createHash('sha256').update(full).digest('hex').slice(0, 8)}`;
+  full.length <= max
+    ? full
+    : `${full.slice(0, max - 9)}-${createHash('sha256').update(full).digest('hex').slice(0, 8)}`;
 
 /** The routing bus's name for a stack. */
 export const routingBusName = (service: string, stage: string): string => `${service}-${stage}-routing`;
 /** A route's dead-letter queue's name. */
-export const deadLetterQueueName = (service: string, stage: string, route: string): string => physicalName(`${service}-${stage}-route-${route}-dlq`, 80);
+export const deadLetterQueueName = (service: string, stage: string, route: string): string =>
+  physicalName(`${service}-${stage}-route-${route}-dlq`, 80);
 
 /**
  * The EventBridge pattern of a route: the canonical-event pattern under `detail`, on the routing
  * source, for published events and for this route's re-driven dead letters.
  */
 export const rulePattern = (route: string, pattern: Record<string, unknown>): Json =>
-  ({ source: [ROUTING_SOURCE], 'detail-type': [ROUTING_DETAIL_TYPE, redriveDetailType(route)], detail: pattern }) as Json;
+  ({
+    source: [ROUTING_SOURCE],
+    'detail-type': [ROUTING_DETAIL_TYPE, redriveDetailType(route)],
+    detail: pattern,
+  }) as Json;
 
 /** A JSON path over the canonical event, as a path over the routing envelope (`$.x` → `$.detail.x`). */
-export const envelopePath = (path: string): string => (path === '$' ? '$.detail' : path.startsWith('$.') || path.startsWith('$[') ? `$.detail${path.slice(1)}` : path);
+export const envelopePath = (path: string): string =>
+  path === '$' ? '$.detail' : path.startsWith('$.') || path.startsWith('$[') ? `$.detail${path.slice(1)}` : path;
 
 const targetInput = (input: RouteInput | undefined): Record<string, Json> => {
   if (input === undefined) return { InputPath: '$.detail' };
   if ('path' in input) return { InputPath: envelopePath(input.path) };
   return {
     InputTransformer: {
-      InputPathsMap: Object.fromEntries(Object.entries(input.pathsMap).map(([name, path]) => [name, envelopePath(path)])),
+      InputPathsMap: Object.fromEntries(
+        Object.entries(input.pathsMap).map(([name, path]) => [name, envelopePath(path)]),
+      ),
       InputTemplate: input.template,
     },
   };
 };
 
 /** `{{resolve:secretsmanager:NAME:SecretString:KEY}}`: resolved by CloudFormation at deploy, never stored in the template. */
-export const secretReference = (secret: string, key: string): string => `{{resolve:secretsmanager:${secret}:SecretString:${key}}}`;
+export const secretReference = (secret: string, key: string): string =>
+  `{{resolve:secretsmanager:${secret}:SecretString:${key}}}`;
 
 /** The JSON keys each auth type's secret holds (README "Routes" → "Auth"). */
 export const SECRET_KEYS = {
@@ -102,13 +113,18 @@ const connectionAuth = (route: Route, auth: RouteAuth | undefined): Record<strin
     case 'apiKey':
       return {
         AuthorizationType: 'API_KEY',
-        AuthParameters: { ApiKeyAuthParameters: { ApiKeyName: auth.header, ApiKeyValue: secretReference(auth.secret, 'apiKey') } },
+        AuthParameters: {
+          ApiKeyAuthParameters: { ApiKeyName: auth.header, ApiKeyValue: secretReference(auth.secret, 'apiKey') },
+        },
       };
     case 'basic':
       return {
         AuthorizationType: 'BASIC',
         AuthParameters: {
-          BasicAuthParameters: { Username: secretReference(auth.secret, 'username'), Password: secretReference(auth.secret, 'password') },
+          BasicAuthParameters: {
+            Username: secretReference(auth.secret, 'username'),
+            Password: secretReference(auth.secret, 'password'),
+          },
         },
       };
     case 'oauth-client-credentials':
@@ -118,7 +134,10 @@ const connectionAuth = (route: Route, auth: RouteAuth | undefined): Record<strin
           OAuthParameters: {
             AuthorizationEndpoint: auth.tokenUrl,
             HttpMethod: auth.method,
-            ClientParameters: { ClientID: secretReference(auth.secret, 'clientId'), ClientSecret: secretReference(auth.secret, 'clientSecret') },
+            ClientParameters: {
+              ClientID: secretReference(auth.secret, 'clientId'),
+              ClientSecret: secretReference(auth.secret, 'clientSecret'),
+            },
             // The client-credentials grant, stated in the token request's body (with the scope when set).
             OAuthHttpParameters: {
               BodyParameters: [
@@ -167,7 +186,14 @@ export const compileRoutes = (routes: readonly Route[], stack: RoutesStack): Com
         Roles: [{ Ref: stack.consumerRole }],
         PolicyDocument: {
           Version: '2012-10-17',
-          Statement: [{ Sid: 'PublishRoutedEvents', Effect: 'Allow', Action: ['events:PutEvents'], Resource: [{ 'Fn::GetAtt': ['RoutingBus', 'Arn'] }] }],
+          Statement: [
+            {
+              Sid: 'PublishRoutedEvents',
+              Effect: 'Allow',
+              Action: ['events:PutEvents'],
+              Resource: [{ 'Fn::GetAtt': ['RoutingBus', 'Arn'] }],
+            },
+          ],
         },
       },
     },
@@ -179,7 +205,11 @@ export const compileRoutes = (routes: readonly Route[], stack: RoutesStack): Com
     const rule = `${id}Rule`;
     resources[queue] = {
       Type: 'AWS::SQS::Queue',
-      Properties: { QueueName: deadLetterQueueName(stack.service, stack.stage, route.name), MessageRetentionPeriod: DEAD_LETTER_RETENTION_SECONDS, SqsManagedSseEnabled: true },
+      Properties: {
+        QueueName: deadLetterQueueName(stack.service, stack.stage, route.name),
+        MessageRetentionPeriod: DEAD_LETTER_RETENTION_SECONDS,
+        SqsManagedSseEnabled: true,
+      },
     };
     resources[`${queue}Policy`] = {
       Type: 'AWS::SQS::QueuePolicy',
@@ -204,7 +234,10 @@ export const compileRoutes = (routes: readonly Route[], stack: RoutesStack): Com
       RoleArn: { 'Fn::GetAtt': ['RoutesTargetRole', 'Arn'] },
       RetryPolicy:
         route.target.type === 'http'
-          ? { MaximumRetryAttempts: route.target.retry.maximumAttempts, MaximumEventAgeInSeconds: route.target.retry.maximumEventAgeSeconds }
+          ? {
+              MaximumRetryAttempts: route.target.retry.maximumAttempts,
+              MaximumEventAgeInSeconds: route.target.retry.maximumEventAgeSeconds,
+            }
           : { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 },
       DeadLetterConfig: { Arn: { 'Fn::GetAtt': [queue, 'Arn'] } },
       ...targetInput(route.input),
@@ -212,10 +245,18 @@ export const compileRoutes = (routes: readonly Route[], stack: RoutesStack): Com
     let target: Record<string, Json>;
     if (route.target.type === 'http') {
       target = httpResources(resources, id, route, route.target, prefix, common);
-      invokeStatements.push({ Effect: 'Allow', Action: ['events:InvokeApiDestination'], Resource: [{ 'Fn::GetAtt': [`${id}Destination`, 'Arn'] }] });
+      invokeStatements.push({
+        Effect: 'Allow',
+        Action: ['events:InvokeApiDestination'],
+        Resource: [{ 'Fn::GetAtt': [`${id}Destination`, 'Arn'] }],
+      });
     } else {
       target = firehoseResources(resources, id, route, route.target, prefix, stack, common);
-      invokeStatements.push({ Effect: 'Allow', Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'], Resource: [{ 'Fn::GetAtt': [`${id}DeliveryStream`, 'Arn'] }] });
+      invokeStatements.push({
+        Effect: 'Allow',
+        Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+        Resource: [{ 'Fn::GetAtt': [`${id}DeliveryStream`, 'Arn'] }],
+      });
     }
     resources[rule] = {
       Type: 'AWS::Events::Rule',
@@ -228,41 +269,58 @@ export const compileRoutes = (routes: readonly Route[], stack: RoutesStack): Com
         Targets: [target],
       },
     };
-    resources[`${id}DeadLetterAlarm`] = alarm(stack, physicalName(`${prefix}-route-${route.name}-dead-letters`, 255), `Events of route ${route.name} are in its dead-letter queue: npm run dead-letters -- list ${route.name}`, {
-      Namespace: 'AWS/SQS',
-      MetricName: 'ApproximateNumberOfMessagesVisible',
-      Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
-      Statistic: 'Maximum',
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-    });
+    resources[`${id}DeadLetterAlarm`] = alarm(
+      stack,
+      physicalName(`${prefix}-route-${route.name}-dead-letters`, 255),
+      `Events of route ${route.name} are in its dead-letter queue: npm run dead-letters -- list ${route.name}`,
+      {
+        Namespace: 'AWS/SQS',
+        MetricName: 'ApproximateNumberOfMessagesVisible',
+        Dimensions: [{ Name: 'QueueName', Value: { 'Fn::GetAtt': [queue, 'QueueName'] } }],
+        Statistic: 'Maximum',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      },
+    );
     // FailedInvocations: invocations of the rule's targets that failed for good (dead-lettered or dropped).
-    resources[`${id}FailedInvocationsAlarm`] = alarm(stack, physicalName(`${prefix}-route-${route.name}-failed-invocations`, 255), `Route ${route.name}: EventBridge gave up on deliveries to its target`, {
-      Namespace: 'AWS/Events',
-      MetricName: 'FailedInvocations',
-      Dimensions: [
-        { Name: 'EventBusName', Value: busName },
-        { Name: 'RuleName', Value: physicalName(route.name, 64) },
-      ],
-      Statistic: 'Sum',
-      Threshold: 0,
-      ComparisonOperator: 'GreaterThanThreshold',
-    });
+    resources[`${id}FailedInvocationsAlarm`] = alarm(
+      stack,
+      physicalName(`${prefix}-route-${route.name}-failed-invocations`, 255),
+      `Route ${route.name}: EventBridge gave up on deliveries to its target`,
+      {
+        Namespace: 'AWS/Events',
+        MetricName: 'FailedInvocations',
+        Dimensions: [
+          { Name: 'EventBusName', Value: busName },
+          { Name: 'RuleName', Value: physicalName(route.name, 64) },
+        ],
+        Statistic: 'Sum',
+        Threshold: 0,
+        ComparisonOperator: 'GreaterThanThreshold',
+      },
+    );
   }
   resources.RoutesTargetRole = {
     Type: 'AWS::IAM::Role',
     Properties: {
-      Description: 'routes.yml: EventBridge invokes the routes\' API destinations and delivery streams',
+      Description: "routes.yml: EventBridge invokes the routes' API destinations and delivery streams",
       AssumeRolePolicyDocument: {
         Version: '2012-10-17',
         Statement: [{ Effect: 'Allow', Principal: { Service: 'events.amazonaws.com' }, Action: 'sts:AssumeRole' }],
       },
-      Policies: [{ PolicyName: 'invoke-route-targets', PolicyDocument: { Version: '2012-10-17', Statement: invokeStatements } }],
+      Policies: [
+        { PolicyName: 'invoke-route-targets', PolicyDocument: { Version: '2012-10-17', Statement: invokeStatements } },
+      ],
     },
   };
   return {
     Resources: resources,
-    Outputs: { RoutingBusName: { Description: 'The bus the consumer publishes delivered events to (routes.yml)', Value: { Ref: 'RoutingBus' } } },
+    Outputs: {
+      RoutingBusName: {
+        Description: 'The bus the consumer publishes delivered events to (routes.yml)',
+        Value: { Ref: 'RoutingBus' },
+      },
+    },
     busName,
   };
 };
@@ -277,7 +335,11 @@ const httpResources = (
 ): Record<string, Json> => {
   resources[`${id}Connection`] = {
     Type: 'AWS::Events::Connection',
-    Properties: { Name: physicalName(`${prefix}-${route.name}`, 64), Description: `routes.yml route ${route.name}`, ...connectionAuth(route, target.auth) },
+    Properties: {
+      Name: physicalName(`${prefix}-${route.name}`, 64),
+      Description: `routes.yml route ${route.name}`,
+      ...connectionAuth(route, target.auth),
+    },
   };
   resources[`${id}Destination`] = {
     Type: 'AWS::Events::ApiDestination',
@@ -325,8 +387,16 @@ const firehoseResources = (
           PolicyDocument: {
             Version: '2012-10-17',
             Statement: [
-              { Effect: 'Allow', Action: ['s3:PutObject', 's3:AbortMultipartUpload'], Resource: [{ 'Fn::Sub': `\${${stack.lakeBucket}.Arn}/routes/${route.name}/*` }] },
-              { Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'], Resource: [{ 'Fn::GetAtt': [stack.lakeBucket, 'Arn'] }] },
+              {
+                Effect: 'Allow',
+                Action: ['s3:PutObject', 's3:AbortMultipartUpload'],
+                Resource: [{ 'Fn::Sub': `\${${stack.lakeBucket}.Arn}/routes/${route.name}/*` }],
+              },
+              {
+                Effect: 'Allow',
+                Action: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
+                Resource: [{ 'Fn::GetAtt': [stack.lakeBucket, 'Arn'] }],
+              },
             ],
           },
         },
@@ -339,12 +409,19 @@ const firehoseResources = (
       DeliveryStreamName: physicalName(`${prefix}-route-${route.name}`, 64),
       DeliveryStreamType: 'DirectPut',
       HttpEndpointDestinationConfiguration: {
-        EndpointConfiguration: { Name: route.name, Url: target.url, AccessKey: secretReference(target.auth.secret, 'accessKey') },
+        EndpointConfiguration: {
+          Name: route.name,
+          Url: target.url,
+          AccessKey: secretReference(target.auth.secret, 'accessKey'),
+        },
         BufferingHints: { SizeInMBs: target.buffering.sizeMiB, IntervalInSeconds: target.buffering.intervalSeconds },
         RequestConfiguration: {
           ContentEncoding: 'GZIP',
           ...(Object.keys(target.commonAttributes).length > 0 && {
-            CommonAttributes: Object.entries(target.commonAttributes).map(([AttributeName, AttributeValue]) => ({ AttributeName, AttributeValue })),
+            CommonAttributes: Object.entries(target.commonAttributes).map(([AttributeName, AttributeValue]) => ({
+              AttributeName,
+              AttributeValue,
+            })),
           }),
         },
         RetryOptions: { DurationInSeconds: target.retryDurationSeconds },
@@ -360,13 +437,18 @@ const firehoseResources = (
       },
     },
   };
-  resources[`${id}EndpointDeliveryAlarm`] = alarm(stack, physicalName(`${prefix}-route-${route.name}-endpoint-delivery`, 255), `Route ${route.name}: Firehose could not deliver to the HTTP endpoint; failed data goes to s3://…/${failedPrefix}`, {
-    Namespace: 'AWS/Firehose',
-    MetricName: 'DeliveryToHttpEndpoint.Success',
-    Dimensions: [{ Name: 'DeliveryStreamName', Value: physicalName(`${prefix}-route-${route.name}`, 64) }],
-    Statistic: 'Minimum',
-    Threshold: 1,
-    ComparisonOperator: 'LessThanThreshold',
-  });
+  resources[`${id}EndpointDeliveryAlarm`] = alarm(
+    stack,
+    physicalName(`${prefix}-route-${route.name}-endpoint-delivery`, 255),
+    `Route ${route.name}: Firehose could not deliver to the HTTP endpoint; failed data goes to s3://…/${failedPrefix}`,
+    {
+      Namespace: 'AWS/Firehose',
+      MetricName: 'DeliveryToHttpEndpoint.Success',
+      Dimensions: [{ Name: 'DeliveryStreamName', Value: physicalName(`${prefix}-route-${route.name}`, 64) }],
+      Statistic: 'Minimum',
+      Threshold: 1,
+      ComparisonOperator: 'LessThanThreshold',
+    },
+  );
   return { Id: 'firehose', Arn: { 'Fn::GetAtt': [`${id}DeliveryStream`, 'Arn'] }, ...common };
 };

@@ -63,7 +63,8 @@ const PREDEFINED: ReadonlySet<string> = new Set([RULE_ARN, RULE_NAME, INGESTION_
 /** "Can only be used as a value for a JSON field, as its contents are not escaped." */
 const JSON_ONLY: ReadonlySet<string> = new Set([EVENT, EVENT_JSON]);
 
-const isRecord = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 // ---- JSON paths -------------------------------------------------------------------------------
 
@@ -81,9 +82,12 @@ const INDEX_STEP = /^\[(?:(\d+)|\*)\]/;
 const BRACKET_NAME_STEP = /^\[(?:'([^'\\]*)'|"([^"\\]*)")\]/;
 
 const parsePath = (text: unknown, field: string, bracketNames: boolean): JsonPath => {
-  if (typeof text !== 'string' || text === '') throw new InputTransformerError(field, 'must be a JSON path such as "$.detail.state"');
-  if (text.length > MAX_PATH_LENGTH) throw new InputTransformerError(field, `longer than ${MAX_PATH_LENGTH} characters`);
-  if (!text.startsWith('$')) throw new InputTransformerError(field, `${JSON.stringify(text)} is not a JSON path: it must start with "$"`);
+  if (typeof text !== 'string' || text === '')
+    throw new InputTransformerError(field, 'must be a JSON path such as "$.detail.state"');
+  if (text.length > MAX_PATH_LENGTH)
+    throw new InputTransformerError(field, `longer than ${MAX_PATH_LENGTH} characters`);
+  if (!text.startsWith('$'))
+    throw new InputTransformerError(field, `${JSON.stringify(text)} is not a JSON path: it must start with "$"`);
   const steps: Step[] = [];
   let rest = text.slice(1);
   while (rest !== '') {
@@ -92,8 +96,13 @@ const parsePath = (text: unknown, field: string, bracketNames: boolean): JsonPat
     const bracket = dot || index || !bracketNames ? null : BRACKET_NAME_STEP.exec(rest);
     const match = dot ?? index ?? bracket;
     if (!match) {
-      const allowed = bracketNames ? 'dot notation, bracket notation, array indices and *' : 'dot notation, array indices and * (not bracket notation)';
-      throw new InputTransformerError(field, `${JSON.stringify(text)} is not a JSON path EventBridge accepts (${allowed}) at ${JSON.stringify(rest)}`);
+      const allowed = bracketNames
+        ? 'dot notation, bracket notation, array indices and *'
+        : 'dot notation, array indices and * (not bracket notation)';
+      throw new InputTransformerError(
+        field,
+        `${JSON.stringify(text)} is not a JSON path EventBridge accepts (${allowed}) at ${JSON.stringify(rest)}`,
+      );
     }
     if (dot) steps.push(dot[1] === undefined ? { kind: 'all' } : { kind: 'name', name: dot[1] });
     else if (index) steps.push(index[1] === undefined ? { kind: 'all' } : { kind: 'index', index: Number(index[1]) });
@@ -169,14 +178,20 @@ const keysOf = (value: unknown): string[] => {
  * cannot be used as an object key" (InputTransformer API reference).
  */
 const checkJsonTemplate = (segments: readonly Segment[]): void => {
-  const probe = segments.map((segment) => (segment.kind === 'text' ? segment.text : segment.quoted ? MARKER : `"${MARKER}"`)).join('');
+  const probe = segments
+    .map((segment) => (segment.kind === 'text' ? segment.text : segment.quoted ? MARKER : `"${MARKER}"`))
+    .join('');
   let parsed: unknown;
   try {
     parsed = JSON.parse(probe);
   } catch (error) {
-    throw new InputTransformerError('input.template', `starts with "{", so it must be valid JSON with its placeholders filled: ${(error as Error).message}`);
+    throw new InputTransformerError(
+      'input.template',
+      `starts with "{", so it must be valid JSON with its placeholders filled: ${(error as Error).message}`,
+    );
   }
-  if (keysOf(parsed).some((key) => key.includes(MARKER))) throw new InputTransformerError('input.template', 'a placeholder cannot be used as an object key');
+  if (keysOf(parsed).some((key) => key.includes(MARKER)))
+    throw new InputTransformerError('input.template', 'a placeholder cannot be used as an object key');
 };
 
 /** JSON text with its double quotes removed: how EventBridge writes an object or array into a string. */
@@ -194,7 +209,10 @@ const renderInJson = (name: string, value: Extracted, quoted: boolean): string =
   if (!quoted) return json;
   if (typeof value === 'string') return value;
   if (typeof value === 'object' && value !== null) {
-    throw new InputRenderError(name, 'is a JSON object or array inside quotes; EventBridge inserts it unescaped, so the input is not valid JSON and the delivery fails');
+    throw new InputRenderError(
+      name,
+      'is a JSON object or array inside quotes; EventBridge inserts it unescaped, so the input is not valid JSON and the delivery fails',
+    );
   }
   return json;
 };
@@ -209,7 +227,11 @@ const renderInText = (value: Extracted): string => {
 /** `<aws.events.event>`: the envelope without `detail`, its `detail-type` named `detailType` as EventBridge sends it. */
 const envelopeOf = (event: unknown): unknown => {
   if (!isRecord(event)) return event;
-  return Object.fromEntries(Object.entries(event).flatMap(([key, value]) => (key === 'detail' ? [] : [[key === 'detail-type' ? 'detailType' : key, value]])));
+  return Object.fromEntries(
+    Object.entries(event).flatMap(([key, value]) =>
+      key === 'detail' ? [] : [[key === 'detail-type' ? 'detailType' : key, value]],
+    ),
+  );
 };
 
 const predefinedValue = (name: string, event: unknown, context: InputContext): Extracted => {
@@ -220,18 +242,27 @@ const predefinedValue = (name: string, event: unknown, context: InputContext): E
 };
 
 const compileTransformer = (pathsMap: unknown, template: unknown): InputRenderer => {
-  if (!isRecord(pathsMap)) throw new InputTransformerError('input.pathsMap', 'must be an object of variable names to JSON paths');
+  if (!isRecord(pathsMap))
+    throw new InputTransformerError('input.pathsMap', 'must be an object of variable names to JSON paths');
   const entries = Object.entries(pathsMap);
-  if (entries.length > MAX_VARIABLES) throw new InputTransformerError('input.pathsMap', `${entries.length} variables; EventBridge allows ${MAX_VARIABLES}`);
+  if (entries.length > MAX_VARIABLES)
+    throw new InputTransformerError(
+      'input.pathsMap',
+      `${entries.length} variables; EventBridge allows ${MAX_VARIABLES}`,
+    );
   const paths = new Map<string, JsonPath>();
   for (const [name, path] of entries) {
     const field = `input.pathsMap.${name}`;
-    if (PREDEFINED.has(name) || name.toLowerCase().startsWith('aws.')) throw new InputTransformerError(field, `"${name}" is reserved for EventBridge's predefined variables`);
-    if (!VARIABLE_NAME.test(name)) throw new InputTransformerError(field, 'variable names are letters, digits, "_" and "-"');
+    if (PREDEFINED.has(name) || name.toLowerCase().startsWith('aws.'))
+      throw new InputTransformerError(field, `"${name}" is reserved for EventBridge's predefined variables`);
+    if (!VARIABLE_NAME.test(name))
+      throw new InputTransformerError(field, 'variable names are letters, digits, "_" and "-"');
     paths.set(name, parsePath(path, field, false));
   }
-  if (typeof template !== 'string' || template === '') throw new InputTransformerError('input.template', 'must be a non-empty string');
-  if (template.length > MAX_TEMPLATE_LENGTH) throw new InputTransformerError('input.template', `longer than ${MAX_TEMPLATE_LENGTH} characters`);
+  if (typeof template !== 'string' || template === '')
+    throw new InputTransformerError('input.template', 'must be a non-empty string');
+  if (template.length > MAX_TEMPLATE_LENGTH)
+    throw new InputTransformerError('input.template', `longer than ${MAX_TEMPLATE_LENGTH} characters`);
 
   // A template that is a JSON object is filled as JSON; anything else (a quoted string, plain text) as text.
   const json = template.trimStart().startsWith('{');
@@ -239,10 +270,16 @@ const compileTransformer = (pathsMap: unknown, template: unknown): InputRenderer
   for (const segment of segments) {
     if (segment.kind !== 'variable') continue;
     if (!paths.has(segment.name) && !PREDEFINED.has(segment.name)) {
-      throw new InputTransformerError('input.template', `contains invalid placeholder <${segment.name}>: not in pathsMap and not a predefined variable`);
+      throw new InputTransformerError(
+        'input.template',
+        `contains invalid placeholder <${segment.name}>: not in pathsMap and not a predefined variable`,
+      );
     }
     if (JSON_ONLY.has(segment.name) && (!json || segment.quoted)) {
-      throw new InputTransformerError('input.template', `<${segment.name}> can only be used as the value of a JSON field (it is not escaped)`);
+      throw new InputTransformerError(
+        'input.template',
+        `<${segment.name}> can only be used as the value of a JSON field (it is not escaped)`,
+      );
     }
   }
   if (json) checkJsonTemplate(segments);
@@ -267,7 +304,10 @@ const compileTransformer = (pathsMap: unknown, template: unknown): InputRenderer
       try {
         JSON.parse(rendered);
       } catch {
-        throw new InputRenderError(undefined, 'renders to invalid JSON (a value inserted unescaped, as EventBridge does); the delivery fails');
+        throw new InputRenderError(
+          undefined,
+          'renders to invalid JSON (a value inserted unescaped, as EventBridge does); the delivery fails',
+        );
       }
     }
     return rendered;
@@ -284,7 +324,8 @@ export const compileInput = (input: RouteInput | undefined): InputRenderer => {
   const given = input as Record<string, unknown>;
   if (!isRecord(given)) throw new InputTransformerError('input', 'must be { path } or { pathsMap, template }');
   if ('path' in given) {
-    if ('pathsMap' in given || 'template' in given) throw new InputTransformerError('input', 'only one of path or pathsMap/template may be given');
+    if ('pathsMap' in given || 'template' in given)
+      throw new InputTransformerError('input', 'only one of path or pathsMap/template may be given');
     const path = parsePath(given.path, 'input.path', true);
     return (event) => {
       const value = extract(event, path);

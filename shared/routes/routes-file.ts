@@ -24,7 +24,11 @@ const secretName = z
 
 /** Where the secret's JSON keys are documented: README "Routes" → "Auth". */
 const auth = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('apiKey'), secret: secretName, header: z.string().min(1).max(512).default('x-api-key') }),
+  z.strictObject({
+    type: z.literal('apiKey'),
+    secret: secretName,
+    header: z.string().min(1).max(512).default('x-api-key'),
+  }),
   z.strictObject({ type: z.literal('basic'), secret: secretName }),
   z.strictObject({
     type: z.literal('oauth-client-credentials'),
@@ -44,18 +48,29 @@ const httpTarget = z.strictObject({
   method: z.enum(['POST', 'GET', 'HEAD', 'OPTIONS', 'PUT', 'PATCH', 'DELETE']).default('POST'),
   headers: stringMap.default({}),
   query: stringMap.default({}),
-  rateLimitPerSecond: z.int().min(1).max(ROUTE_LIMITS.rateLimitPerSecondMax).default(ROUTE_LIMITS.rateLimitPerSecondMax),
+  rateLimitPerSecond: z
+    .int()
+    .min(1)
+    .max(ROUTE_LIMITS.rateLimitPerSecondMax)
+    .default(ROUTE_LIMITS.rateLimitPerSecondMax),
   auth: auth.optional(),
   retry: z
     .strictObject({
-      maximumAttempts: z.int().min(0).max(ROUTE_LIMITS.maximumRetryAttemptsMax).default(ROUTE_LIMITS.maximumRetryAttemptsMax),
+      maximumAttempts: z
+        .int()
+        .min(0)
+        .max(ROUTE_LIMITS.maximumRetryAttemptsMax)
+        .default(ROUTE_LIMITS.maximumRetryAttemptsMax),
       maximumEventAgeSeconds: z
         .int()
         .min(ROUTE_LIMITS.maximumEventAgeSecondsMin)
         .max(ROUTE_LIMITS.maximumEventAgeSecondsMax)
         .default(ROUTE_LIMITS.maximumEventAgeSecondsMax),
     })
-    .default({ maximumAttempts: ROUTE_LIMITS.maximumRetryAttemptsMax, maximumEventAgeSeconds: ROUTE_LIMITS.maximumEventAgeSecondsMax }),
+    .default({
+      maximumAttempts: ROUTE_LIMITS.maximumRetryAttemptsMax,
+      maximumEventAgeSeconds: ROUTE_LIMITS.maximumEventAgeSecondsMax,
+    }),
 });
 
 const firehoseHttpTarget = z.strictObject({
@@ -78,7 +93,10 @@ const firehoseHttpTarget = z.strictObject({
 const input = z.union([
   z.strictObject({ path: z.string().min(1) }),
   z.strictObject({
-    pathsMap: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'variable names are letters, digits, _ and -'), z.string().min(1)),
+    pathsMap: z.record(
+      z.string().regex(/^[A-Za-z0-9_-]+$/, 'variable names are letters, digits, _ and -'),
+      z.string().min(1),
+    ),
     template: z.string().min(1).max(ROUTE_LIMITS.inputTemplateMaxLength),
   }),
 ]);
@@ -157,13 +175,20 @@ const builtInChecks: RouteCheck[] = [
 ];
 
 const fieldOf = (path: readonly PropertyKey[]): string =>
-  path.map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? String(part) : `.${String(part)}`)).join('');
+  path
+    .map((part, index) => (typeof part === 'number' ? `[${part}]` : index === 0 ? String(part) : `.${String(part)}`))
+    .join('');
 
 /**
  * Validates a parsed routes document. `checks` add what the schema cannot say (the event
  * pattern and input compilers register theirs). Throws RoutesFileError on the first problem.
  */
-export const parseRoutes = (document: unknown, file: string, mode: RoutesMode, checks: readonly RouteCheck[] = []): Route[] => {
+export const parseRoutes = (
+  document: unknown,
+  file: string,
+  mode: RoutesMode,
+  checks: readonly RouteCheck[] = [],
+): Route[] => {
   const parsed = routesDocument.safeParse(document ?? {});
   if (!parsed.success) {
     const issue = parsed.error.issues[0];

@@ -7,18 +7,35 @@
  * (`redriveDetailType`) and deletes the message once the bus took it.
  */
 import type { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { ChangeMessageVisibilityBatchCommand, DeleteMessageCommand, GetQueueUrlCommand, type Message, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import {
+  ChangeMessageVisibilityBatchCommand,
+  DeleteMessageCommand,
+  GetQueueUrlCommand,
+  type Message,
+  ReceiveMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { redriveDetailType } from '../routes/cloudformation';
 import { EventBridgePublisher } from './route-publisher';
 
-export const DEAD_LETTER_ATTRIBUTES = ['RULE_ARN', 'TARGET_ARN', 'ERROR_CODE', 'ERROR_MESSAGE', 'EXHAUSTED_RETRY_CONDITION', 'RETRY_ATTEMPTS'] as const;
+export const DEAD_LETTER_ATTRIBUTES = [
+  'RULE_ARN',
+  'TARGET_ARN',
+  'ERROR_CODE',
+  'ERROR_MESSAGE',
+  'EXHAUSTED_RETRY_CONDITION',
+  'RETRY_ATTEMPTS',
+] as const;
 export type DeadLetterAttribute = (typeof DEAD_LETTER_ATTRIBUTES)[number];
 
 export interface DeadLetter {
   messageId: string;
   receiptHandle: string;
   /** The routing envelope EventBridge gave up on; its `detail` is the canonical event. */
-  event: { id?: string; detail?: { id?: string; clientId?: string; time?: string } & Record<string, unknown> } & Record<string, unknown>;
+  event: { id?: string; detail?: { id?: string; clientId?: string; time?: string } & Record<string, unknown> } & Record<
+    string,
+    unknown
+  >;
   attributes: Partial<Record<DeadLetterAttribute, string>>;
 }
 
@@ -55,8 +72,12 @@ const READ_VISIBILITY_SECONDS = 30;
  */
 const release = async (sqs: SQSClient, queueUrl: string, letters: readonly DeadLetter[]): Promise<void> => {
   for (let start = 0; start < letters.length; start += SQS_BATCH) {
-    const entries = letters.slice(start, start + SQS_BATCH).map((letter, index) => ({ Id: String(index), ReceiptHandle: letter.receiptHandle, VisibilityTimeout: 0 }));
-    await sqs.send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries })).catch(() => undefined);
+    const entries = letters
+      .slice(start, start + SQS_BATCH)
+      .map((letter, index) => ({ Id: String(index), ReceiptHandle: letter.receiptHandle, VisibilityTimeout: 0 }));
+    await sqs
+      .send(new ChangeMessageVisibilityBatchCommand({ QueueUrl: queueUrl, Entries: entries }))
+      .catch(() => undefined);
   }
 };
 
@@ -70,7 +91,13 @@ export const listDeadLetters = async (sqs: SQSClient, queueUrl: string, max = 1_
   const found = new Map<string, DeadLetter>();
   for (let quiet = 0; quiet < 2 && found.size < max; ) {
     const { Messages = [] } = await sqs.send(
-      new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: Math.min(SQS_BATCH, max - found.size), VisibilityTimeout: READ_VISIBILITY_SECONDS, WaitTimeSeconds: 0, MessageAttributeNames: ['All'] }),
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: Math.min(SQS_BATCH, max - found.size),
+        VisibilityTimeout: READ_VISIBILITY_SECONDS,
+        WaitTimeSeconds: 0,
+        MessageAttributeNames: ['All'],
+      }),
     );
     let fresh = 0;
     for (const message of Messages) {
@@ -103,7 +130,13 @@ export const redriveDeadLetters = async (
   const result: RedriveResult = { redriven: 0, failed: [] };
   const seen = new Set<string>();
   const max = options.max ?? 100_000;
-  const publisher = new EventBridgePublisher(clients.eventbridge, { busName, detailType: redriveDetailType(route), maxAttempts: 3, baseDelayMs: 100, maxDelayMs: 1_000 });
+  const publisher = new EventBridgePublisher(clients.eventbridge, {
+    busName,
+    detailType: redriveDetailType(route),
+    maxAttempts: 3,
+    baseDelayMs: 100,
+    maxDelayMs: 1_000,
+  });
   // A dry run hides what it reads too, so that it reads every message (not the same ten), and gives it all back after.
   const read: DeadLetter[] = [];
   while (result.redriven + result.failed.length < max) {
@@ -118,11 +151,15 @@ export const redriveDeadLetters = async (
         MessageAttributeNames: ['All'],
       }),
     );
-    const letters = Messages.map(parseMessage).filter((letter): letter is DeadLetter => letter !== undefined && !seen.has(letter.messageId));
+    const letters = Messages.map(parseMessage).filter(
+      (letter): letter is DeadLetter => letter !== undefined && !seen.has(letter.messageId),
+    );
     if (letters.length === 0) break;
     for (const letter of letters) seen.add(letter.messageId);
     const events = letters.filter((letter) => letter.event.detail !== undefined);
-    for (const letter of letters) if (letter.event.detail === undefined) result.failed.push({ messageId: letter.messageId, reason: 'not a routing event (no detail)' });
+    for (const letter of letters)
+      if (letter.event.detail === undefined)
+        result.failed.push({ messageId: letter.messageId, reason: 'not a routing event (no detail)' });
     if (options.dryRun) {
       read.push(...letters);
       result.redriven += events.length;
@@ -136,7 +173,11 @@ export const redriveDeadLetters = async (
       if (outcome?.ok) {
         await clients.sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: letter.receiptHandle }));
         result.redriven++;
-      } else result.failed.push({ messageId: letter.messageId, reason: outcome ? `${outcome.errorCode}: ${outcome.errorMessage}` : 'NoResult: ' });
+      } else
+        result.failed.push({
+          messageId: letter.messageId,
+          reason: outcome ? `${outcome.errorCode}: ${outcome.errorMessage}` : 'NoResult: ',
+        });
     }
   }
   await release(clients.sqs, queueUrl, read);

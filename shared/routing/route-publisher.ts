@@ -54,20 +54,31 @@ export class EventBridgePublisher implements RoutePublisher {
   }
 
   async publish(events: readonly Uint8Array[], options: PublishOptions = {}): Promise<PublishOutcome[]> {
-    const outcomes: PublishOutcome[] = events.map(() => ({ ok: false, errorCode: 'NotAttempted', errorMessage: 'not attempted' }));
+    const outcomes: PublishOutcome[] = events.map(() => ({
+      ok: false,
+      errorCode: 'NotAttempted',
+      errorMessage: 'not attempted',
+    }));
     const sizes = events.map((event) => entrySize(event.byteLength, this.options.detailType));
     let pending: number[] = [];
     events.forEach((_, index) => {
       const size = sizes[index] ?? 0;
       if (size > MAX_BYTES_PER_CALL) {
-        outcomes[index] = { ok: false, errorCode: 'EntryTooLarge', errorMessage: `${size} bytes: PutEvents takes at most ${MAX_BYTES_PER_CALL}` };
+        outcomes[index] = {
+          ok: false,
+          errorCode: 'EntryTooLarge',
+          errorMessage: `${size} bytes: PutEvents takes at most ${MAX_BYTES_PER_CALL}`,
+        };
       } else pending.push(index);
     });
     for (let attempt = 1; pending.length > 0 && attempt <= this.options.maxAttempts; attempt++) {
       if (attempt > 1) await this.sleep(backoffDelay(attempt - 1, this.options, this.random));
       if (options.canAttempt?.() === false) break;
       const failed: number[] = [];
-      for (const chunk of chunkIndexes(sizes, pending, { maxCount: MAX_ENTRIES_PER_CALL, maxBytes: MAX_BYTES_PER_CALL })) {
+      for (const chunk of chunkIndexes(sizes, pending, {
+        maxCount: MAX_ENTRIES_PER_CALL,
+        maxBytes: MAX_BYTES_PER_CALL,
+      })) {
         failed.push(...(await this.putChunk(events, chunk, outcomes)));
       }
       pending = failed;
@@ -76,7 +87,11 @@ export class EventBridgePublisher implements RoutePublisher {
   }
 
   /** One PutEvents; returns the indexes to retry. */
-  private async putChunk(events: readonly Uint8Array[], chunk: readonly number[], outcomes: PublishOutcome[]): Promise<number[]> {
+  private async putChunk(
+    events: readonly Uint8Array[],
+    chunk: readonly number[],
+    outcomes: PublishOutcome[],
+  ): Promise<number[]> {
     const entries: PutEventsRequestEntry[] = chunk.map((index) => ({
       EventBusName: this.options.busName,
       Source: ROUTING_SOURCE,
@@ -90,14 +105,19 @@ export class EventBridgePublisher implements RoutePublisher {
         const entry = response.Entries?.[position];
         if (entry?.EventId && !entry.ErrorCode) outcomes[index] = { ok: true };
         else {
-          outcomes[index] = { ok: false, errorCode: entry?.ErrorCode ?? 'NoEntryResult', errorMessage: entry?.ErrorMessage ?? 'no result for the entry' };
+          outcomes[index] = {
+            ok: false,
+            errorCode: entry?.ErrorCode ?? 'NoEntryResult',
+            errorMessage: entry?.ErrorMessage ?? 'no result for the entry',
+          };
           retry.push(index);
         }
       });
       return retry;
     } catch (error) {
       const failure = toError(error);
-      for (const index of chunk) outcomes[index] = { ok: false, errorCode: failure.name, errorMessage: failure.message };
+      for (const index of chunk)
+        outcomes[index] = { ok: false, errorCode: failure.name, errorMessage: failure.message };
       return [...chunk];
     }
   }

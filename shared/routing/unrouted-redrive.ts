@@ -37,7 +37,12 @@ export const listUnrouted = async (s3: S3Client, bucket: string): Promise<Unrout
   return objects;
 };
 
-export const redriveUnrouted = async (s3: S3Client, publisher: RoutePublisher, bucket: string, options: { dryRun?: boolean } = {}): Promise<UnroutedRedrive> => {
+export const redriveUnrouted = async (
+  s3: S3Client,
+  publisher: RoutePublisher,
+  bucket: string,
+  options: { dryRun?: boolean } = {},
+): Promise<UnroutedRedrive> => {
   const result: UnroutedRedrive = { objects: 0, published: 0, left: [] };
   for (const key of await listKeys(s3, bucket, UNROUTED_PREFIX)) {
     const { body, etag } = await readObject(s3, bucket, key);
@@ -51,7 +56,8 @@ export const redriveUnrouted = async (s3: S3Client, publisher: RoutePublisher, b
     const refused = outcomes.filter((outcome) => !outcome.ok);
     result.published += events.length - refused.length;
     const first = refused[0];
-    if (first && !first.ok) result.left.push({ key, refused: refused.length, reason: `${first.errorCode}: ${first.errorMessage}` });
+    if (first && !first.ok)
+      result.left.push({ key, refused: refused.length, reason: `${first.errorCode}: ${first.errorMessage}` });
     else await moveToRedriven(s3, bucket, key, etag);
   }
   return result;

@@ -35,7 +35,10 @@ export class S3UnroutedStore implements UnroutedStore {
         Body: body,
         ContentType: 'application/x-ndjson',
         // S3 metadata is ASCII, 2 KB in all: the code, and the message cut short.
-        Metadata: { 'error-code': reason.errorCode.replace(/[^\x20-\x7e]/g, '?'), 'error-message': reason.errorMessage.replace(/[^\x20-\x7e]/g, '?').slice(0, 512) },
+        Metadata: {
+          'error-code': reason.errorCode.replace(/[^\x20-\x7e]/g, '?'),
+          'error-message': reason.errorMessage.replace(/[^\x20-\x7e]/g, '?').slice(0, 512),
+        },
       }),
     );
     return `s3://${this.bucket}/${key}`;

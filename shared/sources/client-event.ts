@@ -1,7 +1,7 @@
-import { exceedsJsonDepth, jsonTooDeepMessage } from '../json-depth';
 import { z } from 'zod';
 import { InvalidRecordError } from '../errors';
 import { normalizeEventTime } from '../event-time';
+import { exceedsJsonDepth, jsonTooDeepMessage } from '../json-depth';
 import { parseWith, type SourceAdapter } from './source-adapter';
 
 /**
@@ -80,9 +80,13 @@ const serializedBytes = (value: unknown, what: string): number => {
   try {
     serialized = JSON.stringify(value);
   } catch (error) {
-    throw new InvalidRecordError('SCHEMA_VIOLATION', `Client event ${what} is not JSON-serializable: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new InvalidRecordError(
+      'SCHEMA_VIOLATION',
+      `Client event ${what} is not JSON-serializable: ${(error as Error).message}`,
+      {
+        cause: error,
+      },
+    );
   }
   return serialized === undefined ? 0 : Buffer.byteLength(serialized, 'utf8');
 };
@@ -111,10 +115,16 @@ const validateEntry = (entry: unknown): ClientEventEntry => {
 
 const assertClientId = (clientId: unknown): string => {
   if (typeof clientId !== 'string' || clientId.trim() === '') {
-    throw new InvalidRecordError('MISSING_CLIENT_ID', 'Client event has no clientId (it comes from the API authorizer)');
+    throw new InvalidRecordError(
+      'MISSING_CLIENT_ID',
+      'Client event has no clientId (it comes from the API authorizer)',
+    );
   }
   if (clientId.length > CLIENT_EVENT_LIMITS.maxFieldLength) {
-    throw new InvalidRecordError('SCHEMA_VIOLATION', `clientId is longer than ${CLIENT_EVENT_LIMITS.maxFieldLength} characters`);
+    throw new InvalidRecordError(
+      'SCHEMA_VIOLATION',
+      `clientId is longer than ${CLIENT_EVENT_LIMITS.maxFieldLength} characters`,
+    );
   }
   return clientId;
 };
@@ -137,13 +147,18 @@ export const parseClientEventEntry = (entryText: string): ClientEventEntry => {
         `Client event entry is ${bytes} bytes; the limit is ${CLIENT_EVENT_LIMITS.maxEntryTextBytes}`,
       );
     }
-    if (exceedsJsonDepth(candidate)) throw new InvalidRecordError('JSON_TOO_DEEP', jsonTooDeepMessage('Client event entry'));
+    if (exceedsJsonDepth(candidate))
+      throw new InvalidRecordError('JSON_TOO_DEEP', jsonTooDeepMessage('Client event entry'));
     try {
       return JSON.parse(candidate);
     } catch (error) {
-      throw new InvalidRecordError('MALFORMED_JSON', `Client event entry is not valid JSON: ${(error as Error).message}`, {
-        cause: error,
-      });
+      throw new InvalidRecordError(
+        'MALFORMED_JSON',
+        `Client event entry is not valid JSON: ${(error as Error).message}`,
+        {
+          cause: error,
+        },
+      );
     }
   };
   let parsed = parseText(entryText);
@@ -164,11 +179,19 @@ export const parseClientEventEntry = (entryText: string): ClientEventEntry => {
  * (e.g. a UUID per entry, the dedup key), `receivedAt` when the API received the request.
  * Throws InvalidRecordError (see the limits above) so the API can answer per entry.
  */
-export const toClientEventRecord = (entry: unknown, clientId: string, id: string, receivedAt: Date): ClientEventRecord => {
+export const toClientEventRecord = (
+  entry: unknown,
+  clientId: string,
+  id: string,
+  receivedAt: Date,
+): ClientEventRecord => {
   const validated = validateEntry(entry);
   const owner = assertClientId(clientId);
   if (typeof id !== 'string' || id.length === 0 || id.length > CLIENT_EVENT_LIMITS.maxFieldLength) {
-    throw new InvalidRecordError('SCHEMA_VIOLATION', `Client event id must be 1-${CLIENT_EVENT_LIMITS.maxFieldLength} characters`);
+    throw new InvalidRecordError(
+      'SCHEMA_VIOLATION',
+      `Client event id must be 1-${CLIENT_EVENT_LIMITS.maxFieldLength} characters`,
+    );
   }
   if (!(receivedAt instanceof Date) || Number.isNaN(receivedAt.getTime())) {
     throw new InvalidRecordError('INVALID_EVENT_TIME', 'Client event receivedAt is not a valid date');

@@ -51,7 +51,10 @@ const channelOf = (record: Record<string, unknown>): { channel: IngestChannel; r
   if (!Object.hasOwn(record, INGEST_FIELD)) return { channel: 'stream', record };
   const { [INGEST_FIELD]: marker, ...rest } = record;
   if (marker !== HTTP_API_CHANNEL) {
-    throw new InvalidRecordError('SCHEMA_VIOLATION', `"${INGEST_FIELD}" may only be "${HTTP_API_CHANNEL}" (set by the ingest API), got ${JSON.stringify(marker)?.slice(0, 64)}`);
+    throw new InvalidRecordError(
+      'SCHEMA_VIOLATION',
+      `"${INGEST_FIELD}" may only be "${HTTP_API_CHANNEL}" (set by the ingest API), got ${JSON.stringify(marker)?.slice(0, 64)}`,
+    );
   }
   return { channel: HTTP_API_CHANNEL, record: rest };
 };
@@ -74,7 +77,10 @@ export const adapt = (
   const adapter = adapters.find((candidate) => candidate.matches(record));
   if (adapter === undefined) {
     const keys = Object.keys(record).slice(0, 10).join(', ');
-    throw new InvalidRecordError('UNKNOWN_SOURCE', `Record matches no known source (top-level keys: ${keys || 'none'})`);
+    throw new InvalidRecordError(
+      'UNKNOWN_SOURCE',
+      `Record matches no known source (top-level keys: ${keys || 'none'})`,
+    );
   }
   try {
     const event = adapter.toCanonical(record, context);

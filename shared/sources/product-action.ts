@@ -99,7 +99,11 @@ const canonicalJson = (value: unknown): unknown => {
  * identity field. `time` is request.time normalized, or null when the producer sent none (never
  * the arrival, so a re-sent action keeps its id).
  */
-export const actionIdentityId = (action: ProductAction, time: string | null, metadata: Record<string, unknown>): string => {
+export const actionIdentityId = (
+  action: ProductAction,
+  time: string | null,
+  metadata: Record<string, unknown>,
+): string => {
   const request = action.request ?? {};
   const canonical = JSON.stringify([
     action.company_id,
@@ -133,7 +137,11 @@ export const productActionAdapter: SourceAdapter = {
       throw new InvalidRecordError('MISSING_CLIENT_ID', 'Product action has no company_id');
     }
     const transactionId = payload.transaction_id;
-    if (transactionId !== undefined && transactionId !== null && (typeof transactionId !== 'string' || !UUID.test(transactionId))) {
+    if (
+      transactionId !== undefined &&
+      transactionId !== null &&
+      (typeof transactionId !== 'string' || !UUID.test(transactionId))
+    ) {
       throw new InvalidRecordError(
         'INVALID_TRANSACTION_ID',
         `Product action transaction_id must be a UUID, got ${JSON.stringify(transactionId)?.slice(0, 64)}`,
@@ -150,18 +158,27 @@ export const productActionAdapter: SourceAdapter = {
     }
     const request = action.request ?? {};
     const sentTime =
-      request.time === undefined || request.time === null ? null : normalizeEventTime(request.time, { zonelessIsUtc: true });
+      request.time === undefined || request.time === null
+        ? null
+        : normalizeEventTime(request.time, { zonelessIsUtc: true });
     if (sentTime === null && context === undefined) {
-      throw new InvalidRecordError('INVALID_EVENT_TIME', 'Product action has no request.time and its arrival time is unknown');
+      throw new InvalidRecordError(
+        'INVALID_EVENT_TIME',
+        'Product action has no request.time and its arrival time is unknown',
+      );
     }
     const time = sentTime ?? normalizeEventTime(context?.receivedAt);
     const id =
-      typeof action.transaction_id === 'string' ? action.transaction_id.toLowerCase() : actionIdentityId(action, sentTime, metadata);
+      typeof action.transaction_id === 'string'
+        ? action.transaction_id.toLowerCase()
+        : actionIdentityId(action, sentTime, metadata);
     const detail: Record<string, unknown> = { eventType: action.action_name };
     if (action.user_id !== undefined && action.user_id !== null) detail.user_id = action.user_id;
     if (typeof action.transaction_id === 'string') detail.transaction_id = id;
-    if (action.session_token !== undefined && action.session_token !== null) detail.session_token = action.session_token;
-    if (action.subscription_id !== undefined && action.subscription_id !== null) detail.subscription_id = action.subscription_id;
+    if (action.session_token !== undefined && action.session_token !== null)
+      detail.session_token = action.session_token;
+    if (action.subscription_id !== undefined && action.subscription_id !== null)
+      detail.subscription_id = action.subscription_id;
     detail.request = request;
     detail.metadata = metadata;
     return {

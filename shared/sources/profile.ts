@@ -96,7 +96,14 @@ const profileAdapter = (spec: ProfileKind): SourceAdapter => ({
     for (const [key, value] of Object.entries(record.profile)) {
       if (value !== undefined && value !== null) detail[key] = value;
     }
-    return { id: record.id, source: 'profiles', 'detail-type': spec.detailType, time, clientId: record.clientId, detail };
+    return {
+      id: record.id,
+      source: 'profiles',
+      'detail-type': spec.detailType,
+      time,
+      clientId: record.clientId,
+      detail,
+    };
   },
 });
 

@@ -89,18 +89,28 @@ export const usageMeterAdapter: SourceAdapter = {
 
   toCanonical(payload) {
     const customerId = payload.customerId;
-    if (customerId === undefined || customerId === null || (typeof customerId === 'string' && customerId.trim() === '')) {
+    if (
+      customerId === undefined ||
+      customerId === null ||
+      (typeof customerId === 'string' && customerId.trim() === '')
+    ) {
       throw new InvalidRecordError('MISSING_CLIENT_ID', 'Usage meter has no customerId');
     }
     const value = payload.meterValue;
     if (typeof value !== 'number' || !Number.isFinite(value)) {
       // String(): JSON.stringify would print Infinity (1e400 in the input) and NaN as null.
       const shown = typeof value === 'number' ? String(value) : JSON.stringify(value)?.slice(0, 64);
-      throw new InvalidRecordError('INVALID_METER_VALUE', `Usage meter meterValue must be a finite number, got ${shown}`);
+      throw new InvalidRecordError(
+        'INVALID_METER_VALUE',
+        `Usage meter meterValue must be a finite number, got ${shown}`,
+      );
     }
     // Beyond ±2^53 an integer is no longer exact in a double: billing would silently round it.
     if (Number.isInteger(value) && !Number.isSafeInteger(value)) {
-      throw new InvalidRecordError('INVALID_METER_VALUE', `Usage meter meterValue ${value} is beyond ±2^53 (${Number.MAX_SAFE_INTEGER}): it cannot be counted exactly`);
+      throw new InvalidRecordError(
+        'INVALID_METER_VALUE',
+        `Usage meter meterValue ${value} is beyond ±2^53 (${Number.MAX_SAFE_INTEGER}): it cannot be counted exactly`,
+      );
     }
     const millis = payload.meterTimeInMillis;
     if (

@@ -1,4 +1,3 @@
-import { exceedsJsonDepth, jsonTooDeepMessage } from '../json-depth';
 import type { Logger } from '@aws-lambda-powertools/logger';
 import type {
   FirehoseTransformationEvent,
@@ -10,6 +9,7 @@ import { normalizeRecord } from '../consumer/normalize';
 import { InvalidRecordError, type ReasonCode } from '../errors';
 import { assertTimeInWindow } from '../event-time';
 import { identifierProblem } from '../identifier';
+import { exceedsJsonDepth, jsonTooDeepMessage } from '../json-depth';
 import type { LakeLayout } from '../lake-layout';
 import type { PipelineMetrics } from '../metrics';
 import { type PartitionKeys, partitionKeys, utcTimeOf } from '../partition';
@@ -25,7 +25,8 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 const isNonEmptyString = (value: unknown): value is string => typeof value === 'string' && value !== '';
 
 const NEWLINE = 0x0a;
-const isBlank = (data: Buffer): boolean => data.every((byte) => byte === 0x20 || byte === 0x09 || byte === 0x0d || byte === NEWLINE);
+const isBlank = (data: Buffer): boolean =>
+  data.every((byte) => byte === 0x20 || byte === 0x09 || byte === 0x0d || byte === NEWLINE);
 
 /**
  * The lake layout, plus the environment written into the canonical events this transformer
@@ -66,11 +67,16 @@ const isCanonical = (event: Record<string, unknown>): boolean =>
  * Firehose partitions has a time the partition bound allows. Blank records are Dropped; anything
  * unusable is ProcessingFailed with a reason (the adapter's, for a raw shape).
  */
-export const transformRecord = (data: Buffer, layout: TransformLayout, firehoseArrivalMillis = Date.now()): TransformOutcome => {
+export const transformRecord = (
+  data: Buffer,
+  layout: TransformLayout,
+  firehoseArrivalMillis = Date.now(),
+): TransformOutcome => {
   if (isBlank(data)) return { result: 'Dropped' };
   let event: unknown;
   const text = data.toString('utf8');
-  if (exceedsJsonDepth(text)) return { result: 'ProcessingFailed', reason: 'JSON_TOO_DEEP', message: jsonTooDeepMessage('Record') };
+  if (exceedsJsonDepth(text))
+    return { result: 'ProcessingFailed', reason: 'JSON_TOO_DEEP', message: jsonTooDeepMessage('Record') };
   try {
     event = JSON.parse(text);
   } catch (error) {
@@ -88,22 +94,35 @@ const transformRaw = (data: Buffer, layout: TransformLayout, firehoseArrivalMill
       {
         data,
         arrivalMillis: firehoseArrivalMillis,
-        origin: { partitionKey: '', sequenceNumber: '', approximateArrivalTimestamp: new Date(firehoseArrivalMillis).toISOString() },
+        origin: {
+          partitionKey: '',
+          sequenceNumber: '',
+          approximateArrivalTimestamp: new Date(firehoseArrivalMillis).toISOString(),
+        },
       },
       { ...layout.window, environment: layout.environment ?? 'unknown' },
     );
     canonical = normalized.event as unknown as Record<string, unknown>;
   } catch (error) {
-    if (error instanceof InvalidRecordError) return { result: 'ProcessingFailed', reason: error.reason, message: error.message };
+    if (error instanceof InvalidRecordError)
+      return { result: 'ProcessingFailed', reason: error.reason, message: error.message };
     throw error;
   }
   return transformEvent(canonical, layout, firehoseArrivalMillis);
 };
 
 /** A canonical event (top-level clientId, object detail): partitioned and framed. */
-const transformEvent = (event: Record<string, unknown>, layout: TransformLayout, firehoseArrivalMillis: number): TransformOutcome => {
+const transformEvent = (
+  event: Record<string, unknown>,
+  layout: TransformLayout,
+  firehoseArrivalMillis: number,
+): TransformOutcome => {
   if (!isObject(event.detail)) {
-    return { result: 'ProcessingFailed', reason: 'SCHEMA_VIOLATION', message: 'Record is not an event with an object detail' };
+    return {
+      result: 'ProcessingFailed',
+      reason: 'SCHEMA_VIOLATION',
+      message: 'Record is not an event with an object detail',
+    };
   }
   const detail = event.detail;
   const resources = event.resources;
@@ -116,14 +135,19 @@ const transformEvent = (event: Record<string, unknown>, layout: TransformLayout,
         ? detail.clientId
         : undefined;
   if (clientId === undefined) {
-    return { result: 'ProcessingFailed', reason: 'MISSING_CLIENT_ID', message: 'No clientId, resources[0] or detail.clientId' };
+    return {
+      result: 'ProcessingFailed',
+      reason: 'MISSING_CLIENT_ID',
+      message: 'No clientId, resources[0] or detail.clientId',
+    };
   }
   const eventType = eventTypeOf(event);
   if (eventType === undefined) {
     return { result: 'ProcessingFailed', reason: 'SCHEMA_VIOLATION', message: 'No detail.eventType or detail-type' };
   }
   const badIdentifier = identifierProblem('clientId', clientId) ?? identifierProblem('event type', eventType);
-  if (badIdentifier !== undefined) return { result: 'ProcessingFailed', reason: 'INVALID_IDENTIFIER', message: badIdentifier };
+  if (badIdentifier !== undefined)
+    return { result: 'ProcessingFailed', reason: 'INVALID_IDENTIFIER', message: badIdentifier };
   if (typeof event.time !== 'string') {
     return { result: 'ProcessingFailed', reason: 'INVALID_EVENT_TIME', message: 'No event time' };
   }
@@ -172,7 +196,13 @@ export const transformBatch = (
   logger?: Logger,
   metrics?: PipelineMetrics,
 ): FirehoseTransformationResult => {
-  const summary: TransformSummary = { records: event.records.length, ok: 0, dropped: 0, processingFailed: 0, failureReasons: {} };
+  const summary: TransformSummary = {
+    records: event.records.length,
+    ok: 0,
+    dropped: 0,
+    processingFailed: 0,
+    failureReasons: {},
+  };
   const records = event.records.map((record): FirehoseTransformationResultRecord => {
     const outcome = transformRecord(Buffer.from(record.data, 'base64'), layout, record.approximateArrivalTimestamp);
     switch (outcome.result) {

@@ -111,7 +111,13 @@ export const httpApiV2Event = (
     },
     domainName: 'api.acme.example',
     domainPrefix: 'api',
-    http: { method: 'GET', path: '/orders', protocol: 'HTTP/1.1', sourceIp: '198.51.100.10', userAgent: 'acme-web/4.2.0' },
+    http: {
+      method: 'GET',
+      path: '/orders',
+      protocol: 'HTTP/1.1',
+      sourceIp: '198.51.100.10',
+      userAgent: 'acme-web/4.2.0',
+    },
     requestId: 'JKJaXmPLvHcESHA=',
     routeKey: 'GET /orders',
     stage: '$default',
@@ -125,7 +131,9 @@ export const httpApiV2Event = (
 /** An ALB target-group event (multi-value headers off), the body base64-encoded as the ALB does for POSTs. */
 export const albEvent = (overrides: Partial<ALBEvent> = {}): ALBEvent => ({
   requestContext: {
-    elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/lambda-tg/6d0ecf831eec9f09' },
+    elb: {
+      targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/lambda-tg/6d0ecf831eec9f09',
+    },
   },
   httpMethod: 'PUT',
   path: '/items/42',
@@ -148,7 +156,11 @@ export const albEvent = (overrides: Partial<ALBEvent> = {}): ALBEvent => ({
 
 /** The same ALB with multi-value headers on: only the multiValue* fields are present. */
 export const albMultiValueEvent = (): ALBEvent => ({
-  requestContext: { elb: { targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/lambda-tg/6d0ecf831eec9f09' } },
+  requestContext: {
+    elb: {
+      targetGroupArn: 'arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/lambda-tg/6d0ecf831eec9f09',
+    },
+  },
   httpMethod: 'GET',
   path: '/items',
   multiValueQueryStringParameters: { id: ['1', '2'], q: ['a%20b'] },

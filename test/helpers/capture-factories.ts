@@ -47,7 +47,12 @@ export interface UserProfilePayload {
   id: string;
   clientId: string;
   time: string;
-  profile: { user_id?: string; company_id?: string; metadata?: Record<string, unknown>; campaign?: Record<string, unknown> };
+  profile: {
+    user_id?: string;
+    company_id?: string;
+    metadata?: Record<string, unknown>;
+    campaign?: Record<string, unknown>;
+  };
 }
 
 export const userProfileRecord = (overrides: Partial<UserProfilePayload> = {}): UserProfilePayload => ({

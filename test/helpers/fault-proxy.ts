@@ -30,7 +30,10 @@ const labelOf = (request: FaultRequest) => request.target ?? `${request.method} 
  * request except those `fault` answers for: the real SDK clients see real AWS error responses,
  * so the code under test takes its own retry and error paths.
  */
-export const startFaultProxy = async (target: string, fault: (request: FaultRequest) => InjectedFault | undefined): Promise<FaultProxy> => {
+export const startFaultProxy = async (
+  target: string,
+  fault: (request: FaultRequest) => InjectedFault | undefined,
+): Promise<FaultProxy> => {
   const upstream = new URL(target);
   const injected = new Map<string, number>();
   const server = createServer((incoming: IncomingMessage, outgoing) => {
@@ -48,17 +51,28 @@ export const startFaultProxy = async (target: string, fault: (request: FaultRequ
         injected.set(labelOf(described), (injected.get(labelOf(described)) ?? 0) + 1);
         const message = answer.message ?? 'Injected fault';
         if (described.target) {
-          outgoing.writeHead(answer.status, { 'content-type': 'application/x-amz-json-1.1', 'x-amzn-errortype': answer.errorType });
+          outgoing.writeHead(answer.status, {
+            'content-type': 'application/x-amz-json-1.1',
+            'x-amzn-errortype': answer.errorType,
+          });
           outgoing.end(JSON.stringify({ __type: answer.errorType, message }));
         } else {
           outgoing.writeHead(answer.status, { 'content-type': 'application/xml' });
-          outgoing.end(`<?xml version="1.0" encoding="UTF-8"?><Error><Code>${answer.errorType}</Code><Message>${message}</Message></Error>`);
+          outgoing.end(
+            `<?xml version="1.0" encoding="UTF-8"?><Error><Code>${answer.errorType}</Code><Message>${message}</Message></Error>`,
+          );
         }
       });
       return;
     }
     const forwarded = request(
-      { host: upstream.hostname, port: upstream.port, method: incoming.method, path: incoming.url, headers: incoming.headers },
+      {
+        host: upstream.hostname,
+        port: upstream.port,
+        method: incoming.method,
+        path: incoming.url,
+        headers: incoming.headers,
+      },
       (response) => {
         outgoing.writeHead(response.statusCode ?? 502, response.headers);
         response.pipe(outgoing);

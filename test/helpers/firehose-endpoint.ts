@@ -1,4 +1,10 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 import { closeServer } from '../../infra/local/runtime/http-server';
@@ -28,7 +34,8 @@ export const json = (response: ServerResponse, status: number, payload: unknown)
 };
 
 /** The acknowledgement: 200, `{requestId, timestamp}`. */
-export const ok: Answer = (request, response) => json(response, 200, { requestId: request.body.requestId, timestamp: Date.now() });
+export const ok: Answer = (request, response) =>
+  json(response, 200, { requestId: request.body.requestId, timestamp: Date.now() });
 
 /** A conforming error response. */
 export const failWith =

@@ -17,7 +17,12 @@ export interface HttpEventOptions {
 export const httpApiEvent = (options: HttpEventOptions = {}): APIGatewayProxyEventV2WithJWTAuthorizer => {
   const routeKey = options.routeKey ?? 'POST /events';
   const [method = 'POST', path = '/'] = routeKey.split(' ');
-  const body = options.body === undefined ? undefined : Buffer.isBuffer(options.body) ? options.body.toString('base64') : options.body;
+  const body =
+    options.body === undefined
+      ? undefined
+      : Buffer.isBuffer(options.body)
+        ? options.body.toString('base64')
+        : options.body;
   const contentType = options.contentType === undefined ? 'application/json' : options.contentType;
   const clientId = options.clientId === undefined ? 'acme-corp' : options.clientId;
   const event: APIGatewayProxyEventV2WithJWTAuthorizer = {
@@ -25,7 +30,11 @@ export const httpApiEvent = (options: HttpEventOptions = {}): APIGatewayProxyEve
     routeKey,
     rawPath: path,
     rawQueryString: '',
-    headers: { host: 'api.example.com', ...(contentType !== null && { 'content-type': contentType }), ...options.headers },
+    headers: {
+      host: 'api.example.com',
+      ...(contentType !== null && { 'content-type': contentType }),
+      ...options.headers,
+    },
     requestContext: {
       accountId: '123456789012',
       apiId: 'api',
@@ -33,7 +42,11 @@ export const httpApiEvent = (options: HttpEventOptions = {}): APIGatewayProxyEve
         principalId: '',
         integrationLatency: 0,
         jwt: {
-          claims: { sub: 'user-1', iss: 'https://issuer.example.com', ...(clientId !== null && { 'custom:clientId': clientId }) },
+          claims: {
+            sub: 'user-1',
+            iss: 'https://issuer.example.com',
+            ...(clientId !== null && { 'custom:clientId': clientId }),
+          },
           scopes: [],
         },
       },
@@ -55,4 +68,6 @@ export const httpApiEvent = (options: HttpEventOptions = {}): APIGatewayProxyEve
 
 /** `{"entries":[{"entry":"<escaped JSON>"}, …]}` */
 export const eventsBody = (...entries: unknown[]): string =>
-  JSON.stringify({ entries: entries.map((entry) => ({ entry: typeof entry === 'string' ? entry : JSON.stringify(entry) })) });
+  JSON.stringify({
+    entries: entries.map((entry) => ({ entry: typeof entry === 'string' ? entry : JSON.stringify(entry) })),
+  });

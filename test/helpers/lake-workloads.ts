@@ -39,7 +39,10 @@ export const envelopes = (options: TrafficOptions): Envelope[] => {
       for (let day = 0; day < Math.max(options.days, 1); day++) {
         for (let i = 0; i < (options.perCombination ?? 1); i++) {
           // Keep a minute of margin from "now" so no event is in the future when it arrives.
-          const offset = options.withinMs !== undefined ? 60_000 + Math.floor(random() * (options.withinMs - 60_000)) : 60_000 + Math.floor(random() * (DAY_MS - 120_000));
+          const offset =
+            options.withinMs !== undefined
+              ? 60_000 + Math.floor(random() * (options.withinMs - 60_000))
+              : 60_000 + Math.floor(random() * (DAY_MS - 120_000));
           n++;
           out.push({
             version: '0',
@@ -74,7 +77,11 @@ export interface StartResult {
 }
 
 /** Runs `npm start` (its entry, through tsx) with extra environment; resolves with the exit code, never rejects on 1. */
-export const runStart = async (args: string[], env: Record<string, string> = {}, timeoutMs = 240_000): Promise<StartResult> => {
+export const runStart = async (
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 240_000,
+): Promise<StartResult> => {
   try {
     const { stdout, stderr } = await promisify(execFile)(process.execPath, [TSX, 'infra/local/cli/start.ts', ...args], {
       cwd: ROOT,
@@ -91,9 +98,18 @@ export const runStart = async (args: string[], env: Record<string, string> = {},
 };
 
 /** Runs a script of the repository through tsx, like `npm run <name>` does. */
-export const runScript = async (script: string, args: string[], env: Record<string, string> = {}, timeoutMs = 240_000): Promise<StartResult> =>
+export const runScript = async (
+  script: string,
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 240_000,
+): Promise<StartResult> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [TSX, script, ...args], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [TSX, script, ...args], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => {
@@ -133,7 +149,9 @@ export const readLakeDir = async (out: string): Promise<LakeEvent[]> => {
   const events: LakeEvent[] = [];
   for (const file of await walk(join(out, 'events'))) {
     const key = relative(out, file);
-    for (const line of gunzipSync(await readFile(file)).toString('utf8').split('\n')) {
+    for (const line of gunzipSync(await readFile(file))
+      .toString('utf8')
+      .split('\n')) {
       if (line !== '') events.push({ key, event: JSON.parse(line) as LakeEvent['event'] });
     }
   }
@@ -145,7 +163,11 @@ export const readLakeDir = async (out: string): Promise<LakeEvent[]> => {
  * once and in the partition the default layout gives it: `events/event_type=<listed type or
  * _other>/dt=<UTC day of its time>/`. Returns the problems (empty when all is well).
  */
-export const lakeProblems = (sent: readonly Envelope[], lake: readonly LakeEvent[], listedTypes: ReadonlySet<string>): string[] => {
+export const lakeProblems = (
+  sent: readonly Envelope[],
+  lake: readonly LakeEvent[],
+  listedTypes: ReadonlySet<string>,
+): string[] => {
   const problems: string[] = [];
   const found = new Map<string, LakeEvent[]>();
   for (const entry of lake) found.set(entry.event.id, [...(found.get(entry.event.id) ?? []), entry]);

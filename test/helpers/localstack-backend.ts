@@ -17,11 +17,14 @@ export const startLocalStackBackend = async (): Promise<LocalStackBackend | unde
   try {
     await getContainerRuntimeClient();
   } catch (error) {
-    if (mode === 'localstack') throw new Error(`PIPELINE_TEST_BACKEND=localstack but no Docker engine: ${(error as Error).message}`);
+    if (mode === 'localstack')
+      throw new Error(`PIPELINE_TEST_BACKEND=localstack but no Docker engine: ${(error as Error).message}`);
     process.stdout.write(`\nLocalStack backend skipped: no Docker engine (${(error as Error).message}).\n`);
     return undefined;
   }
   const { LocalstackContainer } = await import('@testcontainers/localstack');
-  const container = await new LocalstackContainer(LOCALSTACK_IMAGE).withEnvironment({ SERVICES: 'kinesis,dynamodb,s3' }).start();
+  const container = await new LocalstackContainer(LOCALSTACK_IMAGE)
+    .withEnvironment({ SERVICES: 'kinesis,dynamodb,s3' })
+    .start();
   return { endpoint: container.getConnectionUri(), stop: async () => void (await container.stop()) };
 };

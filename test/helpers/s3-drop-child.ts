@@ -20,7 +20,9 @@ interface Input {
 
 const eventFor = (bucket: string, key: string, size: number) =>
   ({
-    Records: [{ eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key: encodeS3Key(key), size } } }],
+    Records: [
+      { eventName: 'ObjectCreated:Put', s3: { bucket: { name: bucket }, object: { key: encodeS3Key(key), size } } },
+    ],
   }) as unknown as S3Event;
 
 const megabytes = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
@@ -31,7 +33,11 @@ const main = async () => {
   const { handler } = require('../../functions/s3-drop/handler') as {
     handler: (event: S3Event, context: Context) => Promise<unknown>;
   };
-  const context = { functionName: 's3Drop', awsRequestId: 'child', getRemainingTimeInMillis: () => 900_000 } as unknown as Context;
+  const context = {
+    functionName: 's3Drop',
+    awsRequestId: 'child',
+    getRemainingTimeInMillis: () => 900_000,
+  } as unknown as Context;
   await handler(eventFor(input.bucket, input.warmupKey, 0), context);
   const baseline = process.memoryUsage().rss;
   const runs = [];
@@ -51,7 +57,12 @@ const main = async () => {
       result,
       seconds: (Date.now() - started) / 1000,
       rssGrowthMb: megabytes(peak.rss - baseline),
-      atPeakMb: { rss: megabytes(peak.rss), heapUsed: megabytes(peak.heapUsed), heapTotal: megabytes(peak.heapTotal), arrayBuffers: megabytes(peak.arrayBuffers) },
+      atPeakMb: {
+        rss: megabytes(peak.rss),
+        heapUsed: megabytes(peak.heapUsed),
+        heapTotal: megabytes(peak.heapTotal),
+        arrayBuffers: megabytes(peak.arrayBuffers),
+      },
     });
   }
   process.stdout.write(`${JSON.stringify({ baselineMb: megabytes(baseline), runs })}\n`);

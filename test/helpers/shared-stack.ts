@@ -1,5 +1,5 @@
-import type { LocalServers } from '../../infra/local/runtime/local-servers';
 import type { PipelineDefinition } from '../../infra/local/pipeline/serverless-config';
+import type { LocalServers } from '../../infra/local/runtime/local-servers';
 
 /** Set by test/integration/global-setup.ts for every integration test file. */
 export const ENDPOINTS_VARIABLE = 'PIPELINE_TEST_ENDPOINTS';
@@ -10,7 +10,9 @@ export const sharedStack = (): { endpoints: LocalServers['endpoints']; definitio
   const endpoints = process.env[ENDPOINTS_VARIABLE];
   const definition = process.env[DEFINITION_VARIABLE];
   if (!endpoints || !definition) {
-    throw new Error(`${ENDPOINTS_VARIABLE}/${DEFINITION_VARIABLE} are not set: run integration tests through jest (global setup)`);
+    throw new Error(
+      `${ENDPOINTS_VARIABLE}/${DEFINITION_VARIABLE} are not set: run integration tests through jest (global setup)`,
+    );
   }
   return {
     endpoints: JSON.parse(endpoints) as LocalServers['endpoints'],

@@ -47,7 +47,8 @@ const apiCallOf = async (clientId: string, requestId: string) => {
 
 // api_call and user_profile are listed event types (serverless.yml custom.lake.eventTypes); the
 // client is in the data (detail.clientId), not in the key, in the default layout.
-const partitionPattern = (eventType: string) => new RegExp(`^events/event_type=${eventType}/dt=\\d{4}-\\d{2}-\\d{2}/[^/]+\\.gz$`);
+const partitionPattern = (eventType: string) =>
+  new RegExp(`^events/event_type=${eventType}/dt=\\d{4}-\\d{2}-\\d{2}/[^/]+\\.gz$`);
 
 let invocation = 0;
 const context = (): Context => {
@@ -201,11 +202,17 @@ describe('API-call capture into the lake', () => {
 
   it('puts a user profile from updateUser into the lake as a user_profile event', async () => {
     // Act
-    await updateUser({ user_id: 'hank.scorpio', company_id: 'globex', metadata: { email: 'hank@globex.example', plan: 'enterprise' } });
+    await updateUser({
+      user_id: 'hank.scorpio',
+      company_id: 'globex',
+      metadata: { email: 'hank@globex.example', plan: 'enterprise' },
+    });
     await pipeline.drain();
 
     // Assess
-    const profiles = (await lakeEvents('events/event_type=user_profile/')).filter(({ event }) => event.detail.clientId === 'globex');
+    const profiles = (await lakeEvents('events/event_type=user_profile/')).filter(
+      ({ event }) => event.detail.clientId === 'globex',
+    );
     expect(profiles).toHaveLength(1);
     const { key, event } = profiles[0] as { key: string; event: LakeEvent };
     expect(key).toMatch(partitionPattern('user_profile'));

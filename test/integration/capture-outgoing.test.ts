@@ -2,9 +2,9 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import http, { createServer, type Server } from 'node:http';
 import https from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { AddressInfo } from 'node:net';
 import {
   CreateStreamCommand,
   DescribeStreamCommand,
@@ -31,10 +31,15 @@ const readStream = async (): Promise<ApiCallRecord[]> => {
   const records: ApiCallRecord[] = [];
   for (const shard of description.StreamDescription?.Shards ?? []) {
     const iterator = await kinesis.send(
-      new GetShardIteratorCommand({ StreamName: streamName, ShardId: shard.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
+      new GetShardIteratorCommand({
+        StreamName: streamName,
+        ShardId: shard.ShardId,
+        ShardIteratorType: 'TRIM_HORIZON',
+      }),
     );
     const got = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator.ShardIterator }));
-    for (const record of got.Records ?? []) records.push(JSON.parse(Buffer.from(record.Data as Uint8Array).toString('utf8')) as ApiCallRecord);
+    for (const record of got.Records ?? [])
+      records.push(JSON.parse(Buffer.from(record.Data as Uint8Array).toString('utf8')) as ApiCallRecord);
   }
   return records;
 };
@@ -70,7 +75,8 @@ beforeAll(async () => {
   });
   await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 1 }));
   for (let i = 0; i < 50; i++) {
-    const status = (await kinesis.send(new DescribeStreamCommand({ StreamName: streamName }))).StreamDescription?.StreamStatus;
+    const status = (await kinesis.send(new DescribeStreamCommand({ StreamName: streamName }))).StreamDescription
+      ?.StreamStatus;
     if (status === 'ACTIVE') break;
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
@@ -99,7 +105,10 @@ afterAll(async () => {
 
 describe('captureOutgoing', () => {
   it('records a fetch call (direction outgoing, bodies, status); the caller gets the same response', async () => {
-    start({ identifyCompanyOutgoing: () => 'acme', identifyUserOutgoing: (call) => (call.url.includes('/orders') ? 'u-1' : undefined) });
+    start({
+      identifyCompanyOutgoing: () => 'acme',
+      identifyUserOutgoing: (call) => (call.url.includes('/orders') ? 'u-1' : undefined),
+    });
     const response = await fetch(`${base}/orders?x=1`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: 'Bearer t0ken' },
@@ -119,7 +128,13 @@ describe('captureOutgoing', () => {
         weight: 1,
         user_id: 'u-1',
         company_id: 'acme',
-        request: { uri: `${base}/orders?x=1`, verb: 'POST', body: { sku: 's-1' }, transfer_encoding: 'json', headers: { authorization: '*****' } },
+        request: {
+          uri: `${base}/orders?x=1`,
+          verb: 'POST',
+          body: { sku: 's-1' },
+          transfer_encoding: 'json',
+          headers: { authorization: '*****' },
+        },
         response: { status: 200, body: { path: '/orders?x=1', method: 'POST' }, headers: { 'x-server': 'local' } },
       },
     });
@@ -191,19 +206,43 @@ describe('captureOutgoing', () => {
   it('records https.request against a local TLS server', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'capture-tls-'));
     try {
-      execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'), '-days', '1', '-subj', '/CN=localhost'], { stdio: 'ignore' });
-      const tls = https.createServer({ key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) }, (_req, res) => {
-        res.writeHead(202, { 'content-type': 'application/json' });
-        res.end('{"accepted":true}');
-      });
+      execFileSync(
+        'openssl',
+        [
+          'req',
+          '-x509',
+          '-newkey',
+          'rsa:2048',
+          '-nodes',
+          '-keyout',
+          join(dir, 'key.pem'),
+          '-out',
+          join(dir, 'cert.pem'),
+          '-days',
+          '1',
+          '-subj',
+          '/CN=localhost',
+        ],
+        { stdio: 'ignore' },
+      );
+      const tls = https.createServer(
+        { key: readFileSync(join(dir, 'key.pem')), cert: readFileSync(join(dir, 'cert.pem')) },
+        (_req, res) => {
+          res.writeHead(202, { 'content-type': 'application/json' });
+          res.end('{"accepted":true}');
+        },
+      );
       await new Promise<void>((resolve) => tls.listen(0, '127.0.0.1', resolve));
       const port = (tls.address() as AddressInfo).port;
       start();
       const status = await new Promise<number | undefined>((resolve, reject) => {
-        const req = https.request({ host: '127.0.0.1', port, path: '/tls?a=b', method: 'POST', rejectUnauthorized: false }, (res) => {
-          res.resume();
-          res.on('end', () => resolve(res.statusCode));
-        });
+        const req = https.request(
+          { host: '127.0.0.1', port, path: '/tls?a=b', method: 'POST', rejectUnauthorized: false },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode));
+          },
+        );
         req.on('error', reject);
         req.end('{"n":1}');
       });

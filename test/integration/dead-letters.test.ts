@@ -3,12 +3,25 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CreateQueueCommand, GetQueueAttributesCommand, ReceiveMessageCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
-import { LocalSqs } from '../../infra/local/sqs';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SendMessageCommand,
+  type SQSClient,
+} from '@aws-sdk/client-sqs';
 import { closeServer, readBody } from '../../infra/local/runtime/http-server';
+import { LocalSqs } from '../../infra/local/sqs';
 import { main, UsageError } from '../../scripts/dead-letters';
 import { createSqsClient } from '../../shared/aws/sqs-client';
-import { DEAD_LETTER_RETENTION_SECONDS, deadLetterQueueName, ROUTING_DETAIL_TYPE, ROUTING_SOURCE, redriveDetailType, routingBusName } from '../../shared/routes/cloudformation';
+import {
+  DEAD_LETTER_RETENTION_SECONDS,
+  deadLetterQueueName,
+  ROUTING_DETAIL_TYPE,
+  ROUTING_SOURCE,
+  redriveDetailType,
+  routingBusName,
+} from '../../shared/routes/cloudformation';
 
 // npm run dead-letters against the local SQS (real SQS client) and a stand-in EventBridge that
 // records PutEvents. The dead letters are what EventBridge sends a rule target's dead-letter queue
@@ -59,7 +72,8 @@ const deadLetterAttributes = {
   RULE_ARN: `arn:aws:events:${REGION}:000000000000:rule/${BUS}/${ROUTE}`,
   TARGET_ARN: `arn:aws:events:${REGION}:000000000000:api-destination/usage-pipeline-local-${ROUTE}/0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0`,
   ERROR_CODE: 'SDK_CLIENT_ERROR',
-  ERROR_MESSAGE: 'Unable to invoke ApiDestination endpoint: The request failed because the endpoint responded with 503.',
+  ERROR_MESSAGE:
+    'Unable to invoke ApiDestination endpoint: The request failed because the endpoint responded with 503.',
   EXHAUSTED_RETRY_CONDITION: 'MaximumRetryAttempts',
   RETRY_ATTEMPTS: '185',
 };
@@ -78,18 +92,34 @@ const startEventBridge = async (failIds: Set<string>) => {
     void readBody(request, 1024 * 1024).then((body) => {
       const input = JSON.parse(body?.toString('utf8') ?? '{}') as { Entries?: PutEventsCall['entries'] };
       const entries = input.Entries ?? [];
-      calls.push({ target: request.headers['x-amz-target'] as string | undefined, contentType: request.headers['content-type'], entries });
+      calls.push({
+        target: request.headers['x-amz-target'] as string | undefined,
+        contentType: request.headers['content-type'],
+        entries,
+      });
       const results = entries.map((entry) => {
         const id = (JSON.parse(entry.Detail ?? '{}') as { id?: string }).id ?? '';
-        return failIds.has(id) ? { ErrorCode: 'InternalFailure', ErrorMessage: 'The bus is having a bad day.' } : { EventId: `eb-${++sequence}` };
+        return failIds.has(id)
+          ? { ErrorCode: 'InternalFailure', ErrorMessage: 'The bus is having a bad day.' }
+          : { EventId: `eb-${++sequence}` };
       });
-      const payload = JSON.stringify({ FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length, Entries: results });
-      response.writeHead(200, { 'content-type': 'application/x-amz-json-1.1', 'content-length': Buffer.byteLength(payload) });
+      const payload = JSON.stringify({
+        FailedEntryCount: results.filter((r) => 'ErrorCode' in r).length,
+        Entries: results,
+      });
+      response.writeHead(200, {
+        'content-type': 'application/x-amz-json-1.1',
+        'content-length': Buffer.byteLength(payload),
+      });
       response.end(payload);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, calls, close: () => closeServer(server) };
+  return {
+    endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    calls,
+    close: () => closeServer(server),
+  };
 };
 
 let offsetMs = 0;
@@ -108,9 +138,19 @@ beforeEach(async () => {
   const { endpoint } = await sqs.start();
   eventBridge = await startEventBridge(failIds);
   for (const key of ENV_KEYS) savedEnv[key] = process.env[key];
-  Object.assign(process.env, { AWS_ENDPOINT_URL_SQS: endpoint, AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint, AWS_REGION: REGION, AWS_MAX_ATTEMPTS: '1' });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_SQS: endpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
+    AWS_REGION: REGION,
+    AWS_MAX_ATTEMPTS: '1',
+  });
   client = createSqsClient(process.env);
-  const created = await client.send(new CreateQueueCommand({ QueueName: QUEUE, Attributes: { MessageRetentionPeriod: String(DEAD_LETTER_RETENTION_SECONDS) } }));
+  const created = await client.send(
+    new CreateQueueCommand({
+      QueueName: QUEUE,
+      Attributes: { MessageRetentionPeriod: String(DEAD_LETTER_RETENTION_SECONDS) },
+    }),
+  );
   queueUrl = created.QueueUrl as string;
 });
 
@@ -132,7 +172,12 @@ const deadLetter = async (count: number): Promise<CanonicalDetail[]> => {
       new SendMessageCommand({
         QueueUrl: queueUrl,
         MessageBody: JSON.stringify(envelope(event)),
-        MessageAttributes: Object.fromEntries(Object.entries(deadLetterAttributes).map(([name, value]) => [name, { DataType: 'String', StringValue: value }])),
+        MessageAttributes: Object.fromEntries(
+          Object.entries(deadLetterAttributes).map(([name, value]) => [
+            name,
+            { DataType: 'String', StringValue: value },
+          ]),
+        ),
       }),
     );
   }
@@ -149,9 +194,15 @@ const run = async (argv: string[]): Promise<{ code: number; output: string }> =>
 
 const queueCounts = async () => {
   const { Attributes = {} } = await client.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'] }),
+    new GetQueueAttributesCommand({
+      QueueUrl: queueUrl,
+      AttributeNames: ['ApproximateNumberOfMessages', 'ApproximateNumberOfMessagesNotVisible'],
+    }),
   );
-  return { visible: Number(Attributes.ApproximateNumberOfMessages), inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible) };
+  return {
+    visible: Number(Attributes.ApproximateNumberOfMessages),
+    inFlight: Number(Attributes.ApproximateNumberOfMessagesNotVisible),
+  };
 };
 
 describe('list', () => {
@@ -161,7 +212,10 @@ describe('list', () => {
     expect(first.code).toBe(0);
     expect(first.output.endsWith('\n')).toBe(true);
     expect(first.output.trim().split('\n')).toHaveLength(1);
-    const listed = JSON.parse(first.output) as Record<string, { messageId: string; event: unknown; attributes: unknown }[]>;
+    const listed = JSON.parse(first.output) as Record<
+      string,
+      { messageId: string; event: unknown; attributes: unknown }[]
+    >;
     expect(Object.keys(listed)).toEqual([ROUTE]);
     const letters = listed[ROUTE] ?? [];
     expect(letters.map((letter) => letter.event)).toEqual(events.map(envelope));
@@ -203,9 +257,16 @@ describe('redrive', () => {
     failIds.add('evt-2');
     const { code, output } = await run(['redrive', ROUTE, '--json']);
     expect(code).toBe(1);
-    const result = JSON.parse(output) as { route: string; dryRun: boolean; redriven: number; failed: { messageId: string; reason: string }[] };
+    const result = JSON.parse(output) as {
+      route: string;
+      dryRun: boolean;
+      redriven: number;
+      failed: { messageId: string; reason: string }[];
+    };
     expect(result).toMatchObject({ route: ROUTE, dryRun: false, redriven: 2 });
-    expect(result.failed).toEqual([{ messageId: expect.any(String), reason: 'InternalFailure: The bus is having a bad day.' }]);
+    expect(result.failed).toEqual([
+      { messageId: expect.any(String), reason: 'InternalFailure: The bus is having a bad day.' },
+    ]);
 
     // One call for all three, then the refused entry alone, retried (3 attempts in all).
     expect(eventBridge.calls.map((c) => c.entries.length)).toEqual([3, 1, 1]);
@@ -213,7 +274,12 @@ describe('redrive', () => {
     expect(call?.target).toBe('AWSEvents.PutEvents');
     expect(call?.contentType).toBe('application/x-amz-json-1.1');
     expect(call?.entries.map((entry) => ({ ...entry, Detail: JSON.parse(entry.Detail ?? '') }))).toEqual(
-      events.map((event) => ({ EventBusName: BUS, Source: ROUTING_SOURCE, DetailType: redriveDetailType(ROUTE), Detail: event })),
+      events.map((event) => ({
+        EventBusName: BUS,
+        Source: ROUTING_SOURCE,
+        DetailType: redriveDetailType(ROUTE),
+        Detail: event,
+      })),
     );
     expect(redriveDetailType(ROUTE)).toBe('CanonicalEvent.Redrive.loyalty-tickets');
 
@@ -221,7 +287,14 @@ describe('redrive', () => {
     const left = await queueCounts();
     expect(left.visible + left.inFlight).toBe(1);
     offsetMs = 61_000;
-    const { Messages = [] } = await client.send(new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, VisibilityTimeout: 0, MessageAttributeNames: ['All'] }));
+    const { Messages = [] } = await client.send(
+      new ReceiveMessageCommand({
+        QueueUrl: queueUrl,
+        MaxNumberOfMessages: 10,
+        VisibilityTimeout: 0,
+        MessageAttributeNames: ['All'],
+      }),
+    );
     expect(Messages.map((m) => m.MessageId)).toEqual([result.failed[0]?.messageId]);
     expect(JSON.parse(Messages[0]?.Body ?? '')).toEqual(envelope(events[1] as CanonicalDetail));
     expect(Messages[0]?.MessageAttributes?.ERROR_CODE?.StringValue).toBe('SDK_CLIENT_ERROR');
@@ -271,10 +344,20 @@ describe('bad input', () => {
   });
 
   it.each([
-    [['list', 'no-such-route'], 'npm run dead-letters: no route no-such-route in routes.yml (routes: loyalty-tickets) (--help for usage)'],
-    [['list', '--bogus'], expect.stringMatching(/^npm run dead-letters: Unknown option '--bogus'.* \(--help for usage\)$/)],
+    [
+      ['list', 'no-such-route'],
+      'npm run dead-letters: no route no-such-route in routes.yml (routes: loyalty-tickets) (--help for usage)',
+    ],
+    [
+      ['list', '--bogus'],
+      expect.stringMatching(/^npm run dead-letters: Unknown option '--bogus'.* \(--help for usage\)$/),
+    ],
   ])('the script exits 2 with one line on stderr for %j', async (argv, line) => {
-    const result = await promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'scripts/dead-letters.ts', ...argv], { cwd: ROOT }).then(
+    const result = await promisify(execFile)(
+      process.execPath,
+      [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'scripts/dead-letters.ts', ...argv],
+      { cwd: ROOT },
+    ).then(
       () => ({ code: 0, stdout: '', stderr: '' }),
       (error: { code: number; stdout: string; stderr: string }) => error,
     );

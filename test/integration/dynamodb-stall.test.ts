@@ -39,7 +39,9 @@ afterAll(async () => {
 const events = (prefix: string, count: number, time: string) =>
   Array.from({ length: count }, (_, i) => ({
     partitionKey: `stall-${i % 5}`,
-    data: Buffer.from(JSON.stringify(eventBridgeEnvelope({ id: `${prefix}-${i}`, resources: [`stall-${i % 5}`], time }))),
+    data: Buffer.from(
+      JSON.stringify(eventBridgeEnvelope({ id: `${prefix}-${i}`, resources: [`stall-${i % 5}`], time })),
+    ),
   }));
 
 it('delivers every event exactly once after dynalite stalls past the function timeout', async () => {

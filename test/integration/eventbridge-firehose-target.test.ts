@@ -62,7 +62,12 @@ beforeEach(async () => {
     },
     region: REGION,
     s3,
-    destination: { type: 'http-endpoint', url: endpoint.url, accessKey: 'k', backup: { bucket: 'unused', prefix: 'routes/vendor-batches/failed/' } },
+    destination: {
+      type: 'http-endpoint',
+      url: endpoint.url,
+      accessKey: 'k',
+      backup: { bucket: 'unused', prefix: 'routes/vendor-batches/failed/' },
+    },
     failRecord: () => {
       if (refuse === 0) return undefined;
       refuse--;
@@ -95,7 +100,10 @@ const contextFor = (): TargetContext => ({
 });
 
 const makeTarget = (deliveryStreamName = STREAM, endpointUrl = firehoseEndpoint): Target => {
-  const target = firehoseTarget({ streamOf: () => ({ endpoint: endpointUrl, deliveryStreamName }) })(ROUTE, contextFor());
+  const target = firehoseTarget({ streamOf: () => ({ endpoint: endpointUrl, deliveryStreamName }) })(
+    ROUTE,
+    contextFor(),
+  );
   targets.push(target);
   return target;
 };
@@ -122,7 +130,13 @@ const deliverThroughBus = async (target: Target, events: EventEnvelope[]) => {
     deadLetters,
     stats: { matched: 0, delivered: 0, retried: 0, deadLettered: 0, dropped: 0, pending: 0 },
   };
-  const deliveries = new Deliveries({ now: Date.now, random: () => 0.5, timing: TIMING, logger: quiet, signal: controller.signal });
+  const deliveries = new Deliveries({
+    now: Date.now,
+    random: () => 0.5,
+    timing: TIMING,
+    logger: quiet,
+    signal: controller.signal,
+  });
   for (const event of events) deliveries.start(rule, event, Date.now());
   await deliveries.drain();
   return { stats: rule.stats, deadLetters: deadLetters.messages };
@@ -158,7 +172,9 @@ it('is retried by the bus while Firehose throttles, then delivered once', async 
   expect(stats).toMatchObject({ matched: 1, delivered: 1, retried: 2, deadLettered: 0, dropped: 0, pending: 0 });
   expect(deadLetters).toEqual([]);
   expect(firehose.stats()).toMatchObject({ rejected: 2, received: 1, delivered: 1 });
-  expect(endpoint.received.flatMap((request) => request.records).map((record) => JSON.parse(record))).toEqual([envelope('2').detail]);
+  expect(endpoint.received.flatMap((request) => request.records).map((record) => JSON.parse(record))).toEqual([
+    envelope('2').detail,
+  ]);
 });
 
 it('says a throttled attempt is retryable (THROTTLING)', async () => {

@@ -2,11 +2,25 @@ import { randomUUID } from 'node:crypto';
 import { gunzipSync } from 'node:zlib';
 import { DescribeDeliveryStreamCommand, type FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { HttpEndpointConfigurationError, type HttpEndpointDestinationSettings, LocalFirehose, type LocalFirehoseOptions } from '../../infra/local/firehose';
+import {
+  HttpEndpointConfigurationError,
+  type HttpEndpointDestinationSettings,
+  LocalFirehose,
+  type LocalFirehoseOptions,
+} from '../../infra/local/firehose';
 import type { FirehoseSettings } from '../../infra/local/pipeline/serverless-config';
 import { createFirehoseClient } from '../../shared/aws/firehose-client';
 import { createS3Client } from '../../shared/aws/s3-client';
-import { type Answer, type FirehoseEndpoint, failWith, json, ok, type Received, raw, startFirehoseEndpoint } from '../helpers/firehose-endpoint';
+import {
+  type Answer,
+  type FirehoseEndpoint,
+  failWith,
+  json,
+  ok,
+  type Received,
+  raw,
+  startFirehoseEndpoint,
+} from '../helpers/firehose-endpoint';
 import { sharedStack } from '../helpers/shared-stack';
 
 // The local Firehose with an HTTP endpoint destination, driven by the real Firehose SDK client,
@@ -90,14 +104,23 @@ const startFirehose = async (
       contentEncoding: 'GZIP',
       retryDurationSeconds: 60,
       // What routes.yml compiles: failed data in the lake bucket under routes/<name>/failed/.
-      backup: { bucket, prefix: 'routes/tickets/failed/', errorOutputPrefix: 'routes/tickets/failed/errors/', compression: 'GZIP' },
+      backup: {
+        bucket,
+        prefix: 'routes/tickets/failed/',
+        errorOutputPrefix: 'routes/tickets/failed/errors/',
+        compression: 'GZIP',
+      },
       // Local knobs: a short acknowledgement timeout and back-off keep the tests fast.
       responseTimeoutMs: 400,
       backoff: { initialMs: 20, maxMs: 200 },
       ...destination,
     },
     onEndpointError: (error, willRetry) =>
-      endpointErrors.push({ code: (error as { errorCode?: string }).errorCode ?? '', message: error.message, willRetry }),
+      endpointErrors.push({
+        code: (error as { errorCode?: string }).errorCode ?? '',
+        message: error.message,
+        willRetry,
+      }),
     ...overrides,
   });
   const { endpoint: url } = await firehose.start();
@@ -109,7 +132,10 @@ const startFirehose = async (
 /** PutRecordBatch of these strings; returns their RecordIds, in order. */
 const put = async (client: FirehoseClient, records: string[]): Promise<string[]> => {
   const response = await client.send(
-    new PutRecordBatchCommand({ DeliveryStreamName: STREAM, Records: records.map((record) => ({ Data: Buffer.from(record) })) }),
+    new PutRecordBatchCommand({
+      DeliveryStreamName: STREAM,
+      Records: records.map((record) => ({ Data: Buffer.from(record) })),
+    }),
   );
   expect(response.FailedPutCount).toBe(0);
   return (response.RequestResponses ?? []).map((entry) => entry.RecordId ?? '');
@@ -122,7 +148,9 @@ const listKeys = async (bucket: string): Promise<string[]> => {
 
 const readBackup = async (bucket: string, key: string): Promise<Record<string, unknown>[]> => {
   const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  const text = gunzipSync(await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray()).toString('utf8');
+  const text = gunzipSync(
+    await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+  ).toString('utf8');
   expect(text.endsWith('\n')).toBe(true);
   return text
     .slice(0, -1)
@@ -162,7 +190,9 @@ describe('the request', () => {
       'x-amz-firehose-access-key': ACCESS_KEY,
       'user-agent': 'Amazon Kinesis Data Firehose Agent/1.0',
     });
-    expect(JSON.parse(String(request.headers['x-amz-firehose-common-attributes']))).toEqual({ commonAttributes: ATTRIBUTES });
+    expect(JSON.parse(String(request.headers['x-amz-firehose-common-attributes']))).toEqual({
+      commonAttributes: ATTRIBUTES,
+    });
     expect(gunzipSync(request.raw).length).toBeGreaterThan(0);
     expect(Object.keys(request.body)).toEqual(['requestId', 'timestamp', 'records']);
     expect(request.body.requestId).toBe(requestId);
@@ -245,7 +275,11 @@ describe('the request', () => {
       RequestConfiguration: { ContentEncoding: 'GZIP' },
       RetryOptions: { DurationInSeconds: 60 },
       S3BackupMode: 'FailedDataOnly',
-      S3DestinationDescription: { Prefix: 'routes/tickets/failed/', ErrorOutputPrefix: 'routes/tickets/failed/errors/', CompressionFormat: 'GZIP' },
+      S3DestinationDescription: {
+        Prefix: 'routes/tickets/failed/',
+        ErrorOutputPrefix: 'routes/tickets/failed/errors/',
+        CompressionFormat: 'GZIP',
+      },
     });
     expect(destination?.RequestConfiguration?.CommonAttributes).toEqual([
       { AttributeName: 'route', AttributeValue: 'tickets' },
@@ -260,13 +294,41 @@ describe('the request', () => {
 describe('a failed attempt', () => {
   const badResponses: [string, Answer, string][] = [
     ['a 500', failWith(500, 'Internal error'), 'HttpEndpoint.DestinationException'],
-    ['a 2xx that is not 200', (request, response) => json(response, 202, { requestId: request.body.requestId, timestamp: 1 }), 'HttpEndpoint.DestinationException'],
-    ['a redirect (not followed)', raw(302, { Location: '/elsewhere', 'Content-Length': '0' }, ''), 'HttpEndpoint.DestinationException'],
-    ['a 200 whose body is not JSON', raw(200, { 'Content-Type': 'application/json', 'Content-Length': '9' }, 'not json!'), 'HttpEndpoint.InvalidResponseFromDestination'],
-    ['a 200 with another requestId', (_request, response) => json(response, 200, { requestId: randomUUID(), timestamp: Date.now() }), 'HttpEndpoint.InvalidResponseFromDestination'],
-    ['a 200 without requestId', (_request, response) => json(response, 200, { timestamp: Date.now() }), 'HttpEndpoint.InvalidResponseFromDestination'],
-    ['a 200 whose timestamp is a string', (request, response) => json(response, 200, { requestId: request.body.requestId, timestamp: '1578090903599' }), 'HttpEndpoint.InvalidResponseFromDestination'],
-    ['a 200 with an unexpected field', (request, response) => json(response, 200, { requestId: request.body.requestId, timestamp: 1, status: 'ok' }), 'HttpEndpoint.InvalidResponseFromDestination'],
+    [
+      'a 2xx that is not 200',
+      (request, response) => json(response, 202, { requestId: request.body.requestId, timestamp: 1 }),
+      'HttpEndpoint.DestinationException',
+    ],
+    [
+      'a redirect (not followed)',
+      raw(302, { Location: '/elsewhere', 'Content-Length': '0' }, ''),
+      'HttpEndpoint.DestinationException',
+    ],
+    [
+      'a 200 whose body is not JSON',
+      raw(200, { 'Content-Type': 'application/json', 'Content-Length': '9' }, 'not json!'),
+      'HttpEndpoint.InvalidResponseFromDestination',
+    ],
+    [
+      'a 200 with another requestId',
+      (_request, response) => json(response, 200, { requestId: randomUUID(), timestamp: Date.now() }),
+      'HttpEndpoint.InvalidResponseFromDestination',
+    ],
+    [
+      'a 200 without requestId',
+      (_request, response) => json(response, 200, { timestamp: Date.now() }),
+      'HttpEndpoint.InvalidResponseFromDestination',
+    ],
+    [
+      'a 200 whose timestamp is a string',
+      (request, response) => json(response, 200, { requestId: request.body.requestId, timestamp: '1578090903599' }),
+      'HttpEndpoint.InvalidResponseFromDestination',
+    ],
+    [
+      'a 200 with an unexpected field',
+      (request, response) => json(response, 200, { requestId: request.body.requestId, timestamp: 1, status: 'ok' }),
+      'HttpEndpoint.InvalidResponseFromDestination',
+    ],
     [
       'a 200 that is not application/json',
       (request, response) => {
@@ -279,7 +341,8 @@ describe('a failed attempt', () => {
     ['a 200 with an errorMessage', failWith(200, 'Partially rejected'), 'HttpEndpoint.DestinationException'],
     [
       'a response over 1 MiB',
-      (request, response) => json(response, 200, { requestId: request.body.requestId, timestamp: 1, errorMessage: 'x'.repeat(MIB) }),
+      (request, response) =>
+        json(response, 200, { requestId: request.body.requestId, timestamp: 1, errorMessage: 'x'.repeat(MIB) }),
       'HttpEndpoint.ResponseTooLarge',
     ],
     [
@@ -291,36 +354,43 @@ describe('a failed attempt', () => {
       'HttpEndpoint.RequestTimeout',
     ],
     ['a reset connection', (_request, response) => response.socket?.resetAndDestroy(), 'HttpEndpoint.ConnectionReset'],
-    ['a connection closed before the response', (_request, response) => response.socket?.destroy(), 'HttpEndpoint.ConnectionReset'],
+    [
+      'a connection closed before the response',
+      (_request, response) => response.socket?.destroy(),
+      'HttpEndpoint.ConnectionReset',
+    ],
   ];
 
-  it.each(badResponses)('(%s) is retried under the same request ID until the endpoint acknowledges', async (_what, answer, errorCode) => {
-    // Prepare: the first request gets the bad answer, the next one a 200.
-    const { firehose, client, bucket, endpointErrors } = await startFirehose();
-    endpoint.script.push(answer);
-    const records = ['r1', 'r2', 'r3'];
+  it.each(badResponses)(
+    '(%s) is retried under the same request ID until the endpoint acknowledges',
+    async (_what, answer, errorCode) => {
+      // Prepare: the first request gets the bad answer, the next one a 200.
+      const { firehose, client, bucket, endpointErrors } = await startFirehose();
+      endpoint.script.push(answer);
+      const records = ['r1', 'r2', 'r3'];
 
-    // Act
-    await put(client, records);
-    await firehose.flush();
-    await sleep(50);
+      // Act
+      await put(client, records);
+      await firehose.flush();
+      await sleep(50);
 
-    // Assess: two attempts of the same request (same ID, same records); delivered once.
-    expect(endpoint.received).toHaveLength(2);
-    const [first, second] = endpoint.received as [Received, Received];
-    expect(second.body.requestId).toBe(first.body.requestId);
-    expect(second.headers['x-amz-firehose-request-id']).toBe(first.body.requestId);
-    expect(second.records).toEqual(records);
-    expect(first.records).toEqual(records);
-    expect(endpointErrors).toEqual([{ code: errorCode, message: expect.any(String), willRetry: true }]);
-    expect(firehose.stats()).toMatchObject({
-      delivered: 3,
-      discardedRecords: 0,
-      writing: 0,
-      endpoint: { deliveredRecords: 3, requestsDelivered: 1, attempts: 2, failedAttempts: 1, backedUpRecords: 0 },
-    });
-    expect(await listKeys(bucket)).toEqual([]);
-  });
+      // Assess: two attempts of the same request (same ID, same records); delivered once.
+      expect(endpoint.received).toHaveLength(2);
+      const [first, second] = endpoint.received as [Received, Received];
+      expect(second.body.requestId).toBe(first.body.requestId);
+      expect(second.headers['x-amz-firehose-request-id']).toBe(first.body.requestId);
+      expect(second.records).toEqual(records);
+      expect(first.records).toEqual(records);
+      expect(endpointErrors).toEqual([{ code: errorCode, message: expect.any(String), willRetry: true }]);
+      expect(firehose.stats()).toMatchObject({
+        delivered: 3,
+        discardedRecords: 0,
+        writing: 0,
+        endpoint: { deliveredRecords: 3, requestsDelivered: 1, attempts: 2, failedAttempts: 1, backedUpRecords: 0 },
+      });
+      expect(await listKeys(bucket)).toEqual([]);
+    },
+  );
 
   it('waits longer before each retry (exponential back-off)', async () => {
     // Prepare: four failures, then a 200; back-off 40 ms × 2^n (± 15 %).
@@ -356,8 +426,15 @@ describe('a failed attempt', () => {
     // Assess
     await expect(flushed).rejects.toThrow(/413/);
     expect(endpoint.received).toHaveLength(1);
-    expect(endpointErrors).toEqual([{ code: 'HttpEndpoint.DestinationException', message: expect.stringContaining('413'), willRetry: false }]);
-    expect(firehose.stats()).toMatchObject({ delivered: 0, deliveryErrors: 1, discardedRecords: 1, endpoint: { attempts: 1, backedUpRecords: 0 } });
+    expect(endpointErrors).toEqual([
+      { code: 'HttpEndpoint.DestinationException', message: expect.stringContaining('413'), willRetry: false },
+    ]);
+    expect(firehose.stats()).toMatchObject({
+      delivered: 0,
+      deliveryErrors: 1,
+      discardedRecords: 1,
+      endpoint: { attempts: 1, backedUpRecords: 0 },
+    });
     expect(await listKeys(bucket)).toEqual([]);
   });
 });
@@ -368,7 +445,10 @@ describe('past the retry duration', () => {
   it('backs the records up to S3 as http-endpoint-failed records, none lost, none sent twice after a success', async () => {
     // Prepare: retries for 1 s of back-off. A first buffer is acknowledged after one 500; a
     // second buffer meets an endpoint that fails with 503 from then on.
-    const { firehose, client, bucket, endpointErrors } = await startFirehose({ retryDurationSeconds: 1, backoff: { initialMs: 50, maxMs: 200 } });
+    const { firehose, client, bucket, endpointErrors } = await startFirehose({
+      retryDurationSeconds: 1,
+      backoff: { initialMs: 50, maxMs: 200 },
+    });
     endpoint.script.push(failWith(500, 'Internal error'));
     const delivered = ['ok-1', 'ok-2', 'ok-3'];
     const failed = ['failed-1', 'failed-2'];
@@ -402,7 +482,9 @@ describe('past the retry duration', () => {
     const keys = await listKeys(bucket);
     expect(keys).toHaveLength(1);
     expect(keys[0]).toMatch(
-      new RegExp(`^routes/tickets/failed/errors/http-endpoint-failed/2026/03/14/15/${STREAM}-1-2026-03-14-15-09-26-[0-9a-f-]{36}\\.gz$`),
+      new RegExp(
+        `^routes/tickets/failed/errors/http-endpoint-failed/2026/03/14/15/${STREAM}-1-2026-03-14-15-09-26-[0-9a-f-]{36}\\.gz$`,
+      ),
     );
     const lines = await readBackup(bucket, keys[0] ?? '');
     expect(lines).toHaveLength(2);
@@ -421,7 +503,9 @@ describe('past the retry duration', () => {
         attemptsMade: retried.length,
         arrivalTimestamp: ARRIVAL,
         errorCode: 'HttpEndpoint.DestinationException',
-        errorMessage: expect.stringMatching(/^The following response was received from the endpoint destination\. 503: .*"errorMessage":"Unavailable"/),
+        errorMessage: expect.stringMatching(
+          /^The following response was received from the endpoint destination\. 503: .*"errorMessage":"Unavailable"/,
+        ),
         attemptEndingTimestamp: expect.any(Number),
         rawData: Buffer.from(failed[i] ?? '').toString('base64'),
         subsequenceNumber: 0,
@@ -465,7 +549,11 @@ describe('past the retry duration', () => {
     const keys = await listKeys(bucket);
     expect(keys).toHaveLength(1);
     const [line] = await readBackup(bucket, keys[0] ?? '');
-    expect(line).toMatchObject({ attemptsMade: 1, errorCode: 'HttpEndpoint.ConnectionReset', rawData: Buffer.from('only').toString('base64') });
+    expect(line).toMatchObject({
+      attemptsMade: 1,
+      errorCode: 'HttpEndpoint.ConnectionReset',
+      rawData: Buffer.from('only').toString('base64'),
+    });
     expect(firehose.stats().endpoint).toMatchObject({ attempts: 1, failedAttempts: 1, backedUpRecords: 1 });
   });
 
@@ -488,12 +576,21 @@ describe('past the retry duration', () => {
 // --- Configuration ----------------------------------------------------------------------------
 
 describe('the configuration', () => {
-  const build = (settings: Partial<FirehoseSettings>, destination: Partial<HttpEndpointDestinationSettings> = {}, extra: Partial<LocalFirehoseOptions> = {}) =>
+  const build = (
+    settings: Partial<FirehoseSettings>,
+    destination: Partial<HttpEndpointDestinationSettings> = {},
+    extra: Partial<LocalFirehoseOptions> = {},
+  ) =>
     new LocalFirehose({
       settings: { ...SETTINGS, ...settings },
       region: REGION,
       s3,
-      destination: { type: 'http-endpoint', url: 'https://ingest.example.com/firehose', backup: { bucket: 'b', prefix: 'failed/' }, ...destination },
+      destination: {
+        type: 'http-endpoint',
+        url: 'https://ingest.example.com/firehose',
+        backup: { bucket: 'b', prefix: 'failed/' },
+        ...destination,
+      },
       ...extra,
     });
 
@@ -503,8 +600,12 @@ describe('the configuration', () => {
     expect(() => build({ bufferIntervalSeconds: 901 })).toThrow(/IntervalInSeconds/);
     expect(() => build({}, { retryDurationSeconds: 7_201 })).toThrow(/DurationInSeconds/);
     expect(() => build({}, { accessKey: 'k'.repeat(4097) })).toThrow(/access key/);
-    expect(() => build({}, { commonAttributes: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`a${i}`, 'v'])) })).toThrow(/50/);
-    expect(() => build({ bufferSizeBytes: 64 * MIB, bufferIntervalSeconds: 0 }, { retryDurationSeconds: 7_200 })).not.toThrow();
+    expect(() =>
+      build({}, { commonAttributes: Object.fromEntries(Array.from({ length: 51 }, (_, i) => [`a${i}`, 'v'])) }),
+    ).toThrow(/50/);
+    expect(() =>
+      build({ bufferSizeBytes: 64 * MIB, bufferIntervalSeconds: 0 }, { retryDurationSeconds: 7_200 }),
+    ).not.toThrow();
   });
 
   it('has no processor and no dynamic partitioning', () => {

@@ -1,6 +1,6 @@
 import { LocalPipeline } from '../../infra/local/pipeline/local-pipeline';
-import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
 import { eventBridgeEnvelope } from '../helpers/factories';
+import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
 import { sharedStack } from '../helpers/shared-stack';
 
 // The local Firehose's S3 writes failing. Firehose retries a failed S3 delivery until the stream's
@@ -46,7 +46,9 @@ const events = (prefix: string, count: number) => {
   const time = new Date(Date.now() - 60_000).toISOString();
   return Array.from({ length: count }, (_, i) => ({
     partitionKey: `${prefix}-${i % 3}`,
-    data: Buffer.from(JSON.stringify(eventBridgeEnvelope({ id: `${prefix}-${i}`, resources: [`${prefix}-${i % 3}`], time }))),
+    data: Buffer.from(
+      JSON.stringify(eventBridgeEnvelope({ id: `${prefix}-${i}`, resources: [`${prefix}-${i % 3}`], time })),
+    ),
   }));
 };
 
@@ -88,6 +90,8 @@ it('counts the events of S3 writes given up on as not in the lake, and says so',
   expect(stats.s3Retries).toBeGreaterThan(before.s3Retries);
   const logged = stderr.join('');
   expect(logged).toMatch(/\[firehose\] WARN S3 write of events\/\S+ failed .*retrying/);
-  expect(logged).toMatch(/\[firehose\] ERROR PutObject s3:\/\/\S+ still failing after \d+ attempts, \d+ records discarded/);
+  expect(logged).toMatch(
+    /\[firehose\] ERROR PutObject s3:\/\/\S+ still failing after \d+ attempts, \d+ records discarded/,
+  );
   refuse = 0;
 });

@@ -1,5 +1,5 @@
-import { startLocalServers } from '../../infra/local/runtime/local-servers';
 import { loadPipelineDefinition } from '../../infra/local/pipeline/serverless-config';
+import { startLocalServers } from '../../infra/local/runtime/local-servers';
 import { startLocalStackBackend } from '../helpers/localstack-backend';
 import { DEFINITION_VARIABLE, ENDPOINTS_VARIABLE, LOCALSTACK_VARIABLE } from '../helpers/shared-stack';
 

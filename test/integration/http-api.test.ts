@@ -4,7 +4,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
-import { type DevKeyPair, generateDevKeyPair, loadOrCreateDevKeyPair, mintDevToken } from '../../infra/local/http-api/dev-jwt';
+import {
+  type DevKeyPair,
+  generateDevKeyPair,
+  loadOrCreateDevKeyPair,
+  mintDevToken,
+} from '../../infra/local/http-api/dev-jwt';
 import { LocalPipeline } from '../../infra/local/pipeline/local-pipeline';
 import { eventsBody } from '../helpers/http-api-events';
 import { sharedStack } from '../helpers/shared-stack';
@@ -30,7 +35,11 @@ const post = async (path: string, body: string, headers: Record<string, string> 
     headers: { authorization: `Bearer ${cliToken}`, 'content-type': 'application/json', ...headers },
     body,
   });
-  return { status: response.status, headers: response.headers, json: (await response.json()) as PutEventsResponse & { message?: string } };
+  return {
+    status: response.status,
+    headers: response.headers,
+    json: (await response.json()) as PutEventsResponse & { message?: string },
+  };
 };
 
 const eventIds = (response: PutEventsResponse) =>
@@ -54,7 +63,14 @@ beforeAll(async () => {
   keys = loadOrCreateDevKeyPair(keyPath);
   const { stdout } = await promisify(execFile)(
     process.execPath,
-    [join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'), join(ROOT, 'infra', 'local', 'cli', 'mint-token.ts'), '--client', 'it-http', '--key', keyPath],
+    [
+      join(ROOT, 'node_modules', 'tsx', 'dist', 'cli.mjs'),
+      join(ROOT, 'infra', 'local', 'cli', 'mint-token.ts'),
+      '--client',
+      'it-http',
+      '--key',
+      keyPath,
+    ],
     { cwd: ROOT },
   );
   cliToken = stdout.trim();
@@ -78,8 +94,14 @@ describe('the local HTTP ingest API', () => {
 
   it.each([
     ['no token', () => ({})],
-    ['a token signed with another key', () => ({ authorization: `Bearer ${mintDevToken(generateDevKeyPair(), { clientId: 'it-http' })}` })],
-    ['an expired token', () => ({ authorization: `Bearer ${mintDevToken(keys, { clientId: 'it-http', ttlSeconds: -5 })}` })],
+    [
+      'a token signed with another key',
+      () => ({ authorization: `Bearer ${mintDevToken(generateDevKeyPair(), { clientId: 'it-http' })}` }),
+    ],
+    [
+      'an expired token',
+      () => ({ authorization: `Bearer ${mintDevToken(keys, { clientId: 'it-http', ttlSeconds: -5 })}` }),
+    ],
   ])('answers 401 for %s', async (_name, headers) => {
     const response = await fetch(`${url}/events`, {
       method: 'POST',
@@ -92,13 +114,19 @@ describe('the local HTTP ingest API', () => {
   });
 
   it('answers 403 for a valid token without a clientId claim, 404 for an unknown route, 4xx for bad input', async () => {
-    const noClaim = await post('/events', eventsBody({ eventType: 'a' }), { authorization: `Bearer ${mintDevToken(keys, { clientId: '' })}` });
+    const noClaim = await post('/events', eventsBody({ eventType: 'a' }), {
+      authorization: `Bearer ${mintDevToken(keys, { clientId: '' })}`,
+    });
     const unknown = await post('/nowhere', '{}');
-    const form = await post('/events', eventsBody({ eventType: 'a' }), { 'content-type': 'application/x-www-form-urlencoded' });
+    const form = await post('/events', eventsBody({ eventType: 'a' }), {
+      'content-type': 'application/x-www-form-urlencoded',
+    });
     const malformed = await post('/events', '{"entries":');
     const large = await post('/meters', JSON.stringify([{ pad: 'x'.repeat(1_100_000) }]));
 
-    expect([noClaim.status, unknown.status, form.status, malformed.status, large.status]).toEqual([403, 404, 415, 400, 413]);
+    expect([noClaim.status, unknown.status, form.status, malformed.status, large.status]).toEqual([
+      403, 404, 415, 400, 413,
+    ]);
   });
 
   it('refuses to write as another client and accepts the rest, then delivers what it accepted into the lake', async () => {
@@ -110,12 +138,32 @@ describe('the local HTTP ingest API', () => {
       { eventType: 'page_view', schemaVersion: 1, data: { path: '/home' } },
     );
     const actions = JSON.stringify([
-      { action_name: 'checkout', transaction_id: '6f1c2d9e-0a51-4b7a-9d0e-1b2c3d4e5f01', request: { time: time.toISOString() }, metadata: { amount: 12.5 } },
-      { action_name: 'checkout', company_id: 'it-victim', transaction_id: '6f1c2d9e-0a51-4b7a-9d0e-1b2c3d4e5f02', request: { time: time.toISOString() } },
+      {
+        action_name: 'checkout',
+        transaction_id: '6f1c2d9e-0a51-4b7a-9d0e-1b2c3d4e5f01',
+        request: { time: time.toISOString() },
+        metadata: { amount: 12.5 },
+      },
+      {
+        action_name: 'checkout',
+        company_id: 'it-victim',
+        transaction_id: '6f1c2d9e-0a51-4b7a-9d0e-1b2c3d4e5f02',
+        request: { time: time.toISOString() },
+      },
     ]);
     const meters = [
-      JSON.stringify({ meterApiName: 'api_calls', meterValue: 3, meterTimeInMillis: time.getTime(), uniqueId: 'it-meter-1' }),
-      JSON.stringify({ customerId: 'it-victim', meterApiName: 'api_calls', meterValue: 1, meterTimeInMillis: time.getTime() }),
+      JSON.stringify({
+        meterApiName: 'api_calls',
+        meterValue: 3,
+        meterTimeInMillis: time.getTime(),
+        uniqueId: 'it-meter-1',
+      }),
+      JSON.stringify({
+        customerId: 'it-victim',
+        meterApiName: 'api_calls',
+        meterValue: 1,
+        meterTimeInMillis: time.getTime(),
+      }),
     ].join('\n');
 
     // Act
@@ -138,21 +186,37 @@ describe('the local HTTP ingest API', () => {
     ]);
 
     // Assess: exactly the accepted events are in the lake, under the caller's clientId
-    const accepted = [...eventIds(eventsResponse.json), ...eventIds(actionsResponse.json), ...eventIds(metersResponse.json)];
+    const accepted = [
+      ...eventIds(eventsResponse.json),
+      ...eventIds(actionsResponse.json),
+      ...eventIds(metersResponse.json),
+    ];
     const lake = await lakeEvents('it-http');
     expect(lake.map((event) => event.id).sort()).toEqual([...accepted].sort());
     expect(new Set(lake.map((event) => event.detail.clientId))).toEqual(new Set(['it-http']));
-    expect(lake.map((event) => event.source).sort()).toEqual(['client.events', 'client.events', 'product.actions', 'usage.meters']);
+    expect(lake.map((event) => event.source).sort()).toEqual([
+      'client.events',
+      'client.events',
+      'product.actions',
+      'usage.meters',
+    ]);
     expect(await lakeEvents('it-victim')).toEqual([]);
   });
 
-  it('takes the AWS client-event sample\'s requests as its generator sends them: POST /event, escaped entries, extra keys kept', async () => {
+  it("takes the AWS client-event sample's requests as its generator sends them: POST /event, escaped entries, extra keys kept", async () => {
     // Prepare: the sample's body shape ({"entries":[{"entry":"<escaped JSON>"}]}), its searching
     // event, and a loyaltypurchase carrying a ticket object beside data.
     const body = JSON.stringify({
       entries: [
         { entry: JSON.stringify({ eventType: 'searching', schemaVersion: 1, data: { searchTerm: 'games' } }) },
-        { entry: JSON.stringify({ eventType: 'loyaltypurchase', schemaVersion: 1, data: { points: 120 }, ticket: { subject: 'Loyalty purchase', priority: 'normal' } }) },
+        {
+          entry: JSON.stringify({
+            eventType: 'loyaltypurchase',
+            schemaVersion: 1,
+            data: { points: 120 },
+            ticket: { subject: 'Loyalty purchase', priority: 'normal' },
+          }),
+        },
       ],
     });
 

@@ -74,7 +74,10 @@ const streamWith = async (count: number): Promise<{ name: string; puts: Put[] }>
     const response = await kinesis.send(
       new PutRecordsCommand({
         StreamName: name,
-        Records: Array.from({ length: size }, (_, i) => ({ Data: Buffer.from(JSON.stringify({ n: start + i })), PartitionKey: 'pk' })),
+        Records: Array.from({ length: size }, (_, i) => ({
+          Data: Buffer.from(JSON.stringify({ n: start + i })),
+          PartitionKey: 'pk',
+        })),
       }),
     );
     expect(response.FailedRecordCount ?? 0).toBe(0);
@@ -111,12 +114,17 @@ const faultyRunner = async (
   });
   proxies.push(proxy);
 
-  const client = createKinesisClient({ AWS_ENDPOINT_URL_KINESIS: proxy.url, AWS_REGION: 'us-east-1', AWS_MAX_ATTEMPTS: '1' });
+  const client = createKinesisClient({
+    AWS_ENDPOINT_URL_KINESIS: proxy.url,
+    AWS_REGION: 'us-east-1',
+    AWS_MAX_ATTEMPTS: '1',
+  });
   clients.push(client);
   const iteratorRequests: GetShardIteratorCommandInput[] = [];
   client.middlewareStack.add(
     (next, context) => async (args) => {
-      if (context.commandName === 'GetShardIteratorCommand') iteratorRequests.push({ ...(args.input as GetShardIteratorCommandInput) });
+      if (context.commandName === 'GetShardIteratorCommand')
+        iteratorRequests.push({ ...(args.input as GetShardIteratorCommandInput) });
       return next(args);
     },
     { step: 'initialize', name: 'recordGetShardIterator' },
@@ -126,12 +134,10 @@ const faultyRunner = async (
   const logs: LogEntry[] = [];
   /** Handler calls (`call`) and log entries, in the order they happened. */
   const timeline: string[] = [];
-  const logTo =
-    (level: keyof EventSourceLogger) =>
-    (message: string, details?: Record<string, unknown>) => {
-      logs.push({ level, message, details });
-      timeline.push(`${level}: ${message}`);
-    };
+  const logTo = (level: keyof EventSourceLogger) => (message: string, details?: Record<string, unknown>) => {
+    logs.push({ level, message, details });
+    timeline.push(`${level}: ${message}`);
+  };
   const runner = new KinesisEventSource({
     kinesis: client,
     streamName,
@@ -151,7 +157,11 @@ const faultyRunner = async (
   });
   runners.push(runner);
   const logged = (level: keyof EventSourceLogger, message: string | RegExp) =>
-    logs.filter((entry) => entry.level === level && (typeof message === 'string' ? entry.message === message : message.test(entry.message)));
+    logs.filter(
+      (entry) =>
+        entry.level === level &&
+        (typeof message === 'string' ? entry.message === message : message.test(entry.message)),
+    );
   return { runner, proxy, counts, iteratorRequests, delivered, logs, logged, timeline };
 };
 
@@ -189,7 +199,10 @@ describe('KinesisEventSource under GetRecords faults (through a fault proxy in f
     const warnings = logged('warn', 'GetRecords failed; retrying');
     expect(warnings.map((entry) => entry.details)).toEqual([
       { shardId: puts[0]?.shardId, error: 'Internal service failure.' },
-      { shardId: puts[0]?.shardId, error: 'Rate exceeded for shard shardId-000000000000 in stream under account 000000000000.' },
+      {
+        shardId: puts[0]?.shardId,
+        error: 'Rate exceeded for shard shardId-000000000000 in stream under account 000000000000.',
+      },
     ]);
     const firstWarning = timeline.indexOf('warn: GetRecords failed; retrying');
     expect(timeline.slice(0, firstWarning)).toContain('call');
@@ -217,7 +230,8 @@ describe('KinesisEventSource under GetRecords faults (through a fault proxy in f
         ? {
             status: 400,
             errorType: 'ExpiredIteratorException',
-            message: 'Iterator expired. The iterator was created at time Tue Jan 01 00:00:00 UTC 2030 while right now it is Tue Jan 01 00:05:01 UTC 2030 which is further in the future than the tolerated delay of 300000 milliseconds.',
+            message:
+              'Iterator expired. The iterator was created at time Tue Jan 01 00:00:00 UTC 2030 while right now it is Tue Jan 01 00:05:01 UTC 2030 which is further in the future than the tolerated delay of 300000 milliseconds.',
           }
         : undefined,
     );
@@ -232,7 +246,12 @@ describe('KinesisEventSource under GetRecords faults (through a fault proxy in f
     expect(counts.getShardIterator).toBe(2);
     expect(iteratorRequests).toEqual([
       { StreamName: name, ShardId: puts[0]?.shardId, ShardIteratorType: 'TRIM_HORIZON' },
-      { StreamName: name, ShardId: puts[0]?.shardId, ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: puts[199]?.sequenceNumber },
+      {
+        StreamName: name,
+        ShardId: puts[0]?.shardId,
+        ShardIteratorType: 'AFTER_SEQUENCE_NUMBER',
+        StartingSequenceNumber: puts[199]?.sequenceNumber,
+      },
     ]);
     const renewed = logged('debug', 'Shard iterator expired; getting a new one');
     expect(renewed.map((entry) => entry.details)).toEqual([{ shardId: puts[0]?.shardId }]);
@@ -271,7 +290,14 @@ describe('KinesisEventSource under GetRecords faults (through a fault proxy in f
         if (phase.putDone) phase.expiring = false;
         return { status: 400, errorType: 'ExpiredIteratorException', message: 'Iterator expired.' };
       },
-      { settings: { ...DEFAULT_STREAM_SETTINGS, functionResponseType: 'ReportBatchItemFailures', batchSize: 10, startingPosition: 'LATEST' } },
+      {
+        settings: {
+          ...DEFAULT_STREAM_SETTINGS,
+          functionResponseType: 'ReportBatchItemFailures',
+          batchSize: 10,
+          startingPosition: 'LATEST',
+        },
+      },
     );
     await runner.start();
     await runner.drain();
@@ -281,7 +307,10 @@ describe('KinesisEventSource under GetRecords faults (through a fault proxy in f
     const response = await kinesis.send(
       new PutRecordsCommand({
         StreamName: name,
-        Records: Array.from({ length: 5 }, (_, i) => ({ Data: Buffer.from(JSON.stringify({ late: i })), PartitionKey: 'pk' })),
+        Records: Array.from({ length: 5 }, (_, i) => ({
+          Data: Buffer.from(JSON.stringify({ late: i })),
+          PartitionKey: 'pk',
+        })),
       }),
     );
     phase.putDone = true;
@@ -295,13 +324,22 @@ describe('KinesisEventSource under GetRecords faults (through a fault proxy in f
     expect(after).toHaveLength(5);
     expect(delivered.flat()).toEqual(after);
     expect(delivered.flat().filter((sequenceNumber) => sequenceNumbers(before).includes(sequenceNumber))).toEqual([]);
-    expect(runner.stats()).toMatchObject({ invocations: delivered.length, recordsIn: 5, redelivered: 0, succeeded: 5, discarded: 0 });
+    expect(runner.stats()).toMatchObject({
+      invocations: delivered.length,
+      recordsIn: 5,
+      redelivered: 0,
+      succeeded: 5,
+      discarded: 0,
+    });
     // The runner resumed after each expiry without skipping what was put since start
     // (nothing fetched yet: it reads from TRIM_HORIZON and skips records older than start()).
     const expiries = proxy.injected.get('Kinesis_20131202.GetRecords') ?? 0;
     expect(expiries).toBeGreaterThanOrEqual(1);
     expect(logged('debug', 'Shard iterator expired; getting a new one')).toHaveLength(expiries);
-    expect(iteratorRequests.map((request) => request.ShardIteratorType)).toEqual(['LATEST', ...Array(expiries).fill('TRIM_HORIZON')]);
+    expect(iteratorRequests.map((request) => request.ShardIteratorType)).toEqual([
+      'LATEST',
+      ...Array(expiries).fill('TRIM_HORIZON'),
+    ]);
   });
 
   it('fails the shard after its consecutive GetRecords errors run out: drain() rejects naming the shard, no record delivered twice', async () => {
@@ -311,7 +349,8 @@ describe('KinesisEventSource under GetRecords faults (through a fault proxy in f
     const shardId = puts[0]?.shardId as string;
     const { runner, proxy, counts, delivered, logged } = await faultyRunner(
       name,
-      (call) => (call === 1 ? undefined : { status: 500, errorType: 'InternalFailure', message: 'Internal service failure.' }),
+      (call) =>
+        call === 1 ? undefined : { status: 500, errorType: 'InternalFailure', message: 'Internal service failure.' },
       { settings: { ...DEFAULT_STREAM_SETTINGS, functionResponseType: 'ReportBatchItemFailures', batchSize: 5 } },
     );
 

@@ -14,8 +14,8 @@ import {
   type KinesisHandler,
   type OnFailureRecord,
 } from '../../infra/local/kinesis-esm';
-import { type LocalServers, startLocalServers } from '../../infra/local/runtime/local-servers';
 import type { StreamEventSettings } from '../../infra/local/pipeline/serverless-config';
+import { type LocalServers, startLocalServers } from '../../infra/local/runtime/local-servers';
 import { createKinesisClient } from '../../shared/aws/kinesis-client';
 
 // The local event source against a real kinesalite, read and written with the real SDK.
@@ -42,7 +42,9 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{1
 
 const waitForActive = async (streamName: string): Promise<string> => {
   for (;;) {
-    const { StreamDescriptionSummary: summary } = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+    const { StreamDescriptionSummary: summary } = await kinesis.send(
+      new DescribeStreamSummaryCommand({ StreamName: streamName }),
+    );
     if (summary?.StreamStatus === 'ACTIVE' && summary.StreamARN) return summary.StreamARN;
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
@@ -63,10 +65,16 @@ interface Put {
   body: string;
 }
 
-const put = async (streamName: string, bodies: string[], partitionKey: (index: number) => string = () => 'pk'): Promise<Put[]> => {
+const put = async (
+  streamName: string,
+  bodies: string[],
+  partitionKey: (index: number) => string = () => 'pk',
+): Promise<Put[]> => {
   const written: Put[] = [];
   for (let start = 0; start < bodies.length; start += 500) {
-    const chunk = bodies.slice(start, start + 500).map((body, offset) => ({ body, partitionKey: partitionKey(start + offset) }));
+    const chunk = bodies
+      .slice(start, start + 500)
+      .map((body, offset) => ({ body, partitionKey: partitionKey(start + offset) }));
     const response = await kinesis.send(
       new PutRecordsCommand({
         StreamName: streamName,
@@ -76,14 +84,16 @@ const put = async (streamName: string, bodies: string[], partitionKey: (index: n
     expect(response.FailedRecordCount ?? 0).toBe(0);
     (response.Records ?? []).forEach((result, index) => {
       const entry = chunk[index];
-      if (!entry || !result.SequenceNumber || !result.ShardId) throw new Error('PutRecords returned no sequence number');
+      if (!entry || !result.SequenceNumber || !result.ShardId)
+        throw new Error('PutRecords returned no sequence number');
       written.push({ sequenceNumber: result.SequenceNumber, shardId: result.ShardId, ...entry });
     });
   }
   return written;
 };
 
-const bodiesOf = (count: number, prefix = 'r') => Array.from({ length: count }, (_, index) => JSON.stringify({ id: `${prefix}${index}` }));
+const bodiesOf = (count: number, prefix = 'r') =>
+  Array.from({ length: count }, (_, index) => JSON.stringify({ id: `${prefix}${index}` }));
 
 const settingsWith = (overrides: Partial<StreamEventSettings> = {}): StreamEventSettings => ({
   ...DEFAULT_STREAM_SETTINGS,
@@ -105,7 +115,13 @@ const recorder = (behaviour: (event: KinesisStreamEvent, call: number) => unknow
   const handler = async (event: KinesisStreamEvent, context: Context) => {
     const sequenceNumbers = event.Records.map((record) => record.kinesis.sequenceNumber);
     const shardId = (event.Records[0]?.eventID ?? '').split(':')[0] ?? '';
-    calls.push({ shardId, sequenceNumbers, records: event.Records, context, remainingMs: context.getRemainingTimeInMillis() });
+    calls.push({
+      shardId,
+      sequenceNumbers,
+      records: event.Records,
+      context,
+      remainingMs: context.getRemainingTimeInMillis(),
+    });
     return behaviour(event, calls.length);
   };
   return { calls, handler };
@@ -186,7 +202,9 @@ describe('KinesisEventSource against kinesalite', () => {
     expect(new Set(calls.map((call) => call.context.awsRequestId)).size).toBe(calls.length);
 
     const first = puts[0] as Put;
-    const delivered = calls.flatMap((call) => call.records).find((record) => record.kinesis.sequenceNumber === first.sequenceNumber);
+    const delivered = calls
+      .flatMap((call) => call.records)
+      .find((record) => record.kinesis.sequenceNumber === first.sequenceNumber);
     expect(delivered).toEqual({
       kinesis: {
         kinesisSchemaVersion: '1.0',
@@ -223,14 +241,28 @@ describe('KinesisEventSource against kinesalite', () => {
     const stream = await createStream();
     const puts = await put(stream.name, bodiesOf(10));
     const { calls, handler } = recorder((_event, call) =>
-      call === 1 ? { batchItemFailures: [{ itemIdentifier: puts[6]?.sequenceNumber }, { itemIdentifier: puts[3]?.sequenceNumber }] } : {},
+      call === 1
+        ? {
+            batchItemFailures: [
+              { itemIdentifier: puts[6]?.sequenceNumber },
+              { itemIdentifier: puts[3]?.sequenceNumber },
+            ],
+          }
+        : {},
     );
     const runner = eventSource(stream.name, handler, settingsWith({ batchSize: 10 }));
     await runner.start();
     await runner.drain();
 
     expect(calls.map((call) => call.sequenceNumbers)).toEqual([seqs(puts, ...range(0, 9)), seqs(puts, ...range(3, 9))]);
-    expect(runner.stats()).toMatchObject({ invocations: 2, recordsIn: 10, redelivered: 7, succeeded: 10, failedInvocations: 1, discarded: 0 });
+    expect(runner.stats()).toMatchObject({
+      invocations: 2,
+      recordsIn: 10,
+      redelivered: 7,
+      succeeded: 10,
+      failedInvocations: 1,
+      discarded: 0,
+    });
   });
 
   it.each([
@@ -239,7 +271,9 @@ describe('KinesisEventSource against kinesalite', () => {
   ])('fails the whole batch for %s', async (_label, identifier) => {
     const stream = await createStream();
     const puts = await put(stream.name, bodiesOf(5));
-    const { calls, handler } = recorder((_event, call) => (call === 1 ? { batchItemFailures: [{ itemIdentifier: identifier() }] } : undefined));
+    const { calls, handler } = recorder((_event, call) =>
+      call === 1 ? { batchItemFailures: [{ itemIdentifier: identifier() }] } : undefined,
+    );
     const runner = eventSource(stream.name, handler, settingsWith({ batchSize: 5 }));
     await runner.start();
     await runner.drain();
@@ -295,7 +329,13 @@ describe('KinesisEventSource against kinesalite', () => {
       responseContext: { statusCode: 200, executedVersion: '$LATEST', functionError: 'Unhandled' },
       KinesisBatchInfo: { startSequenceNumber: poison, endSequenceNumber: poison, batchSize: 1 },
     });
-    expect(runner.stats()).toMatchObject({ bisections: 3, discarded: 1, onFailureRecords: 1, succeeded: 7, recordsIn: 8 });
+    expect(runner.stats()).toMatchObject({
+      bisections: 3,
+      discarded: 1,
+      onFailureRecords: 1,
+      succeeded: 7,
+      recordsIn: 8,
+    });
 
     const later = await put(stream.name, bodiesOf(2, 'later'));
     await runner.drain();
@@ -317,7 +357,9 @@ describe('KinesisEventSource against kinesalite', () => {
     await runner.drain();
 
     expect(calls.map((call) => call.sequenceNumbers)).toEqual([1, 2, 3].map(() => seqs(puts, ...range(0, 4))));
-    const arrivals = (calls[0] as Call).records.map((record) => new Date(record.kinesis.approximateArrivalTimestamp * 1000).toISOString());
+    const arrivals = (calls[0] as Call).records.map((record) =>
+      new Date(record.kinesis.approximateArrivalTimestamp * 1000).toISOString(),
+    );
     expect(failures).toEqual([
       {
         requestContext: {
@@ -344,7 +386,13 @@ describe('KinesisEventSource against kinesalite', () => {
     const later = await put(stream.name, bodiesOf(3, 'later'));
     await runner.drain();
     expect(calls.slice(3).flatMap((call) => call.sequenceNumbers)).toEqual(seqs(later, 0, 1, 2));
-    expect(runner.stats()).toMatchObject({ invocations: calls.length, discarded: 5, onFailureRecords: 1, succeeded: 3, failedInvocations: 3 });
+    expect(runner.stats()).toMatchObject({
+      invocations: calls.length,
+      discarded: 5,
+      onFailureRecords: 1,
+      succeeded: 3,
+      failedInvocations: 3,
+    });
   });
 
   it('after repeated partial failures, discards only the records from the lowest failed one on', async () => {
@@ -363,7 +411,11 @@ describe('KinesisEventSource against kinesalite', () => {
     expect(failures[0]).toMatchObject({
       requestContext: { condition: 'RetryAttemptsExhausted', approximateInvokeCount: 2 },
       responseContext: { statusCode: 200, executedVersion: '$LATEST' },
-      KinesisBatchInfo: { startSequenceNumber: puts[2]?.sequenceNumber, endSequenceNumber: puts[4]?.sequenceNumber, batchSize: 3 },
+      KinesisBatchInfo: {
+        startSequenceNumber: puts[2]?.sequenceNumber,
+        endSequenceNumber: puts[4]?.sequenceNumber,
+        batchSize: 3,
+      },
     });
     expect(failures[0]?.responseContext?.functionError).toBeUndefined();
     expect(runner.stats()).toMatchObject({ succeeded: 2, discarded: 3 });
@@ -415,9 +467,17 @@ describe('KinesisEventSource against kinesalite', () => {
 
     expect(calls).toHaveLength(0);
     expect(failures).toHaveLength(1);
-    expect(failures[0]?.requestContext).toMatchObject({ condition: 'RecordAgeExceeded', approximateInvokeCount: 0, requestId: expect.stringMatching(UUID) });
+    expect(failures[0]?.requestContext).toMatchObject({
+      condition: 'RecordAgeExceeded',
+      approximateInvokeCount: 0,
+      requestId: expect.stringMatching(UUID),
+    });
     expect(failures[0]?.responseContext).toBeUndefined();
-    expect(failures[0]?.KinesisBatchInfo).toMatchObject({ startSequenceNumber: puts[0]?.sequenceNumber, endSequenceNumber: puts[3]?.sequenceNumber, batchSize: 4 });
+    expect(failures[0]?.KinesisBatchInfo).toMatchObject({
+      startSequenceNumber: puts[0]?.sequenceNumber,
+      endSequenceNumber: puts[3]?.sequenceNumber,
+      batchSize: 4,
+    });
   });
 
   it('treats an invocation that runs past the function timeout as a function error and retries it', async () => {
@@ -478,7 +538,9 @@ describe('KinesisEventSource against kinesalite', () => {
     const stream = await createStream();
     const early = await put(stream.name, bodiesOf(3, 'early'));
     const { calls, handler } = recorder();
-    const runner = eventSource(stream.name, handler, settingsWith({ batchSize: 10, batchWindow: 1 }), { flushOnDrain: false });
+    const runner = eventSource(stream.name, handler, settingsWith({ batchSize: 10, batchWindow: 1 }), {
+      flushOnDrain: false,
+    });
     await runner.start();
     const late = await put(stream.name, bodiesOf(3, 'late'));
     await runner.drain();
@@ -562,7 +624,9 @@ describe('KinesisEventSource against kinesalite', () => {
     expect(delivered.slice(0, 5)).toEqual(before.map((p) => p.sequenceNumber));
     expect([...delivered.slice(5)].sort()).toEqual(after.map((p) => p.sequenceNumber).sort());
     for (const childShard of new Set(after.map((p) => p.shardId))) {
-      const childDelivered = calls.filter((call) => call.shardId === childShard).flatMap((call) => call.sequenceNumbers);
+      const childDelivered = calls
+        .filter((call) => call.shardId === childShard)
+        .flatMap((call) => call.sequenceNumbers);
       expect(childDelivered).toEqual(after.filter((p) => p.shardId === childShard).map((p) => p.sequenceNumber));
     }
   });

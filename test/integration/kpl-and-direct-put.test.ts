@@ -12,7 +12,9 @@ let pipeline: LocalPipeline;
 
 const recentTime = (minutesAgo: number) => new Date(Date.now() - minutesAgo * 60_000).toISOString();
 const event = (id: string, clientId: string) =>
-  JSON.stringify(eventBridgeEnvelope({ id, resources: [clientId], time: recentTime(1), detail: { eventType: 'searching', n: id } }));
+  JSON.stringify(
+    eventBridgeEnvelope({ id, resources: [clientId], time: recentTime(1), detail: { eventType: 'searching', n: id } }),
+  );
 
 interface LakeEvent {
   id: string;
@@ -58,17 +60,30 @@ describe('records as real producers write them', () => {
     const quarantined = await pipeline.listKeys('quarantine/MALFORMED_JSON/');
     expect(quarantined).toHaveLength(1);
     expect(quarantined[0]).toMatch(/-\d+-3\.json$/);
-    const body = JSON.parse((await pipeline.getObject(quarantined[0] ?? '')).toString('utf8')) as { dataText: string; origin: { subSequenceNumber: number } };
+    const body = JSON.parse((await pipeline.getObject(quarantined[0] ?? '')).toString('utf8')) as {
+      dataText: string;
+      origin: { subSequenceNumber: number };
+    };
     expect(body).toMatchObject({ dataText: '{"truncated":', origin: { subSequenceNumber: 3 } });
     const summary = await pipeline.summary();
-    expect(summary).toMatchObject({ in: 4, delivered: 2, duplicates: 1, quarantined: 1, quarantineReasons: { MALFORMED_JSON: 1 } });
+    expect(summary).toMatchObject({
+      in: 4,
+      delivered: 2,
+      duplicates: 1,
+      quarantined: 1,
+      quarantineReasons: { MALFORMED_JSON: 1 },
+    });
   });
 
   it('lands raw shapes put straight into Firehose in canonical form, and fails what it cannot read', async () => {
     const firehose: FirehoseClient = createFirehoseClient(pipeline.env);
     const time = recentTime(1);
     const shapes = [
-      productAction({ company_id: 'it-direct-put', transaction_id: '0b0e7f8a-1c2d-4e3f-8a9b-0c1d2e3f4a5b', request: { ...productAction().request, time } }),
+      productAction({
+        company_id: 'it-direct-put',
+        transaction_id: '0b0e7f8a-1c2d-4e3f-8a9b-0c1d2e3f4a5b',
+        request: { ...productAction().request, time },
+      }),
       usageMeter({ customerId: 'it-direct-put', meterTimeInMillis: Date.parse(time), uniqueId: 'meter-1' }),
       clientEventRecordPayload({ clientId: 'it-direct-put', receivedAt: time }),
       eventBridgeEnvelope({ id: 'eb-1', resources: ['it-direct-put'], time, detail: { eventType: 'searching' } }),
@@ -79,7 +94,9 @@ describe('records as real producers write them', () => {
       new PutRecordBatchCommand({
         DeliveryStreamName: pipeline.names.deliveryStream,
         Records: [
-          ...shapes.map((shape, index) => ({ Data: Buffer.from(`${JSON.stringify(shape)}${index % 2 === 0 ? '\n' : ''}`) })),
+          ...shapes.map((shape, index) => ({
+            Data: Buffer.from(`${JSON.stringify(shape)}${index % 2 === 0 ? '\n' : ''}`),
+          })),
           { Data: Buffer.from(bad) },
         ],
       }),
@@ -93,9 +110,18 @@ describe('records as real producers write them', () => {
       expect(stored).toMatchObject({ idScope: expect.any(String), receivedAt: expect.any(String) });
       expect(key).toMatch(/^events\/event_type=[^/]+\/dt=\d{4}-\d{2}-\d{2}\/[^/]+\.gz$/);
     }
-    expect(lake.map(({ event: stored }) => stored.idScope).sort()).toEqual(['client-event', 'eventbridge', 'product-action', 'usage-meter']);
+    expect(lake.map(({ event: stored }) => stored.idScope).sort()).toEqual([
+      'client-event',
+      'eventbridge',
+      'product-action',
+      'usage-meter',
+    ]);
     const failed = (
-      await Promise.all((await pipeline.listKeys('errors/processing-failed/')).map(async (key) => gunzipSync(await pipeline.getObject(key)).toString('utf8')))
+      await Promise.all(
+        (
+          await pipeline.listKeys('errors/processing-failed/')
+        ).map(async (key) => gunzipSync(await pipeline.getObject(key)).toString('utf8')),
+      )
     )
       .flatMap((text) => text.split('\n').filter(Boolean))
       .map((line) => JSON.parse(line) as { rawData: string; errorCode?: string });

@@ -2,7 +2,15 @@ import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { envelopes, lakeProblems, lastJsonLine, ROOT, readLakeDir, runScript, writeNdjson } from '../helpers/lake-workloads';
+import {
+  envelopes,
+  lakeProblems,
+  lastJsonLine,
+  ROOT,
+  readLakeDir,
+  runScript,
+  writeNdjson,
+} from '../helpers/lake-workloads';
 import { sharedStack } from '../helpers/shared-stack';
 
 // A forced overflow and its recovery, as a user would do it: `npm start -- --keep-running` with the
@@ -61,10 +69,27 @@ it('overflows the lowered quota into errors/, says so, and the re-drive brings e
   const out = join(dir, 'lake');
   await writeNdjson(input, sent);
   const output = { stdout: '', stderr: '' };
-  stack = spawn(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'infra/local/cli/start.ts', '--input', input, '--keep-running', '--json', '--out', out], {
-    cwd: ROOT,
-    env: { ...process.env, LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS: String(QUOTA), LOCAL_FIREHOSE_BUFFER_INTERVAL_SECONDS: '1' },
-  });
+  stack = spawn(
+    process.execPath,
+    [
+      join(ROOT, 'node_modules/tsx/dist/cli.mjs'),
+      'infra/local/cli/start.ts',
+      '--input',
+      input,
+      '--keep-running',
+      '--json',
+      '--out',
+      out,
+    ],
+    {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS: String(QUOTA),
+        LOCAL_FIREHOSE_BUFFER_INTERVAL_SECONDS: '1',
+      },
+    },
+  );
   stack.stdout.on('data', (chunk: Buffer) => {
     output.stdout += chunk.toString('utf8');
   });
@@ -78,7 +103,11 @@ it('overflows the lowered quota into errors/, says so, and the re-drive brings e
   const first = output.stdout;
   // Every NAME=value of the printed `export` lines, as a user's shell would take them.
   const exports = first.split('\n').filter((line) => line.trim().startsWith('export '));
-  const env = Object.fromEntries(exports.flatMap((line) => [...line.matchAll(/(\w+)=(\S+)/g)].map(([, name, value]) => [name as string, value as string])));
+  const env = Object.fromEntries(
+    exports.flatMap((line) =>
+      [...line.matchAll(/(\w+)=(\S+)/g)].map(([, name, value]) => [name as string, value as string]),
+    ),
+  );
 
   // Assess 1: delivered counts only what is in the lake; the errors are named with the command.
   const errorsLine = /errors +(\d+) \(partitioning-failed (\d+)\)/.exec(first);
@@ -91,7 +120,11 @@ it('overflows the lowered quota into errors/, says so, and the re-drive brings e
 
   // Act 2: a dry run, then the re-drive, then a second re-drive, against the running stack.
   const redrive = (args: string[]) =>
-    runScript('scripts/redrive.ts', ['errors', '--stage', 'local', '--json', '--max-partitions', String(QUOTA), '--wave-seconds', '4', ...args], env);
+    runScript(
+      'scripts/redrive.ts',
+      ['errors', '--stage', 'local', '--json', '--max-partitions', String(QUOTA), '--wave-seconds', '4', ...args],
+      env,
+    );
   const dry = await redrive(['--dry-run']);
   const real = await redrive([]);
   const again = await redrive([]);
@@ -100,7 +133,11 @@ it('overflows the lowered quota into errors/, says so, and the re-drive brings e
   expect(dry.code).toBe(0);
   expect(lastJsonLine<RedriveJson>(dry.stdout)).toMatchObject({ mode: 'errors', dryRun: true, records: overflowed });
   expect(real.code).toBe(0);
-  expect(lastJsonLine<RedriveJson>(real.stdout)).toMatchObject({ dryRun: false, records: overflowed, byType: { 'partitioning-failed': overflowed } });
+  expect(lastJsonLine<RedriveJson>(real.stdout)).toMatchObject({
+    dryRun: false,
+    records: overflowed,
+    byType: { 'partitioning-failed': overflowed },
+  });
   expect(lastJsonLine<RedriveJson>(again.stdout)).toMatchObject({ records: 0 });
 
   // Act 3: Ctrl-C drains and prints the final summary.

@@ -26,7 +26,13 @@ interface Summary {
   quarantined: number;
   quarantineReasons: Record<string, number>;
   errors: Record<string, number>;
-  lake: { events: number; duplicated: number; misplaced: number; errors: Record<string, number>; peakActivePartitions: number };
+  lake: {
+    events: number;
+    duplicated: number;
+    misplaced: number;
+    errors: Record<string, number>;
+    peakActivePartitions: number;
+  };
 }
 
 /** Five types serverless.yml lists and one it does not (it shares event_type=_other). */
@@ -59,14 +65,26 @@ describe('the lake at scale (npm start)', () => {
 
     // Assess
     expect(lakeProblems(sent, lake, listed())).toEqual([]);
-    expect(summary).toMatchObject({ in: sent.length, delivered: sent.length, duplicates: 0, quarantined: 0, errors: {} });
+    expect(summary).toMatchObject({
+      in: sent.length,
+      delivered: sent.length,
+      duplicates: 0,
+      quarantined: 0,
+      errors: {},
+    });
     expect(summary.lake).toMatchObject({ events: sent.length, duplicated: 0, misplaced: 0, errors: {} });
     expect(summary.lake.peakActivePartitions).toBeLessThanOrEqual(6 * 4);
     expect(code).toBe(0);
   });
 
   it('takes 2,000 clients × 2 event types within one hour: the partitions do not grow with the clients', async () => {
-    const sent = envelopes({ clients: 2_000, types: ['page_view', 'Exported Report'], days: 1, withinMs: 3_300_000, seed: 2000 });
+    const sent = envelopes({
+      clients: 2_000,
+      types: ['page_view', 'Exported Report'],
+      days: 1,
+      withinMs: 3_300_000,
+      seed: 2000,
+    });
 
     const { code, summary, lake } = await runTraffic('two-thousand', sent);
 

@@ -35,14 +35,62 @@ interface Case {
 }
 
 const CASES: Case[] = [
-  { id: 'tw-slash', clientId: 'acme/corp', eventType: 'check_out', client: { stem: 'acme_corp' }, type: { kept: 'check_out' } },
-  { id: 'tw-backslash', clientId: 'acme\\corp', eventType: 'check_out', client: { stem: 'acme_corp' }, type: { kept: 'check_out' } },
-  { id: 'tw-underscore', clientId: 'acme_corp', eventType: 'check_out', client: { kept: 'acme_corp' }, type: { kept: 'check_out' } },
-  { id: 'tw-space-type', clientId: 'acme_corp', eventType: 'check out', client: { kept: 'acme_corp' }, type: { stem: 'check_out' } },
-  { id: 'tw-kanji-client', clientId: '日本語', eventType: 'check_out', client: { stem: '___' }, type: { kept: 'check_out' } },
-  { id: 'tw-underscores-client', clientId: '___', eventType: 'check_out', client: { kept: '___' }, type: { kept: 'check_out' } },
-  { id: 'tw-kanji-type', clientId: 'acme_corp', eventType: '日本語', client: { kept: 'acme_corp' }, type: { stem: '___' } },
-  { id: 'tw-underscores-type', clientId: 'acme_corp', eventType: '___', client: { kept: 'acme_corp' }, type: { kept: '___' } },
+  {
+    id: 'tw-slash',
+    clientId: 'acme/corp',
+    eventType: 'check_out',
+    client: { stem: 'acme_corp' },
+    type: { kept: 'check_out' },
+  },
+  {
+    id: 'tw-backslash',
+    clientId: 'acme\\corp',
+    eventType: 'check_out',
+    client: { stem: 'acme_corp' },
+    type: { kept: 'check_out' },
+  },
+  {
+    id: 'tw-underscore',
+    clientId: 'acme_corp',
+    eventType: 'check_out',
+    client: { kept: 'acme_corp' },
+    type: { kept: 'check_out' },
+  },
+  {
+    id: 'tw-space-type',
+    clientId: 'acme_corp',
+    eventType: 'check out',
+    client: { kept: 'acme_corp' },
+    type: { stem: 'check_out' },
+  },
+  {
+    id: 'tw-kanji-client',
+    clientId: '日本語',
+    eventType: 'check_out',
+    client: { stem: '___' },
+    type: { kept: 'check_out' },
+  },
+  {
+    id: 'tw-underscores-client',
+    clientId: '___',
+    eventType: 'check_out',
+    client: { kept: '___' },
+    type: { kept: 'check_out' },
+  },
+  {
+    id: 'tw-kanji-type',
+    clientId: 'acme_corp',
+    eventType: '日本語',
+    client: { kept: 'acme_corp' },
+    type: { stem: '___' },
+  },
+  {
+    id: 'tw-underscores-type',
+    clientId: 'acme_corp',
+    eventType: '___',
+    client: { kept: 'acme_corp' },
+    type: { kept: '___' },
+  },
 ];
 
 /** Each pair must differ in this key's segment (and so in its object-key prefix). */
@@ -84,7 +132,10 @@ const readLake = async (): Promise<Found[]> => {
   const found: Found[] = [];
   for (const key of await pipeline.listKeys('events/')) {
     const [, client = '', type = '', dt = ''] = KEY.exec(key) ?? [];
-    for (const line of gunzipSync(await pipeline.getObject(key)).toString('utf8').split('\n').filter(Boolean)) {
+    for (const line of gunzipSync(await pipeline.getObject(key))
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean)) {
       found.push({ key, event: JSON.parse(line) as LakeEvent, client, type, dt });
     }
   }
@@ -94,7 +145,10 @@ const readLake = async (): Promise<Found[]> => {
 const quarantinedRaw = async (reason: string): Promise<string[]> =>
   Promise.all(
     (await pipeline.listKeys(`quarantine/${reason}/`)).map(async (key) => {
-      const body = JSON.parse((await pipeline.getObject(key)).toString('utf8')) as { reason: string; dataBase64: string };
+      const body = JSON.parse((await pipeline.getObject(key)).toString('utf8')) as {
+        reason: string;
+        dataBase64: string;
+      };
       expect(body.reason).toBe(reason);
       return Buffer.from(body.dataBase64, 'base64').toString('utf8');
     }),

@@ -1,9 +1,19 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { CreateStreamCommand, type KinesisClient, PutRecordsCommand, waitUntilStreamExists } from '@aws-sdk/client-kinesis';
+import {
+  CreateStreamCommand,
+  type KinesisClient,
+  PutRecordsCommand,
+  waitUntilStreamExists,
+} from '@aws-sdk/client-kinesis';
 import type { KinesisStreamEvent } from 'aws-lambda';
-import { type BatchProgress, DEFAULT_STREAM_SETTINGS, KinesisEventSource, type KinesisHandler } from '../../infra/local/kinesis-esm';
+import {
+  type BatchProgress,
+  DEFAULT_STREAM_SETTINGS,
+  KinesisEventSource,
+  type KinesisHandler,
+} from '../../infra/local/kinesis-esm';
 import { WorkerInvoker } from '../../infra/local/lambda/worker-invoker';
 import { createKinesisClient } from '../../shared/aws/kinesis-client';
 import { sharedStack } from '../helpers/shared-stack';
@@ -54,7 +64,10 @@ const streamWith = async (count: number): Promise<string> => {
   return name;
 };
 
-const run = async (streamName: string, how: { invoker: WorkerInvoker<KinesisStreamEvent, unknown> } | { handler: KinesisHandler }) => {
+const run = async (
+  streamName: string,
+  how: { invoker: WorkerInvoker<KinesisStreamEvent, unknown> } | { handler: KinesisHandler },
+) => {
   const batches: BatchProgress[] = [];
   const errors: string[] = [];
   const runner = new KinesisEventSource({

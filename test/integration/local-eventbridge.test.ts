@@ -1,4 +1,10 @@
-import { createServer, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
@@ -49,7 +55,13 @@ const SECRETS: Record<string, Record<string, string>> = {
 const secrets = (name: string) => SECRETS[name];
 const BASIC = `Basic ${Buffer.from('local-tickets:pa55-w0rd-never-logged').toString('base64')}`;
 /** Everything that must never be in a log line. */
-const CREDENTIALS = ['pa55-w0rd-never-logged', BASIC.slice('Basic '.length), 'crm-api-key-never-logged', 'billing-secret-never-logged', 'access-token-'];
+const CREDENTIALS = [
+  'pa55-w0rd-never-logged',
+  BASIC.slice('Basic '.length),
+  'crm-api-key-never-logged',
+  'billing-secret-never-logged',
+  'access-token-',
+];
 
 // ---- the fault-injecting endpoint ---------------------------------------------------------------
 
@@ -66,7 +78,8 @@ interface Arrival {
 /** How a route's endpoint answers its `n`th request (1-based). */
 type Reply = (n: number, request: IncomingMessage, response: ServerResponse, body: string) => void;
 
-const ok: Reply = (_n, _request, response) => response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
+const ok: Reply = (_n, _request, response) =>
+  response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
 const status =
   (code: number, headers: Record<string, string> = {}): Reply =>
   (_n, _request, response) =>
@@ -88,7 +101,14 @@ const startFaultServer = async (replies: Record<string, Reply>): Promise<FaultSe
   const server: Server = createServer((request, response) => {
     const url = request.url ?? '/';
     const route = url.split('?')[0]?.split('/')[1] ?? '';
-    const arrival: Arrival = { route, method: request.method ?? '', url, headers: request.headers, body: '', at: Date.now() };
+    const arrival: Arrival = {
+      route,
+      method: request.method ?? '',
+      url,
+      headers: request.headers,
+      body: '',
+      at: Date.now(),
+    };
     arrivals.push(arrival);
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -132,7 +152,12 @@ const routesOf = (base: string, specs: RouteSpec[]): Route[] =>
         name,
         pattern: { source: ['client.events'], detail: { eventType: [name] } },
         ...rest,
-        target: { type: 'http', url: `https://${name}.example.com/v1`, localUrl: `${base}/${name}`, ...(target as Record<string, unknown>) },
+        target: {
+          type: 'http',
+          url: `https://${name}.example.com/v1`,
+          localUrl: `${base}/${name}`,
+          ...(target as Record<string, unknown>),
+        },
       })),
     },
     'test-routes.yml',
@@ -160,7 +185,12 @@ const capture =
   (message: string, details?: Record<string, unknown>): void => {
     logged.push(`${level} ${message} ${JSON.stringify(details ?? {})}`);
   };
-const logger: EventBridgeLogger = { debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error') };
+const logger: EventBridgeLogger = {
+  debug: capture('debug'),
+  info: capture('info'),
+  warn: capture('warn'),
+  error: capture('error'),
+};
 
 interface Harness {
   bus: LocalEventBridge;
@@ -190,7 +220,11 @@ const startBus = async (routes: Route[], overrides: Partial<LocalEventBridgeOpti
     ...overrides,
   });
   const { endpoint } = await bus.start();
-  const client = createEventBridgeClient({ AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint, AWS_REGION: REGION, AWS_MAX_ATTEMPTS: '1' });
+  const client = createEventBridgeClient({
+    AWS_ENDPOINT_URL_EVENTBRIDGE: endpoint,
+    AWS_REGION: REGION,
+    AWS_MAX_ATTEMPTS: '1',
+  });
   started.push({ bus, client });
   const publisher = new EventBridgePublisher(client, { busName: BUS, maxAttempts: 1, baseDelayMs: 10, maxDelayMs: 10 });
   return {
@@ -239,10 +273,12 @@ const faultServer = async (replies: Record<string, Reply>): Promise<FaultServer>
 /** Nothing the emulator logged (its logger, the console, stderr) holds a credential or a token. */
 const expectNoCredentialLogged = (): void => {
   const everything = [...logged, ...stderr].join('\n');
-  for (const credential of CREDENTIALS) expect({ credential, found: everything.includes(credential) }).toEqual({ credential, found: false });
+  for (const credential of CREDENTIALS)
+    expect({ credential, found: everything.includes(credential) }).toEqual({ credential, found: false });
 };
 
-const gaps = (arrivals: Arrival[]): number[] => arrivals.slice(1).map((arrival, index) => arrival.at - (arrivals[index]?.at ?? 0));
+const gaps = (arrivals: Arrival[]): number[] =>
+  arrivals.slice(1).map((arrival, index) => arrival.at - (arrivals[index]?.at ?? 0));
 
 // ---- tests --------------------------------------------------------------------------------------
 
@@ -252,12 +288,25 @@ describe('local EventBridge', () => {
     const faults = await faultServer({ tickets: ok, audit: ok, never: ok });
     const ticketsInput = {
       pathsMap: { id: '$.id', client: '$.clientId', time: '$.time', data: '$.detail.data' },
-      template: '{"externalId": "<id>", "customer": "<client>", "openedAt": "<time>", "subject": "Loyalty purchase", "details": <data>}',
+      template:
+        '{"externalId": "<id>", "customer": "<client>", "openedAt": "<time>", "subject": "Loyalty purchase", "details": <data>}',
     };
     const routes = routesOf(faults.url, [
-      { name: 'tickets', input: ticketsInput, target: { headers: { 'Content-Type': 'application/json' }, query: { source: 'usage-pipeline' }, auth: { type: 'basic', secret: 'tickets/credentials' } } },
+      {
+        name: 'tickets',
+        input: ticketsInput,
+        target: {
+          headers: { 'Content-Type': 'application/json' },
+          query: { source: 'usage-pipeline' },
+          auth: { type: 'basic', secret: 'tickets/credentials' },
+        },
+      },
       // No input: the canonical event itself. Every client event.
-      { name: 'audit', pattern: { source: ['client.events'] }, target: { method: 'PUT', auth: { type: 'apiKey', secret: 'crm/key', header: 'x-crm-key' } } },
+      {
+        name: 'audit',
+        pattern: { source: ['client.events'] },
+        target: { method: 'PUT', auth: { type: 'apiKey', secret: 'crm/key', header: 'x-crm-key' } },
+      },
       { name: 'never', pattern: { source: ['client.events'], detail: { eventType: ['no-such-type'] } } },
     ]);
     const { bus, publish } = await startBus(routes);
@@ -271,15 +320,29 @@ describe('local EventBridge', () => {
     const render = compileInput(ticketsInput);
     const context = { ruleName: 'tickets', ruleArn: '', ingestionTime: '' };
     const tickets = faults.arrivals('tickets');
-    expect(tickets.map((arrival) => arrival.body).sort()).toEqual(events.slice(0, 2).map((event) => render(event, context)).sort());
+    expect(tickets.map((arrival) => arrival.body).sort()).toEqual(
+      events
+        .slice(0, 2)
+        .map((event) => render(event, context))
+        .sort(),
+    );
     expect(tickets[0]).toMatchObject({
       method: 'POST',
       url: '/tickets?source=usage-pipeline',
-      headers: { authorization: BASIC, 'content-type': 'application/json', 'user-agent': 'Amazon/EventBridge/ApiDestinations', range: 'bytes=0-1048575', connection: 'close' },
+      headers: {
+        authorization: BASIC,
+        'content-type': 'application/json',
+        'user-agent': 'Amazon/EventBridge/ApiDestinations',
+        range: 'bytes=0-1048575',
+        connection: 'close',
+      },
     });
     const audit = faults.arrivals('audit');
     expect(audit.map((arrival) => arrival.body).sort()).toEqual(events.map((event) => JSON.stringify(event)).sort());
-    expect(audit[0]).toMatchObject({ method: 'PUT', headers: { 'x-crm-key': 'crm-api-key-never-logged', 'content-type': 'application/json; charset=utf-8' } });
+    expect(audit[0]).toMatchObject({
+      method: 'PUT',
+      headers: { 'x-crm-key': 'crm-api-key-never-logged', 'content-type': 'application/json; charset=utf-8' },
+    });
     expect(faults.arrivals('never')).toEqual([]);
     expect(bus.stats()).toEqual({
       putEvents: 1,
@@ -296,7 +359,9 @@ describe('local EventBridge', () => {
   it('retries 500s with growing backoff, then never sends again after the 2xx', async () => {
     // Prepare: backoff ceilings 100, 200 ms (equal jitter: at least half of each).
     const faults = await faultServer({ flaky: sequence(status(500), status(500), ok) });
-    const { bus, publish } = await startBus(routesOf(faults.url, [{ name: 'flaky', target: { retry: { maximumAttempts: 5, maximumEventAgeSeconds: 60 } } }]));
+    const { bus, publish } = await startBus(
+      routesOf(faults.url, [{ name: 'flaky', target: { retry: { maximumAttempts: 5, maximumEventAgeSeconds: 60 } } }]),
+    );
 
     // Act
     await publish([canonicalEvent('flaky')]);
@@ -339,7 +404,8 @@ describe('local EventBridge', () => {
     // Act
     await publish([canonicalEvent('slow'), canonicalEvent('fast')]);
     const answered = bus.stats().routes.slow;
-    for (let wait = 0; wait < 250 && bus.stats().routes.fast?.delivered === 0; wait++) await new Promise((resolve) => setTimeout(resolve, 20));
+    for (let wait = 0; wait < 250 && bus.stats().routes.fast?.delivered === 0; wait++)
+      await new Promise((resolve) => setTimeout(resolve, 20));
     const whileSlowIsPending = bus.stats().routes.slow;
     await bus.drain();
 
@@ -368,7 +434,11 @@ describe('local EventBridge', () => {
 
   it('ends every matched event delivered or dead-lettered: a 400 at once, 503s after the retries, and never logs a credential', async () => {
     // Prepare
-    const faults = await faultServer({ rejected: status(400), unavailable: status(503), flaky: sequence(status(502), ok) });
+    const faults = await faultServer({
+      rejected: status(400),
+      unavailable: status(503),
+      flaky: sequence(status(502), ok),
+    });
     const basic = { auth: { type: 'basic', secret: 'tickets/credentials' } };
     const routes = routesOf(faults.url, [
       { name: 'rejected', input: { path: '$.detail.data' }, target: basic },
@@ -379,8 +449,25 @@ describe('local EventBridge', () => {
     const rejectedEvent = canonicalEvent('rejected');
 
     // Act
-    const put = await client.send(new PutEventsCommand({ Entries: [{ EventBusName: BUS, Source: ROUTING_SOURCE, DetailType: ROUTING_DETAIL_TYPE, Detail: JSON.stringify(rejectedEvent) }] }));
-    await publish([canonicalEvent('unavailable'), canonicalEvent('unavailable'), canonicalEvent('flaky'), canonicalEvent('flaky'), canonicalEvent('rejected')]);
+    const put = await client.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: BUS,
+            Source: ROUTING_SOURCE,
+            DetailType: ROUTING_DETAIL_TYPE,
+            Detail: JSON.stringify(rejectedEvent),
+          },
+        ],
+      }),
+    );
+    await publish([
+      canonicalEvent('unavailable'),
+      canonicalEvent('unavailable'),
+      canonicalEvent('flaky'),
+      canonicalEvent('flaky'),
+      canonicalEvent('rejected'),
+    ]);
     await bus.drain();
 
     // Assess: the 400 was sent once; each 503 event was tried 1 + 2 times.
@@ -389,11 +476,20 @@ describe('local EventBridge', () => {
     const stats = bus.stats().routes;
     for (const [route, counts] of Object.entries(stats)) {
       expect({ route, settled: counts.delivered + counts.deadLettered }).toEqual({ route, settled: counts.matched });
-      expect({ route, deadLetters: deadLetters.get(route)?.messages.length }).toEqual({ route, deadLetters: counts.deadLettered });
+      expect({ route, deadLetters: deadLetters.get(route)?.messages.length }).toEqual({
+        route,
+        deadLetters: counts.deadLettered,
+      });
     }
-    expect(stats).toMatchObject({ rejected: { matched: 2, deadLettered: 2 }, unavailable: { matched: 2, deadLettered: 2 }, flaky: { matched: 2, delivered: 2 } });
+    expect(stats).toMatchObject({
+      rejected: { matched: 2, deadLettered: 2 },
+      unavailable: { matched: 2, deadLettered: 2 },
+      flaky: { matched: 2, delivered: 2 },
+    });
 
-    const rejected = deadLetters.get('rejected')?.messages.find((message) => JSON.parse(message.body).id === put.Entries?.[0]?.EventId);
+    const rejected = deadLetters
+      .get('rejected')
+      ?.messages.find((message) => JSON.parse(message.body).id === put.Entries?.[0]?.EventId);
     expect(JSON.parse(rejected?.body ?? '{}')).toEqual({
       version: '0',
       id: put.Entries?.[0]?.EventId,
@@ -412,7 +508,11 @@ describe('local EventBridge', () => {
       ERROR_MESSAGE: 'The API destination answered 400',
       RETRY_ATTEMPTS: '0',
     });
-    expect(deadLetters.get('unavailable')?.messages[0]?.attributes).toMatchObject({ ERROR_CODE: 'ERROR_FROM_TARGET', EXHAUSTED_RETRY_CONDITION: 'MaximumRetryAttempts', RETRY_ATTEMPTS: '2' });
+    expect(deadLetters.get('unavailable')?.messages[0]?.attributes).toMatchObject({
+      ERROR_CODE: 'ERROR_FROM_TARGET',
+      EXHAUSTED_RETRY_CONDITION: 'MaximumRetryAttempts',
+      RETRY_ATTEMPTS: '2',
+    });
     expect(faults.arrivals('unavailable').every((arrival) => arrival.headers.authorization === BASIC)).toBe(true);
 
     expect(logged.some((line) => line.includes('dead-letter'))).toBe(true);
@@ -422,7 +522,9 @@ describe('local EventBridge', () => {
   it('keeps the measured rate within rateLimitPerSecond: 50 events at 10/s take at least 4 s', async () => {
     // Prepare
     const faults = await faultServer({ rated: ok });
-    const { bus, publish } = await startBus(routesOf(faults.url, [{ name: 'rated', target: { rateLimitPerSecond: 10 } }]));
+    const { bus, publish } = await startBus(
+      routesOf(faults.url, [{ name: 'rated', target: { rateLimitPerSecond: 10 } }]),
+    );
     const events = Array.from({ length: 50 }, () => canonicalEvent('rated'));
 
     // Act
@@ -433,7 +535,9 @@ describe('local EventBridge', () => {
     const times = faults.arrivals('rated').map((arrival) => arrival.at);
     expect(times).toHaveLength(50);
     expect((times.at(-1) ?? 0) - (times[0] ?? 0)).toBeGreaterThanOrEqual(3_900);
-    const busiest = Math.max(...times.map((start) => times.filter((time) => time >= start && time < start + 900).length));
+    const busiest = Math.max(
+      ...times.map((start) => times.filter((time) => time >= start && time < start + 900).length),
+    );
     expect(busiest).toBeLessThanOrEqual(10);
     expect(bus.stats().routes.rated).toMatchObject({ matched: 50, delivered: 50 });
   });
@@ -444,13 +548,32 @@ describe('local EventBridge', () => {
     const tokenRequests: Arrival[] = [];
     const faults = await faultServer({
       oauth: (_n, request, response, body) => {
-        tokenRequests.push({ route: 'oauth', method: request.method ?? '', url: request.url ?? '', headers: request.headers, body, at: Date.now() });
-        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ access_token: `access-token-${++tokens}`, token_type: 'Bearer', expires_in: 3600 }));
+        tokenRequests.push({
+          route: 'oauth',
+          method: request.method ?? '',
+          url: request.url ?? '',
+          headers: request.headers,
+          body,
+          at: Date.now(),
+        });
+        response
+          .writeHead(200, { 'content-type': 'application/json' })
+          .end(JSON.stringify({ access_token: `access-token-${++tokens}`, token_type: 'Bearer', expires_in: 3600 }));
       },
       billing: sequence(status(401), ok),
     });
     const routes = routesOf(faults.url, [
-      { name: 'billing', target: { auth: { type: 'oauth-client-credentials', secret: 'billing/oauth', tokenUrl: `${faults.url}/oauth/token`, scope: 'events/write' } } },
+      {
+        name: 'billing',
+        target: {
+          auth: {
+            type: 'oauth-client-credentials',
+            secret: 'billing/oauth',
+            tokenUrl: `${faults.url}/oauth/token`,
+            scope: 'events/write',
+          },
+        },
+      },
     ]);
     const { bus, publish } = await startBus(routes);
 
@@ -462,7 +585,10 @@ describe('local EventBridge', () => {
     expect(tokenRequests).toHaveLength(2);
     expect(tokenRequests[0]).toMatchObject({
       method: 'POST',
-      headers: { authorization: `Basic ${Buffer.from('billing-client:billing-secret-never-logged').toString('base64')}`, 'content-type': 'application/x-www-form-urlencoded' },
+      headers: {
+        authorization: `Basic ${Buffer.from('billing-client:billing-secret-never-logged').toString('base64')}`,
+        'content-type': 'application/x-www-form-urlencoded',
+      },
       body: 'grant_type=client_credentials&scope=events%2Fwrite',
     });
     const sent = faults.arrivals('billing').map((arrival) => arrival.headers.authorization);
@@ -478,40 +604,77 @@ describe('local EventBridge', () => {
     // Prepare
     const faults = await faultServer({ tickets: ok });
     const { bus, client } = await startBus(routesOf(faults.url, [{ name: 'tickets' }]));
-    const valid = { EventBusName: BUS, Source: ROUTING_SOURCE, DetailType: ROUTING_DETAIL_TYPE, Detail: JSON.stringify(canonicalEvent('tickets')) };
+    const valid = {
+      EventBusName: BUS,
+      Source: ROUTING_SOURCE,
+      DetailType: ROUTING_DETAIL_TYPE,
+      Detail: JSON.stringify(canonicalEvent('tickets')),
+    };
 
     // Act
     const tooMany = client.send(new PutEventsCommand({ Entries: Array.from({ length: 11 }, () => valid) }));
-    const tooLarge = client.send(new PutEventsCommand({ Entries: [{ ...valid, Detail: JSON.stringify({ padding: 'x'.repeat(256 * 1024) }) }] }));
+    const tooLarge = client.send(
+      new PutEventsCommand({ Entries: [{ ...valid, Detail: JSON.stringify({ padding: 'x'.repeat(256 * 1024) }) }] }),
+    );
     const mixed = await client.send(
-      new PutEventsCommand({ Entries: [valid, { ...valid, Detail: '[1]' }, { ...valid, EventBusName: 'no-such-bus' }, { ...valid, DetailType: undefined }] }),
+      new PutEventsCommand({
+        Entries: [
+          valid,
+          { ...valid, Detail: '[1]' },
+          { ...valid, EventBusName: 'no-such-bus' },
+          { ...valid, DetailType: undefined },
+        ],
+      }),
     );
 
     // Assess
     await expect(tooMany).rejects.toMatchObject({ name: 'ValidationException', $metadata: { httpStatusCode: 400 } });
-    await expect(tooLarge).rejects.toMatchObject({ name: 'ValidationException', message: 'Total size of the entries in the request is over the limit.' });
+    await expect(tooLarge).rejects.toMatchObject({
+      name: 'ValidationException',
+      message: 'Total size of the entries in the request is over the limit.',
+    });
     expect(mixed.FailedEntryCount).toBe(3);
     expect(mixed.Entries).toEqual([
       { EventId: expect.any(String) },
       { ErrorCode: 'MalformedDetail', ErrorMessage: 'Detail is malformed.' },
       { ErrorCode: 'ResourceNotFoundException', ErrorMessage: 'Event bus no-such-bus does not exist.' },
-      { ErrorCode: 'InvalidArgument', ErrorMessage: 'Parameter DetailType is not valid. Reason: DetailType is a required argument.' },
+      {
+        ErrorCode: 'InvalidArgument',
+        ErrorMessage: 'Parameter DetailType is not valid. Reason: DetailType is a required argument.',
+      },
     ]);
     await bus.drain();
-    expect(bus.stats()).toMatchObject({ putEvents: 3, entries: 1, failedEntries: 3, routes: { tickets: { matched: 1, delivered: 1 } } });
+    expect(bus.stats()).toMatchObject({
+      putEvents: 3,
+      entries: 1,
+      failedEntries: 3,
+      routes: { tickets: { matched: 1, delivered: 1 } },
+    });
   });
 
   it("delivers to npm start's receiver, which checks Basic auth against the secret and records no credential", async () => {
     // Prepare: the receiver knows a different password for `wrong`, so it answers 401 there.
     const routes = routesOf('http://unused.invalid', [
       { name: 'tickets', target: { localUrl: 'receiver', auth: { type: 'basic', secret: 'tickets/credentials' } } },
-      { name: 'wrong', target: { localUrl: 'receiver', auth: { type: 'basic', secret: 'wrong/credentials' }, retry: { maximumAttempts: 0, maximumEventAgeSeconds: 60 } } },
+      {
+        name: 'wrong',
+        target: {
+          localUrl: 'receiver',
+          auth: { type: 'basic', secret: 'wrong/credentials' },
+          retry: { maximumAttempts: 0, maximumEventAgeSeconds: 60 },
+        },
+      },
     ]);
-    const busSecrets = (name: string) => (name === 'wrong/credentials' ? { username: 'u', password: 'bus-side' } : secrets(name));
-    const receiverSecrets = (name: string) => (name === 'wrong/credentials' ? { username: 'u', password: 'receiver-side' } : secrets(name));
+    const busSecrets = (name: string) =>
+      name === 'wrong/credentials' ? { username: 'u', password: 'bus-side' } : secrets(name);
+    const receiverSecrets = (name: string) =>
+      name === 'wrong/credentials' ? { username: 'u', password: 'receiver-side' } : secrets(name);
     const receiver = await startReceiver({ routes, secrets: receiverSecrets });
     servers.push({ close: () => receiver.stop() });
-    const { bus, deadLetters, publish } = await startBus(routes, { secrets: busSecrets, urlOf: (route) => receiver.urlOf(route.name) });
+    const { bus, deadLetters, publish } = await startBus(routes, {
+      secrets: busSecrets,
+      urlOf: (route) => receiver.urlOf(route.name),
+    });
     const event = canonicalEvent('tickets');
 
     // Act
@@ -520,9 +683,19 @@ describe('local EventBridge', () => {
 
     // Assess
     const [received] = receiver.requests('tickets');
-    expect(received).toMatchObject({ method: 'POST', path: '/tickets', body: JSON.stringify(event), authorized: true, headers: { authorization: '[redacted]' } });
+    expect(received).toMatchObject({
+      method: 'POST',
+      path: '/tickets',
+      body: JSON.stringify(event),
+      authorized: true,
+      headers: { authorization: '[redacted]' },
+    });
     expect(receiver.requests('wrong')).toMatchObject([{ authorized: false }]);
-    expect(deadLetters.get('wrong')?.messages[0]?.attributes).toMatchObject({ ERROR_MESSAGE: 'The API destination answered 401', EXHAUSTED_RETRY_CONDITION: 'MaximumRetryAttempts', RETRY_ATTEMPTS: '0' });
+    expect(deadLetters.get('wrong')?.messages[0]?.attributes).toMatchObject({
+      ERROR_MESSAGE: 'The API destination answered 401',
+      EXHAUSTED_RETRY_CONDITION: 'MaximumRetryAttempts',
+      RETRY_ATTEMPTS: '0',
+    });
     expect(JSON.stringify(receiver.requests())).not.toContain(BASIC.slice('Basic '.length));
   });
 
@@ -532,9 +705,13 @@ describe('local EventBridge', () => {
     const { endpoint } = await sqsServer.start();
     servers.push({ close: () => sqsServer.stop() });
     const sqs = createSqsClient({ AWS_ENDPOINT_URL_SQS: endpoint, AWS_REGION: REGION, AWS_MAX_ATTEMPTS: '1' });
-    const { QueueUrl = '' } = await sqs.send(new CreateQueueCommand({ QueueName: 'usage-pipeline-test-route-gone-dlq' }));
+    const { QueueUrl = '' } = await sqs.send(
+      new CreateQueueCommand({ QueueName: 'usage-pipeline-test-route-gone-dlq' }),
+    );
     const faults = await faultServer({ gone: status(410) });
-    const { bus, publish } = await startBus(routesOf(faults.url, [{ name: 'gone' }]), { deadLetters: () => sqsDeadLetterQueue(sqs, QueueUrl) });
+    const { bus, publish } = await startBus(routesOf(faults.url, [{ name: 'gone' }]), {
+      deadLetters: () => sqsDeadLetterQueue(sqs, QueueUrl),
+    });
     const event = canonicalEvent('gone');
 
     // Act
@@ -545,7 +722,12 @@ describe('local EventBridge', () => {
 
     // Assess
     expect(letters).toHaveLength(1);
-    expect(letters[0]?.event).toMatchObject({ version: '0', source: ROUTING_SOURCE, 'detail-type': ROUTING_DETAIL_TYPE, detail: event });
+    expect(letters[0]?.event).toMatchObject({
+      version: '0',
+      source: ROUTING_SOURCE,
+      'detail-type': ROUTING_DETAIL_TYPE,
+      detail: event,
+    });
     expect(letters[0]?.attributes).toEqual({
       RULE_ARN: `arn:aws:events:${REGION}:000000000000:rule/${BUS}/gone`,
       TARGET_ARN: `arn:aws:events:${REGION}:000000000000:api-destination/gone`,

@@ -11,8 +11,8 @@ import {
 import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
 import { LocalFirehose, type LocalFirehoseOptions } from '../../infra/local/firehose';
-import { type LocalServers, startLocalServers } from '../../infra/local/runtime/local-servers';
 import type { FirehoseSettings } from '../../infra/local/pipeline/serverless-config';
+import { type LocalServers, startLocalServers } from '../../infra/local/runtime/local-servers';
 import { createFirehoseClient } from '../../shared/aws/firehose-client';
 import { createS3Client } from '../../shared/aws/s3-client';
 import { FirehoseSink } from '../../shared/delivery/firehose-sink';
@@ -45,7 +45,8 @@ const SETTINGS: FirehoseSettings = {
 
 // The transformer's logic with a layout that matches this prefix (client_id opted in, hourly).
 const LAYOUT = loadLakeLayout({ LAKE_PREFIX: SETTINGS.prefix, LAKE_EVENT_TYPES: 'purchase,searching' });
-const realTransform = async (event: FirehoseTransformationEvent): Promise<FirehoseTransformationResult> => transformBatch(event, LAYOUT);
+const realTransform = async (event: FirehoseTransformationEvent): Promise<FirehoseTransformationResult> =>
+  transformBatch(event, LAYOUT);
 
 let servers: LocalServers;
 let s3: S3Client;
@@ -105,9 +106,9 @@ const listKeys = async (bucket: string, prefix = ''): Promise<string[]> => {
 
 const readLines = async (bucket: string, key: string): Promise<string[]> => {
   const object = await s3.send(new GetObjectCommand({ Bucket: bucket, Key: key }));
-  const text = gunzipSync(await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray()).toString(
-    'utf8',
-  );
+  const text = gunzipSync(
+    await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray(),
+  ).toString('utf8');
   expect(text.endsWith('\n')).toBe(true);
   return text.slice(0, -1).split('\n');
 };
@@ -135,7 +136,9 @@ describe('LocalFirehose API (real Firehose SDK client)', () => {
         const id = (JSON.parse(data.toString('utf8')) as { id: string }).id;
         const seen = (attempts.get(id) ?? 0) + 1;
         attempts.set(id, seen);
-        return id === 'e-2' && seen === 1 ? { errorCode: 'ServiceUnavailableException', errorMessage: 'Slow down.' } : undefined;
+        return id === 'e-2' && seen === 1
+          ? { errorCode: 'ServiceUnavailableException', errorMessage: 'Slow down.' }
+          : undefined;
       },
     });
 
@@ -149,11 +152,19 @@ describe('LocalFirehose API (real Firehose SDK client)', () => {
     expect(direct.FailedPutCount).toBe(1);
     expect(direct.Encrypted).toBe(false);
     expect(direct.RequestResponses?.[0]).toEqual({ RecordId: expect.any(String) });
-    expect(direct.RequestResponses?.[1]).toEqual({ ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' });
+    expect(direct.RequestResponses?.[1]).toEqual({
+      ErrorCode: 'ServiceUnavailableException',
+      ErrorMessage: 'Slow down.',
+    });
 
     // The pipeline's sink: only the refused record goes again.
     attempts.clear();
-    const sink = new FirehoseSink(client, { deliveryStreamName: STREAM, maxAttempts: 3, baseDelayMs: 1, maxDelayMs: 2 });
+    const sink = new FirehoseSink(client, {
+      deliveryStreamName: STREAM,
+      maxAttempts: 3,
+      baseDelayMs: 1,
+      maxDelayMs: 2,
+    });
     const outcomes = await sink.deliver(
       ['e-1', 'e-2', 'e-3'].map((id) => Buffer.from(JSON.stringify(event(id, 'client-a', 'searching')))),
     );
@@ -184,7 +195,9 @@ describe('LocalFirehose API (real Firehose SDK client)', () => {
     await expect(tooMany).rejects.toMatchObject({
       name: 'ValidationException',
       $fault: 'client',
-      message: expect.stringContaining("at 'records' failed to satisfy constraint: Member must have length less than or equal to 500"),
+      message: expect.stringContaining(
+        "at 'records' failed to satisfy constraint: Member must have length less than or equal to 500",
+      ),
     });
 
     const tooBig = client.send(
@@ -290,7 +303,9 @@ describe('LocalFirehose delivery (real transformer, s3rver)', () => {
     const errorKeys = await listKeys(bucket, 'errors/');
     expect(errorKeys).toHaveLength(1);
     expect(errorKeys[0]).toMatch(new RegExp(`^errors/processing-failed/${ERROR_HOUR}`));
-    const errorLines = (await readLines(bucket, errorKeys[0] as string)).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const errorLines = (await readLines(bucket, errorKeys[0] as string)).map(
+      (line) => JSON.parse(line) as Record<string, unknown>,
+    );
     expect(errorLines).toEqual([
       {
         attemptsMade: 1,
@@ -328,7 +343,10 @@ describe('LocalFirehose delivery (real transformer, s3rver)', () => {
     });
     const ids = Array.from({ length: 60 }, (_, index) => `s-${index}`);
     await client.send(
-      new PutRecordBatchCommand({ DeliveryStreamName: STREAM, Records: ids.map((id) => json(event(id, 'client-s', 'searching'))) }),
+      new PutRecordBatchCommand({
+        DeliveryStreamName: STREAM,
+        Records: ids.map((id) => json(event(id, 'client-s', 'searching'))),
+      }),
     );
 
     await eventually(() => firehose.stats().objectsWritten >= 2, 'size-triggered objects');
@@ -369,7 +387,10 @@ describe('LocalFirehose delivery (real transformer, s3rver)', () => {
   it('retries a failing processor, then writes the whole batch to processing-failed', async () => {
     let calls = 0;
     const { client, firehose, bucket } = await startFirehose({
-      settings: { ...SETTINGS, processor: { bufferSizeBytes: 1024 * 1024, bufferIntervalSeconds: 60, numberOfRetries: 2 } },
+      settings: {
+        ...SETTINGS,
+        processor: { bufferSizeBytes: 1024 * 1024, bufferIntervalSeconds: 60, numberOfRetries: 2 },
+      },
       transform: async () => {
         calls++;
         throw new Error('boom');
@@ -385,7 +406,9 @@ describe('LocalFirehose delivery (real transformer, s3rver)', () => {
     const [errorKey, ...others] = await listKeys(bucket, 'errors/');
     expect(others).toEqual([]);
     expect(errorKey).toMatch(new RegExp(`^errors/processing-failed/${ERROR_HOUR}`));
-    const lines = (await readLines(bucket, errorKey as string)).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = (await readLines(bucket, errorKey as string)).map(
+      (line) => JSON.parse(line) as Record<string, unknown>,
+    );
     expect(lines).toEqual(
       records.map((record) =>
         expect.objectContaining({
@@ -413,14 +436,19 @@ describe('LocalFirehose delivery (real transformer, s3rver)', () => {
     ],
     [
       'an invalid result',
-      (result: FirehoseTransformationResult) => ({ records: result.records.map((record) => ({ ...record, result: 'Fine' })) }),
+      (result: FirehoseTransformationResult) => ({
+        records: result.records.map((record) => ({ ...record, result: 'Fine' })),
+      }),
       'Lambda.JsonProcessingException',
     ],
     ['a response without records', () => ({ items: [] }), 'Lambda.JsonProcessingException'],
   ])('treats %s as a failed invocation: retried, then processing-failed', async (_case, corrupt, errorCode) => {
     let calls = 0;
     const { client, firehose, bucket } = await startFirehose({
-      settings: { ...SETTINGS, processor: { bufferSizeBytes: 1024 * 1024, bufferIntervalSeconds: 60, numberOfRetries: 1 } },
+      settings: {
+        ...SETTINGS,
+        processor: { bufferSizeBytes: 1024 * 1024, bufferIntervalSeconds: 60, numberOfRetries: 1 },
+      },
       transform: async (transformationEvent) => {
         calls++;
         return corrupt(await realTransform(transformationEvent));
@@ -434,7 +462,9 @@ describe('LocalFirehose delivery (real transformer, s3rver)', () => {
     expect(calls).toBe(2);
     expect(await listKeys(bucket, 'events/')).toEqual([]);
     const [errorKey] = await listKeys(bucket, 'errors/processing-failed/');
-    const lines = (await readLines(bucket, errorKey as string)).map((line) => JSON.parse(line) as Record<string, unknown>);
+    const lines = (await readLines(bucket, errorKey as string)).map(
+      (line) => JSON.parse(line) as Record<string, unknown>,
+    );
     expect(lines).toEqual(
       records.map((record) =>
         expect.objectContaining({ attemptsMade: 2, errorCode, rawData: record.Data.toString('base64') }),
@@ -482,7 +512,9 @@ describe('LocalFirehose delivery (real transformer, s3rver)', () => {
     expect(await listKeys(bucket, 'events/')).toEqual([]);
     const [errorKey] = await listKeys(bucket, 'errors/');
     expect(errorKey).toMatch(new RegExp(`^errors/partitioning-failed/${ERROR_HOUR}`));
-    const [line] = (await readLines(bucket, errorKey as string)).map((text) => JSON.parse(text) as Record<string, unknown>);
+    const [line] = (await readLines(bucket, errorKey as string)).map(
+      (text) => JSON.parse(text) as Record<string, unknown>,
+    );
     expect(line).toMatchObject({ errorCode: 'DynamicPartitioning.MetadataExtractionFailed', attemptsMade: 1 });
     expect(JSON.parse(Buffer.from(line?.rawData as string, 'base64').toString('utf8'))).toMatchObject({ id: 'p-1' });
     expect(firehose.stats()).toMatchObject({ ok: 1, partitioningFailed: 1, delivered: 0 });

@@ -1,6 +1,6 @@
 import { LocalPipeline } from '../../infra/local/pipeline/local-pipeline';
-import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
 import { eventBridgeEnvelope } from '../helpers/factories';
+import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
 import { sharedStack } from '../helpers/shared-stack';
 
 // The on-failure destination failing. Past maximumRetryAttempts Lambda discards a batch and sends a
@@ -19,13 +19,19 @@ const errors: string[] = [];
 beforeAll(async () => {
   const { endpoints, definition } = sharedStack();
   proxy = await startFaultProxy(endpoints.s3, ({ method, path }) =>
-    method === 'PUT' && path.includes('/local-on-failure/') ? { status: 503, errorType: 'ServiceUnavailable', message: 'Injected' } : undefined,
+    method === 'PUT' && path.includes('/local-on-failure/')
+      ? { status: 503, errorType: 'ServiceUnavailable', message: 'Injected' }
+      : undefined,
   );
   pipeline = await LocalPipeline.start({
     endpoints: { ...endpoints, s3: proxy.url },
-    definition: { ...definition, consumer: { ...definition.consumer, stream: { ...definition.consumer.stream, maximumRetryAttempts: 1 } } },
+    definition: {
+      ...definition,
+      consumer: { ...definition.consumer, stream: { ...definition.consumer.stream, maximumRetryAttempts: 1 } },
+    },
     suffix: '-onfailure',
-    failRecord: (data) => (data.includes(FAILING) ? { errorCode: 'ServiceUnavailableException', errorMessage: 'Slow down.' } : undefined),
+    failRecord: (data) =>
+      data.includes(FAILING) ? { errorCode: 'ServiceUnavailableException', errorMessage: 'Slow down.' } : undefined,
   });
   jest.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
     errors.push(String(chunk));
@@ -54,10 +60,14 @@ it('counts records discarded to a failing on-failure destination as lost, and lo
   // Assess: the good record is in the lake; the failing one is lost, not "discarded".
   const summary = await pipeline.summary();
   expect(summary).toMatchObject({ in: 2, delivered: 1, duplicates: 0, quarantined: 0, discarded: 0, lost: 1 });
-  expect(summary.in).toBe(summary.delivered + summary.duplicates + summary.quarantined + summary.discarded + summary.lost);
+  expect(summary.in).toBe(
+    summary.delivered + summary.duplicates + summary.quarantined + summary.discarded + summary.lost,
+  );
   expect(await pipeline.listKeys('local-on-failure/')).toEqual([]);
   expect(proxy.injected.size).toBe(1);
   const logged = errors.join('');
   expect(logged).toMatch(/ERROR Discarding records after retries; .*"startSequenceNumber":"\d+"/);
-  expect(logged).toMatch(/ERROR The on-failure destination rejected a record; the records are lost .*"startSequenceNumber":"\d+","endSequenceNumber":"\d+","records":2/);
+  expect(logged).toMatch(
+    /ERROR The on-failure destination rejected a record; the records are lost .*"startSequenceNumber":"\d+","endSequenceNumber":"\d+","records":2/,
+  );
 });

@@ -1,9 +1,9 @@
 import { gunzipSync } from 'node:zlib';
 import { type FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { LocalPipeline } from '../../infra/local/pipeline/local-pipeline';
 import { createDynamoDbDocumentClient } from '../../shared/aws/dynamodb-client';
 import { createFirehoseClient } from '../../shared/aws/firehose-client';
-import { LocalPipeline } from '../../infra/local/pipeline/local-pipeline';
 import { eventBridgeEnvelope } from '../helpers/factories';
 import { sharedStack } from '../helpers/shared-stack';
 
@@ -62,7 +62,11 @@ afterAll(async () => {
 describe('the local pipeline', () => {
   it('delivers events into their partitions and records each in the idempotency table', async () => {
     // Prepare
-    const events = [event('h1', 'it-happy', 'searching'), event('h2', 'it-happy', 'page_view'), event('h3', 'it-happy', 'searching', 90)];
+    const events = [
+      event('h1', 'it-happy', 'searching'),
+      event('h2', 'it-happy', 'page_view'),
+      event('h3', 'it-happy', 'searching', 90),
+    ];
 
     // Act
     await pipeline.put(events.map((e) => record(e, 'it-happy')));
@@ -73,13 +77,19 @@ describe('the local pipeline', () => {
     expect(lake.map(({ event }) => event.id).sort()).toEqual(['h1', 'h2', 'h3']);
     for (const { key, event: stored } of lake) {
       // searching and page_view are listed in serverless.yml (custom.lake.eventTypes): their own partition.
-      expect(key).toMatch(new RegExp(`^events/event_type=${stored.detail.eventType}/dt=${stored.time.slice(0, 10)}/[^/]+\\.gz$`));
+      expect(key).toMatch(
+        new RegExp(`^events/event_type=${stored.detail.eventType}/dt=${stored.time.slice(0, 10)}/[^/]+\\.gz$`),
+      );
       expect(stored.detail.clientId).toBe('it-happy');
     }
     const item = await createDynamoDbDocumentClient(pipeline.env).send(
       new GetCommand({ TableName: pipeline.names.table, Key: { clientId: 'it-happy', eventKey: 'eventbridge#h1' } }),
     );
-    expect(item.Item).toMatchObject({ clientId: 'it-happy', eventKey: 'eventbridge#h1', expiresAt: expect.any(Number) });
+    expect(item.Item).toMatchObject({
+      clientId: 'it-happy',
+      eventKey: 'eventbridge#h1',
+      expiresAt: expect.any(Number),
+    });
   });
 
   it('stores duplicates within a batch and across batches once', async () => {
@@ -123,9 +133,15 @@ describe('the local pipeline', () => {
     ];
     for (const [reason, raw] of expectations) {
       const keys = await pipeline.listKeys(`quarantine/${reason}/`);
-      const bodies = await Promise.all(keys.map(async (key) => JSON.parse((await pipeline.getObject(key)).toString('utf8'))));
+      const bodies = await Promise.all(
+        keys.map(async (key) => JSON.parse((await pipeline.getObject(key)).toString('utf8'))),
+      );
       expect(bodies).toContainEqual(
-        expect.objectContaining({ reason, message: expect.any(String), dataBase64: Buffer.from(raw).toString('base64') }),
+        expect.objectContaining({
+          reason,
+          message: expect.any(String),
+          dataBase64: Buffer.from(raw).toString('base64'),
+        }),
       );
     }
   });

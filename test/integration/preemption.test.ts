@@ -42,7 +42,9 @@ const post = async (path: string, body: unknown): Promise<PutEventsResponse> => 
 const lake = async (): Promise<LakeEvent[]> => {
   const events: LakeEvent[] = [];
   for (const key of await pipeline.listKeys('events/')) {
-    for (const line of gunzipSync(await pipeline.getObject(key)).toString('utf8').split('\n')) {
+    for (const line of gunzipSync(await pipeline.getObject(key))
+      .toString('utf8')
+      .split('\n')) {
       if (line !== '') events.push(JSON.parse(line) as LakeEvent);
     }
   }
@@ -72,26 +74,48 @@ it('delivers the real meter, action and hash-id meter that a token holder tried 
   const futureHashId = meterIdentityId({ ...futureMeter, dimensions: {} });
 
   // Act 1: the caller, through the HTTP API.
-  const meters = await post('/meters', [{ meterApiName: 'api_requests', meterValue: 1, meterTimeInMillis: now, uniqueId: meterId }]);
-  const actions = await post('/actions', [{ action_name: 'checkout', transaction_id: actionId, request: { time: new Date(now).toISOString() }, metadata: { by: 'caller' } }]);
-  const forged = await post('/meters', [{ meterApiName: 'api_requests', meterValue: 1, meterTimeInMillis: now, uniqueId: futureHashId }]);
+  const meters = await post('/meters', [
+    { meterApiName: 'api_requests', meterValue: 1, meterTimeInMillis: now, uniqueId: meterId },
+  ]);
+  const actions = await post('/actions', [
+    {
+      action_name: 'checkout',
+      transaction_id: actionId,
+      request: { time: new Date(now).toISOString() },
+      metadata: { by: 'caller' },
+    },
+  ]);
+  const forged = await post('/meters', [
+    { meterApiName: 'api_requests', meterValue: 1, meterTimeInMillis: now, uniqueId: futureHashId },
+  ]);
   await pipeline.drain();
 
   // Act 2: the real records — a vendor's dropped file, a backend's action and a meter without uniqueId.
   const file = join(dir, 'vendor-meters.ndjson');
-  writeFileSync(file, `${JSON.stringify({ customerId: CLIENT, meterApiName: 'api_requests', meterValue: 7, meterTimeInMillis: now, uniqueId: meterId })}\n`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ customerId: CLIENT, meterApiName: 'api_requests', meterValue: 7, meterTimeInMillis: now, uniqueId: meterId })}\n`,
+  );
   const drop = await pipeline.drop(file);
   await pipeline.put([
     {
       partitionKey: CLIENT,
       data: Buffer.from(
-        JSON.stringify({ action_name: 'checkout', company_id: CLIENT, transaction_id: actionId, request: { time: new Date(now).toISOString() }, metadata: { by: 'backend' } }),
+        JSON.stringify({
+          action_name: 'checkout',
+          company_id: CLIENT,
+          transaction_id: actionId,
+          request: { time: new Date(now).toISOString() },
+          metadata: { by: 'backend' },
+        }),
       ),
     },
     { partitionKey: CLIENT, data: Buffer.from(JSON.stringify(futureMeter)) },
   ]);
   // The caller re-sending its own meter is still a duplicate of itself.
-  const resent = await post('/meters', [{ meterApiName: 'api_requests', meterValue: 1, meterTimeInMillis: now, uniqueId: meterId }]);
+  const resent = await post('/meters', [
+    { meterApiName: 'api_requests', meterValue: 1, meterTimeInMillis: now, uniqueId: meterId },
+  ]);
   await pipeline.drain();
 
   // Assess: the caller could write its own records, but not the derived-id one.
@@ -101,7 +125,9 @@ it('delivers the real meter, action and hash-id meter that a token holder tried 
   expect(drop.result).toMatchObject({ records: 1, sent: 1, rejected: 0 });
   expect(resent.FailedEntryCount).toBe(0);
   const events = await lake();
-  const found = events.map((event) => [event.idScope, event.id, event.detail.meterValue ?? event.detail.metadata?.by]).sort();
+  const found = events
+    .map((event) => [event.idScope, event.id, event.detail.meterValue ?? event.detail.metadata?.by])
+    .sort();
   expect(found).toEqual(
     [
       ['http-api/product-action', actionId, 'caller'],

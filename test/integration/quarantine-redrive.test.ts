@@ -1,6 +1,11 @@
 import { gunzipSync } from 'node:zlib';
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { LakeCheck, LocalPipeline, LocalPipelineOptions, RunSummary } from '../../infra/local/pipeline/local-pipeline';
+import type {
+  LakeCheck,
+  LocalPipeline,
+  LocalPipelineOptions,
+  RunSummary,
+} from '../../infra/local/pipeline/local-pipeline';
 import type { PipelineDefinition } from '../../infra/local/pipeline/serverless-config';
 import { createKinesisClient } from '../../shared/aws/kinesis-client';
 import { createS3Client } from '../../shared/aws/s3-client';
@@ -37,7 +42,9 @@ const envelope = (id: string, ageMs: number) =>
 const record = (payload: unknown) => ({ partitionKey: CLIENT, data: Buffer.from(JSON.stringify(payload)) });
 
 /** 40 events 10 to 20 days old (outside the default 7 days, inside 35), 10 from the last minutes. */
-const OLD = Array.from({ length: 40 }, (_, i) => envelope(`qr-old-${i}`, 10 * DAY_MS + Math.round((i / 39) * 10 * DAY_MS) - i * 60_000));
+const OLD = Array.from({ length: 40 }, (_, i) =>
+  envelope(`qr-old-${i}`, 10 * DAY_MS + Math.round((i / 39) * 10 * DAY_MS) - i * 60_000),
+);
 const FRESH = Array.from({ length: 10 }, (_, i) => envelope(`qr-fresh-${i}`, (i + 1) * 60_000));
 const ids = (events: readonly { id: string }[]) => events.map(({ id }) => id).sort();
 
@@ -45,7 +52,10 @@ const ids = (events: readonly { id: string }[]) => events.map(({ id }) => id).so
  * Starts a LocalPipeline in a module registry of its own, so its handlers cold-start with this
  * definition (LocalPipeline allows one pipeline per registry), runs `body`, and stops it.
  */
-const withColdPipeline = async <T>(options: LocalPipelineOptions, body: (pipeline: LocalPipeline) => Promise<T>): Promise<T> => {
+const withColdPipeline = async <T>(
+  options: LocalPipelineOptions,
+  body: (pipeline: LocalPipeline) => Promise<T>,
+): Promise<T> => {
   let outcome: { value: T } | undefined;
   await jest.isolateModulesAsync(async () => {
     const { LocalPipeline: Fresh } = await import('../../infra/local/pipeline/local-pipeline');
@@ -71,7 +81,10 @@ const observe = async (pipeline: LocalPipeline): Promise<Observed> => {
   const lake = await pipeline.verifyLake();
   const lakeIds: string[] = [];
   for (const key of await pipeline.listKeys('events/')) {
-    for (const line of gunzipSync(await pipeline.getObject(key)).toString('utf8').split('\n').filter(Boolean)) {
+    for (const line of gunzipSync(await pipeline.getObject(key))
+      .toString('utf8')
+      .split('\n')
+      .filter(Boolean)) {
       lakeIds.push((JSON.parse(line) as { id: string }).id);
     }
   }
@@ -140,29 +153,50 @@ describe('EVENT_TIME_OUT_OF_RANGE quarantine', () => {
     process.env.MAX_EVENT_AGE_SECONDS = WIDE_WINDOW_SECONDS;
     try {
       // Act: the wide pipeline cold-starts; the narrow bucket's quarantine is re-driven into its stream, twice.
-      const wide = await withColdPipeline({ endpoints, definition: wideDefinition, suffix: '-qr-wide' }, async (pipeline) => {
-        const s3 = createS3Client(pipeline.env);
-        const kinesis = createKinesisClient(pipeline.env);
-        const redrive = () => redriveQuarantine({ s3, kinesis }, { bucket: narrow.bucket, streamName: pipeline.names.stream, reason: REASON });
-        try {
-          const first = await redrive();
-          await pipeline.drain();
-          const observed = await observe(pipeline);
-          const left = await listKeys(s3, narrow.bucket, `quarantine/${REASON}/`);
-          const moved = await listKeys(s3, narrow.bucket, `redriven/quarantine/${REASON}/`);
-          const second = await redrive();
-          return { ...observed, first, second, left, moved };
-        } finally {
-          kinesis.destroy();
-          s3.destroy();
-        }
-      });
+      const wide = await withColdPipeline(
+        { endpoints, definition: wideDefinition, suffix: '-qr-wide' },
+        async (pipeline) => {
+          const s3 = createS3Client(pipeline.env);
+          const kinesis = createKinesisClient(pipeline.env);
+          const redrive = () =>
+            redriveQuarantine(
+              { s3, kinesis },
+              { bucket: narrow.bucket, streamName: pipeline.names.stream, reason: REASON },
+            );
+          try {
+            const first = await redrive();
+            await pipeline.drain();
+            const observed = await observe(pipeline);
+            const left = await listKeys(s3, narrow.bucket, `quarantine/${REASON}/`);
+            const moved = await listKeys(s3, narrow.bucket, `redriven/quarantine/${REASON}/`);
+            const second = await redrive();
+            return { ...observed, first, second, left, moved };
+          } finally {
+            kinesis.destroy();
+            s3.destroy();
+          }
+        },
+      );
 
       // Assess: the re-drive counts the 40 records; the wide lake holds each of them once, in place.
-      expect(wide.first).toMatchObject({ found: 40, objects: 40, records: 40, byType: { [REASON]: 40 }, skipped: [], interrupted: false });
+      expect(wide.first).toMatchObject({
+        found: 40,
+        objects: 40,
+        records: 40,
+        byType: { [REASON]: 40 },
+        skipped: [],
+        interrupted: false,
+      });
       expect(wide.lakeIds).toEqual(ids(OLD));
       expect(wide.lake).toMatchObject({ events: 40, misplacedEvents: [], duplicateEvents: [], errors: {} });
-      expect(wide.summary).toMatchObject({ in: 40, delivered: 40, quarantined: 0, duplicates: 0, errors: {}, discarded: 0 });
+      expect(wide.summary).toMatchObject({
+        in: 40,
+        delivered: 40,
+        quarantined: 0,
+        duplicates: 0,
+        errors: {},
+        discarded: 0,
+      });
       // The narrow bucket's quarantine moved to redriven/, key for key; a second re-drive finds nothing.
       expect(wide.left).toEqual([]);
       expect(wide.moved).toEqual(narrow.quarantineKeys.map((key) => `redriven/${key}`));

@@ -14,7 +14,10 @@ beforeAll(async () => {
   const { endpoints, definition } = sharedStack();
   pipeline = await LocalPipeline.start({
     endpoints,
-    definition: { ...definition, consumer: { ...definition.consumer, stream: { ...definition.consumer.stream, maximumRetryAttempts: 2 } } },
+    definition: {
+      ...definition,
+      consumer: { ...definition.consumer, stream: { ...definition.consumer.stream, maximumRetryAttempts: 2 } },
+    },
     suffix: '-reconcile',
     failRecord: (data) =>
       data.includes(FAILING) ? { errorCode: 'ServiceUnavailableException', errorMessage: 'Slow down.' } : undefined,
@@ -44,8 +47,11 @@ it('counts a quarantined or delivered record inside a discarded range once, wher
   expect(summary.in).toBe(summary.delivered + summary.duplicates + summary.quarantined + summary.discarded);
   const onFailure = await pipeline.listKeys('local-on-failure/');
   expect(onFailure).toHaveLength(1);
-  const info = (JSON.parse((await pipeline.getObject(onFailure[0] as string)).toString('utf8')) as { KinesisBatchInfo: { batchSize: number } })
-    .KinesisBatchInfo;
+  const info = (
+    JSON.parse((await pipeline.getObject(onFailure[0] as string)).toString('utf8')) as {
+      KinesisBatchInfo: { batchSize: number };
+    }
+  ).KinesisBatchInfo;
   // The destination still gets the whole range, as Lambda sends it.
   expect(info.batchSize).toBe(3);
 });

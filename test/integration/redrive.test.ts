@@ -9,7 +9,13 @@ import {
   type KinesisClient,
   waitUntilStreamExists,
 } from '@aws-sdk/client-kinesis';
-import { CreateBucketCommand, GetObjectCommand, ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
+import {
+  CreateBucketCommand,
+  GetObjectCommand,
+  ListObjectsV2Command,
+  PutObjectCommand,
+  type S3Client,
+} from '@aws-sdk/client-s3';
 import type { FirehoseTransformationEvent, FirehoseTransformationResult } from 'aws-lambda';
 import { LocalFirehose } from '../../infra/local/firehose';
 import type { FirehoseSettings } from '../../infra/local/pipeline/serverless-config';
@@ -36,7 +42,8 @@ const MAX_PARTITIONS = 2;
 const SETTINGS: FirehoseSettings = {
   deliveryStreamName: DELIVERY,
   prefix: 'events/p=!{partitionKeyFromLambda:p}/',
-  errorOutputPrefix: 'errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/',
+  errorOutputPrefix:
+    'errors/!{firehose:error-output-type}/year=!{timestamp:yyyy}/month=!{timestamp:MM}/day=!{timestamp:dd}/hour=!{timestamp:HH}/',
   bufferSizeBytes: 64 * 1024 * 1024,
   // Partitions close 1 s after they open; the processor is invoked at once.
   bufferIntervalSeconds: 1,
@@ -71,8 +78,18 @@ beforeAll(async () => {
   kinesis = createKinesisClient({ AWS_ENDPOINT_URL_KINESIS: endpoints.kinesis, AWS_REGION: REGION });
   await s3.send(new CreateBucketCommand({ Bucket: BUCKET }));
   await kinesis.send(new CreateStreamCommand({ StreamName: STREAM, ShardCount: 1 }));
-  await waitUntilStreamExists({ client: kinesis, maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.5 }, { StreamName: STREAM });
-  firehose = new LocalFirehose({ settings: SETTINGS, bucket: BUCKET, region: REGION, s3, transform: passThrough, maxActivePartitions: MAX_PARTITIONS });
+  await waitUntilStreamExists(
+    { client: kinesis, maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.5 },
+    { StreamName: STREAM },
+  );
+  firehose = new LocalFirehose({
+    settings: SETTINGS,
+    bucket: BUCKET,
+    region: REGION,
+    s3,
+    transform: passThrough,
+    maxActivePartitions: MAX_PARTITIONS,
+  });
   const { endpoint } = await firehose.start();
   firehoseClient = createFirehoseClient({ AWS_ENDPOINT_URL_FIREHOSE: endpoint, AWS_REGION: REGION });
   env = {
@@ -98,7 +115,8 @@ const getBytes = async (key: string): Promise<Buffer> => {
   const object = await s3.send(new GetObjectCommand({ Bucket: BUCKET, Key: key }));
   return Buffer.from(await (object.Body as { transformToByteArray(): Promise<Uint8Array> }).transformToByteArray());
 };
-const put = (key: string, body: Buffer | string) => s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
+const put = (key: string, body: Buffer | string) =>
+  s3.send(new PutObjectCommand({ Bucket: BUCKET, Key: key, Body: body }));
 
 const errorObject = (records: readonly string[], errorCode: string) =>
   `${records
@@ -120,7 +138,9 @@ const readShard = async (): Promise<{ partitionKey: string; data: Buffer }[]> =>
   const { ShardIterator: iterator } = await kinesis.send(
     new GetShardIteratorCommand({ StreamName: STREAM, ShardId: shardId, ShardIteratorType: 'TRIM_HORIZON' }),
   );
-  const { Records: records = [] } = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator, Limit: 1_000 }));
+  const { Records: records = [] } = await kinesis.send(
+    new GetRecordsCommand({ ShardIterator: iterator, Limit: 1_000 }),
+  );
   return records.map((record) => ({ partitionKey: record.PartitionKey ?? '', data: Buffer.from(record.Data ?? []) }));
 };
 
@@ -138,7 +158,14 @@ describe('npm run redrive against the local servers', () => {
 
     const result = await redriveErrors(
       { s3, firehose: firehoseClient },
-      { bucket: BUCKET, deliveryStreamName: DELIVERY, partitionOf, maxPartitions: MAX_PARTITIONS, waveSeconds: 2, log: (line) => void lines.push(line) },
+      {
+        bucket: BUCKET,
+        deliveryStreamName: DELIVERY,
+        partitionOf,
+        maxPartitions: MAX_PARTITIONS,
+        waveSeconds: 2,
+        log: (line) => void lines.push(line),
+      },
     );
     await firehose.flush();
 
@@ -156,7 +183,10 @@ describe('npm run redrive against the local servers', () => {
     const lake: string[] = [];
     for (const key of await listKeys('events/')) {
       const partition = /^events\/p=([a-z])\//.exec(key)?.[1];
-      for (const line of gunzipSync(await getBytes(key)).toString('utf8').split('\n').filter(Boolean)) {
+      for (const line of gunzipSync(await getBytes(key))
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean)) {
         expect(partitionOf(Buffer.from(line))).toBe(partition);
         lake.push(line);
       }
@@ -166,11 +196,19 @@ describe('npm run redrive against the local servers', () => {
     expect(await listKeys('errors/')).toEqual([]);
     expect(await listKeys('redriven/')).toEqual([`redriven/${gzipKey}`, `redriven/${plainKey}`].sort());
     // The moved object is the original, byte for byte.
-    expect(gunzipSync(await getBytes(`redriven/${gzipKey}`)).toString('utf8').split('\n').filter(Boolean)).toHaveLength(gzipped.length);
+    expect(
+      gunzipSync(await getBytes(`redriven/${gzipKey}`))
+        .toString('utf8')
+        .split('\n')
+        .filter(Boolean),
+    ).toHaveLength(gzipped.length);
     expect((await getBytes(`redriven/${plainKey}`)).toString('utf8')).toBe(plainBody);
     expect(await listKeys('redrive-progress/')).toEqual([]);
 
-    const again = await redriveErrors({ s3, firehose: firehoseClient }, { bucket: BUCKET, deliveryStreamName: DELIVERY });
+    const again = await redriveErrors(
+      { s3, firehose: firehoseClient },
+      { bucket: BUCKET, deliveryStreamName: DELIVERY },
+    );
     expect(again).toMatchObject({ found: 0, objects: 0, records: 0 });
     expect(firehose.stats().received).toBe(9);
   });
@@ -184,36 +222,76 @@ describe('npm run redrive against the local servers', () => {
       approximateArrivalTimestamp: '2026-03-14T15:09:26.000Z',
     });
     const binary = Buffer.from([0xff, 0x00, 0x7b]);
-    await quarantine.put({ reason: 'MALFORMED_JSON', message: 'not JSON', origin: origin('acme', '1'), data: Buffer.from('{"clientId":"acme",') });
-    await quarantine.put({ reason: 'MALFORMED_JSON', message: 'not JSON', origin: origin('globex', '2'), data: binary });
-    await quarantine.put({ reason: 'SCHEMA_VIOLATION', message: 'bad', origin: origin('initech', '3'), data: Buffer.from('{"clientId":"initech"}') });
+    await quarantine.put({
+      reason: 'MALFORMED_JSON',
+      message: 'not JSON',
+      origin: origin('acme', '1'),
+      data: Buffer.from('{"clientId":"acme",'),
+    });
+    await quarantine.put({
+      reason: 'MALFORMED_JSON',
+      message: 'not JSON',
+      origin: origin('globex', '2'),
+      data: binary,
+    });
+    await quarantine.put({
+      reason: 'SCHEMA_VIOLATION',
+      message: 'bad',
+      origin: origin('initech', '3'),
+      data: Buffer.from('{"clientId":"initech"}'),
+    });
 
-    const result = await redriveQuarantine({ s3, kinesis }, { bucket: BUCKET, streamName: STREAM, reason: 'MALFORMED_JSON' });
+    const result = await redriveQuarantine(
+      { s3, kinesis },
+      { bucket: BUCKET, streamName: STREAM, reason: 'MALFORMED_JSON' },
+    );
 
     expect(result).toMatchObject({ objects: 2, records: 2, byType: { MALFORMED_JSON: 2 } });
     expect(await readShard()).toEqual([
       { partitionKey: 'acme', data: Buffer.from('{"clientId":"acme",') },
       { partitionKey: 'globex', data: binary },
     ]);
-    expect(await listKeys('quarantine/')).toEqual(['quarantine/SCHEMA_VIOLATION/2026/03/14/shardId-000000000000-3.json']);
+    expect(await listKeys('quarantine/')).toEqual([
+      'quarantine/SCHEMA_VIOLATION/2026/03/14/shardId-000000000000-3.json',
+    ]);
     expect(await listKeys('redriven/quarantine/')).toEqual([
       'redriven/quarantine/MALFORMED_JSON/2026/03/14/shardId-000000000000-1.json',
       'redriven/quarantine/MALFORMED_JSON/2026/03/14/shardId-000000000000-2.json',
     ]);
-    expect((await redriveQuarantine({ s3, kinesis }, { bucket: BUCKET, streamName: STREAM, reason: 'MALFORMED_JSON' })).found).toBe(0);
+    expect(
+      (await redriveQuarantine({ s3, kinesis }, { bucket: BUCKET, streamName: STREAM, reason: 'MALFORMED_JSON' }))
+        .found,
+    ).toBe(0);
 
     // The command itself, names from the test stage's definition overridden to this file's resources.
     const out: string[] = [];
     const err: string[] = [];
-    const code = await main(['quarantine', '--reason', 'SCHEMA_VIOLATION', '--stage', 'test', '--bucket', BUCKET, '--stream', STREAM, '--json'], {
-      env,
-      loadDefinition: async () => sharedStack().definition,
-      stdout: (text) => void out.push(text),
-      stderr: (text) => void err.push(text),
-      onSignal: () => () => undefined,
-    });
+    const code = await main(
+      [
+        'quarantine',
+        '--reason',
+        'SCHEMA_VIOLATION',
+        '--stage',
+        'test',
+        '--bucket',
+        BUCKET,
+        '--stream',
+        STREAM,
+        '--json',
+      ],
+      {
+        env,
+        loadDefinition: async () => sharedStack().definition,
+        stdout: (text) => void out.push(text),
+        stderr: (text) => void err.push(text),
+        onSignal: () => () => undefined,
+      },
+    );
 
-    expect({ code, stderr: err.join('') }).toEqual({ code: 0, stderr: expect.stringContaining(`found 1 object under s3://${BUCKET}/quarantine/SCHEMA_VIOLATION/`) });
+    expect({ code, stderr: err.join('') }).toEqual({
+      code: 0,
+      stderr: expect.stringContaining(`found 1 object under s3://${BUCKET}/quarantine/SCHEMA_VIOLATION/`),
+    });
     expect(out.join('').trim().split('\n')).toEqual([
       `re-drove 1 record from 1 object (SCHEMA_VIOLATION 1) into ${STREAM}; moved to s3://${BUCKET}/redriven/quarantine/SCHEMA_VIOLATION/`,
       '{"mode":"quarantine","dryRun":false,"objects":1,"records":1,"byType":{"SCHEMA_VIOLATION":1}}',

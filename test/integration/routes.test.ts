@@ -41,7 +41,11 @@ const listen = (): Promise<string> =>
           if (tries <= 2) return response.writeHead(500).end();
         }
         if (path.startsWith('/broken') && brokenStatus !== 200) return response.writeHead(brokenStatus).end();
-        received.push({ path, body, ...(request.headers.authorization && { authorization: request.headers.authorization }) });
+        received.push({
+          path,
+          body,
+          ...(request.headers.authorization && { authorization: request.headers.authorization }),
+        });
         response.writeHead(200, { 'content-type': 'application/json' }).end('{}');
       });
     });
@@ -82,7 +86,12 @@ afterAll(async () => {
 });
 
 const record = (id: string, eventType: string, time: string) => {
-  const payload = clientEventRecordPayload({ id, clientId: 'rt-co', receivedAt: time, entry: { eventType, schemaVersion: 1, data: { order: id } } });
+  const payload = clientEventRecordPayload({
+    id,
+    clientId: 'rt-co',
+    receivedAt: time,
+    entry: { eventType, schemaVersion: 1, data: { order: id } },
+  });
   return { partitionKey: 'rt-co', data: Buffer.from(JSON.stringify(payload)) };
 };
 
@@ -90,7 +99,10 @@ it('routes each matching delivered event once, retries 5xx, dead-letters a 400, 
   // Prepare: 4 loyalty purchases (one sent twice: the duplicate is not routed) and 3 searches.
   const time = new Date(Date.now() - 60_000).toISOString();
   const ids = ['lp-1', 'lp-2', 'lp-3', 'lp-4'];
-  const records = [...[...ids, 'lp-1'].map((id) => record(id, 'loyaltypurchase', time)), ...['s-1', 's-2', 's-3'].map((id) => record(id, 'searching', time))];
+  const records = [
+    ...[...ids, 'lp-1'].map((id) => record(id, 'loyaltypurchase', time)),
+    ...['s-1', 's-2', 's-3'].map((id) => record(id, 'searching', time)),
+  ];
 
   // Act 1
   await pipeline.put(records);
@@ -109,25 +121,45 @@ it('routes each matching delivered event once, retries 5xx, dead-letters a 400, 
   expect(flaky.every((request) => request.authorization?.startsWith('Basic '))).toBe(true);
 
   // Act 2: list the dead letters, then re-drive them once the CRM answers again.
-  Object.assign(process.env, { AWS_ENDPOINT_URL_SQS: pipeline.routing?.sqsEndpoint, AWS_ENDPOINT_URL_EVENTBRIDGE: pipeline.routing?.eventBridgeEndpoint });
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL_SQS: pipeline.routing?.sqsEndpoint,
+    AWS_ENDPOINT_URL_EVENTBRIDGE: pipeline.routing?.eventBridgeEndpoint,
+  });
   const out: string[] = [];
   const stage = sharedStack().definition.stage;
-  const listCode = await deadLetters(['list', 'rt-broken', '--json', '--routes', routesFile, '--stage', stage], (text) => out.push(text));
+  const listCode = await deadLetters(
+    ['list', 'rt-broken', '--json', '--routes', routesFile, '--stage', stage],
+    (text) => out.push(text),
+  );
   brokenStatus = 200;
-  const redriveCode = await deadLetters(['redrive', 'rt-broken', '--routes', routesFile, '--stage', stage], (text) => out.push(text));
+  const redriveCode = await deadLetters(['redrive', 'rt-broken', '--routes', routesFile, '--stage', stage], (text) =>
+    out.push(text),
+  );
   await pipeline.drain();
   delete process.env.AWS_ENDPOINT_URL_SQS;
   delete process.env.AWS_ENDPOINT_URL_EVENTBRIDGE;
 
   // Assess 2: the dead letters carried the event and why; the re-drive reached only rt-broken.
   expect(listCode).toBe(0);
-  const listed = JSON.parse(out[0] ?? '{}') as Record<string, { event: { detail: { id: string } }; attributes: Record<string, string> }[]>;
+  const listed = JSON.parse(out[0] ?? '{}') as Record<
+    string,
+    { event: { detail: { id: string } }; attributes: Record<string, string> }[]
+  >;
   expect(listed['rt-broken']?.map((letter) => letter.event.detail.id).sort()).toEqual(ids);
-  expect(listed['rt-broken']?.[0]?.attributes).toMatchObject({ ERROR_CODE: expect.any(String), RULE_ARN: expect.stringContaining('rule/'), TARGET_ARN: expect.any(String) });
+  expect(listed['rt-broken']?.[0]?.attributes).toMatchObject({
+    ERROR_CODE: expect.any(String),
+    RULE_ARN: expect.stringContaining('rule/'),
+    TARGET_ARN: expect.any(String),
+  });
   expect(redriveCode).toBe(0);
   expect(out[1]).toContain('rt-broken: 4 re-driven, 0 left in the queue');
   const broken = received.filter((request) => request.path === '/broken');
   expect(broken.map((request) => (JSON.parse(request.body) as { id: string }).id).sort()).toEqual(ids);
   expect(received.filter((request) => request.path === '/flaky')).toHaveLength(4);
-  expect((await pipeline.summary()).routes['rt-broken']).toEqual({ matched: 8, delivered: 4, retried: 0, deadLettered: 4 });
+  expect((await pipeline.summary()).routes['rt-broken']).toEqual({
+    matched: 8,
+    delivered: 4,
+    retried: 0,
+    deadLettered: 4,
+  });
 });

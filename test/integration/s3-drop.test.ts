@@ -35,7 +35,8 @@ const meter = (customerId: string, i: number, extra: Record<string, unknown> = {
   uniqueId: `${customerId}-${i}`,
   ...extra,
 });
-const lines = (records: unknown[]) => records.map((record) => (typeof record === 'string' ? record : JSON.stringify(record)));
+const lines = (records: unknown[]) =>
+  records.map((record) => (typeof record === 'string' ? record : JSON.stringify(record)));
 
 const file = async (name: string, content: string | Buffer) => {
   const path = join(dir, name);
@@ -82,7 +83,13 @@ describe('the S3 drop location', () => {
     const { key, result, report } = await pipeline.drop(path);
 
     expect(key).toMatch(/^ingest\/\d{2}-\d{2}-\d{4}\/array meters\.json$/);
-    expect(result).toMatchObject({ format: 'json-array', records: 30, sent: 30, rejected: 0, bySource: { 'usage-meter': 30 } });
+    expect(result).toMatchObject({
+      format: 'json-array',
+      records: 30,
+      sent: 30,
+      rejected: 0,
+      bySource: { 'usage-meter': 30 },
+    });
     expect(result.reportKey).toBeUndefined();
     expect(report).toBeUndefined();
     expect(await lakeIds('drop-array')).toEqual(records.map((r) => r.uniqueId).sort());
@@ -149,14 +156,23 @@ describe('the S3 drop location', () => {
   it.each([
     ['a file that is not JSON', 'not-json.csv', 'customerId,meterApiName\nacme,calls\n', 'NOT_JSON'],
     ['a .gz file that is not gzip', 'fake.json.gz', '[{"customerId":"x"}]', 'BAD_GZIP'],
-    ['a truncated array', 'truncated.json', `[${JSON.stringify(meter('drop-cut', 1))},{"customerId":"drop-cut","meter`, 'TRUNCATED_ARRAY'],
+    [
+      'a truncated array',
+      'truncated.json',
+      `[${JSON.stringify(meter('drop-cut', 1))},{"customerId":"drop-cut","meter`,
+      'TRUNCATED_ARRAY',
+    ],
   ])('reports %s as unreadable, saying what was read before the error', async (_name, fileName, content, code) => {
     const path = await file(fileName, content);
 
     const { result, report } = await pipeline.drop(path);
 
     expect(result.fileError?.code).toBe(code);
-    expect(result.reportKey).toMatch(new RegExp(`^failed-requests/\\d{2}-\\d{2}-\\d{4}/ingest/\\d{2}-\\d{2}-\\d{4}/${fileName.replace('.', '\\.')}\\.reason\\.txt$`));
+    expect(result.reportKey).toMatch(
+      new RegExp(
+        `^failed-requests/\\d{2}-\\d{2}-\\d{4}/ingest/\\d{2}-\\d{2}-\\d{4}/${fileName.replace('.', '\\.')}\\.reason\\.txt$`,
+      ),
+    );
     expect(report).toContain('S3 drop report: FILE UNREADABLE');
     expect(report).toContain(`File error\n  ${code}: `);
     if (code === 'TRUNCATED_ARRAY') {
@@ -172,8 +188,14 @@ describe('the S3 drop location', () => {
       const { uniqueId: _unused, ...rest } = meter('drop-dup', i, { dimensions: { region: 'eu', plan: 'pro' } });
       return order === 'a' ? rest : Object.fromEntries(Object.entries(rest).reverse());
     };
-    const first = await file('day1.ndjson', lines([meter('drop-dup', 1), meter('drop-dup', 2), noId(10, 'a'), noId(11, 'a')]).join('\n'));
-    const second = await file('day1-resent.json', JSON.stringify([meter('drop-dup', 2), meter('drop-dup', 3), noId(11, 'b'), noId(12, 'b')]));
+    const first = await file(
+      'day1.ndjson',
+      lines([meter('drop-dup', 1), meter('drop-dup', 2), noId(10, 'a'), noId(11, 'a')]).join('\n'),
+    );
+    const second = await file(
+      'day1-resent.json',
+      JSON.stringify([meter('drop-dup', 2), meter('drop-dup', 3), noId(11, 'b'), noId(12, 'b')]),
+    );
     const before = await pipeline.summary();
 
     await pipeline.drop(first);
@@ -182,7 +204,9 @@ describe('the S3 drop location', () => {
     const events = await lakeOf('drop-dup');
     expect(events).toHaveLength(6);
     expect(new Set(events.map((event) => event.id)).size).toBe(6);
-    expect(events.map((event) => event.detail.meterValue).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual([1, 2, 3, 10, 11, 12]);
+    expect(events.map((event) => event.detail.meterValue).sort((a, b) => (a ?? 0) - (b ?? 0))).toEqual([
+      1, 2, 3, 10, 11, 12,
+    ]);
     const after = await pipeline.summary();
     expect(after.duplicates - before.duplicates).toBe(2);
   });
@@ -193,7 +217,9 @@ describe('the S3 drop location', () => {
     // handler runs in a fresh process, as in Lambda, and writes to a stream no consumer reads
     // (the consumer's work is covered above). Its memory and time are measured by the benchmark
     // (npm run bench, row 8, with the same helper and a 10 MB vs an 80 MB file), not here.
-    const dimensions = Object.fromEntries(Array.from({ length: 15 }, (_, k) => [`dimension${k}`, String(k).repeat(256).slice(0, 256)]));
+    const dimensions = Object.fromEntries(
+      Array.from({ length: 15 }, (_, k) => [`dimension${k}`, String(k).repeat(256).slice(0, 256)]),
+    );
     const generate = async (name: string, count: number, customerId: string) => {
       const path = join(dir, name);
       const out = createWriteStream(path);
@@ -210,12 +236,28 @@ describe('the S3 drop location', () => {
     const streamName = `${pipeline.names.stream}-large`;
     const kinesis = createKinesisClient(pipeline.env);
     await kinesis.send(new CreateStreamCommand({ StreamName: streamName, ShardCount: 1 }));
-    await waitUntilStreamExists({ client: kinesis, maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.5 }, { StreamName: streamName });
+    await waitUntilStreamExists(
+      { client: kinesis, maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.5 },
+      { StreamName: streamName },
+    );
     const s3 = createS3Client(pipeline.env);
     const warmupKey = 'ingest/01-01-2026/warm-up.ndjson';
-    await s3.send(new PutObjectCommand({ Bucket: pipeline.names.bucket, Key: warmupKey, Body: JSON.stringify(meter('drop-large', -1)) }));
+    await s3.send(
+      new PutObjectCommand({
+        Bucket: pipeline.names.bucket,
+        Key: warmupKey,
+        Body: JSON.stringify(meter('drop-large', -1)),
+      }),
+    );
     for (const { key, path, size } of [small, large]) {
-      await s3.send(new PutObjectCommand({ Bucket: pipeline.names.bucket, Key: key, Body: createReadStream(path), ContentLength: size }));
+      await s3.send(
+        new PutObjectCommand({
+          Bucket: pipeline.names.bucket,
+          Key: key,
+          Body: createReadStream(path),
+          ContentLength: size,
+        }),
+      );
     }
 
     const { stdout } = await promisify(execFile)(
@@ -225,7 +267,12 @@ describe('the S3 drop location', () => {
         'tsx',
         'test/helpers/s3-drop-child.ts',
         JSON.stringify({
-          env: { ...pipeline.env, STREAM_NAME: streamName, POWERTOOLS_LOG_LEVEL: 'ERROR', AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true' },
+          env: {
+            ...pipeline.env,
+            STREAM_NAME: streamName,
+            POWERTOOLS_LOG_LEVEL: 'ERROR',
+            AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+          },
           bucket: pipeline.names.bucket,
           warmupKey,
           objects: [small, large].map(({ key, size }) => ({ key, size })),
@@ -236,7 +283,19 @@ describe('the S3 drop location', () => {
     );
 
     const { runs } = JSON.parse(stdout.trim().split('\n').at(-1) ?? '') as {
-      runs: { key: string; result: { files: { key: string; records: number; sent: number; rejected: number; refused: number; reportKey?: string }[] } }[];
+      runs: {
+        key: string;
+        result: {
+          files: {
+            key: string;
+            records: number;
+            sent: number;
+            rejected: number;
+            refused: number;
+            reportKey?: string;
+          }[];
+        };
+      }[];
     };
     expect(runs.map((run) => run.key)).toEqual([small.key, large.key]);
     for (const [run, file] of [
@@ -248,19 +307,31 @@ describe('the S3 drop location', () => {
       ]);
       expect(run?.result.files[0]?.reportKey).toBeUndefined();
     }
-    expect(await pipeline.listKeys('failed-requests/')).not.toContainEqual(expect.stringMatching(/(small|large|warm-up)\.ndjson/));
+    expect(await pipeline.listKeys('failed-requests/')).not.toContainEqual(
+      expect.stringMatching(/(small|large|warm-up)\.ndjson/),
+    );
     // Every record the handler counted as sent is on the stream, once: the warm-up meter and both files.
     const uniqueIds = new Set<string>();
     let onStream = 0;
     const { Shards } = await kinesis.send(new ListShardsCommand({ StreamName: streamName }));
     let { ShardIterator: iterator } = await kinesis.send(
-      new GetShardIteratorCommand({ StreamName: streamName, ShardId: Shards?.[0]?.ShardId, ShardIteratorType: 'TRIM_HORIZON' }),
+      new GetShardIteratorCommand({
+        StreamName: streamName,
+        ShardId: Shards?.[0]?.ShardId,
+        ShardIteratorType: 'TRIM_HORIZON',
+      }),
     );
     while (iterator) {
-      const { Records = [], NextShardIterator, MillisBehindLatest } = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator }));
+      const {
+        Records = [],
+        NextShardIterator,
+        MillisBehindLatest,
+      } = await kinesis.send(new GetRecordsCommand({ ShardIterator: iterator }));
       for (const record of Records) {
         // The handler puts each record's original bytes.
-        const { uniqueId } = JSON.parse(Buffer.from(record.Data ?? new Uint8Array()).toString('utf8')) as { uniqueId?: string };
+        const { uniqueId } = JSON.parse(Buffer.from(record.Data ?? new Uint8Array()).toString('utf8')) as {
+          uniqueId?: string;
+        };
         onStream++;
         if (uniqueId !== undefined) uniqueIds.add(uniqueId);
       }
@@ -272,7 +343,10 @@ describe('the S3 drop location', () => {
   }, 300_000);
 
   it('is available from the command line: npm start -- --drop FILE (without the built-in workload)', async () => {
-    const path = await file('cli meters.json', JSON.stringify([meter('drop-cli', 1), meter('drop-cli', 2), { hello: 1 }]));
+    const path = await file(
+      'cli meters.json',
+      JSON.stringify([meter('drop-cli', 1), meter('drop-cli', 2), { hello: 1 }]),
+    );
 
     const { stdout } = await promisify(execFile)(
       process.execPath,
@@ -287,10 +361,17 @@ describe('the S3 drop location', () => {
     };
     expect(summary).toMatchObject({ in: 2, delivered: 2 });
     expect(summary.drops).toEqual([
-      expect.objectContaining({ key: expect.stringMatching(/^ingest\/\d{2}-\d{2}-\d{4}\/cli meters\.json$/), records: 3, sent: 2, rejected: 1 }),
+      expect.objectContaining({
+        key: expect.stringMatching(/^ingest\/\d{2}-\d{2}-\d{4}\/cli meters\.json$/),
+        records: 3,
+        sent: 2,
+        rejected: 1,
+      }),
     ]);
     expect(summary.drops[0]?.reportKey).toMatch(/^failed-requests\/.*cli meters\.json\.reason\.txt$/);
     expect(stdout).toContain('  S3 drops\n    ingest/');
-    expect(stdout).toMatch(/cli meters\.json: 3 read, 2 sent, 1 rejected \(UNKNOWN_SOURCE 1\)\n {6}report failed-requests\//);
+    expect(stdout).toMatch(
+      /cli meters\.json: 3 read, 2 sent, 1 rejected \(UNKNOWN_SOURCE 1\)\n {6}report failed-requests\//,
+    );
   });
 });

@@ -1,7 +1,7 @@
 import { type ChildProcessByStdio, execFile, spawn } from 'node:child_process';
+import { join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { promisify } from 'node:util';
-import { join } from 'node:path';
 import { lastJsonLine, ROOT } from '../helpers/lake-workloads';
 
 // `npm start -- --keep-running` watches its servers for their whole life: a server killed (or
@@ -36,11 +36,15 @@ afterAll(() => {
 });
 
 const startStack = () => {
-  const child: Stack = spawn(process.execPath, [TSX, 'infra/local/cli/start.ts', '--events', '200', '--keep-running', '--json'], {
-    cwd: ROOT,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child: Stack = spawn(
+    process.execPath,
+    [TSX, 'infra/local/cli/start.ts', '--events', '200', '--keep-running', '--json'],
+    {
+      cwd: ROOT,
+      detached: true,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   if (child.pid !== undefined) groups.push(child.pid);
   const output = { stdout: '', stderr: '' };
   child.stdout.on('data', (chunk: Buffer) => {
@@ -61,7 +65,9 @@ const waitForText = (stack: ReturnType<typeof startStack>, text: string) =>
       resolve();
     };
     stack.child.stdout.on('data', check);
-    void stack.exited.then((code) => reject(new Error(`npm start exited (${code}) before printing "${text}": ${stack.output.stderr}`)));
+    void stack.exited.then((code) =>
+      reject(new Error(`npm start exited (${code}) before printing "${text}": ${stack.output.stderr}`)),
+    );
     check();
   });
 
@@ -103,7 +109,10 @@ const alive = (pid: number) => {
 const exitWithin = async (exited: Promise<number | null>, ms: number) => {
   let timer: NodeJS.Timeout | undefined;
   try {
-    return await Promise.race([exited, new Promise<'still running'>((resolve) => (timer = setTimeout(() => resolve('still running'), ms)))]);
+    return await Promise.race([
+      exited,
+      new Promise<'still running'>((resolve) => (timer = setTimeout(() => resolve('still running'), ms))),
+    ]);
   } finally {
     clearTimeout(timer);
   }
@@ -111,7 +120,8 @@ const exitWithin = async (exited: Promise<number | null>, ms: number) => {
 
 /** The servers a stack forked are gone soon after it exits (reparented ones are reaped by init). */
 const gone = async (pids: number[]) => {
-  for (let waited = 0; waited < 5_000 && pids.some(alive); waited += 100) await new Promise((resolve) => setTimeout(resolve, 100));
+  for (let waited = 0; waited < 5_000 && pids.some(alive); waited += 100)
+    await new Promise((resolve) => setTimeout(resolve, 100));
   return pids.filter(alive);
 };
 
@@ -131,11 +141,15 @@ describe('npm start -- --keep-running, when a server fails', () => {
 
     // Assess
     expect(code).toBe(1);
-    expect(stack.output.stderr).toContain(`dynalite (DynamoDB, 127.0.0.1:${port}) exited (signal SIGKILL): stopping the run`);
+    expect(stack.output.stderr).toContain(
+      `dynalite (DynamoDB, 127.0.0.1:${port}) exited (signal SIGKILL): stopping the run`,
+    );
     const final = stack.output.stdout.slice(before);
     expect(final).toContain('Pipeline run stopped: dynalite exited');
     expect(final).toContain('  not processed   0  (dynalite exited)');
-    expect(final).toContain('  reconciled      yes: in = delivered + duplicates + quarantined + errors + discarded + lost + not in the lake + not processed');
+    expect(final).toContain(
+      '  reconciled      yes: in = delivered + duplicates + quarantined + errors + discarded + lost + not in the lake + not processed',
+    );
     expect(lastJsonLine<Summary>(stack.output.stdout)).toMatchObject({
       in: 200,
       reconciled: true,
@@ -160,8 +174,13 @@ describe('npm start -- --keep-running, when a server fails', () => {
 
     // Assess
     expect(code).toBe(1);
-    expect(stack.output.stderr).toMatch(/dynalite \(DynamoDB, 127\.0\.0\.1:\d+\) stopped answering for \d+ s \(3 probes in a row: [^)]*\): stopping the run/);
-    expect(lastJsonLine<Summary>(stack.output.stdout)).toMatchObject({ notProcessed: 0, serverFailure: { service: 'dynalite', kind: 'not-answering' } });
+    expect(stack.output.stderr).toMatch(
+      /dynalite \(DynamoDB, 127\.0\.0\.1:\d+\) stopped answering for \d+ s \(3 probes in a row: [^)]*\): stopping the run/,
+    );
+    expect(lastJsonLine<Summary>(stack.output.stdout)).toMatchObject({
+      notProcessed: 0,
+      serverFailure: { service: 'dynalite', kind: 'not-answering' },
+    });
     // Three probes at 1 s intervals at the earliest.
     expect(seconds).toBeGreaterThan(3);
     expect(await gone(Object.values(servers))).toEqual([]);

@@ -1,5 +1,5 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,11 +9,15 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 // `npm start` is a public interface: its flags and its --json line are what users script against.
 const ROOT = join(__dirname, '..', '..');
 const run = (args: string[]) =>
-  promisify(execFile)(process.execPath, [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'infra/local/cli/start.ts', ...args], {
-    cwd: ROOT,
-    maxBuffer: 64 * 1024 * 1024,
-    timeout: 120_000,
-  });
+  promisify(execFile)(
+    process.execPath,
+    [join(ROOT, 'node_modules/tsx/dist/cli.mjs'), 'infra/local/cli/start.ts', ...args],
+    {
+      cwd: ROOT,
+      maxBuffer: 64 * 1024 * 1024,
+      timeout: 120_000,
+    },
+  );
 
 interface JsonSummary {
   in: number;
@@ -48,17 +52,28 @@ describe('npm start', () => {
     expect(summary.objects.some((key) => key.startsWith('quarantine/'))).toBe(true);
     expect(stdout).toContain('reconciled      yes');
     // routes.yml's ticketing route, delivered to the local receiver: every matched event delivered.
-    const tickets = (summary as JsonSummary & { routes: Record<string, { matched: number; delivered: number; deadLettered: number }> }).routes['loyalty-tickets'];
+    const tickets = (
+      summary as JsonSummary & { routes: Record<string, { matched: number; delivered: number; deadLettered: number }> }
+    ).routes['loyalty-tickets'];
     expect(tickets?.matched).toBeGreaterThan(0);
     expect(tickets).toMatchObject({ delivered: tickets?.matched, deadLettered: 0 });
-    expect(stdout).toMatch(/loyalty-tickets +matched \d+, delivered \d+, retried 0, dead-lettered 0 {2}\(the local receiver got \d+\)/);
+    expect(stdout).toMatch(
+      /loyalty-tickets +matched \d+, delivered \d+, retried 0, dead-lettered 0 {2}\(the local receiver got \d+\)/,
+    );
   });
 
   it('takes gzipped NDJSON with --input and copies the bucket with --out', async () => {
     // Prepare: 20 events, one re-sent, one malformed line, one blank line
     const time = new Date(Date.now() - 60_000).toISOString();
     const events = Array.from({ length: 20 }, (_, i) =>
-      JSON.stringify({ id: `cli-${i}`, 'detail-type': 'Client Event', source: 'cli', time, resources: ['cli-co'], detail: { eventType: 'upload' } }),
+      JSON.stringify({
+        id: `cli-${i}`,
+        'detail-type': 'Client Event',
+        source: 'cli',
+        time,
+        resources: ['cli-co'],
+        detail: { eventType: 'upload' },
+      }),
     );
     const input = join(dir, 'records.ndjson.gz');
     await writeFile(input, gzipSync([...events, events[3], '{"broken', ''].join('\n')));
@@ -69,9 +84,17 @@ describe('npm start', () => {
 
     // Assess
     const summary = lastJsonLine(stdout);
-    expect(summary).toMatchObject({ in: 22, delivered: 20, duplicates: 1, quarantined: 1, quarantineReasons: { MALFORMED_JSON: 1 } });
+    expect(summary).toMatchObject({
+      in: 22,
+      delivered: 20,
+      duplicates: 1,
+      quarantined: 1,
+      quarantineReasons: { MALFORMED_JSON: 1 },
+    });
     const eventKeys = summary.objects.filter((key) => key.startsWith('events/'));
-    const lines = (await Promise.all(eventKeys.map(async (key) => gunzipSync(await readFile(join(out, key))).toString('utf8'))))
+    const lines = (
+      await Promise.all(eventKeys.map(async (key) => gunzipSync(await readFile(join(out, key))).toString('utf8')))
+    )
       .join('')
       .split('\n')
       .filter(Boolean);
@@ -86,12 +109,32 @@ describe('npm start', () => {
     const now = Date.now() - 60_000;
     const time = new Date(now).toISOString();
     const envelope = (id: string) =>
-      JSON.stringify({ id, 'detail-type': 'Client Event', source: 'mixed', time, resources: ['mix-co'], detail: { eventType: 'view' } });
+      JSON.stringify({
+        id,
+        'detail-type': 'Client Event',
+        source: 'mixed',
+        time,
+        resources: ['mix-co'],
+        detail: { eventType: 'view' },
+      });
     const action = (id: string) =>
-      JSON.stringify({ action_name: 'Processed Payment Transaction', company_id: 'mix-co', transaction_id: id, request: { time }, metadata: { amount: 3 } });
-    const meter = (value: number) => JSON.stringify({ customerId: 'mix-co', meterApiName: 'api_calls', meterValue: value, meterTimeInMillis: now });
+      JSON.stringify({
+        action_name: 'Processed Payment Transaction',
+        company_id: 'mix-co',
+        transaction_id: id,
+        request: { time },
+        metadata: { amount: 3 },
+      });
+    const meter = (value: number) =>
+      JSON.stringify({ customerId: 'mix-co', meterApiName: 'api_calls', meterValue: value, meterTimeInMillis: now });
     const clientEvent = (id: string) =>
-      JSON.stringify({ kind: 'client-event', id, clientId: 'mix-co', receivedAt: time, entry: { eventType: 'searching', data: { q: id } } });
+      JSON.stringify({
+        kind: 'client-event',
+        id,
+        clientId: 'mix-co',
+        receivedAt: time,
+        entry: { eventType: 'searching', data: { q: id } },
+      });
     const lines = [
       envelope('mx-1'),
       action('0b1c2d3e-4f50-4a6b-8c7d-9e0f1a2b3c4d'),
@@ -129,10 +172,15 @@ describe('npm start', () => {
     // Prepare
     const dir = mkdtempSync(join(tmpdir(), 'start-routes-'));
     const file = join(dir, 'routes.yml');
-    writeFileSync(file, 'routes:\n  - name: too-fast\n    pattern: { source: [client.events] }\n    target: { type: http, url: "https://x.example.com/t", rateLimitPerSecond: 1000 }\n');
+    writeFileSync(
+      file,
+      'routes:\n  - name: too-fast\n    pattern: { source: [client.events] }\n    target: { type: http, url: "https://x.example.com/t", rateLimitPerSecond: 1000 }\n',
+    );
 
     // Act
-    const failure = await run(['--routes', file, '--events', '10']).catch((error: { code: number; stderr: string; stdout: string }) => error);
+    const failure = await run(['--routes', file, '--events', '10']).catch(
+      (error: { code: number; stderr: string; stdout: string }) => error,
+    );
 
     // Assess
     rmSync(dir, { recursive: true, force: true });
@@ -143,6 +191,8 @@ describe('npm start', () => {
   });
 
   it('rejects an unknown flag with a clear message', async () => {
-    await expect(run(['--no-such-flag'])).rejects.toMatchObject({ stderr: expect.stringContaining("Unknown option '--no-such-flag'") });
+    await expect(run(['--no-such-flag'])).rejects.toMatchObject({
+      stderr: expect.stringContaining("Unknown option '--no-such-flag'"),
+    });
   });
 });

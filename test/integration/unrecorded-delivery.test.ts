@@ -1,6 +1,6 @@
 import { LocalPipeline } from '../../infra/local/pipeline/local-pipeline';
-import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
 import { eventBridgeEnvelope } from '../helpers/factories';
+import { type FaultProxy, startFaultProxy } from '../helpers/fault-proxy';
 import { sharedStack } from '../helpers/shared-stack';
 
 // BatchWriteItem failing after Firehose accepted the events. The consumer records an event in the
@@ -17,9 +17,16 @@ let failWrites = true;
 beforeAll(async () => {
   const { endpoints, definition } = sharedStack();
   proxy = await startFaultProxy(endpoints.dynamodb, ({ target }) =>
-    failWrites && target === 'DynamoDB_20120810.BatchWriteItem' ? { status: 500, errorType: 'InternalServerError', message: 'Injected' } : undefined,
+    failWrites && target === 'DynamoDB_20120810.BatchWriteItem'
+      ? { status: 500, errorType: 'InternalServerError', message: 'Injected' }
+      : undefined,
   );
-  pipeline = await LocalPipeline.start({ endpoints: { ...endpoints, dynamodb: proxy.url }, definition, suffix: '-unrecorded', logLevel: 'SILENT' });
+  pipeline = await LocalPipeline.start({
+    endpoints: { ...endpoints, dynamodb: proxy.url },
+    definition,
+    suffix: '-unrecorded',
+    logLevel: 'SILENT',
+  });
 });
 
 afterAll(async () => {
@@ -44,7 +51,15 @@ it('counts events delivered but not recorded, and shows the copies a redelivery 
 
   // Assess 1: in the lake once each, none retried, all flagged unrecorded.
   expect(proxy.injected.get('DynamoDB_20120810.BatchWriteItem')).toBeGreaterThan(0);
-  expect(first).toMatchObject({ in: 40, delivered: 40, duplicates: 0, quarantined: 0, discarded: 0, unrecorded: 40, errors: {} });
+  expect(first).toMatchObject({
+    in: 40,
+    delivered: 40,
+    duplicates: 0,
+    quarantined: 0,
+    discarded: 0,
+    unrecorded: 40,
+    errors: {},
+  });
   const lake = await pipeline.verifyLake();
   expect(lake).toMatchObject({ events: 40, duplicateEvents: [] });
 

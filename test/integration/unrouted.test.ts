@@ -39,7 +39,19 @@ beforeAll(async () => {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(server.address() as AddressInfo).port}/hook`;
-  const routes = parseRoutes({ routes: [{ name: 'ur-hook', pattern: { source: ['client.events'] }, target: { type: 'http', url: 'https://x.example.com/h', localUrl: url } }] }, 'routes.yml', 'local');
+  const routes = parseRoutes(
+    {
+      routes: [
+        {
+          name: 'ur-hook',
+          pattern: { source: ['client.events'] },
+          target: { type: 'http', url: 'https://x.example.com/h', localUrl: url },
+        },
+      ],
+    },
+    'routes.yml',
+    'local',
+  );
   bus = new LocalEventBridge({
     // The name the CLI computes for stage `local`.
     busName: routingBusName('usage-pipeline', 'local'),
@@ -62,11 +74,24 @@ afterAll(async () => {
   delete process.env.AWS_ENDPOINT_URL_S3;
 });
 
-const canonical = (id: string) => Buffer.from(JSON.stringify({ id, source: 'client.events', 'detail-type': 'ClientEvent', clientId: 'ur-co', time: '2026-12-02T09:00:00.000Z', detail: { eventType: 'loyaltypurchase' } }));
+const canonical = (id: string) =>
+  Buffer.from(
+    JSON.stringify({
+      id,
+      source: 'client.events',
+      'detail-type': 'ClientEvent',
+      clientId: 'ur-co',
+      time: '2026-12-02T09:00:00.000Z',
+      detail: { eventType: 'loyaltypurchase' },
+    }),
+  );
 
 it('lists the unrouted events, re-publishes them to the routes and moves the object to redriven/', async () => {
   // Prepare: what the consumer keeps when PutEvents fails.
-  const location = await new S3UnroutedStore(s3, BUCKET).put([canonical('ur-1'), canonical('ur-2')], { errorCode: 'ThrottlingException', errorMessage: 'Rate exceeded' });
+  const location = await new S3UnroutedStore(s3, BUCKET).put([canonical('ur-1'), canonical('ur-2')], {
+    errorCode: 'ThrottlingException',
+    errorMessage: 'Rate exceeded',
+  });
   const out: string[] = [];
 
   // Act

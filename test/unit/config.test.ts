@@ -33,17 +33,23 @@ describe('loadConsumerConfig', () => {
   it.each(Object.keys(complete))('fails naming %s when it is missing', (name) => {
     const env = { ...complete, [name]: undefined };
 
-    expect(() => loadConsumerConfig(env)).toThrow(new ConfigError(name, `Missing required environment variable ${name}`));
+    expect(() => loadConsumerConfig(env)).toThrow(
+      new ConfigError(name, `Missing required environment variable ${name}`),
+    );
   });
 
   it('fails naming a variable whose value is out of range', () => {
-    expect(() => loadConsumerConfig({ ...complete, DELIVERY_MAX_ATTEMPTS: '0' })).toThrow(/DELIVERY_MAX_ATTEMPTS must be an integer/);
+    expect(() => loadConsumerConfig({ ...complete, DELIVERY_MAX_ATTEMPTS: '0' })).toThrow(
+      /DELIVERY_MAX_ATTEMPTS must be an integer/,
+    );
     expect(() => loadConsumerConfig({ ...complete, DRY_RUN: 'maybe' })).toThrow(/DRY_RUN must be true or false/);
   });
 
   it('runs dry under `sls invoke local` only when no local endpoint is configured', () => {
     expect(loadConsumerConfig({ ...complete, IS_LOCAL: 'true' }).dryRun).toBe(true);
-    expect(loadConsumerConfig({ ...complete, IS_LOCAL: 'true', AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' }).dryRun).toBe(false);
+    expect(
+      loadConsumerConfig({ ...complete, IS_LOCAL: 'true', AWS_ENDPOINT_URL: 'http://127.0.0.1:4566' }).dryRun,
+    ).toBe(false);
     expect(loadConsumerConfig({ ...complete, IS_LOCAL: 'true', DRY_RUN: 'false' }).dryRun).toBe(false);
   });
 });
@@ -55,7 +61,9 @@ describe('AWS client configuration', () => {
     expect(Object.keys(config).sort()).toEqual(['maxAttempts', 'region', 'requestHandler']);
     expect(config.maxAttempts).toBe(3);
     expect(config.region).toBe('eu-west-1');
-    const resolved = (await (config.requestHandler as unknown as { configProvider: Promise<Record<string, unknown>> }).configProvider) ?? {};
+    const resolved =
+      (await (config.requestHandler as unknown as { configProvider: Promise<Record<string, unknown>> })
+        .configProvider) ?? {};
     expect(resolved).toMatchObject({ connectionTimeout: 1_000, requestTimeout: 5_000, throwOnRequestTimeout: true });
   });
 

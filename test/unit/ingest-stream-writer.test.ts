@@ -4,7 +4,11 @@ import { KinesisStreamWriter, MAX_RECORD_BYTES } from '../../shared/ingest/strea
 
 const kinesis = mockClient(KinesisClient);
 const writer = () =>
-  new KinesisStreamWriter(new KinesisClient({ region: 'us-east-1' }), { streamName: 'events', sleep: async () => {}, maxAttempts: 3 });
+  new KinesisStreamWriter(new KinesisClient({ region: 'us-east-1' }), {
+    streamName: 'events',
+    sleep: async () => {},
+    maxAttempts: 3,
+  });
 const record = (id: number) => ({ partitionKey: 'acme', data: Buffer.from([id]) });
 
 describe('KinesisStreamWriter', () => {
@@ -25,7 +29,9 @@ describe('KinesisStreamWriter', () => {
     const outcomes = await writer().write([record(0), record(1), record(2)]);
 
     expect(outcomes.map((o) => (o.ok ? o.sequenceNumber : o.errorCode))).toEqual(['seq-0', 'seq-1', 'seq-2']);
-    const sent = kinesis.commandCalls(PutRecordsCommand).map((c) => c.args[0].input.Records?.map((r) => (r.Data as Uint8Array)[0]));
+    const sent = kinesis
+      .commandCalls(PutRecordsCommand)
+      .map((c) => c.args[0].input.Records?.map((r) => (r.Data as Uint8Array)[0]));
     expect(sent).toEqual([[0, 1, 2], [1]]);
   });
 

@@ -1,9 +1,8 @@
-import { exceedsJsonDepth, MAX_JSON_DEPTH } from '../../shared/json-depth';
 import { InvalidRecordError } from '../../shared/errors';
-import { normalizePayload } from '../helpers/factories';
-import { transformRecord } from '../../shared/transformer/firehose-transform';
 import { parseJsonBody, RequestRejected } from '../../shared/ingest/http-request';
-import { testLayout } from '../helpers/factories';
+import { exceedsJsonDepth, MAX_JSON_DEPTH } from '../../shared/json-depth';
+import { transformRecord } from '../../shared/transformer/firehose-transform';
+import { normalizePayload, testLayout } from '../helpers/factories';
 
 // JSON nested deeper than MAX_JSON_DEPTH gets its own reason code, before anything recurses into
 // it (without the check, deep enough input surfaced as "Maximum call stack size exceeded").
@@ -35,12 +34,18 @@ describe('a payload nested too deep', () => {
         caught = error;
       }
       expect(caught).toBeInstanceOf(InvalidRecordError);
-      expect(caught).toMatchObject({ reason: 'JSON_TOO_DEEP', message: `Record nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep` });
+      expect(caught).toMatchObject({
+        reason: 'JSON_TOO_DEEP',
+        message: `Record nests objects or arrays more than ${MAX_JSON_DEPTH} levels deep`,
+      });
     }
   });
 
   it('is ProcessingFailed in the transformer with the same code', () => {
-    expect(transformRecord(Buffer.from(envelope(50_000)), testLayout())).toMatchObject({ result: 'ProcessingFailed', reason: 'JSON_TOO_DEEP' });
+    expect(transformRecord(Buffer.from(envelope(50_000)), testLayout())).toMatchObject({
+      result: 'ProcessingFailed',
+      reason: 'JSON_TOO_DEEP',
+    });
   });
 
   it('is a 400 JsonTooDeep from the HTTP API, not a stack trace', () => {
@@ -68,11 +73,17 @@ describe('meterValue', () => {
   };
 
   it('rejects a value that is not finite, naming the real value (1e400 reads as Infinity, not null)', () => {
-    expect(reasonOf(meter('1e400'))).toMatchObject({ reason: 'INVALID_METER_VALUE', message: 'Usage meter meterValue must be a finite number, got Infinity' });
+    expect(reasonOf(meter('1e400'))).toMatchObject({
+      reason: 'INVALID_METER_VALUE',
+      message: 'Usage meter meterValue must be a finite number, got Infinity',
+    });
   });
 
   it('rejects an integer beyond ±2^53, which a double cannot count exactly', () => {
-    expect(reasonOf(meter('9007199254740993'))).toMatchObject({ reason: 'INVALID_METER_VALUE', message: expect.stringContaining('beyond ±2^53') });
+    expect(reasonOf(meter('9007199254740993'))).toMatchObject({
+      reason: 'INVALID_METER_VALUE',
+      message: expect.stringContaining('beyond ±2^53'),
+    });
     expect(reasonOf(meter('-9007199254740994'))).toMatchObject({ reason: 'INVALID_METER_VALUE' });
     expect(reasonOf(meter('9007199254740991'))?.reason).not.toBe('INVALID_METER_VALUE');
     expect(reasonOf(meter('12.75'))?.reason).not.toBe('INVALID_METER_VALUE');

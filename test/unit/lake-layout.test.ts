@@ -35,7 +35,17 @@ describe('encodePartitionValue', () => {
 
   it('marks every changed value with -- and 12 hex of its hash, which no kept value contains', () => {
     // A kept value never contains "--", so an encoded value can never equal a raw one.
-    const changed = ['acme/corp', 'check out', '日本語', '   ', '.hidden', '../../etc/passwd', 'clientId=evil', 'x--y', 'y'.repeat(65)];
+    const changed = [
+      'acme/corp',
+      'check out',
+      '日本語',
+      '   ',
+      '.hidden',
+      '../../etc/passwd',
+      'clientId=evil',
+      'x--y',
+      'y'.repeat(65),
+    ];
     for (const raw of changed) {
       const value = encodePartitionValue(raw);
       expect(value).toMatch(/--[0-9a-f]{12}$/);
@@ -81,11 +91,17 @@ describe('layout prefix', () => {
   });
 
   it.each([
-    ['an unknown key', 'events/region=!{partitionKeyFromLambda:region}/dt=!{partitionKeyFromLambda:dt}/', /unknown partition key "region"/],
+    [
+      'an unknown key',
+      'events/region=!{partitionKeyFromLambda:region}/dt=!{partitionKeyFromLambda:dt}/',
+      /unknown partition key "region"/,
+    ],
     ['no event day', 'events/event_type=!{partitionKeyFromLambda:event_type}/', /must partition by event day/],
     ['a key twice', 'events/dt=!{partitionKeyFromLambda:dt}/dt=!{partitionKeyFromLambda:dt}/', /twice/],
   ])('fails at cold start on %s, naming LAKE_PREFIX', (_case, prefix, message) => {
-    expect(() => loadLakeLayout({ LAKE_PREFIX: prefix })).toThrow(expect.objectContaining({ variable: 'LAKE_PREFIX', message: expect.stringMatching(message) }));
+    expect(() => loadLakeLayout({ LAKE_PREFIX: prefix })).toThrow(
+      expect.objectContaining({ variable: 'LAKE_PREFIX', message: expect.stringMatching(message) }),
+    );
   });
 
   it('evaluates to the object key prefix Firehose writes, and knows its fixed root', () => {

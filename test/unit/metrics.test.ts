@@ -7,13 +7,18 @@ import { firehoseEvent, testLayout } from '../helpers/factories';
 
 describe('createPipelineMetrics', () => {
   it('stores counts under the namespace, with the function as a dimension, in EMF', () => {
-    const metrics = createPipelineMetrics('kinesisConsumer', { POWERTOOLS_METRICS_NAMESPACE: 'UsagePipelineTest', POWERTOOLS_SERVICE_NAME: 'svc' });
+    const metrics = createPipelineMetrics('kinesisConsumer', {
+      POWERTOOLS_METRICS_NAMESPACE: 'UsagePipelineTest',
+      POWERTOOLS_SERVICE_NAME: 'svc',
+    });
 
     metrics.count('RecordsIn', 3);
     metrics.count('RecordsIn', 2);
     metrics.count('Delivered', 4);
     const emf = metrics.powertools.serializeMetrics() as unknown as Record<string, unknown> & {
-      _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[] };
+      _aws: {
+        CloudWatchMetrics: { Namespace: string; Dimensions: string[][]; Metrics: { Name: string; Unit: string }[] }[];
+      };
     };
 
     const [directive] = emf._aws.CloudWatchMetrics;
@@ -34,7 +39,14 @@ describe('createPipelineMetrics', () => {
 describe('transformer metrics', () => {
   it('counts Firehose records by result, and failures by reason', () => {
     const metrics = new RecordingMetrics();
-    const good = JSON.stringify({ id: 'e', source: 's', 'detail-type': 'T', time: '2026-03-14T15:08:00.000Z', clientId: 'c', detail: { eventType: 'searching' } });
+    const good = JSON.stringify({
+      id: 'e',
+      source: 's',
+      'detail-type': 'T',
+      time: '2026-03-14T15:08:00.000Z',
+      clientId: 'c',
+      detail: { eventType: 'searching' },
+    });
 
     transformBatch(firehoseEvent([good, '', 'not json', good]), testLayout(), undefined, metrics);
 

@@ -1,6 +1,12 @@
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DEV_JWT_AUDIENCE, DEV_JWT_ISSUER, DEV_JWT_KEY_PATH, loadOrCreateDevKeyPair, mintDevToken } from '../http-api/dev-jwt';
+import {
+  DEV_JWT_AUDIENCE,
+  DEV_JWT_ISSUER,
+  DEV_JWT_KEY_PATH,
+  loadOrCreateDevKeyPair,
+  mintDevToken,
+} from '../http-api/dev-jwt';
 
 const USAGE = `Usage: npm run -s token -- --client CLIENT_ID [--ttl SECONDS] [--scope S]… [--key FILE]
 

@@ -16,7 +16,10 @@ const REGIONS = ['us-east-1', 'eu-west-1', 'ap-southeast-2'];
 const TIERS = ['free', 'pro', 'enterprise'];
 // One client event in 30 is a loyalty purchase: routes.yml's shipped route sends each to the local
 // receiver (rate-limited to 10/s, so a few dozen per 5,000 events).
-const CLIENT_EVENT_TYPES = [...Array.from({ length: 29 }, (_, i) => ['searching', 'page_view', 'add_to_cart'][i % 3] as string), 'loyaltypurchase'];
+const CLIENT_EVENT_TYPES = [
+  ...Array.from({ length: 29 }, (_, i) => ['searching', 'page_view', 'add_to_cart'][i % 3] as string),
+  'loyaltypurchase',
+];
 
 // Small deterministic PRNG (mulberry32): the same seed gives the same workload.
 export const prng = (seed: number) => () => {
@@ -48,7 +51,10 @@ const MALFORMED: ((now: number, gen: Generator) => { partitionKey: string; text:
   }),
   (now, { pick, uuid }) => ({
     partitionKey: 'bad-transaction',
-    text: JSON.stringify({ ...productAction(uuid(), pick(CLIENTS), pick(ACTION_NAMES), now), transaction_id: 'txn-42' }),
+    text: JSON.stringify({
+      ...productAction(uuid(), pick(CLIENTS), pick(ACTION_NAMES), now),
+      transaction_id: 'txn-42',
+    }),
   }),
   (now, { pick }) => ({
     partitionKey: 'bad-meter-value',
@@ -139,8 +145,7 @@ export const sampleWorkload = (options: { events?: number; seed?: number; now?: 
   const now = options.now ?? Date.now();
   const random = prng(options.seed ?? 42);
   const pick = <T>(items: T[]): T => items[Math.floor(random() * items.length)] as T;
-  const hex = (length: number) =>
-    Array.from({ length }, () => Math.floor(random() * 16).toString(16)).join('');
+  const hex = (length: number) => Array.from({ length }, () => Math.floor(random() * 16).toString(16)).join('');
   const uuid = () => `${hex(8)}-${hex(4)}-4${hex(3)}-a${hex(3)}-${hex(12)}`;
   const gen: Generator = { pick, uuid };
   const records: ProducerRecord[] = [];

@@ -6,7 +6,13 @@ import { parseArgs } from 'node:util';
 import { createGunzip } from 'node:zlib';
 import { routeChecks } from '../../../shared/routes/checks';
 import { DEFAULT_ROUTES_FILE, loadRoutesFile, RoutesFileError } from '../../../shared/routes/routes-file';
-import { type DropRun, type LakeCheck, LocalPipeline, type ProducerRecord, type RunSummary } from '../pipeline/local-pipeline';
+import {
+  type DropRun,
+  type LakeCheck,
+  LocalPipeline,
+  type ProducerRecord,
+  type RunSummary,
+} from '../pipeline/local-pipeline';
 import { type ServerProblem, serverLabel, settleWithin } from '../runtime/server-watch';
 import { sampleWorkload } from './sample-workload';
 import { isReconciled, layoutLines, notProcessed, printEndpoints, printSummary, type StoppedRun } from './summary';
@@ -54,7 +60,10 @@ const partitionKeyOf = (line: string, index: number): string => {
 
 export const readInputFile = async (file: string): Promise<ProducerRecord[]> => {
   const stream = createReadStream(file);
-  const lines = createInterface({ input: file.endsWith('.gz') ? stream.pipe(createGunzip()) : stream, crlfDelay: Infinity });
+  const lines = createInterface({
+    input: file.endsWith('.gz') ? stream.pipe(createGunzip()) : stream,
+    crlfDelay: Infinity,
+  });
   const records: ProducerRecord[] = [];
   for await (const line of lines) {
     if (line.trim() === '') continue;
@@ -71,10 +80,13 @@ const progressReporter = (pipeline: LocalPipeline, total: number) => {
     return `  ${seconds}s  put ${put}/${total}  processed ${processed}/${total}  S3 objects ${objects}`;
   };
   const tty = process.stderr.isTTY;
-  const timer = setInterval(() => {
-    if (tty) process.stderr.write(`\r${render()}`);
-    else process.stderr.write(`${render()}\n`);
-  }, tty ? 200 : 2_000);
+  const timer = setInterval(
+    () => {
+      if (tty) process.stderr.write(`\r${render()}`);
+      else process.stderr.write(`${render()}\n`);
+    },
+    tty ? 200 : 2_000,
+  );
   return () => {
     clearInterval(timer);
     process.stderr.write(`${tty ? '\r' : ''}${render()}\n`);
@@ -175,7 +187,8 @@ export const main = async (argv: string[]): Promise<number> => {
     return 0;
   }
   const eventCount = values.events === undefined ? 5_000 : Number(values.events);
-  if (!Number.isInteger(eventCount) || eventCount < 1) throw new Error(`--events must be a positive integer, got ${values.events}`);
+  if (!Number.isInteger(eventCount) || eventCount < 1)
+    throw new Error(`--events must be a positive integer, got ${values.events}`);
 
   const started = Date.now();
   // An invalid routes file fails here, naming the route and the field, before anything starts.
@@ -186,8 +199,14 @@ export const main = async (argv: string[]): Promise<number> => {
   for (const file of values.drop) await access(file, constants.R_OK);
   // --drop alone skips the built-in workload; with --input or --events it runs first.
   const workload = values.drop.length === 0 || values.input !== undefined || values.events !== undefined;
-  const records = values.input ? await readInputFile(values.input) : workload ? sampleWorkload({ events: eventCount }).records : [];
-  const origin = values.input ? `${values.input} (${records.length} records)` : `built-in sample workload (${records.length} records)`;
+  const records = values.input
+    ? await readInputFile(values.input)
+    : workload
+      ? sampleWorkload({ events: eventCount }).records
+      : [];
+  const origin = values.input
+    ? `${values.input} (${records.length} records)`
+    : `built-in sample workload (${records.length} records)`;
   process.stderr.write(`Starting the local stack (kinesalite, dynalite, s3rver, local Firehose)…\n`);
   const pipeline = await LocalPipeline.start({ logLevel: values.verbose ? 'INFO' : 'ERROR', routes });
   const failure = watchForFailure(pipeline);
@@ -224,7 +243,11 @@ export const main = async (argv: string[]): Promise<number> => {
           ...(drops.length > 0 && { drops: drops.map(({ result }) => result) }),
           ...(stopped && {
             notProcessed: stopped.notProcessed,
-            serverFailure: { service: stopped.problem.service, kind: stopped.problem.kind, detail: stopped.problem.detail },
+            serverFailure: {
+              service: stopped.problem.service,
+              kind: stopped.problem.kind,
+              detail: stopped.problem.detail,
+            },
           }),
           seconds: (Date.now() - started) / 1000,
         })}\n`,
@@ -248,7 +271,9 @@ export const main = async (argv: string[]): Promise<number> => {
     for (const file of values.drop) {
       process.stderr.write(`Dropping ${file} into s3://${pipeline.names.bucket}/…\n`);
       const run = await step(pipeline.drop(file));
-      process.stderr.write(`  ${run.key}: ${run.result.records} records read, ${run.result.sent} sent, ${run.result.rejected} rejected\n`);
+      process.stderr.write(
+        `  ${run.key}: ${run.result.records} records read, ${run.result.sent} sent, ${run.result.rejected} rejected\n`,
+      );
       drops.push(run);
     }
     let { summary, lake } = await step(report(pipeline));
@@ -277,17 +302,27 @@ export const main = async (argv: string[]): Promise<number> => {
     // Reading the lake back needs s3rver; when it is the one that failed, count without it.
     const read = problem.service === 's3rver' ? undefined : await settleWithin(report(pipeline), REPORT_TIMEOUT_MS);
     if (read && read.status !== 'done') {
-      process.stderr.write(`  the bucket could not be read back: ${read.status === 'failed' ? String(read.error) : `no answer within ${REPORT_TIMEOUT_MS / 1000} s`}\n`);
+      process.stderr.write(
+        `  the bucket could not be read back: ${read.status === 'failed' ? String(read.error) : `no answer within ${REPORT_TIMEOUT_MS / 1000} s`}\n`,
+      );
     }
-    const { summary, lake } = read?.status === 'done' ? read.value : { summary: await pipeline.summaryWithoutBucket(), lake: undefined };
+    const { summary, lake } =
+      read?.status === 'done' ? read.value : { summary: await pipeline.summaryWithoutBucket(), lake: undefined };
     const stopped: StoppedRun = { problem, notProcessed: notProcessed(summary) };
     printSummary(pipeline, summary, (Date.now() - started) / 1000, lake, drops, values['keep-running'], stopped);
     if (values.out) {
-      const copied = lake ? await settleWithin(copyBucket(pipeline, summary.objects, values.out), REPORT_TIMEOUT_MS) : undefined;
+      const copied = lake
+        ? await settleWithin(copyBucket(pipeline, summary.objects, values.out), REPORT_TIMEOUT_MS)
+        : undefined;
       // Printed here, not by the copy: one that timed out must not write after the JSON line.
-      if (copied?.status === 'done') process.stdout.write(`  copied ${summary.objects.length} objects to ${resolve(values.out)}\n`);
+      if (copied?.status === 'done')
+        process.stdout.write(`  copied ${summary.objects.length} objects to ${resolve(values.out)}\n`);
       else {
-        const why = !copied ? 'the bucket could not be read' : copied.status === 'failed' ? String(copied.error) : `not done within ${REPORT_TIMEOUT_MS / 1000} s`;
+        const why = !copied
+          ? 'the bucket could not be read'
+          : copied.status === 'failed'
+            ? String(copied.error)
+            : `not done within ${REPORT_TIMEOUT_MS / 1000} s`;
         process.stdout.write(`  not copied to ${resolve(values.out)}: ${why}\n`);
       }
     }

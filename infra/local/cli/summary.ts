@@ -1,6 +1,6 @@
 import { partitionBound, prefixRoot } from '../../../shared/lake-layout';
-import type { DropRun, LakeCheck, LocalPipeline, RunSummary, SourceCounts } from '../pipeline/local-pipeline';
 import { localBuffering } from '../pipeline/local-overrides';
+import type { DropRun, LakeCheck, LocalPipeline, RunSummary, SourceCounts } from '../pipeline/local-pipeline';
 import { redriveWaveSeconds } from '../pipeline/serverless-config';
 import { problemReason, type ServerProblem } from '../runtime/server-watch';
 
@@ -34,7 +34,13 @@ const sum = (counts: Record<string, number>) => Object.values(counts).reduce((to
 
 /** in = delivered + duplicates + quarantined + Σ errors (+ discarded): every record in exactly one place. */
 const settled = (summary: RunSummary): number =>
-  summary.delivered + summary.duplicates + summary.quarantined + sum(summary.errors) + summary.discarded + summary.lost + summary.notInLake;
+  summary.delivered +
+  summary.duplicates +
+  summary.quarantined +
+  sum(summary.errors) +
+  summary.discarded +
+  summary.lost +
+  summary.notInLake;
 
 /**
  * Every record counted once: in = delivered + duplicates + quarantined + errors + discarded. In a
@@ -76,10 +82,17 @@ const redriveFlags = (pipeline: LocalPipeline): string => {
 };
 
 /** Where the records that are not in the lake are, and the command that brings them back. */
-const recoveryLines = (pipeline: LocalPipeline, summary: RunSummary, lake: LakeCheck | undefined, keepRunning: boolean) => {
+const recoveryLines = (
+  pipeline: LocalPipeline,
+  summary: RunSummary,
+  lake: LakeCheck | undefined,
+  keepRunning: boolean,
+) => {
   const bucket = pipeline.names.bucket;
   const lines: string[] = [];
-  const stackNote = keepRunning ? 'against this stack' : 'against a stack kept up with --keep-running (this one stops when the run ends)';
+  const stackNote = keepRunning
+    ? 'against this stack'
+    : 'against a stack kept up with --keep-running (this one stops when the run ends)';
   if (lake && sum(lake.errors) > 0) {
     lines.push(
       `  ! ${sum(lake.errors)} records are in Firehose error outputs, not in the lake: s3://${bucket}/${lake.errorRoot}<type>/…`,
@@ -111,7 +124,9 @@ const firehoseHolding = (pipeline: LocalPipeline): string => {
   const stats = pipeline.firehoseStats();
   const parts = [
     ...(stats.writing + stats.buffered > 0 ? [`${stats.writing + stats.buffered} still in the local Firehose`] : []),
-    ...(stats.discardedRecords > 0 ? [`${stats.discardedRecords} discarded after ${stats.s3Retries} failed S3 write retries`] : []),
+    ...(stats.discardedRecords > 0
+      ? [`${stats.discardedRecords} discarded after ${stats.s3Retries} failed S3 write retries`]
+      : []),
   ];
   return parts.length > 0 ? parts.join(', ') : 'see the [firehose] lines above';
 };
@@ -124,7 +139,8 @@ export interface StoppedRun {
 }
 
 /** What was put or read and did not end anywhere: in = delivered + duplicates + quarantined + errors + discarded falls short by this. */
-export const notProcessed = (summary: RunSummary): number => Math.max(0, Math.max(summary.produced, summary.in) - settled(summary));
+export const notProcessed = (summary: RunSummary): number =>
+  Math.max(0, Math.max(summary.produced, summary.in) - settled(summary));
 
 /** `lake` is undefined when the bucket could not be read (s3rver was the server that failed). */
 export const printSummary = (
@@ -154,13 +170,17 @@ export const printSummary = (
     `  delivered       ${summary.delivered}  ${lake ? '(in the lake)' : '(handed to Firehose; the lake could not be read)'}`,
     `  duplicates      ${summary.duplicates}`,
     `  quarantined     ${summary.quarantined}${reasons ? `  (${reasons})` : ''}`,
-    ...(sum(summary.errors) > 0 ? [`  errors          ${sum(summary.errors)}${countsText(summary.errors)}  (Firehose error outputs)`] : []),
+    ...(sum(summary.errors) > 0
+      ? [`  errors          ${sum(summary.errors)}${countsText(summary.errors)}  (Firehose error outputs)`]
+      : []),
     ...(summary.discarded > 0 ? [`  discarded       ${summary.discarded}  (on-failure destination)`] : []),
     ...(summary.notInLake > 0
       ? [`  not in the lake ${summary.notInLake}  (handed to Firehose, in no object: ${firehoseHolding(pipeline)})`]
       : []),
     ...(summary.lost > 0
-      ? [`  lost            ${summary.lost}  (discarded, and the on-failure destination failed: their shard and sequence ranges are in the event source's ERROR lines above)`]
+      ? [
+          `  lost            ${summary.lost}  (discarded, and the on-failure destination failed: their shard and sequence ranges are in the event source's ERROR lines above)`,
+        ]
       : []),
     ...Object.entries(summary.bySource)
       .sort(([a], [b]) => a.localeCompare(b))
@@ -176,9 +196,13 @@ export const printSummary = (
         (lake.errorObjects > 0 ? `; ${sum(lake.errors)} records in ${lake.errorObjects} error objects` : '')
       : `  lake            not read (${why})`,
     `  partitions      ${stats.peakActivePartitions} active at the peak (layout bound ${bound ?? 'none: client_id is a key'}, quota ${stats.maxActivePartitions})`,
-    ...(summary.foreignErrors > 0 ? [`  ! ${summary.foreignErrors} error-output records came from outside this run`] : []),
+    ...(summary.foreignErrors > 0
+      ? [`  ! ${summary.foreignErrors} error-output records came from outside this run`]
+      : []),
     ...(summary.unrecorded > 0
-      ? [`  ! ${summary.unrecorded} delivered events are not in the idempotency table (BatchWriteItem failed after Firehose took them): a redelivery of them would not be deduplicated`]
+      ? [
+          `  ! ${summary.unrecorded} delivered events are not in the idempotency table (BatchWriteItem failed after Firehose took them): a redelivery of them would not be deduplicated`,
+        ]
       : []),
     ...recoveryLines(pipeline, summary, lake, keepRunning),
     ...(lake
@@ -198,16 +222,19 @@ export const printSummary = (
 export const layoutLines = (pipeline: LocalPipeline): string[] => {
   const bound = partitionBound(pipeline.layout);
   const quota = pipeline.firehoseStats().maxActivePartitions;
-  const lines = [`Lake layout ${pipeline.layout.prefix}: active Firehose partitions ≤ ${bound.formula}; local quota ${quota}`];
+  const lines = [
+    `Lake layout ${pipeline.layout.prefix}: active Firehose partitions ≤ ${bound.formula}; local quota ${quota}`,
+  ];
   if (bound.warning) lines.push(`WARNING: ${bound.warning}`);
   else if (bound.bound !== undefined && bound.bound > quota) {
-    lines.push(`WARNING: the local quota ${quota} (LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS) is below the layout's bound ${bound.bound}: expect partitioning-failed errors`);
+    lines.push(
+      `WARNING: the local quota ${quota} (LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS) is below the layout's bound ${bound.bound}: expect partitioning-failed errors`,
+    );
   }
   return lines;
 };
 
 const lakeRoot = (pipeline: LocalPipeline) => prefixRoot(pipeline.layout.prefix);
-
 
 /** Per route: matched, delivered, retried, dead-lettered (and what the local receiver got). */
 const routeLines = (pipeline: LocalPipeline, summary: RunSummary): string[] => {
@@ -221,10 +248,16 @@ const routeLines = (pipeline: LocalPipeline, summary: RunSummary): string[] => {
       return (
         `    ${name.padEnd(20)} matched ${counts.matched}, delivered ${counts.delivered}, retried ${counts.retried}, dead-lettered ${counts.deadLettered}` +
         (received === undefined || received === 0 ? '' : `  (the local receiver got ${received})`) +
-        (counts.deadLettered > 0 ? `\n      see them: npm run dead-letters -- list ${name}; re-drive: npm run dead-letters -- redrive ${name}` : '')
+        (counts.deadLettered > 0
+          ? `\n      see them: npm run dead-letters -- list ${name}; re-drive: npm run dead-letters -- redrive ${name}`
+          : '')
       );
     }),
-    ...(summary.unrouted > 0 ? [`  ! ${summary.unrouted} delivered events were not published to the routing bus: kept under s3://${pipeline.names.bucket}/unrouted/`] : []),
+    ...(summary.unrouted > 0
+      ? [
+          `  ! ${summary.unrouted} delivered events were not published to the routing bus: kept under s3://${pipeline.names.bucket}/unrouted/`,
+        ]
+      : []),
   ];
 };
 
@@ -248,7 +281,9 @@ export const printEndpoints = (pipeline: LocalPipeline, httpApiUrl: string) => {
       ? [
           `Routes (routes.yml) on the local routing bus ${pipeline.routing.busName}:`,
           `  export AWS_ENDPOINT_URL_EVENTBRIDGE=${pipeline.routing.eventBridgeEndpoint} AWS_ENDPOINT_URL_SQS=${pipeline.routing.sqsEndpoint}`,
-          ...(pipeline.routing.receiver ? [`  local receiver ${pipeline.routing.receiver.url}/<route name> (routes with localUrl: receiver)`] : []),
+          ...(pipeline.routing.receiver
+            ? [`  local receiver ${pipeline.routing.receiver.url}/<route name> (routes with localUrl: receiver)`]
+            : []),
           '  dead letters: npm run dead-letters -- list',
         ]
       : []),

@@ -15,7 +15,12 @@
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { EVENTBRIDGE_DEFAULT_BUS, EVENTBRIDGE_MAX_PUT_BYTES, EVENTBRIDGE_MAX_PUT_ENTRIES, EVENTBRIDGE_TIME_ENTRY_BYTES } from '../runtime/aws';
+import {
+  EVENTBRIDGE_DEFAULT_BUS,
+  EVENTBRIDGE_MAX_PUT_BYTES,
+  EVENTBRIDGE_MAX_PUT_ENTRIES,
+  EVENTBRIDGE_TIME_ENTRY_BYTES,
+} from '../runtime/aws';
 import { errorMessage } from '../runtime/errors';
 import { closeServer, type JsonRequest, listenForSdk, readJsonRequest } from '../runtime/http-server';
 import type { AcceptedEntry } from './bus';
@@ -29,7 +34,8 @@ const BUS_NAME = /^(arn:aws[\w-]*:events:[a-z]{2}-[a-z]+-[\w-]+:[0-9]{12}:event-
 
 type Json = Record<string, unknown>;
 
-const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** An error answer: `__type` and `message`, with its HTTP status. */
 /** The error a request that is not a JSON-protocol call gets (as before the shared reader). */
@@ -96,7 +102,10 @@ const resolveBus = (name: unknown, bus: BusIdentity): string | undefined => {
   return undefined;
 };
 
-const required = (field: string): EntryFailure => ({ errorCode: 'InvalidArgument', errorMessage: `Parameter ${field} is not valid. Reason: ${field} is a required argument.` });
+const required = (field: string): EntryFailure => ({
+  errorCode: 'InvalidArgument',
+  errorMessage: `Parameter ${field} is not valid. Reason: ${field} is a required argument.`,
+});
 
 /** The entry's Time: the SDK sends epoch seconds; an ISO string is read too. */
 const timeOf = (value: unknown): number | undefined => {
@@ -123,9 +132,14 @@ const checkEntry = (entry: Json, bus: BusIdentity): EntryResult => {
     detail = undefined;
   }
   if (!isObject(detail)) return { errorCode: 'MalformedDetail', errorMessage: 'Detail is malformed.' };
-  if (source.startsWith('aws.')) return { errorCode: 'NotAuthorizedForSourceException', errorMessage: 'Not authorized for the source.' };
+  if (source.startsWith('aws.'))
+    return { errorCode: 'NotAuthorizedForSourceException', errorMessage: 'Not authorized for the source.' };
   const target = resolveBus(entry.EventBusName, bus);
-  if (target === undefined) return { errorCode: 'ResourceNotFoundException', errorMessage: `Event bus ${String(entry.EventBusName)} does not exist.` };
+  if (target === undefined)
+    return {
+      errorCode: 'ResourceNotFoundException',
+      errorMessage: `Event bus ${String(entry.EventBusName)} does not exist.`,
+    };
   const timeMs = timeOf(entry.Time);
   return {
     bus: target,
@@ -143,21 +157,33 @@ const checkEntry = (entry: Json, bus: BusIdentity): EntryResult => {
 export const validatePutEvents = (input: Json, bus: BusIdentity): EntryResult[] => {
   const entries = input.Entries;
   if (entries === undefined || entries === null) {
-    throw new ApiError('ValidationException', "1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must not be null");
+    throw new ApiError(
+      'ValidationException',
+      "1 validation error detected: Value null at 'entries' failed to satisfy constraint: Member must not be null",
+    );
   }
   if (!Array.isArray(entries)) throw new ApiError('SerializationException', 'Entries must be a list');
   if (entries.length < 1 || entries.length > EVENTBRIDGE_MAX_PUT_ENTRIES) {
-    const bound = entries.length < 1 ? 'greater than or equal to 1' : `less than or equal to ${EVENTBRIDGE_MAX_PUT_ENTRIES}`;
-    throw new ApiError('ValidationException', `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length ${bound}`);
+    const bound =
+      entries.length < 1 ? 'greater than or equal to 1' : `less than or equal to ${EVENTBRIDGE_MAX_PUT_ENTRIES}`;
+    throw new ApiError(
+      'ValidationException',
+      `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length ${bound}`,
+    );
   }
   const violations: string[] = [];
   entries.forEach((entry: unknown, index) => {
     if (!isObject(entry)) throw new ApiError('SerializationException', 'Each entry must be an object');
     for (const field of ['Source', 'DetailType', 'Detail', 'EventBusName', 'TraceHeader'] as const) {
       const value = entry[field];
-      if (value !== undefined && value !== null && typeof value !== 'string') throw new ApiError('SerializationException', `${field} must be a string`);
+      if (value !== undefined && value !== null && typeof value !== 'string')
+        throw new ApiError('SerializationException', `${field} must be a string`);
     }
-    if (entry.Resources !== undefined && entry.Resources !== null && !(Array.isArray(entry.Resources) && entry.Resources.every((resource) => typeof resource === 'string'))) {
+    if (
+      entry.Resources !== undefined &&
+      entry.Resources !== null &&
+      !(Array.isArray(entry.Resources) && entry.Resources.every((resource) => typeof resource === 'string'))
+    ) {
       throw new ApiError('SerializationException', 'Resources must be a list of strings');
     }
     const name = entry.EventBusName;
@@ -168,10 +194,14 @@ export const validatePutEvents = (input: Json, bus: BusIdentity): EntryResult[] 
     }
   });
   if (violations.length > 0) {
-    throw new ApiError('ValidationException', `${violations.length === 1 ? '1 validation error' : `${violations.length} validation errors`} detected: ${violations.join('; ')}`);
+    throw new ApiError(
+      'ValidationException',
+      `${violations.length === 1 ? '1 validation error' : `${violations.length} validation errors`} detected: ${violations.join('; ')}`,
+    );
   }
   const total = (entries as Json[]).reduce((sum, entry) => sum + putEventsEntrySize(entry), 0);
-  if (total > EVENTBRIDGE_MAX_PUT_BYTES) throw new ApiError('ValidationException', 'Total size of the entries in the request is over the limit.');
+  if (total > EVENTBRIDGE_MAX_PUT_BYTES)
+    throw new ApiError('ValidationException', 'Total size of the entries in the request is over the limit.');
   return (entries as Json[]).map((entry) => checkEntry(entry, bus));
 };
 
@@ -189,11 +219,16 @@ export interface EventBridgeBackend extends BusIdentity {
 
 const sendJson = (response: ServerResponse, status: number, payload: unknown): void => {
   const body = JSON.stringify(payload);
-  response.writeHead(status, { 'content-type': CONTENT_TYPE, 'content-length': Buffer.byteLength(body), 'x-amzn-requestid': randomUUID() });
+  response.writeHead(status, {
+    'content-type': CONTENT_TYPE,
+    'content-length': Buffer.byteLength(body),
+    'x-amzn-requestid': randomUUID(),
+  });
   response.end(body);
 };
 
-const sendError = (response: ServerResponse, error: ApiError): void => sendJson(response, error.status, { __type: error.type, message: error.message });
+const sendError = (response: ServerResponse, error: ApiError): void =>
+  sendJson(response, error.status, { __type: error.type, message: error.message });
 
 export class EventBridgeApi {
   private server?: Server;
@@ -226,7 +261,11 @@ export class EventBridgeApi {
     try {
       if (!read.ok) throw requestProblem(read.problem);
       const { action, input } = read;
-      if (action !== 'PutEvents') throw new ApiError('UnknownOperationException', action ? `Unknown operation ${action}` : 'Missing X-Amz-Target');
+      if (action !== 'PutEvents')
+        throw new ApiError(
+          'UnknownOperationException',
+          action ? `Unknown operation ${action}` : 'Missing X-Amz-Target',
+        );
       if (this.backend.isStopping()) throw new ApiError('InternalException', 'The event bus is shutting down.', 500);
       sendJson(response, 200, this.putEvents(input));
     } catch (error) {
@@ -244,7 +283,9 @@ export class EventBridgeApi {
       throw error;
     }
     const ids = this.backend.putEvents(results);
-    const entries = results.map((result, index) => (isFailure(result) ? { ErrorCode: result.errorCode, ErrorMessage: result.errorMessage } : { EventId: ids[index] }));
+    const entries = results.map((result, index) =>
+      isFailure(result) ? { ErrorCode: result.errorCode, ErrorMessage: result.errorMessage } : { EventId: ids[index] },
+    );
     return { FailedEntryCount: results.filter(isFailure).length, Entries: entries };
   }
 }

@@ -31,7 +31,10 @@ export interface AcceptedEntry {
 /** EventBridge's `time`: ISO 8601 to the second (`2026-03-14T15:09:26Z`). */
 export const eventTime = (epochMs: number): string => `${new Date(epochMs).toISOString().slice(0, 19)}Z`;
 
-export const toEnvelope = (entry: AcceptedEntry, bus: { account: string; region: string; nowMs: number; id?: string }): EventEnvelope => ({
+export const toEnvelope = (
+  entry: AcceptedEntry,
+  bus: { account: string; region: string; nowMs: number; id?: string },
+): EventEnvelope => ({
   version: '0',
   id: bus.id ?? randomUUID(),
   'detail-type': entry.detailType,
@@ -47,7 +50,10 @@ export const toEnvelope = (entry: AcceptedEntry, bus: { account: string; region:
 export const envelopeInput = (input: RouteInput | undefined): RouteInput => {
   if (input === undefined) return { path: '$.detail' };
   if ('path' in input) return { path: envelopePath(input.path) };
-  return { pathsMap: Object.fromEntries(Object.entries(input.pathsMap).map(([name, path]) => [name, envelopePath(path)])), template: input.template };
+  return {
+    pathsMap: Object.fromEntries(Object.entries(input.pathsMap).map(([name, path]) => [name, envelopePath(path)])),
+    template: input.template,
+  };
 };
 
 /** What the bus keeps of a route: its rule's matcher and input renderer. */

@@ -21,7 +21,8 @@ export interface DeadLetterQueue {
 export const sqsDeadLetterQueue = (sqs: SQSClient, queueUrl: string): DeadLetterQueue => ({
   async send(body, attributes) {
     const MessageAttributes: Record<string, MessageAttributeValue> = {};
-    for (const [name, value] of Object.entries(attributes)) MessageAttributes[name] = { DataType: 'String', StringValue: value };
+    for (const [name, value] of Object.entries(attributes))
+      MessageAttributes[name] = { DataType: 'String', StringValue: value };
     await sqs.send(new SendMessageCommand({ QueueUrl: queueUrl, MessageBody: body, MessageAttributes }));
   },
 });

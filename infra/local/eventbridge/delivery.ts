@@ -69,7 +69,11 @@ export class Deliveries {
     const run: Promise<void> = this.deliver(rule, envelope, ingestedAtMs)
       .catch((error: unknown) => {
         rule.stats.dropped++;
-        this.context.logger.error('delivery failed unexpectedly; the event is dropped', { route: rule.compiled.route.name, eventId: envelope.id, reason: errorMessage(error) });
+        this.context.logger.error('delivery failed unexpectedly; the event is dropped', {
+          route: rule.compiled.route.name,
+          eventId: envelope.id,
+          reason: errorMessage(error),
+        });
       })
       .finally(() => {
         rule.stats.pending--;
@@ -112,10 +116,20 @@ export class Deliveries {
     const route = rule.compiled.route.name;
     let input: string;
     try {
-      input = rule.compiled.render(envelope, { ruleName: route, ruleArn: rule.arn, ingestionTime: new Date(ingestedAtMs).toISOString() });
+      input = rule.compiled.render(envelope, {
+        ruleName: route,
+        ruleArn: rule.arn,
+        ingestionTime: new Date(ingestedAtMs).toISOString(),
+      });
     } catch (error) {
       const code = error instanceof InputRenderError ? 'INVALID_JSON' : 'INTERNAL_ERROR';
-      await this.deadLetter(rule, envelope, { ok: false, retryable: false, errorCode: code, errorMessage: errorMessage(error) }, 0, undefined);
+      await this.deadLetter(
+        rule,
+        envelope,
+        { ok: false, retryable: false, errorCode: code, errorMessage: errorMessage(error) },
+        0,
+        undefined,
+      );
       return;
     }
     for (let retries = 0; ; ) {
@@ -127,7 +141,12 @@ export class Deliveries {
       try {
         outcome = await rule.target.deliver(envelope, input);
       } catch (error) {
-        outcome = { ok: false, retryable: false, errorCode: 'INTERNAL_ERROR', errorMessage: `the target failed: ${errorMessage(error)}` };
+        outcome = {
+          ok: false,
+          retryable: false,
+          errorCode: 'INTERNAL_ERROR',
+          errorMessage: `the target failed: ${errorMessage(error)}`,
+        };
       }
       if (outcome.ok) {
         rule.stats.delivered++;
@@ -156,12 +175,25 @@ export class Deliveries {
       }
       retries++;
       rule.stats.retried++;
-      logger.info('delivery failed; retrying', { route, eventId: envelope.id, attempt: retries, status: outcome.status, errorCode: outcome.errorCode, delayMs: decision.delayMs });
+      logger.info('delivery failed; retrying', {
+        route,
+        eventId: envelope.id,
+        attempt: retries,
+        status: outcome.status,
+        errorCode: outcome.errorCode,
+        delayMs: decision.delayMs,
+      });
       await pause(decision.delayMs, signal);
     }
   }
 
-  private async deadLetter(rule: RuleRuntime, envelope: EventEnvelope, failure: AttemptFailure, retries: number, condition: ExhaustedRetryCondition | undefined): Promise<void> {
+  private async deadLetter(
+    rule: RuleRuntime,
+    envelope: EventEnvelope,
+    failure: AttemptFailure,
+    retries: number,
+    condition: ExhaustedRetryCondition | undefined,
+  ): Promise<void> {
     const route = rule.compiled.route.name;
     const attributes: Record<string, string> = {
       RULE_ARN: rule.arn,
@@ -171,7 +203,14 @@ export class Deliveries {
       ...(condition && { EXHAUSTED_RETRY_CONDITION: condition }),
       RETRY_ATTEMPTS: String(retries),
     };
-    const details = { route, eventId: envelope.id, status: failure.status, errorCode: failure.errorCode, retryAttempts: retries, ...(condition && { exhaustedRetryCondition: condition }) };
+    const details = {
+      route,
+      eventId: envelope.id,
+      status: failure.status,
+      errorCode: failure.errorCode,
+      retryAttempts: retries,
+      ...(condition && { exhaustedRetryCondition: condition }),
+    };
     const body = JSON.stringify(envelope);
     for (let attempt = 1; attempt <= DEAD_LETTER_SEND_ATTEMPTS; attempt++) {
       try {
@@ -182,7 +221,10 @@ export class Deliveries {
       } catch (error) {
         if (attempt === DEAD_LETTER_SEND_ATTEMPTS) {
           rule.stats.dropped++;
-          this.context.logger.error('delivery given up and the dead-letter queue refused the event; it is dropped', { ...details, reason: errorMessage(error) });
+          this.context.logger.error('delivery given up and the dead-letter queue refused the event; it is dropped', {
+            ...details,
+            reason: errorMessage(error),
+          });
           return;
         }
         await pause(100 * attempt, this.context.signal);

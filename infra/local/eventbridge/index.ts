@@ -18,13 +18,35 @@ import { Deliveries, type RuleRuntime } from './delivery';
 import { DEFAULT_DELIVERY_TIMING } from './retry';
 import { apiDestinationTarget } from './targets/api-destination';
 import { createTarget, type TargetRegistry } from './targets/target';
-import type { DeliveryTiming, EventBridgeLogger, LocalEventBridgeOptions, LocalEventBridgeStats, LogFn, RouteStats } from './types';
+import type {
+  DeliveryTiming,
+  EventBridgeLogger,
+  LocalEventBridgeOptions,
+  LocalEventBridgeStats,
+  LogFn,
+  RouteStats,
+} from './types';
 
 export type { DeadLetterMessage, DeadLetterQueue, MemoryDeadLetterQueue } from './dead-letter';
 export { memoryDeadLetterQueue, sqsDeadLetterQueue } from './dead-letter';
-export type { AttemptFailure, AttemptOutcome, RetryPolicy, Target, TargetContext, TargetFactory, TargetRegistry } from './targets/target';
-export type { DeliveryTiming, EventBridgeLogger, EventEnvelope, LocalEventBridgeOptions, LocalEventBridgeStats, RouteStats } from './types';
 export { type ReceivedRequest, type Receiver, type ReceiverOptions, startReceiver } from './receiver';
+export type {
+  AttemptFailure,
+  AttemptOutcome,
+  RetryPolicy,
+  Target,
+  TargetContext,
+  TargetFactory,
+  TargetRegistry,
+} from './targets/target';
+export type {
+  DeliveryTiming,
+  EventBridgeLogger,
+  EventEnvelope,
+  LocalEventBridgeOptions,
+  LocalEventBridgeStats,
+  RouteStats,
+} from './types';
 
 const noop: LogFn = () => {};
 const toStderr =
@@ -82,10 +104,22 @@ export class LocalEventBridge {
         now: this.now,
         signal: this.abort.signal,
       });
-      this.rules.push({ compiled: compileRule(route), arn, target, deadLetters: options.deadLetters(route.name), stats });
+      this.rules.push({
+        compiled: compileRule(route),
+        arn,
+        target,
+        deadLetters: options.deadLetters(route.name),
+        stats,
+      });
       this.routeStats[route.name] = stats;
     }
-    this.deliveries = new Deliveries({ now: this.now, random: options.random ?? Math.random, timing, logger: this.logger, signal: this.abort.signal });
+    this.deliveries = new Deliveries({
+      now: this.now,
+      random: options.random ?? Math.random,
+      timing,
+      logger: this.logger,
+      signal: this.abort.signal,
+    });
     this.bus = new RoutingBus(this.rules, this.deliveries, { account: LOCAL_ACCOUNT_ID, region: options.region });
     this.api = new EventBridgeApi(this.backend());
   }
@@ -116,7 +150,10 @@ export class LocalEventBridge {
       try {
         await rule.target.close?.();
       } catch (error) {
-        this.logger.error('a target did not close cleanly', { route: rule.compiled.route.name, reason: errorMessage(error) });
+        this.logger.error('a target did not close cleanly', {
+          route: rule.compiled.route.name,
+          reason: errorMessage(error),
+        });
       }
     }
   }

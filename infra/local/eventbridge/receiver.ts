@@ -64,7 +64,8 @@ const expectedAuth = (route: Route, secrets: SecretLookup | undefined): Expected
   const needed = routeSecret(route);
   const secret = needed && secrets?.(needed.name);
   if (!secret) return undefined;
-  if (target.auth.type === 'basic') return { header: 'authorization', value: basicAuthorization(secret.username ?? '', secret.password ?? '') };
+  if (target.auth.type === 'basic')
+    return { header: 'authorization', value: basicAuthorization(secret.username ?? '', secret.password ?? '') };
   if (target.auth.type === 'apiKey') return { header: target.auth.header.toLowerCase(), value: secret.apiKey ?? '' };
   return undefined;
 };
@@ -77,7 +78,10 @@ const sameText = (a: string, b: string): boolean => {
 
 const CREDENTIAL_HEADERS = new Set(['authorization', 'proxy-authorization', 'x-api-key', 'x-amz-firehose-access-key']);
 
-const recordedHeaders = (headers: IncomingHttpHeaders, secretHeaders: ReadonlySet<string>): Record<string, string | string[]> => {
+const recordedHeaders = (
+  headers: IncomingHttpHeaders,
+  secretHeaders: ReadonlySet<string>,
+): Record<string, string | string[]> => {
   const recorded: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(headers)) {
     if (value === undefined) continue;
@@ -97,7 +101,11 @@ const queryOf = (params: URLSearchParams): Record<string, string | string[]> => 
 
 const send = (response: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
   const text = JSON.stringify(body);
-  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...headers });
+  response.writeHead(status, {
+    'content-type': 'application/json',
+    'content-length': Buffer.byteLength(text),
+    ...headers,
+  });
   response.end(text);
 };
 
@@ -108,7 +116,9 @@ export const startReceiver = async (options: ReceiverOptions = {}): Promise<Rece
     const expected = expectedAuth(route, options.secrets);
     if (expected) auth.set(route.name, expected);
   }
-  const secretHeaders = new Set([...auth.values()].map((expected) => expected.header).filter((header) => header !== NO_AUTH_HEADER));
+  const secretHeaders = new Set(
+    [...auth.values()].map((expected) => expected.header).filter((header) => header !== NO_AUTH_HEADER),
+  );
   const received: ReceivedRequest[] = [];
 
   const server: Server = createServer((request, response) => {
@@ -134,7 +144,12 @@ export const startReceiver = async (options: ReceiverOptions = {}): Promise<Rece
         if (routes.size > 0 && !routes.has(route)) return send(response, 404, { message: `no route ${route}` });
         if (body === undefined) return send(response, 413, { message: 'Request body too large' });
         if (authorized === false) {
-          return send(response, 401, { message: 'Unauthorized' }, expected?.header === 'authorization' ? { 'www-authenticate': 'Basic realm="receiver"' } : {});
+          return send(
+            response,
+            401,
+            { message: 'Unauthorized' },
+            expected?.header === 'authorization' ? { 'www-authenticate': 'Basic realm="receiver"' } : {},
+          );
         }
         send(response, 200, {});
       })

@@ -18,8 +18,9 @@
  *
  * AWS does not publish its backoff's base or cap; locally they are options (DeliveryTiming).
  */
-import type { DeliveryTiming } from './types';
+
 import type { RetryPolicy } from './targets/target';
+import type { DeliveryTiming } from './types';
 
 /** EXHAUSTED_RETRY_CONDITION values: the RetryPolicy limit that ended the retries. */
 export const EXHAUSTED_RETRY_CONDITION = {
@@ -28,7 +29,10 @@ export const EXHAUSTED_RETRY_CONDITION = {
 } as const;
 export type ExhaustedRetryCondition = (typeof EXHAUSTED_RETRY_CONDITION)[keyof typeof EXHAUSTED_RETRY_CONDITION];
 
-export const DEFAULT_DELIVERY_TIMING: Omit<DeliveryTiming, 'requestTimeoutMs'> = { backoffBaseMs: 1_000, backoffMaxMs: 30_000 };
+export const DEFAULT_DELIVERY_TIMING: Omit<DeliveryTiming, 'requestTimeoutMs'> = {
+  backoffBaseMs: 1_000,
+  backoffMaxMs: 30_000,
+};
 
 /** The most retry number `retry` (1-based) waits: the base doubled per retry, capped. */
 export const backoffCeiling = (retry: number, timing: Pick<DeliveryTiming, 'backoffBaseMs' | 'backoffMaxMs'>): number =>
@@ -83,7 +87,8 @@ export type RetryDecision = { retry: true; delayMs: number } | { retry: false; c
  * retries are used up or the retry would start after the event's maximum age.
  */
 export const decideRetry = (state: RetryState): RetryDecision => {
-  if (state.retries >= state.policy.maximumAttempts) return { retry: false, condition: EXHAUSTED_RETRY_CONDITION.attempts };
+  if (state.retries >= state.policy.maximumAttempts)
+    return { retry: false, condition: EXHAUSTED_RETRY_CONDITION.attempts };
   const delayMs = Math.max(state.backoffMs, state.retryAfterMs ?? 0);
   if (state.nowMs + delayMs - state.ingestedAtMs > state.policy.maximumEventAgeSeconds * 1000) {
     return { retry: false, condition: EXHAUSTED_RETRY_CONDITION.age };

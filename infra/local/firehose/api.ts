@@ -1,6 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { FIREHOSE_MAX_BATCH_BYTES, FIREHOSE_MAX_BATCH_RECORDS, FIREHOSE_MAX_RECORD_BYTES, LOCAL_ACCOUNT_ID } from '../runtime/aws';
+import {
+  FIREHOSE_MAX_BATCH_BYTES,
+  FIREHOSE_MAX_BATCH_RECORDS,
+  FIREHOSE_MAX_RECORD_BYTES,
+  LOCAL_ACCOUNT_ID,
+} from '../runtime/aws';
 import { errorMessage } from '../runtime/errors';
 import { closeServer, type JsonRequest, listenForSdk, readJsonRequest } from '../runtime/http-server';
 import { isObject, type Json, type RecordFailure } from './types';
@@ -153,7 +158,10 @@ export class FirehoseApi {
       case 'ListDeliveryStreams':
         return this.list(input);
       default:
-        throw new ApiError('UnknownOperationException', action ? `Unknown operation ${action}` : 'Missing X-Amz-Target');
+        throw new ApiError(
+          'UnknownOperationException',
+          action ? `Unknown operation ${action}` : 'Missing X-Amz-Target',
+        );
     }
   }
 
@@ -165,7 +173,8 @@ export class FirehoseApi {
         `Firehose ${String(input.DeliveryStreamName)} under account ${LOCAL_ACCOUNT_ID} not found.`,
       );
     }
-    if (this.backend.isStopping()) throw new ApiError('ServiceUnavailableException', 'The delivery stream is shutting down.', 503);
+    if (this.backend.isStopping())
+      throw new ApiError('ServiceUnavailableException', 'The delivery stream is shutting down.', 503);
   }
 
   private putRecord(input: Json): unknown {
@@ -184,7 +193,11 @@ export class FirehoseApi {
     this.assertKnownStream(input);
     const failure = this.backend.refuse(data, 0);
     if (failure) {
-      throw new ApiError(failure.errorCode, failure.errorMessage, failure.errorCode === 'ServiceUnavailableException' ? 503 : 400);
+      throw new ApiError(
+        failure.errorCode,
+        failure.errorMessage,
+        failure.errorCode === 'ServiceUnavailableException' ? 503 : 400,
+      );
     }
     const recordId = this.backend.accept(data, this.backend.now());
     return { RecordId: recordId, Encrypted: false };
@@ -213,7 +226,8 @@ export class FirehoseApi {
     throwViolations(violations);
     this.assertKnownStream(input);
     const total = decoded.reduce((sum, data) => sum + data.length, 0);
-    if (total > FIREHOSE_MAX_BATCH_BYTES) throw new ApiError('InvalidArgumentException', 'Records size exceeds 4 MB limit');
+    if (total > FIREHOSE_MAX_BATCH_BYTES)
+      throw new ApiError('InvalidArgumentException', 'Records size exceeds 4 MB limit');
 
     const arrival = this.backend.now();
     let failed = 0;

@@ -61,4 +61,8 @@ export interface HttpEndpointFailedInput {
  * aggregated).
  */
 export const httpEndpointFailedLine = (input: HttpEndpointFailedInput): Buffer =>
-  jsonLine({ ...failedFields(input), subsequenceNumber: 0, ...(input.recordId !== undefined && { dataId: `${input.recordId}.0` }) });
+  jsonLine({
+    ...failedFields(input),
+    subsequenceNumber: 0,
+    ...(input.recordId !== undefined && { dataId: `${input.recordId}.0` }),
+  });

@@ -22,7 +22,7 @@ import {
 } from '../runtime/aws';
 import { asError } from '../runtime/errors';
 import { Limiter } from '../runtime/limiter';
-import { type FirehoseBackend, FirehoseApi } from './api';
+import { FirehoseApi, type FirehoseBackend } from './api';
 import type { Destination } from './destinations/destination';
 import { HttpEndpointDestination } from './destinations/http-endpoint';
 import { S3Destination } from './destinations/s3';
@@ -33,7 +33,13 @@ import type { FirehoseCounters, LocalFirehoseOptions, LocalFirehoseStats } from 
 
 export { HttpEndpointConfigurationError, type HttpEndpointDestinationSettings } from './destinations/http-endpoint';
 export { PrefixConfigurationError, PrefixEvaluationError } from './prefix';
-export type { HttpEndpointStats, LocalFirehoseOptions, LocalFirehoseStats, RecordFailure, TransformFunction } from './types';
+export type {
+  HttpEndpointStats,
+  LocalFirehoseOptions,
+  LocalFirehoseStats,
+  RecordFailure,
+  TransformFunction,
+} from './types';
 
 export class LocalFirehose {
   private readonly settings: FirehoseSettings;
@@ -85,7 +91,9 @@ export class LocalFirehose {
       );
     }
     if (settings.processor && !transform) {
-      throw new Error(`Delivery stream ${settings.deliveryStreamName} has a processor configured but no transform was given`);
+      throw new Error(
+        `Delivery stream ${settings.deliveryStreamName} has a processor configured but no transform was given`,
+      );
     }
     if (!(settings.bufferSizeBytes > 0) || !(settings.bufferIntervalSeconds >= 0)) {
       throw new Error('bufferSizeBytes must be > 0 and bufferIntervalSeconds >= 0');
@@ -107,7 +115,8 @@ export class LocalFirehose {
         });
     this.now = options.now ?? Date.now;
     this.arn = deliveryStreamArn(options.region, LOCAL_ACCOUNT_ID, settings.deliveryStreamName);
-    this.lambdaArn = options.processorArn ?? functionArn(options.region, LOCAL_ACCOUNT_ID, `${settings.deliveryStreamName}-processor`);
+    this.lambdaArn =
+      options.processorArn ?? functionArn(options.region, LOCAL_ACCOUNT_ID, `${settings.deliveryStreamName}-processor`);
     this.maxActivePartitions = options.maxActivePartitions ?? FIREHOSE_DEFAULT_MAX_ACTIVE_PARTITIONS;
     this.writeLimiter = new Limiter(options.writeConcurrency ?? 4);
     this.createdAt = this.now();
@@ -125,9 +134,16 @@ export class LocalFirehose {
         ...(options.s3RetryIntervalMs !== undefined && { backupRetryIntervalMs: options.s3RetryIntervalMs }),
         ...(options.s3RetryDurationMs !== undefined && { backupRetryDurationMs: options.s3RetryDurationMs }),
       });
-      this.counters.endpoint = { deliveredRecords: 0, requestsDelivered: 0, attempts: 0, failedAttempts: 0, backedUpRecords: 0 };
+      this.counters.endpoint = {
+        deliveredRecords: 0,
+        requestsDelivered: 0,
+        attempts: 0,
+        failedAttempts: 0,
+        backedUpRecords: 0,
+      };
     } else {
-      if (options.bucket === undefined) throw new Error(`Delivery stream ${settings.deliveryStreamName}: the S3 destination needs a bucket`);
+      if (options.bucket === undefined)
+        throw new Error(`Delivery stream ${settings.deliveryStreamName}: the S3 destination needs a bucket`);
       this.destination = new S3Destination({
         settings,
         bucket: options.bucket,

@@ -1,7 +1,13 @@
 import type { FirehoseSettings } from '../pipeline/serverless-config';
 import type { DeliveryBatch, DeliveryRecord } from './destinations/destination';
 import { activePartitionsExceeded, errorRecordLine } from './error-records';
-import { type CompiledPrefix, type ErrorOutputType, evaluatePrefix, PrefixEvaluationError, RANDOM_PLACEHOLDER } from './prefix';
+import {
+  type CompiledPrefix,
+  type ErrorOutputType,
+  evaluatePrefix,
+  PrefixEvaluationError,
+  RANDOM_PLACEHOLDER,
+} from './prefix';
 import type { FirehoseCounters, Json, RecordFailure } from './types';
 
 /** Where a record goes when its destination buffer is appended: flush before, after, or neither. */
@@ -36,7 +42,10 @@ export interface PartitionBuffer {
 /** A flushed buffer as its destination gets it. */
 export const deliveryBatch = (partition: PartitionBuffer): DeliveryBatch => ({
   prefix: partition.prefix,
-  body: Buffer.concat(partition.entries.map((entry) => entry.data), partition.bytes),
+  body: Buffer.concat(
+    partition.entries.map((entry) => entry.data),
+    partition.bytes,
+  ),
   records: partition.records,
   entries: partition.entries,
   isError: partition.isError,
@@ -95,10 +104,21 @@ export class Partitions {
       });
     } catch (error) {
       if (!(error instanceof PrefixEvaluationError)) throw error;
-      this.routeError('partitioning-failed', data, arrival, { errorCode: error.errorCode, errorMessage: error.message }, 1, false);
+      this.routeError(
+        'partitioning-failed',
+        data,
+        arrival,
+        { errorCode: error.errorCode, errorMessage: error.message },
+        1,
+        false,
+      );
       return;
     }
-    if (settings.dynamicPartitioning && !this.buffers.has(evaluated) && this.activeDataPartitions >= maxActivePartitions) {
+    if (
+      settings.dynamicPartitioning &&
+      !this.buffers.has(evaluated) &&
+      this.activeDataPartitions >= maxActivePartitions
+    ) {
       this.routeError('partitioning-failed', data, arrival, activePartitionsExceeded(maxActivePartitions), 1, false);
       return;
     }
@@ -157,7 +177,8 @@ export class Partitions {
     partition.entries.push({ data, arrival, recordId });
     partition.bytes += data.length;
     partition.records++;
-    if (partition.bytes >= limit || partition.records >= (this.options.maxRecords ?? Number.POSITIVE_INFINITY)) this.flush(partition);
+    if (partition.bytes >= limit || partition.records >= (this.options.maxRecords ?? Number.POSITIVE_INFINITY))
+      this.flush(partition);
   }
 
   private open(prefix: string, isError: boolean, arrival: number): PartitionBuffer {

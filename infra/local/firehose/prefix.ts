@@ -73,7 +73,9 @@ export const RANDOM_PLACEHOLDER = '\u0000random-string\u0000';
 
 /** A grouped prefix with its random-string placeholder replaced by a fresh {@link randomString} (one per object). */
 export const resolveRandomString = (groupedPrefix: string): string =>
-  groupedPrefix.includes(RANDOM_PLACEHOLDER) ? groupedPrefix.replaceAll(RANDOM_PLACEHOLDER, randomString()) : groupedPrefix;
+  groupedPrefix.includes(RANDOM_PLACEHOLDER)
+    ? groupedPrefix.replaceAll(RANDOM_PLACEHOLDER, randomString())
+    : groupedPrefix;
 
 // ---------------------------------------------------------------------------------------------
 // Java DateTimeFormatter patterns (the subset that makes sense for a UTC instant in a key)
@@ -225,7 +227,8 @@ export const formatJavaDateTime = (pattern: string, epochMs: number): string =>
 
 const parseExpression = (body: string, source: string): PrefixPart => {
   const colon = body.indexOf(':');
-  if (colon <= 0) throw new PrefixConfigurationError(`Expression !{${body}} is not of the form !{namespace:value} in "${source}"`);
+  if (colon <= 0)
+    throw new PrefixConfigurationError(`Expression !{${body}} is not of the form !{namespace:value} in "${source}"`);
   const namespace = body.slice(0, colon);
   const value = body.slice(colon + 1);
   if (value === '') throw new PrefixConfigurationError(`Expression !{${body}} has an empty value in "${source}"`);
@@ -252,7 +255,9 @@ const parseExpression = (body: string, source: string): PrefixPart => {
 /** Parses a prefix into literal text and expressions. Throws {@link PrefixConfigurationError}. */
 export const parsePrefix = (source: string): CompiledPrefix => {
   if (source.length > FIREHOSE_MAX_PREFIX_LENGTH) {
-    throw new PrefixConfigurationError(`Prefix is ${source.length} characters; the limit is ${FIREHOSE_MAX_PREFIX_LENGTH}`);
+    throw new PrefixConfigurationError(
+      `Prefix is ${source.length} characters; the limit is ${FIREHOSE_MAX_PREFIX_LENGTH}`,
+    );
   }
   const parts: PrefixPart[] = [];
   let literal = '';
@@ -367,7 +372,9 @@ export const compileDeliveryPrefixes = (settings: DeliveryPrefixSettings): Deliv
     );
   }
   if (prefix.lambdaKeys.length > 0 && !settings.dynamicPartitioning) {
-    throw new PrefixConfigurationError('!{partitionKeyFromLambda:…} in Prefix requires dynamic partitioning to be enabled');
+    throw new PrefixConfigurationError(
+      '!{partitionKeyFromLambda:…} in Prefix requires dynamic partitioning to be enabled',
+    );
   }
   if (prefix.lambdaKeys.length > 0 && !settings.hasLambdaProcessor) {
     throw new PrefixConfigurationError('!{partitionKeyFromLambda:…} in Prefix requires a Lambda processor');

@@ -6,7 +6,14 @@ import { errorMessage } from '../runtime/errors';
 import { Limiter } from '../runtime/limiter';
 import { PROCESSING_FAILED_STATUS } from './error-records';
 import type { Partitions } from './partitions';
-import { type BufferedRecord, type FirehoseCounters, isObject, type Json, type RecordFailure, type TransformFunction } from './types';
+import {
+  type BufferedRecord,
+  type FirehoseCounters,
+  isObject,
+  type Json,
+  type RecordFailure,
+  type TransformFunction,
+} from './types';
 
 export type ProcessorSettings = NonNullable<FirehoseSettings['processor']>;
 
@@ -50,7 +57,10 @@ const judgeResponse = (response: unknown, batch: readonly BufferedRecord[]): Ver
     }
     const index = position.get(entry.recordId);
     if (index === undefined) {
-      return invalid('Lambda.MissingRecordId', `Record ID ${entry.recordId} was not in the invocation. Return every received record ID.`);
+      return invalid(
+        'Lambda.MissingRecordId',
+        `Record ID ${entry.recordId} was not in the invocation. Return every received record ID.`,
+      );
     }
     if (results[index] !== undefined) {
       return invalid(
@@ -60,7 +70,10 @@ const judgeResponse = (response: unknown, batch: readonly BufferedRecord[]): Ver
     }
     const result = entry.result;
     if (result !== 'Ok' && result !== 'Dropped' && result !== 'ProcessingFailed') {
-      return invalid('Lambda.JsonProcessingException', `Record ${entry.recordId} has an invalid result: ${String(result)}.`);
+      return invalid(
+        'Lambda.JsonProcessingException',
+        `Record ${entry.recordId} has an invalid result: ${String(result)}.`,
+      );
     }
     let data: Buffer | undefined;
     if (typeof entry.data === 'string' && entry.data.length % 4 === 0 && BASE64.test(entry.data)) {
@@ -72,7 +85,10 @@ const judgeResponse = (response: unknown, batch: readonly BufferedRecord[]): Ver
     let partitionKeys: Json | undefined;
     if (metadata !== undefined && metadata !== null) {
       if (!isObject(metadata) || (metadata.partitionKeys !== undefined && !isObject(metadata.partitionKeys))) {
-        return invalid('Lambda.JsonProcessingException', `Record ${entry.recordId} has invalid metadata.partitionKeys.`);
+        return invalid(
+          'Lambda.JsonProcessingException',
+          `Record ${entry.recordId} has invalid metadata.partitionKeys.`,
+        );
       }
       partitionKeys = metadata.partitionKeys as Json | undefined;
     }
@@ -220,7 +236,8 @@ export class Processor {
       this.applyResults(batch, verdict.results, attempt);
       return;
     }
-    for (const record of batch) partitions.routeError('processing-failed', record.data, record.arrival, failure, attempts, true);
+    for (const record of batch)
+      partitions.routeError('processing-failed', record.data, record.arrival, failure, attempts, true);
   }
 
   private applyResults(batch: readonly BufferedRecord[], results: readonly RecordResult[], attempt: number): void {
@@ -232,7 +249,14 @@ export class Processor {
       if (outcome.result === 'Dropped') {
         counters.dropped++;
       } else if (outcome.result === 'ProcessingFailed') {
-        partitions.routeError('processing-failed', record.data, record.arrival, PROCESSING_FAILED_STATUS, attempt, true);
+        partitions.routeError(
+          'processing-failed',
+          record.data,
+          record.arrival,
+          PROCESSING_FAILED_STATUS,
+          attempt,
+          true,
+        );
       } else {
         counters.ok++;
         partitions.route(outcome.data ?? Buffer.alloc(0), record.arrival, outcome.partitionKeys, record.recordId);

@@ -130,4 +130,5 @@ export interface BufferedRecord {
 
 export type Json = Record<string, unknown>;
 
-export const isObject = (value: unknown): value is Json => value !== null && typeof value === 'object' && !Array.isArray(value);
+export const isObject = (value: unknown): value is Json =>
+  value !== null && typeof value === 'object' && !Array.isArray(value);

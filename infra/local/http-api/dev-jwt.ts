@@ -1,4 +1,12 @@
-import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomUUID, sign, verify } from 'node:crypto';
+import {
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPairSync,
+  type KeyObject,
+  randomUUID,
+  sign,
+  verify,
+} from 'node:crypto';
 import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { LOCAL_STATE_DIR } from '../runtime/paths';
@@ -124,7 +132,8 @@ const BASE64URL = /^[A-Za-z0-9_-]*$/;
  */
 export const verifyJwt = (token: string, options: VerifyOptions): VerifyResult => {
   const parts = token.split('.');
-  if (parts.length !== 3 || !parts.every((part) => BASE64URL.test(part))) return { ok: false, error: 'the token is malformed' };
+  if (parts.length !== 3 || !parts.every((part) => BASE64URL.test(part)))
+    return { ok: false, error: 'the token is malformed' };
   const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
   const header = decodeSegment(headerPart);
   const claims = decodeSegment(payloadPart);
@@ -132,7 +141,12 @@ export const verifyJwt = (token: string, options: VerifyOptions): VerifyResult =
   if (header.alg !== 'RS256') return { ok: false, error: `signing method ${String(header.alg)} is invalid` };
   let signed = false;
   try {
-    signed = verify('sha256', Buffer.from(`${headerPart}.${payloadPart}`), options.publicKey, Buffer.from(signaturePart, 'base64url'));
+    signed = verify(
+      'sha256',
+      Buffer.from(`${headerPart}.${payloadPart}`),
+      options.publicKey,
+      Buffer.from(signaturePart, 'base64url'),
+    );
   } catch {
     // A signature of the wrong size for the key: invalid, like any other mismatch.
   }
@@ -147,7 +161,8 @@ export const verifyJwt = (token: string, options: VerifyOptions): VerifyResult =
   if (typeof claims.exp !== 'number') return { ok: false, error: 'the token has no expiration' };
   if (claims.exp <= now) return { ok: false, error: 'the token has expired' };
   if (typeof claims.nbf === 'number' && claims.nbf > now) return { ok: false, error: 'the token is not valid yet' };
-  if (typeof claims.iat === 'number' && claims.iat > now) return { ok: false, error: 'the token was issued in the future' };
+  if (typeof claims.iat === 'number' && claims.iat > now)
+    return { ok: false, error: 'the token was issued in the future' };
   const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
   return { ok: true, claims, scopes };
 };

@@ -1,11 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type {
-  APIGatewayProxyEventV2WithJWTAuthorizer,
-  APIGatewayProxyResultV2,
-  Context,
-} from 'aws-lambda';
+import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2, Context } from 'aws-lambda';
 import { HTTP_API_MAX_PAYLOAD_BYTES, LOCAL_ACCOUNT_ID } from '../runtime/aws';
 import { closeServer, readBody } from '../runtime/http-server';
 import { localLambdaContext } from '../runtime/lambda-context';
@@ -24,7 +20,10 @@ export interface HttpApiRoute {
   authorizer?: string;
 }
 
-export type HttpApiHandler = (event: APIGatewayProxyEventV2WithJWTAuthorizer, context: Context) => Promise<APIGatewayProxyResultV2>;
+export type HttpApiHandler = (
+  event: APIGatewayProxyEventV2WithJWTAuthorizer,
+  context: Context,
+) => Promise<APIGatewayProxyResultV2>;
 
 export interface LocalHttpApiOptions {
   handler: HttpApiHandler;
@@ -160,12 +159,16 @@ export const toHttpApiEvent = (
   };
 };
 
-
 /** The function's result as API Gateway turns it into an HTTP response (payload format 2.0). */
 const fromResult = (result: APIGatewayProxyResultV2): HttpApiResponse => {
-  if (typeof result === 'string') return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(result) };
+  if (typeof result === 'string')
+    return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(result) };
   if (result === null || typeof result !== 'object' || !('statusCode' in result)) {
-    return { statusCode: 200, headers: { 'content-type': 'application/json' }, body: Buffer.from(JSON.stringify(result)) };
+    return {
+      statusCode: 200,
+      headers: { 'content-type': 'application/json' },
+      body: Buffer.from(JSON.stringify(result)),
+    };
   }
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(result.headers ?? {})) headers[name.toLowerCase()] = String(value);
@@ -179,21 +182,31 @@ const fromResult = (result: APIGatewayProxyResultV2): HttpApiResponse => {
 };
 
 const unauthorized = (description?: string): HttpApiResponse =>
-  jsonResponse(401, { message: 'Unauthorized' }, {
-    'www-authenticate': description
-      ? `Bearer scope="" error="invalid_token" error_description="${description}"`
-      : 'Bearer',
-  });
+  jsonResponse(
+    401,
+    { message: 'Unauthorized' },
+    {
+      'www-authenticate': description
+        ? `Bearer scope="" error="invalid_token" error_description="${description}"`
+        : 'Bearer',
+    },
+  );
 
 /**
  * One request through the API: route (404), payload limit (413), JWT authorizer (401),
  * then the function. What the server does per request; tests can call it directly.
  */
-export const invokeHttpApi = async (options: LocalHttpApiOptions, request: HttpApiRequest): Promise<HttpApiResponse> => {
+export const invokeHttpApi = async (
+  options: LocalHttpApiOptions,
+  request: HttpApiRequest,
+): Promise<HttpApiResponse> => {
   const path = new URL(request.url, 'http://localhost').pathname;
-  const route = options.routes.find((candidate) => candidate.method.toUpperCase() === request.method.toUpperCase() && candidate.path === path);
+  const route = options.routes.find(
+    (candidate) => candidate.method.toUpperCase() === request.method.toUpperCase() && candidate.path === path,
+  );
   if (route === undefined) return jsonResponse(404, { message: 'Not Found' });
-  if (request.body.length > (options.maxPayloadBytes ?? HTTP_API_MAX_PAYLOAD_BYTES)) return jsonResponse(413, { message: 'Request Entity Too Large' });
+  if (request.body.length > (options.maxPayloadBytes ?? HTTP_API_MAX_PAYLOAD_BYTES))
+    return jsonResponse(413, { message: 'Request Entity Too Large' });
 
   let jwt: { claims: Record<string, unknown>; scopes: string[] } = { claims: {}, scopes: [] };
   if (route.authorizer !== undefined) {
@@ -208,7 +221,12 @@ export const invokeHttpApi = async (options: LocalHttpApiOptions, request: HttpA
 
   const event = toHttpApiEvent(request, route, jwt);
   try {
-    return fromResult(await options.handler(event, localLambdaContext({ name: options.functionName, timeoutSeconds: options.timeoutSeconds })));
+    return fromResult(
+      await options.handler(
+        event,
+        localLambdaContext({ name: options.functionName, timeoutSeconds: options.timeoutSeconds }),
+      ),
+    );
   } catch {
     return jsonResponse(500, { message: 'Internal Server Error' });
   }

@@ -10,7 +10,11 @@ const EVENT_ENVELOPE_BYTES = Buffer.byteLength(JSON.stringify({ Records: [] }));
  * How many of the leading records make one batch: at most `batchSize`, and the event
  * (`{"Records":[...]}`) within `maxBytes`. Always at least 1 when there is a record.
  */
-export const batchCount = (recordBytes: readonly number[], batchSize: number, maxBytes = LAMBDA_MAX_PAYLOAD_BYTES): number => {
+export const batchCount = (
+  recordBytes: readonly number[],
+  batchSize: number,
+  maxBytes = LAMBDA_MAX_PAYLOAD_BYTES,
+): number => {
   let total = EVENT_ENVELOPE_BYTES;
   let count = 0;
   for (const bytes of recordBytes) {

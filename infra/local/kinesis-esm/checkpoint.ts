@@ -30,12 +30,15 @@ export const checkpointAfter = (
   let lowest = Number.POSITIVE_INFINITY;
   for (const failure of failures as unknown[]) {
     const identifier =
-      failure !== null && typeof failure === 'object' ? (failure as { itemIdentifier?: unknown }).itemIdentifier : undefined;
+      failure !== null && typeof failure === 'object'
+        ? (failure as { itemIdentifier?: unknown }).itemIdentifier
+        : undefined;
     if (typeof identifier !== 'string' || identifier === '') {
       return { kind: 'batchFailure', reason: `invalid itemIdentifier ${JSON.stringify(identifier) ?? 'undefined'}` };
     }
     const index = indexBySequence.get(identifier);
-    if (index === undefined) return { kind: 'batchFailure', reason: `itemIdentifier ${identifier} is not in the batch` };
+    if (index === undefined)
+      return { kind: 'batchFailure', reason: `itemIdentifier ${identifier} is not in the batch` };
     lowest = Math.min(lowest, index);
   }
   const failed = batch[lowest] as SequencedRecord;

@@ -52,7 +52,9 @@ export class EsmContext {
       debug: options.logger?.debug ?? noop,
       info: options.logger?.info ?? noop,
       warn: options.logger?.warn ?? noop,
-      error: options.logger?.error ?? ((message, details) => console.error(`[kinesis-event-source] ${message}`, details ?? '')),
+      error:
+        options.logger?.error ??
+        ((message, details) => console.error(`[kinesis-event-source] ${message}`, details ?? '')),
     };
   }
 

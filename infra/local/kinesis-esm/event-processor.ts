@@ -55,7 +55,10 @@ export class EventProcessor {
         ctx.counters.succeeded += outcome.failedIndex;
         pending.records = pending.records.slice(outcome.failedIndex);
       }
-      const decision = decideAfterFailure({ kind: outcome.kind, size: pending.records.length, retries: pending.retries }, ctx.policy);
+      const decision = decideAfterFailure(
+        { kind: outcome.kind, size: pending.records.length, retries: pending.retries },
+        ctx.policy,
+      );
       switch (decision.action) {
         case 'bisect': {
           ctx.counters.bisections++;
@@ -106,7 +109,11 @@ export class EventProcessor {
     }
     pending.lastInvocation = { functionError: outcome.kind === 'functionError' };
     const failures =
-      outcome.kind === 'success' ? 0 : outcome.kind === 'partialFailure' ? records.length - outcome.failedIndex : records.length;
+      outcome.kind === 'success'
+        ? 0
+        : outcome.kind === 'partialFailure'
+          ? records.length - outcome.failedIndex
+          : records.length;
     if (outcome.kind === 'functionError') {
       ctx.log.warn('Invocation failed with a function error', {
         shardId: worker.shardId,
@@ -115,7 +122,11 @@ export class EventProcessor {
         errorMessage: errorMessage(outcome.error),
       });
     } else if (outcome.kind === 'batchFailure') {
-      ctx.log.warn('Invalid batch item failure response: the whole batch failed', { shardId: worker.shardId, requestId, reason: outcome.reason });
+      ctx.log.warn('Invalid batch item failure response: the whole batch failed', {
+        shardId: worker.shardId,
+        requestId,
+        reason: outcome.reason,
+      });
     }
     ctx.options.onBatch?.({
       shardId: worker.shardId,

@@ -51,8 +51,10 @@ export class KinesisEventSource {
   constructor(options: KinesisEventSourceOptions) {
     this.ctx = new EsmContext(options);
     const { handler, invoker } = options;
-    if ((handler === undefined) === (invoker === undefined)) throw new Error('KinesisEventSource needs a handler or an invoker (one of the two)');
-    const functionInvoker = invoker ?? inProcessInvoker(handler as KinesisHandler, { enforceTimeout: options.enforceTimeout ?? true });
+    if ((handler === undefined) === (invoker === undefined))
+      throw new Error('KinesisEventSource needs a handler or an invoker (one of the two)');
+    const functionInvoker =
+      invoker ?? inProcessInvoker(handler as KinesisHandler, { enforceTimeout: options.enforceTimeout ?? true });
     if (!Number.isInteger(this.ctx.settings.batchSize) || this.ctx.settings.batchSize < 1) {
       throw new Error(`batchSize must be a positive integer, got ${this.ctx.settings.batchSize}`);
     }
@@ -195,7 +197,8 @@ export class KinesisEventSource {
       await this.poller.discoverShards('TRIM_HORIZON');
       if (this.poller.workers.size === known) this.listedTicket = ticket;
     } catch (error) {
-      if (!this.ctx.stopped) this.ctx.log.warn('ListShards failed while checking for drain', { error: errorMessage(error) });
+      if (!this.ctx.stopped)
+        this.ctx.log.warn('ListShards failed while checking for drain', { error: errorMessage(error) });
       await this.ctx.sleep(this.ctx.pollIntervalMs);
     }
   }

@@ -87,7 +87,10 @@ export const discardRecords = async (
   });
   if (!ctx.options.onFailure) return;
   try {
-    await ctx.options.onFailure(record, records.map((buffered) => buffered.record.kinesis.sequenceNumber));
+    await ctx.options.onFailure(
+      record,
+      records.map((buffered) => buffered.record.kinesis.sequenceNumber),
+    );
     ctx.counters.onFailureRecords++;
   } catch (error) {
     ctx.log.error('The on-failure destination rejected a record; the records are lost', {

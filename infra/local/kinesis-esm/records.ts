@@ -30,7 +30,13 @@ const jsonStringBytes = (value: string): number =>
 
 const EMPTY_RECORD_BYTES = Buffer.byteLength(
   JSON.stringify({
-    kinesis: { kinesisSchemaVersion: '', partitionKey: '', sequenceNumber: '', data: '', approximateArrivalTimestamp: 0 },
+    kinesis: {
+      kinesisSchemaVersion: '',
+      partitionKey: '',
+      sequenceNumber: '',
+      data: '',
+      approximateArrivalTimestamp: 0,
+    },
     eventSource: '',
     eventVersion: '',
     eventID: '',

@@ -51,7 +51,8 @@ export const decideAfterFailure = (
   failure: { kind: FailureKind; size: number; retries: number },
   policy: RetryPolicy,
 ): FailureDecision => {
-  if (failure.kind === 'functionError' && policy.bisectBatchOnFunctionError && failure.size > 1) return { action: 'bisect' };
+  if (failure.kind === 'functionError' && policy.bisectBatchOnFunctionError && failure.size > 1)
+    return { action: 'bisect' };
   const retries = failure.retries + 1;
   if (policy.maximumRetryAttempts >= 0 && retries > policy.maximumRetryAttempts) return { action: 'discard', retries };
   return { action: 'retry', retries, delayMs: retryDelay(retries, policy.retryDelayMs, policy.maxRetryDelayMs) };

@@ -40,7 +40,9 @@ export class ShardPoller {
     const { kinesis, streamName } = this.ctx.options;
     const deadline = Date.now() + STREAM_ACTIVE_TIMEOUT_MS;
     for (;;) {
-      const { StreamDescriptionSummary: summary } = await kinesis.send(new DescribeStreamSummaryCommand({ StreamName: streamName }));
+      const { StreamDescriptionSummary: summary } = await kinesis.send(
+        new DescribeStreamSummaryCommand({ StreamName: streamName }),
+      );
       if (summary && (summary.StreamStatus === 'ACTIVE' || summary.StreamStatus === 'UPDATING')) return summary;
       if (Date.now() > deadline) {
         throw new Error(`Stream ${streamName} is not ACTIVE (status ${summary?.StreamStatus ?? 'unknown'})`);
@@ -128,7 +130,9 @@ export class ShardPoller {
       new GetShardIteratorCommand({
         StreamName: this.ctx.options.streamName,
         ShardId: worker.shardId,
-        ...(after ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after } : { ShardIteratorType: iteratorType }),
+        ...(after
+          ? { ShardIteratorType: 'AFTER_SEQUENCE_NUMBER', StartingSequenceNumber: after }
+          : { ShardIteratorType: iteratorType }),
       }),
       { abortSignal: this.ctx.signal },
     );
@@ -160,9 +164,12 @@ export class ShardPoller {
   private async read(worker: ShardWorker): Promise<ReadResult> {
     const ticket = this.ctx.nextTicket();
     try {
-      const response = await this.ctx.options.kinesis.send(new GetRecordsCommand({ ShardIterator: worker.iterator, Limit: this.readLimit }), {
-        abortSignal: this.ctx.signal,
-      });
+      const response = await this.ctx.options.kinesis.send(
+        new GetRecordsCommand({ ShardIterator: worker.iterator, Limit: this.readLimit }),
+        {
+          abortSignal: this.ctx.signal,
+        },
+      );
       worker.consecutiveErrors = 0;
       const records = response.Records ?? [];
       worker.iterator = response.NextShardIterator;
@@ -170,14 +177,19 @@ export class ShardPoller {
       for (const record of records) {
         worker.lastFetchedSequence = record.SequenceNumber;
         if (worker.skipArrivalsBefore !== undefined) {
-          if ((record.ApproximateArrivalTimestamp?.getTime() ?? Number.POSITIVE_INFINITY) < worker.skipArrivalsBefore) continue;
+          if ((record.ApproximateArrivalTimestamp?.getTime() ?? Number.POSITIVE_INFINITY) < worker.skipArrivalsBefore)
+            continue;
           worker.skipArrivalsBefore = undefined;
         }
         const lambdaRecord = toLambdaRecord(record, worker.source);
         worker.buffer.push({ record: lambdaRecord, bytes: recordJsonBytes(lambdaRecord), deliveries: 0 });
       }
       if (records.length > 0) worker.idleTicket = -1;
-      return { records: records.length, caughtUp: records.length === 0 && (response.MillisBehindLatest ?? 0) === 0, ticket };
+      return {
+        records: records.length,
+        caughtUp: records.length === 0 && (response.MillisBehindLatest ?? 0) === 0,
+        ticket,
+      };
     } catch (error) {
       if (this.ctx.stopped) return { records: 0, caughtUp: false, ticket };
       if (errorName(error) === 'ExpiredIteratorException') {

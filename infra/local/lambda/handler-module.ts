@@ -28,7 +28,10 @@ export const exportedFunction = <F extends (...args: never[]) => unknown>(
 };
 
 /** Loads `modulePath` (relative to the repository root, or absolute) and checks the handler export is a function. */
-export const loadHandlerModule = <H extends LambdaHandler<never, unknown>>(modulePath: string, exportName: string): HandlerModule<H> => {
+export const loadHandlerModule = <H extends LambdaHandler<never, unknown>>(
+  modulePath: string,
+  exportName: string,
+): HandlerModule<H> => {
   const loaded = loadModule(modulePath);
   const handler = exportedFunction<H>(loaded, exportName);
   if (handler === undefined) throw new Error(`${modulePath} does not export a function ${exportName}`);

@@ -39,7 +39,11 @@ export const callHandler = <E, R>(handler: LambdaHandler<E, R>, event: E, contex
  * Rejects with a LambdaTimeoutError `seconds` after the call unless `work` settles first; on the
  * timeout, `onTimeout` runs (stopping the work) and whatever `work` does after is ignored.
  */
-export const withTimeout = <R>(work: Promise<R>, seconds: number, onTimeout: () => Promise<void> = async () => {}): Promise<R> =>
+export const withTimeout = <R>(
+  work: Promise<R>,
+  seconds: number,
+  onTimeout: () => Promise<void> = async () => {},
+): Promise<R> =>
   new Promise<R>((resolve, reject) => {
     let timedOut = false;
     const timer = setTimeout(() => {
@@ -69,7 +73,10 @@ export const withTimeout = <R>(work: Promise<R>, seconds: number, onTimeout: () 
  * its work cannot be stopped: it runs on and may still write. For tests of the runner's logic;
  * the local pipeline runs its consumer in worker threads (WorkerInvoker), which stop at the timeout.
  */
-export const inProcessInvoker = <E, R>(handler: LambdaHandler<E, R>, options: { enforceTimeout?: boolean } = {}): HandlerInvoker<E, R> => ({
+export const inProcessInvoker = <E, R>(
+  handler: LambdaHandler<E, R>,
+  options: { enforceTimeout?: boolean } = {},
+): HandlerInvoker<E, R> => ({
   stopsTimedOutWork: false,
   invoke: (event, spec) => {
     const work = callHandler(handler, event, createLambdaContext({ ...spec, startedAtMs: Date.now() }));

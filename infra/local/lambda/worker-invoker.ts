@@ -75,7 +75,9 @@ class Environment {
       };
       // An uncaught exception or unhandled rejection in the handler ends the environment, as in Lambda.
       worker.on('error', (error) => gone(Object.assign(error, { name: `Runtime.Unhandled: ${error.name}` })));
-      worker.on('exit', (code) => gone(Object.assign(new Error(`The runtime exited with code ${code}`), { name: 'Runtime.ExitError' })));
+      worker.on('exit', (code) =>
+        gone(Object.assign(new Error(`The runtime exited with code ${code}`), { name: 'Runtime.ExitError' })),
+      );
     });
     this.ready.catch(() => undefined);
   }
@@ -115,7 +117,12 @@ export class WorkerInvoker<E, R, O = unknown> implements HandlerInvoker<E, R> {
     const result = new Promise<unknown>((resolve, reject) => {
       environment.current = { resolve, reject };
     });
-    const message: InvokeMessage = { type: 'invoke', id: ++this.nextId, event, context: { ...spec, startedAtMs: Date.now() } };
+    const message: InvokeMessage = {
+      type: 'invoke',
+      id: ++this.nextId,
+      event,
+      context: { ...spec, startedAtMs: Date.now() },
+    };
     environment.worker.postMessage(message);
     const value = await withTimeout(result, spec.timeoutSeconds, () => this.terminate(environment));
     if (!environment.dead && !this.closed) this.idle.push(environment);

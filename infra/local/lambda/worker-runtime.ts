@@ -5,7 +5,13 @@
  */
 import type { MessagePort } from 'node:worker_threads';
 import { createLambdaContext, type LambdaContextInput } from '../runtime/lambda-context';
-import { exportedFunction, exportWithMethod, type HandlerModule, loadHandlerModule, loadModule } from './handler-module';
+import {
+  exportedFunction,
+  exportWithMethod,
+  type HandlerModule,
+  loadHandlerModule,
+  loadModule,
+} from './handler-module';
 import { callHandler, type LambdaHandler } from './invoker';
 
 export interface WorkerSetup {
@@ -53,7 +59,8 @@ export const runWorker = (port: MessagePort, setup: WorkerSetup): void => {
     loaded = loadHandlerModule<LambdaHandler>(setup.modulePath, setup.exportName);
     if (setup.observe) {
       const subscribe = exportWithMethod(loaded.exports, setup.observe.exportName, setup.observe.method);
-      if (!subscribe) throw new Error(`${setup.modulePath} exports no ${setup.observe.exportName}.${setup.observe.method}()`);
+      if (!subscribe)
+        throw new Error(`${setup.modulePath} exports no ${setup.observe.exportName}.${setup.observe.method}()`);
       subscribe((payload: unknown) => post({ type: 'observed', payload }));
     }
     if (setup.instrument) {

@@ -14,7 +14,9 @@ export class PipelineBucket implements BucketReader {
     const keys: string[] = [];
     let token: string | undefined;
     do {
-      const page = await s3.send(new ListObjectsV2Command({ Bucket: this.name, Prefix: prefix, ContinuationToken: token }));
+      const page = await s3.send(
+        new ListObjectsV2Command({ Bucket: this.name, Prefix: prefix, ContinuationToken: token }),
+      );
       for (const object of page.Contents ?? []) if (object.Key) keys.push(object.Key);
       token = page.IsTruncated ? page.NextContinuationToken : undefined;
     } while (token);
@@ -28,6 +30,9 @@ export class PipelineBucket implements BucketReader {
 
   /** A reader over keys listed already: it lists nothing itself, and reads objects from the bucket. */
   withKeys(keys: readonly string[]): BucketReader {
-    return { listKeys: async (prefix: string) => keys.filter((key) => key.startsWith(prefix)), getObject: (key: string) => this.getObject(key) };
+    return {
+      listKeys: async (prefix: string) => keys.filter((key) => key.startsWith(prefix)),
+      getObject: (key: string) => this.getObject(key),
+    };
   }
 }

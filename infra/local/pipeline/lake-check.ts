@@ -39,9 +39,13 @@ const linesOf = (body: Buffer): string[] =>
 export const eventIdentity = (event: Record<string, unknown>): string | undefined => {
   const detail = (event.detail ?? {}) as Record<string, unknown>;
   const resources = Array.isArray(event.resources) ? (event.resources as unknown[]) : [];
-  const clientId = [event.clientId, detail.clientId, resources[0]].find((value) => typeof value === 'string' && value !== '');
+  const clientId = [event.clientId, detail.clientId, resources[0]].find(
+    (value) => typeof value === 'string' && value !== '',
+  );
   const idScope = typeof event.idScope === 'string' ? event.idScope : '';
-  return typeof clientId === 'string' && typeof event.id === 'string' ? JSON.stringify([clientId, idScope, event.id]) : undefined;
+  return typeof clientId === 'string' && typeof event.id === 'string'
+    ? JSON.stringify([clientId, idScope, event.id])
+    : undefined;
 };
 
 /** `errors/<type>/…` → type, from the error prefix's first expression (`!{firehose:error-output-type}`). */
@@ -51,10 +55,23 @@ const errorTypeOf = (key: string, errorRoot: string): string => key.slice(errorR
  * Reads the lake back: data objects under the layout's root (each event once, under the partition
  * its clientId, event type and time call for) and error objects under the error prefix's root.
  */
-export const checkLake = async (bucket: BucketReader, layout: Pick<LakeLayout, 'prefix' | 'keys' | 'eventTypes'>, errorPrefix: string): Promise<LakeCheck> => {
+export const checkLake = async (
+  bucket: BucketReader,
+  layout: Pick<LakeLayout, 'prefix' | 'keys' | 'eventTypes'>,
+  errorPrefix: string,
+): Promise<LakeCheck> => {
   const dataRoot = prefixRoot(layout.prefix);
   const errorRoot = prefixRoot(errorPrefix);
-  const check: LakeCheck = { events: 0, objects: 0, duplicateEvents: [], misplacedEvents: [], errors: {}, errorObjects: 0, errorRoot, errorEvents: [] };
+  const check: LakeCheck = {
+    events: 0,
+    objects: 0,
+    duplicateEvents: [],
+    misplacedEvents: [],
+    errors: {},
+    errorObjects: 0,
+    errorRoot,
+    errorEvents: [],
+  };
   const seen = new Set<string>();
   check.identities = seen;
   const dataKeys = await bucket.listKeys(dataRoot);
@@ -68,7 +85,11 @@ export const checkLake = async (bucket: BucketReader, layout: Pick<LakeLayout, '
       seen.add(identity);
       const expected = evaluateLayoutPrefix(
         layout.prefix,
-        partitionKeys(layout, { clientId: event.detail.clientId, eventType: eventTypeOf(event) ?? '', time: event.time }),
+        partitionKeys(layout, {
+          clientId: event.detail.clientId,
+          eventType: eventTypeOf(event) ?? '',
+          time: event.time,
+        }),
       );
       if (!key.startsWith(expected)) check.misplacedEvents.push(`${identity} in ${key}`);
     }

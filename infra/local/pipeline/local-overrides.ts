@@ -5,7 +5,9 @@ import type { FirehoseSettings } from './serverless-config';
 
 /** `LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS=N` lowers (or raises) the local Firehose's quota to watch an overflow. */
 export const localMaxActivePartitions = (env: Env): number | undefined =>
-  env.LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS?.trim() ? intEnv(env, 'LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS', 0, { min: 1, max: 5_000 }) : undefined;
+  env.LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS?.trim()
+    ? intEnv(env, 'LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS', 0, { min: 1, max: 5_000 })
+    : undefined;
 
 /**
  * `LOCAL_FIREHOSE_BUFFER_INTERVAL_SECONDS=N` shortens the processor's and the destination's

@@ -1,12 +1,20 @@
-import type { Context, FirehoseTransformationEvent, FirehoseTransformationResult, KinesisStreamEvent } from 'aws-lambda';
+import type {
+  Context,
+  FirehoseTransformationEvent,
+  FirehoseTransformationResult,
+  KinesisStreamEvent,
+} from 'aws-lambda';
 import { createKinesisClient } from '../../../shared/aws/kinesis-client';
 import { createS3Client } from '../../../shared/aws/s3-client';
 import type { RecordOutcome } from '../../../shared/consumer/kinesis-consumer';
 import { KinesisStreamWriter } from '../../../shared/ingest/stream-writer';
 import { type LakeLayout, loadLakeLayout } from '../../../shared/lake-layout';
+import type { Route } from '../../../shared/routes/routes-file';
+import { UNROUTED_PREFIX } from '../../../shared/routing/unrouted-store';
+import type { DeliveryTiming } from '../eventbridge';
 import { LocalFirehose, type LocalFirehoseOptions } from '../firehose';
-import { DEV_JWT_AUDIENCE, DEV_JWT_ISSUER, type DevKeyPair, loadOrCreateDevKeyPair } from '../http-api/dev-jwt';
 import { type HttpApiHandler, type LocalHttpApi, startLocalHttpApi } from '../http-api';
+import { DEV_JWT_AUDIENCE, DEV_JWT_ISSUER, type DevKeyPair, loadOrCreateDevKeyPair } from '../http-api/dev-jwt';
 import { type EventSourceLogger, KinesisEventSource } from '../kinesis-esm';
 import { loadHandlerModule } from '../lambda/handler-module';
 import type { LambdaHandler } from '../lambda/invoker';
@@ -14,19 +22,22 @@ import { WorkerInvoker } from '../lambda/worker-invoker';
 import { functionArn, LOCAL_ACCOUNT_ID } from '../runtime/aws';
 import { localLambdaContext } from '../runtime/lambda-context';
 import { type LocalServers, startLocalServers } from '../runtime/local-servers';
-import { type ServerProblem, type ServerWatch, type ServerWatchOptions, settleWithin, watchServers } from '../runtime/server-watch';
+import {
+  type ServerProblem,
+  type ServerWatch,
+  type ServerWatchOptions,
+  settleWithin,
+  watchServers,
+} from '../runtime/server-watch';
 import { PipelineBucket } from './bucket';
 import { checkLake, type LakeCheck } from './lake-check';
 import { localBuffering, localMaxActivePartitions } from './local-overrides';
 import { ON_FAILURE_PREFIX, onFailureDestination } from './on-failure-destination';
 import { createResources, type ResourceNames } from './resources';
+import { LocalRouting } from './routing';
 import { RunLedger, type RunSummary } from './run-summary';
 import { type DropRun, S3DropLocation } from './s3-drop';
-import { LocalRouting } from './routing';
 import { loadPipelineDefinition, type PipelineDefinition } from './serverless-config';
-import type { Route } from '../../../shared/routes/routes-file';
-import { UNROUTED_PREFIX } from '../../../shared/routing/unrouted-store';
-import type { DeliveryTiming } from '../eventbridge';
 
 export type { LakeCheck } from './lake-check';
 export type { RunSummary, SourceCounts } from './run-summary';
@@ -108,7 +119,8 @@ export class LocalPipeline {
   static async start(options: LocalPipelineOptions = {}): Promise<LocalPipeline> {
     // The handlers read their configuration once, at load, like a Lambda cold start: a second
     // pipeline in this module registry would silently reuse the first one's resources.
-    if (pipelineStarted) throw new Error('One LocalPipeline per process: the handlers are already loaded with another configuration');
+    if (pipelineStarted)
+      throw new Error('One LocalPipeline per process: the handlers are already loaded with another configuration');
     pipelineStarted = true;
     const definition = options.definition ?? (await loadPipelineDefinition(options.stage ?? 'local'));
     const servers = options.endpoints ? undefined : await startLocalServers();
@@ -183,8 +195,7 @@ export class LocalPipeline {
       bucket: names.bucket,
       region: definition.region,
       s3,
-      transform: (event) =>
-        transformer.handler(event, localLambdaContext(definition.transformer, definition.region)),
+      transform: (event) => transformer.handler(event, localLambdaContext(definition.transformer, definition.region)),
       processorArn: functionArn(definition.region, LOCAL_ACCOUNT_ID, definition.transformer.name),
       ...(options.failRecord && { failRecord: options.failRecord }),
       ...(maxActivePartitions !== undefined && { maxActivePartitions }),
@@ -192,7 +203,11 @@ export class LocalPipeline {
         s3RetryIntervalMs: options.firehoseS3Retry.intervalMs,
         s3RetryDurationMs: options.firehoseS3Retry.durationMs,
       }),
-      onRetry: (error, key) => firehoseLine('WARN', `S3 write of ${key} failed (${error.message}); retrying, as Firehose does, until it succeeds or the retry period ends`),
+      onRetry: (error, key) =>
+        firehoseLine(
+          'WARN',
+          `S3 write of ${key} failed (${error.message}); retrying, as Firehose does, until it succeeds or the retry period ends`,
+        ),
       onError: (error) => firehoseLine('ERROR', error.message),
     });
     const { endpoint: firehoseEndpoint } = await firehose.start();
@@ -243,7 +258,10 @@ export class LocalPipeline {
 
   /** Puts records the way a producer does: PutRecords of ≤ 500 records, retrying only failed entries. */
   async put(records: readonly ProducerRecord[], onProgress?: (put: number) => void): Promise<void> {
-    const writer = new KinesisStreamWriter(createKinesisClient(this.env), { streamName: this.names.stream, maxAttempts: 10 });
+    const writer = new KinesisStreamWriter(createKinesisClient(this.env), {
+      streamName: this.names.stream,
+      maxAttempts: 10,
+    });
     // Slices only to report progress; the writer batches and retries within each.
     for (let start = 0; start < records.length; start += PUT_SLICE) {
       const slice = records.slice(start, start + PUT_SLICE);
@@ -278,7 +296,11 @@ export class LocalPipeline {
   }
 
   progress(): { put: number; processed: number; objects: number } {
-    return { put: this.ledger.produced, processed: this.ledger.processed, objects: this.firehose.stats().objectsWritten };
+    return {
+      put: this.ledger.produced,
+      processed: this.ledger.processed,
+      objects: this.firehose.stats().objectsWritten,
+    };
   }
 
   listKeys(prefix = ''): Promise<string[]> {
@@ -314,7 +336,11 @@ export class LocalPipeline {
    * outputs. Given the bucket's keys (listed once for the summary too), it lists nothing itself.
    */
   async verifyLake(keys?: readonly string[]): Promise<LakeCheck> {
-    return checkLake(keys ? this.bucket.withKeys(keys) : this.bucket, this.layout, this.definition.firehose.errorOutputPrefix);
+    return checkLake(
+      keys ? this.bucket.withKeys(keys) : this.bucket,
+      this.layout,
+      this.definition.firehose.errorOutputPrefix,
+    );
   }
 
   /**
@@ -413,7 +439,8 @@ export class LocalPipeline {
     const step = async (what: string, work: Promise<void>, ms: number) => {
       const settled = await settleWithin(work, Math.max(0, ms));
       if (settled.status === 'timed-out') why.push(`${what} not drained within ${Math.round(ms / 1000)} s`);
-      if (settled.status === 'failed') why.push(`${what}: ${settled.error instanceof Error ? settled.error.message : String(settled.error)}`);
+      if (settled.status === 'failed')
+        why.push(`${what}: ${settled.error instanceof Error ? settled.error.message : String(settled.error)}`);
     };
     await step('the stream', this.eventSource.drain(), (timeoutMs * 2) / 3);
     await step('Firehose', this.firehose.flush(), deadline - Date.now());
@@ -426,7 +453,16 @@ export class LocalPipeline {
    * counts (delivered = handed to Firehose), no error outputs, no objects.
    */
   summaryWithoutBucket(): Promise<RunSummary> {
-    const unread: LakeCheck = { events: 0, objects: 0, duplicateEvents: [], misplacedEvents: [], errors: {}, errorObjects: 0, errorRoot: '', errorEvents: [] };
+    const unread: LakeCheck = {
+      events: 0,
+      objects: 0,
+      duplicateEvents: [],
+      misplacedEvents: [],
+      errors: {},
+      errorObjects: 0,
+      errorRoot: '',
+      errorEvents: [],
+    };
     return this.summary(unread, []);
   }
 

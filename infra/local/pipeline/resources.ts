@@ -22,7 +22,10 @@ export const createResources = async (
 ): Promise<void> => {
   const kinesis = createKinesisClient(env);
   await kinesis.send(new CreateStreamCommand({ StreamName: names.stream, ShardCount: definition.stream.shardCount }));
-  await waitUntilStreamExists({ client: kinesis, maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.5 }, { StreamName: names.stream });
+  await waitUntilStreamExists(
+    { client: kinesis, maxWaitTime: 30, minDelay: 0.1, maxDelay: 0.5 },
+    { StreamName: names.stream },
+  );
   const table = definition.idempotencyTable.properties;
   await createDynamoDbDocumentClient(env).send(
     new CreateTableCommand({

@@ -8,14 +8,19 @@
 import { CreateQueueCommand } from '@aws-sdk/client-sqs';
 import { createS3Client } from '../../../shared/aws/s3-client';
 import { createSqsClient } from '../../../shared/aws/sqs-client';
-import { DEAD_LETTER_RETENTION_SECONDS, deadLetterQueueName, physicalName, routingBusName } from '../../../shared/routes/cloudformation';
+import {
+  DEAD_LETTER_RETENTION_SECONDS,
+  deadLetterQueueName,
+  physicalName,
+  routingBusName,
+} from '../../../shared/routes/cloudformation';
 import { LOCAL_RECEIVER, type Route } from '../../../shared/routes/routes-file';
 import { type DeliveryTiming, LocalEventBridge, type RouteStats, sqsDeadLetterQueue } from '../eventbridge';
 import { type Receiver, startReceiver } from '../eventbridge/receiver';
 import { type FirehoseStream, firehoseTarget } from '../eventbridge/targets/firehose';
 import { LocalFirehose } from '../firehose';
-import { LocalSqs } from '../sqs';
 import { ensureLocalSecrets } from '../runtime/secrets';
+import { LocalSqs } from '../sqs';
 
 export interface RoutingOptions {
   routes: readonly Route[];
@@ -62,9 +67,13 @@ export class LocalRouting {
       );
       queueUrls.set(route.name, QueueUrl ?? '');
     }
-    const receiver = routes.some((route) => route.target.localUrl === LOCAL_RECEIVER) ? await startReceiver({ routes, secrets }) : undefined;
+    const receiver = routes.some((route) => route.target.localUrl === LOCAL_RECEIVER)
+      ? await startReceiver({ routes, secrets })
+      : undefined;
     const urlOf = (route: Route): string =>
-      route.target.localUrl === LOCAL_RECEIVER ? (receiver as Receiver).urlOf(route.name) : (route.target.localUrl ?? route.target.url);
+      route.target.localUrl === LOCAL_RECEIVER
+        ? (receiver as Receiver).urlOf(route.name)
+        : (route.target.localUrl ?? route.target.url);
 
     // One delivery stream per firehose-http route, its HTTP endpoint the route's (local) URL.
     const streams = new Map<string, LocalFirehose>();
@@ -112,7 +121,9 @@ export class LocalRouting {
       deadLetters: (route) => sqsDeadLetterQueue(sqsClient, queueUrls.get(route) ?? ''),
       urlOf,
       ...(options.timing && { timing: options.timing }),
-      targets: { 'firehose-http': firehoseTarget({ streamOf: (route) => streamEndpoints.get(route.name) as FirehoseStream }) },
+      targets: {
+        'firehose-http': firehoseTarget({ streamOf: (route) => streamEndpoints.get(route.name) as FirehoseStream }),
+      },
       logger: { warn: line('eventbridge'), error: line('eventbridge') },
     });
     const { endpoint } = await bus.start();
@@ -133,7 +144,10 @@ export class LocalRouting {
 
   counts(): Record<string, RouteCounts> {
     return Object.fromEntries(
-      Object.entries(this.bus.stats().routes).map(([name, { matched, delivered, retried, deadLettered }]) => [name, { matched, delivered, retried, deadLettered }]),
+      Object.entries(this.bus.stats().routes).map(([name, { matched, delivered, retried, deadLettered }]) => [
+        name,
+        { matched, delivered, retried, deadLettered },
+      ]),
     );
   }
 

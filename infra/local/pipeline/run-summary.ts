@@ -130,14 +130,22 @@ export class RunLedger {
   tally(summary: RunSummary, check: LakeCheck): void {
     const sourceOf = new Map<string, string>();
     for (const outcome of this.outcomes.values()) {
-      const counts = summary.bySource[outcome.source] ?? { in: 0, delivered: 0, duplicates: 0, quarantined: 0, errors: {}, notInLake: 0 };
+      const counts = summary.bySource[outcome.source] ?? {
+        in: 0,
+        delivered: 0,
+        duplicates: 0,
+        quarantined: 0,
+        errors: {},
+        notInLake: 0,
+      };
       summary.bySource[outcome.source] = counts;
       counts.in++;
       if (outcome.result === 'delivered') {
         counts.delivered++;
         summary.delivered++;
         if (outcome.unrecorded) summary.unrecorded++;
-        if (outcome.key) sourceOf.set(JSON.stringify([outcome.key.clientId, outcome.key.source, outcome.key.eventId]), outcome.source);
+        if (outcome.key)
+          sourceOf.set(JSON.stringify([outcome.key.clientId, outcome.key.source, outcome.key.eventId]), outcome.source);
       } else if (outcome.result === 'duplicate') {
         counts.duplicates++;
         summary.duplicates++;

@@ -74,11 +74,17 @@ export class S3DropLocation {
   /** Uploads `file` to `key` (default `<DROP_INGEST_PREFIX><MM-DD-YYYY>/<basename>`) and runs the handler on it. */
   async drop(file: string, key?: string): Promise<{ key: string; result: DropSummary }> {
     const { fn, target } = this;
-    const objectKey = key ?? `${fn.environment.DROP_INGEST_PREFIX ?? 'ingest/'}${dropDate(new Date())}/${basename(file)}`;
+    const objectKey =
+      key ?? `${fn.environment.DROP_INGEST_PREFIX ?? 'ingest/'}${dropDate(new Date())}/${basename(file)}`;
     const { size } = await stat(file);
     const s3 = createS3Client(target.env);
     const uploaded = await s3.send(
-      new PutObjectCommand({ Bucket: target.bucket, Key: objectKey, Body: createReadStream(file), ContentLength: size }),
+      new PutObjectCommand({
+        Bucket: target.bucket,
+        Key: objectKey,
+        Body: createReadStream(file),
+        ContentLength: size,
+      }),
     );
     if (this.handler === undefined) {
       // The handler reads its config once, at load (a cold start): from the environment set here.
@@ -90,10 +96,17 @@ export class S3DropLocation {
       });
       this.handler = loadHandlerModule<DropHandler>(fn.modulePath, fn.exportName).handler;
     }
-    const event = objectCreatedEvent({ region: target.region, bucket: target.bucket, key: objectKey, size, eTag: uploaded.ETag });
+    const event = objectCreatedEvent({
+      region: target.region,
+      bucket: target.bucket,
+      key: objectKey,
+      size,
+      eTag: uploaded.ETag,
+    });
     const { files } = await this.handler(event, localLambdaContext(fn, target.region));
     const result = files[0];
-    if (result === undefined) throw new Error(`s3Drop ignored ${objectKey}: is it under the function's DROP_INGEST_PREFIX?`);
+    if (result === undefined)
+      throw new Error(`s3Drop ignored ${objectKey}: is it under the function's DROP_INGEST_PREFIX?`);
     return { key: objectKey, result };
   }
 }

@@ -17,7 +17,10 @@ const streamEventSchema = z.object({
   bisectBatchOnFunctionError: z.boolean().default(false),
   maximumRetryAttempts: z.number().int().min(-1).max(10_000).default(-1),
   maximumRecordAgeInSeconds: z.number().int().min(-1).max(604_800).default(-1),
-  destinations: z.object({ onFailure: z.object({ type: z.string() }).passthrough() }).partial().optional(),
+  destinations: z
+    .object({ onFailure: z.object({ type: z.string() }).passthrough() })
+    .partial()
+    .optional(),
 });
 export type StreamEventSettings = z.infer<typeof streamEventSchema>;
 
@@ -38,8 +41,15 @@ const printedSchema = z.object({
     region: z.string(),
     environment: z.record(z.string(), z.string()).default({}),
   }),
-  functions: z.object({ kinesisConsumer: functionSchema, firehoseTransformer: functionSchema, ingestApi: functionSchema.optional(), s3Drop: functionSchema.optional() }),
-  resources: z.object({ Resources: z.record(z.string(), z.object({ Type: z.string(), Properties: z.record(z.string(), z.unknown()) })) }),
+  functions: z.object({
+    kinesisConsumer: functionSchema,
+    firehoseTransformer: functionSchema,
+    ingestApi: functionSchema.optional(),
+    s3Drop: functionSchema.optional(),
+  }),
+  resources: z.object({
+    Resources: z.record(z.string(), z.object({ Type: z.string(), Properties: z.record(z.string(), z.unknown()) })),
+  }),
 });
 
 const deliveryStreamSchema = z.object({
@@ -51,7 +61,10 @@ const deliveryStreamSchema = z.object({
     CompressionFormat: z.enum(['GZIP', 'UNCOMPRESSED']).default('UNCOMPRESSED'),
     DynamicPartitioningConfiguration: z.object({ Enabled: z.boolean() }).optional(),
     ProcessingConfiguration: z
-      .object({ Enabled: z.boolean(), Processors: z.array(z.object({ Type: z.string(), Parameters: processorParameters })) })
+      .object({
+        Enabled: z.boolean(),
+        Processors: z.array(z.object({ Type: z.string(), Parameters: processorParameters })),
+      })
       .optional(),
   }),
 });
@@ -138,7 +151,10 @@ const toLocalFunction = (fn: z.infer<typeof functionSchema>, providerEnv: Record
   };
 };
 
-const resourceOfType = (resources: Record<string, { Type: string; Properties: Record<string, unknown> }>, type: string) => {
+const resourceOfType = (
+  resources: Record<string, { Type: string; Properties: Record<string, unknown> }>,
+  type: string,
+) => {
   const found = Object.values(resources).filter((resource) => resource.Type === type);
   if (found.length !== 1) throw new Error(`serverless.yml must define exactly one ${type}, found ${found.length}`);
   return (found[0] as { Properties: Record<string, unknown> }).Properties;
@@ -208,10 +224,14 @@ export const parsePipelineDefinition = (printed: unknown): PipelineDefinition =>
 
 /** Resolves serverless.yml with the framework (offline, no credentials) and extracts the pipeline. */
 export const loadPipelineDefinition = async (stage = 'local'): Promise<PipelineDefinition> => {
-  const { stdout } = await promisify(execFile)(process.execPath, [OSLS_BIN, 'print', '--format', 'json', '--stage', stage], {
-    cwd: REPO_ROOT,
-    maxBuffer: 32 * MB,
-    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
-  });
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [OSLS_BIN, 'print', '--format', 'json', '--stage', stage],
+    {
+      cwd: REPO_ROOT,
+      maxBuffer: 32 * MB,
+      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+    },
+  );
   return parsePipelineDefinition(JSON.parse(stdout));
 };

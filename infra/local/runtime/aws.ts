@@ -63,7 +63,11 @@ export const FIREHOSE_MAX_PREFIX_LENGTH = 1024;
 /** A new delivery stream's VersionId (it also names its S3 objects). */
 export const FIREHOSE_INITIAL_VERSION_ID = 1;
 /** The Lambda processor's parameters when the configuration leaves them out. */
-export const FIREHOSE_DEFAULT_PROCESSOR = { bufferSizeBytes: 1024 * 1024, bufferIntervalSeconds: 60, numberOfRetries: 3 };
+export const FIREHOSE_DEFAULT_PROCESSOR = {
+  bufferSizeBytes: 1024 * 1024,
+  bufferIntervalSeconds: 60,
+  numberOfRetries: 3,
+};
 /**
  * Firehose retries a failed delivery to S3 (every 5 seconds) until the stream's retention ends,
  * 24 hours for a DirectPut stream, then the data is lost
@@ -148,15 +152,19 @@ export const SQS_DOCS = {
   purgeQueue: `${SQS_API}/API_PurgeQueue.html`,
   messageAttributeValue: `${SQS_API}/API_MessageAttributeValue.html`,
   /** Message attributes: components, data types, the MD5 of message attributes. */
-  messageMetadata: 'https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-message-metadata.html',
+  messageMetadata:
+    'https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-message-metadata.html',
   /** The JSON protocol's error response: `__type`, `message`, the `x-amzn-query-error` header. */
-  jsonResponses: 'https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-json-api-responses.html',
+  jsonResponses:
+    'https://docs.aws.amazon.com/AWSSimpleQueueService/latest/SQSDeveloperGuide/sqs-json-api-responses.html',
 } as const;
 
 /** `http://127.0.0.1:<port>/<account>/<name>`: a local queue's URL (SQS: `https://sqs.<region>.amazonaws.com/<account>/<name>`). */
-export const queueUrl = (endpoint: string, accountId: string, queueName: string): string => `${endpoint}/${accountId}/${queueName}`;
+export const queueUrl = (endpoint: string, accountId: string, queueName: string): string =>
+  `${endpoint}/${accountId}/${queueName}`;
 
-export const queueArn = (region: string, accountId: string, queueName: string): string => `arn:aws:sqs:${region}:${accountId}:${queueName}`;
+export const queueArn = (region: string, accountId: string, queueName: string): string =>
+  `arn:aws:sqs:${region}:${accountId}:${queueName}`;
 
 /** QueueName: 1–80 characters, alphanumerics, hyphens and underscores (CreateQueue, https://docs.aws.amazon.com/AWSSimpleQueueService/latest/APIReference/API_CreateQueue.html). */
 export const SQS_MAX_QUEUE_NAME_LENGTH = 80;

@@ -45,7 +45,11 @@ export type JsonRequest =
   | { ok: true; action: string; input: Record<string, unknown> }
   | { ok: false; problem: 'not-post' | 'too-large' | 'not-json' | 'not-object' };
 
-export const readJsonRequest = async (request: IncomingMessage, limit: number, targetPrefix: string): Promise<JsonRequest> => {
+export const readJsonRequest = async (
+  request: IncomingMessage,
+  limit: number,
+  targetPrefix: string,
+): Promise<JsonRequest> => {
   const body = await readBody(request, limit);
   if (request.method !== 'POST') return { ok: false, problem: 'not-post' };
   if (body === undefined) return { ok: false, problem: 'too-large' };

@@ -59,7 +59,11 @@ const startServer = (service: LocalServiceName, dataDir?: string, owned = false)
     });
     child.once('exit', (code, signal) => {
       clearTimeout(timer);
-      reject(new Error(`${service} exited before it was ready (code ${code}, signal ${signal})${stderr ? `: ${stderr}` : ''}`));
+      reject(
+        new Error(
+          `${service} exited before it was ready (code ${code}, signal ${signal})${stderr ? `: ${stderr}` : ''}`,
+        ),
+      );
     });
   });
 
@@ -106,7 +110,12 @@ export const startLocalServers = async (options: { s3Directory?: string } = {}):
   return {
     endpoints: { kinesis: url(kinesis), dynamodb: url(dynamodb), s3: url(s3) },
     s3Directory,
-    processes: started.map((server) => ({ service: server.service, endpoint: url(server), child: server.child, stderr: server.stderr })),
+    processes: started.map((server) => ({
+      service: server.service,
+      endpoint: url(server),
+      child: server.child,
+      stderr: server.stderr,
+    })),
     get stopping() {
       return stopping;
     },

@@ -49,19 +49,26 @@ const readSecrets = (file: string): LocalSecrets | undefined => {
   } catch (error) {
     throw new LocalSecretsError(file, `not valid JSON: ${(error as Error).message}`);
   }
-  const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
-  if (!isObject(parsed)) throw new LocalSecretsError(file, 'must be an object of secret names to { key: value } objects');
+  const isObject = (value: unknown): value is Record<string, unknown> =>
+    typeof value === 'object' && value !== null && !Array.isArray(value);
+  if (!isObject(parsed))
+    throw new LocalSecretsError(file, 'must be an object of secret names to { key: value } objects');
   for (const [name, secret] of Object.entries(parsed)) {
-    if (!isObject(secret)) throw new LocalSecretsError(file, `secret "${name}" must be an object of keys to string values`);
+    if (!isObject(secret))
+      throw new LocalSecretsError(file, `secret "${name}" must be an object of keys to string values`);
     for (const [key, value] of Object.entries(secret)) {
-      if (typeof value !== 'string') throw new LocalSecretsError(file, `secret "${name}": key "${key}" must be a string`);
+      if (typeof value !== 'string')
+        throw new LocalSecretsError(file, `secret "${name}": key "${key}" must be a string`);
     }
   }
   return parsed as LocalSecrets;
 };
 
 /** A value for a key: a readable user name, random bytes for everything else. */
-const randomValue = (key: string): string => (key === 'username' || key === 'clientId' ? `local-${randomBytes(6).toString('hex')}` : randomBytes(24).toString('base64url'));
+const randomValue = (key: string): string =>
+  key === 'username' || key === 'clientId'
+    ? `local-${randomBytes(6).toString('hex')}`
+    : randomBytes(24).toString('base64url');
 
 /** Writes the file whole (a temporary file renamed into place), readable by its owner only. */
 const writeSecrets = (file: string, secrets: LocalSecrets): void => {

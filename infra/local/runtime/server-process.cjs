@@ -9,7 +9,12 @@ const HOST = '127.0.0.1';
 const listen = async () => {
   switch (service) {
     case 'kinesalite': {
-      const server = require('kinesalite')({ createStreamMs: 50, deleteStreamMs: 50, updateStreamMs: 50, shardLimit: 100 });
+      const server = require('kinesalite')({
+        createStreamMs: 50,
+        deleteStreamMs: 50,
+        updateStreamMs: 50,
+        shardLimit: 100,
+      });
       await new Promise((resolve, reject) => server.listen(0, HOST, resolve).on('error', reject));
       return server.address().port;
     }

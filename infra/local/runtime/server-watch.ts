@@ -81,7 +81,11 @@ export const httpProbe: Probe = (endpoint, timeoutMs) =>
     const timer = setTimeout(() => {
       // A timer that fires late means our event loop was blocked: the answer may be waiting unread.
       const late = performance.now() - startedAt - timeoutMs;
-      settle(late > LAG_TOLERANCE_MS ? { kind: 'inconclusive' } : { kind: 'failed', error: `no answer within ${timeoutMs / 1000} s` });
+      settle(
+        late > LAG_TOLERANCE_MS
+          ? { kind: 'inconclusive' }
+          : { kind: 'failed', error: `no answer within ${timeoutMs / 1000} s` },
+      );
     }, timeoutMs);
     timer.unref();
   });
@@ -130,7 +134,10 @@ export const watchServers = (
             failed = 0;
             lastAnswer = now();
           } else if (result.kind === 'failed' && ++failed >= failures) {
-            report('not-answering', `stopped answering for ${Math.round((now() - lastAnswer) / 1000)} s (${failed} probes in a row: ${result.error})`);
+            report(
+              'not-answering',
+              `stopped answering for ${Math.round((now() - lastAnswer) / 1000)} s (${failed} probes in a row: ${result.error})`,
+            );
           }
         },
         () => undefined,

@@ -102,7 +102,12 @@ export interface SqsBackend {
   queueNames(): string[];
 }
 
-const sendJson = (response: ServerResponse, status: number, payload: unknown, headers: Record<string, string> = {}): void => {
+const sendJson = (
+  response: ServerResponse,
+  status: number,
+  payload: unknown,
+  headers: Record<string, string> = {},
+): void => {
   const body = JSON.stringify(payload);
   response.writeHead(status, {
     'content-type': 'application/x-amz-json-1.0',
@@ -114,11 +119,21 @@ const sendJson = (response: ServerResponse, status: number, payload: unknown, he
 };
 
 const sendError = (response: ServerResponse, error: SqsError): void => {
-  sendJson(response, error.status, { __type: error.type, message: error.message }, { 'x-amzn-query-error': `${error.queryCode};${error.fault}` });
+  sendJson(
+    response,
+    error.status,
+    { __type: error.type, message: error.message },
+    { 'x-amzn-query-error': `${error.queryCode};${error.fault}` },
+  );
 };
 
 /** An entry of a batch answer's Failed list. */
-const failedEntry = (id: string, error: SqsError) => ({ Id: id, SenderFault: error.fault === 'Sender', Code: error.queryCode, Message: error.message });
+const failedEntry = (id: string, error: SqsError) => ({
+  Id: id,
+  SenderFault: error.fault === 'Sender',
+  Code: error.queryCode,
+  Message: error.message,
+});
 
 /** The error a request that is not a JSON-protocol call gets. */
 const requestProblem = (problem: Extract<JsonRequest, { ok: false }>['problem']): SqsError => {
@@ -152,7 +167,8 @@ export class SqsApi {
   async listen(host: string, port: number): Promise<string> {
     const server = createServer((request, response) => {
       this.handle(request, response).catch((error: unknown) => {
-        if (!response.headersSent) sendError(response, new SqsError('InternalError', errorMessage(error), 500, 'InternalError'));
+        if (!response.headersSent)
+          sendError(response, new SqsError('InternalError', errorMessage(error), 500, 'InternalError'));
       });
     });
     // A long poll holds a request for up to 20 s.
@@ -180,7 +196,8 @@ export class SqsApi {
     try {
       if (!read.ok) throw requestProblem(read.problem);
       const { action, input } = read;
-      if (this.backend.isStopping()) throw new SqsError('ServiceUnavailable', 'The local SQS is stopping.', 503, 'ServiceUnavailable');
+      if (this.backend.isStopping())
+        throw new SqsError('ServiceUnavailable', 'The local SQS is stopping.', 503, 'ServiceUnavailable');
       const output = await this.dispatch(action, input, gone.signal);
       if (!gone.signal.aborted) sendJson(response, 200, output);
     } catch (error) {
@@ -218,13 +235,19 @@ export class SqsApi {
       case 'DeleteMessageBatch':
         return this.deleteMessageBatch(input);
       case 'ChangeMessageVisibility':
-        this.queueOf(input).changeVisibility(requiredString(input, 'ReceiptHandle'), SqsApi.requiredVisibilityTimeout(input));
+        this.queueOf(input).changeVisibility(
+          requiredString(input, 'ReceiptHandle'),
+          SqsApi.requiredVisibilityTimeout(input),
+        );
         return {};
       case 'ChangeMessageVisibilityBatch':
         return this.changeMessageVisibilityBatch(input);
       default:
-        if (NOT_MODELLED.has(action)) throw unsupportedOperation(`${action} is not implemented by the local SQS (infra/local/README.md, "SQS").`);
-        throw unsupportedOperation(action ? `Unknown operation ${action}.` : 'Missing X-Amz-Target: AmazonSQS.<Action>.');
+        if (NOT_MODELLED.has(action))
+          throw unsupportedOperation(`${action} is not implemented by the local SQS (infra/local/README.md, "SQS").`);
+        throw unsupportedOperation(
+          action ? `Unknown operation ${action}.` : 'Missing X-Amz-Target: AmazonSQS.<Action>.',
+        );
     }
   }
 
@@ -254,14 +277,21 @@ export class SqsApi {
   private getQueueUrl(input: Json): unknown {
     const name = requiredString(input, 'QueueName');
     const owner = input.QueueOwnerAWSAccountId;
-    if ((owner !== undefined && owner !== null && owner !== LOCAL_ACCOUNT_ID) || !this.backend.queue(name)) throw queueDoesNotExist();
+    if ((owner !== undefined && owner !== null && owner !== LOCAL_ACCOUNT_ID) || !this.backend.queue(name))
+      throw queueDoesNotExist();
     return { QueueUrl: this.queueUrlOf(name) };
   }
 
   /** ListQueues: by name, with QueueNamePrefix; MaxResults 1–1,000 pages with a NextToken (only when MaxResults is given). */
   private listQueues(input: Json): unknown {
     const prefix = typeof input.QueueNamePrefix === 'string' ? input.QueueNamePrefix : '';
-    const maxResults = optionalInteger(input, 'MaxResults', 1, SQS_MAX_LIST_QUEUES_RESULTS, `Must be between 1 and ${SQS_MAX_LIST_QUEUES_RESULTS}, if provided.`);
+    const maxResults = optionalInteger(
+      input,
+      'MaxResults',
+      1,
+      SQS_MAX_LIST_QUEUES_RESULTS,
+      `Must be between 1 and ${SQS_MAX_LIST_QUEUES_RESULTS}, if provided.`,
+    );
     let after: string | undefined;
     if (typeof input.NextToken === 'string' && input.NextToken !== '') {
       after = Buffer.from(input.NextToken, 'base64url').toString('utf8');
@@ -294,7 +324,9 @@ export class SqsApi {
       QueueArn: queueArn(this.backend.region, LOCAL_ACCOUNT_ID, queue.name),
     };
     const names = requested === 'All' ? [...Object.keys(queue.attributes), ...COMPUTED_ATTRIBUTES] : requested;
-    const attributes = Object.fromEntries(names.filter((name) => all[name] !== undefined).map((name) => [name, all[name] as string]));
+    const attributes = Object.fromEntries(
+      names.filter((name) => all[name] !== undefined).map((name) => [name, all[name] as string]),
+    );
     return Object.keys(attributes).length > 0 ? { Attributes: attributes } : {};
   }
 
@@ -313,7 +345,13 @@ export class SqsApi {
   // --- Messages ----------------------------------------------------------------------------------
 
   private delaySecondsOf(input: Json): number | undefined {
-    return optionalInteger(input, 'DelaySeconds', 0, SQS_MAX_DELAY_SECONDS, `Must be >= 0 and <= ${SQS_MAX_DELAY_SECONDS}, if provided.`);
+    return optionalInteger(
+      input,
+      'DelaySeconds',
+      0,
+      SQS_MAX_DELAY_SECONDS,
+      `Must be >= 0 and <= ${SQS_MAX_DELAY_SECONDS}, if provided.`,
+    );
   }
 
   /** One message of SendMessage or a SendMessageBatch entry: checked, sized against the queue's MaximumMessageSize, enqueued. */
@@ -326,10 +364,20 @@ export class SqsApi {
     if (input.MessageDeduplicationId !== undefined && input.MessageDeduplicationId !== null) {
       throw invalidParameterValue('The request include parameter that is not valid for this queue type');
     }
-    const messageGroupId = input.MessageGroupId === undefined || input.MessageGroupId === null ? undefined : requiredString(input, 'MessageGroupId');
+    const messageGroupId =
+      input.MessageGroupId === undefined || input.MessageGroupId === null
+        ? undefined
+        : requiredString(input, 'MessageGroupId');
     // System attributes do not count toward the message size (SendMessage, MessageSystemAttributes).
     checkMessageSize(Buffer.byteLength(body, 'utf8') + messageAttributesSize(attributes), queue.maximumMessageSize);
-    return queue.send({ body, attributes, systemAttributes, delaySeconds, messageGroupId, senderId: this.backend.senderId });
+    return queue.send({
+      body,
+      attributes,
+      systemAttributes,
+      delaySeconds,
+      messageGroupId,
+      senderId: this.backend.senderId,
+    });
   }
 
   private static sent(message: StoredMessage) {
@@ -337,7 +385,9 @@ export class SqsApi {
       MessageId: message.messageId,
       MD5OfMessageBody: message.md5OfBody,
       ...(message.md5OfMessageAttributes && { MD5OfMessageAttributes: message.md5OfMessageAttributes }),
-      ...(message.md5OfMessageSystemAttributes && { MD5OfMessageSystemAttributes: message.md5OfMessageSystemAttributes }),
+      ...(message.md5OfMessageSystemAttributes && {
+        MD5OfMessageSystemAttributes: message.md5OfMessageSystemAttributes,
+      }),
     };
   }
 
@@ -365,7 +415,13 @@ export class SqsApi {
   }
 
   private static visibilityTimeoutOf(input: Json): number | undefined {
-    return optionalInteger(input, 'VisibilityTimeout', 0, SQS_MAX_VISIBILITY_TIMEOUT_SECONDS, `Must be >= 0 and <= ${SQS_MAX_VISIBILITY_TIMEOUT_SECONDS}, if provided.`);
+    return optionalInteger(
+      input,
+      'VisibilityTimeout',
+      0,
+      SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
+      `Must be >= 0 and <= ${SQS_MAX_VISIBILITY_TIMEOUT_SECONDS}, if provided.`,
+    );
   }
 
   /** ChangeMessageVisibility(Batch)'s VisibilityTimeout, which is required. */
@@ -385,12 +441,26 @@ export class SqsApi {
   private async receiveMessage(input: Json, gone: AbortSignal): Promise<unknown> {
     const queue = this.queueOf(input);
     const max =
-      optionalInteger(input, 'MaxNumberOfMessages', 1, SQS_MAX_RECEIVE_MESSAGES, `Must be between 1 and ${SQS_MAX_RECEIVE_MESSAGES}, if provided.`) ?? 1;
+      optionalInteger(
+        input,
+        'MaxNumberOfMessages',
+        1,
+        SQS_MAX_RECEIVE_MESSAGES,
+        `Must be between 1 and ${SQS_MAX_RECEIVE_MESSAGES}, if provided.`,
+      ) ?? 1;
     const visibilityTimeout = SqsApi.visibilityTimeoutOf(input) ?? queue.visibilityTimeout;
     const wait =
-      optionalInteger(input, 'WaitTimeSeconds', 0, SQS_MAX_WAIT_TIME_SECONDS, `Must be >= 0 and <= ${SQS_MAX_WAIT_TIME_SECONDS}, if provided.`) ??
-      queue.receiveMessageWaitTimeSeconds;
-    const systemNames = [...(optionalStringList(input.AttributeNames, 'AttributeNames') ?? []), ...(optionalStringList(input.MessageSystemAttributeNames, 'MessageSystemAttributeNames') ?? [])];
+      optionalInteger(
+        input,
+        'WaitTimeSeconds',
+        0,
+        SQS_MAX_WAIT_TIME_SECONDS,
+        `Must be >= 0 and <= ${SQS_MAX_WAIT_TIME_SECONDS}, if provided.`,
+      ) ?? queue.receiveMessageWaitTimeSeconds;
+    const systemNames = [
+      ...(optionalStringList(input.AttributeNames, 'AttributeNames') ?? []),
+      ...(optionalStringList(input.MessageSystemAttributeNames, 'MessageSystemAttributeNames') ?? []),
+    ];
     for (const name of systemNames) if (!SYSTEM_ATTRIBUTE_NAMES.has(name)) throw invalidAttributeName(name);
     const attributeNames = optionalStringList(input.MessageAttributeNames, 'MessageAttributeNames');
 
@@ -400,21 +470,31 @@ export class SqsApi {
       const messages = queue.receive(max, visibilityTimeout);
       const remaining = deadline - Date.now();
       if (messages.length > 0 || remaining <= 0 || queue.isDeleted || this.backend.isStopping()) {
-        return messages.length > 0 ? { Messages: messages.map((message) => this.received(message, systemNames, attributeNames)) } : {};
+        return messages.length > 0
+          ? { Messages: messages.map((message) => this.received(message, systemNames, attributeNames)) }
+          : {};
       }
-      await queue.waitForChange(Math.min(remaining, LONG_POLL_RECHECK_MS, queue.nextVisibleInMs() ?? LONG_POLL_RECHECK_MS));
+      await queue.waitForChange(
+        Math.min(remaining, LONG_POLL_RECHECK_MS, queue.nextVisibleInMs() ?? LONG_POLL_RECHECK_MS),
+      );
     }
   }
 
-  private received(message: StoredMessage, systemNames: readonly string[], attributeNames: readonly string[] | undefined) {
+  private received(
+    message: StoredMessage,
+    systemNames: readonly string[],
+    attributeNames: readonly string[] | undefined,
+  ) {
     const all = systemNames.includes('All');
     const wanted = (name: string) => all || systemNames.includes(name);
     const system: Record<string, string> = {};
     if (wanted('SenderId')) system.SenderId = message.senderId;
     if (wanted('SentTimestamp')) system.SentTimestamp = String(message.sentAt);
     if (wanted('ApproximateReceiveCount')) system.ApproximateReceiveCount = String(message.receiveCount);
-    if (wanted('ApproximateFirstReceiveTimestamp') && message.firstReceivedAt !== undefined) system.ApproximateFirstReceiveTimestamp = String(message.firstReceivedAt);
-    if (wanted('MessageGroupId') && message.messageGroupId !== undefined) system.MessageGroupId = message.messageGroupId;
+    if (wanted('ApproximateFirstReceiveTimestamp') && message.firstReceivedAt !== undefined)
+      system.ApproximateFirstReceiveTimestamp = String(message.firstReceivedAt);
+    if (wanted('MessageGroupId') && message.messageGroupId !== undefined)
+      system.MessageGroupId = message.messageGroupId;
     const trace = message.systemAttributes.AWSTraceHeader?.stringValue;
     if (wanted('AWSTraceHeader') && trace !== undefined) system.AWSTraceHeader = trace;
     const selected: MessageAttributes = selectMessageAttributes(message.attributes, attributeNames);
@@ -426,7 +506,10 @@ export class SqsApi {
       Body: message.body,
       ...(Object.keys(system).length > 0 && { Attributes: system }),
       // The digest of the attributes returned (a client checks it against what it got).
-      ...(hasAttributes && { MD5OfMessageAttributes: md5OfMessageAttributes(selected), MessageAttributes: toWireAttributes(selected) }),
+      ...(hasAttributes && {
+        MD5OfMessageAttributes: md5OfMessageAttributes(selected),
+        MessageAttributes: toWireAttributes(selected),
+      }),
     };
   }
 
@@ -439,7 +522,9 @@ export class SqsApi {
   private changeMessageVisibilityBatch(input: Json): unknown {
     const queue = this.queueOf(input);
     const entries = checkBatchEntries(input.Entries, 'ChangeMessageVisibilityBatchRequestEntry');
-    return batchOutcome(entries, (entry) => queue.changeVisibility(requiredString(entry, 'ReceiptHandle'), SqsApi.requiredVisibilityTimeout(entry)));
+    return batchOutcome(entries, (entry) =>
+      queue.changeVisibility(requiredString(entry, 'ReceiptHandle'), SqsApi.requiredVisibilityTimeout(entry)),
+    );
   }
 }
 

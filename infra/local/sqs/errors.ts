@@ -33,37 +33,74 @@ export class SqsError extends Error {
 
 export const invalidParameterValue = (message: string): SqsError => new SqsError('InvalidParameterValue', message);
 
-export const missingParameter = (name: string): SqsError => new SqsError('MissingParameter', `The request must contain the parameter ${name}.`);
+export const missingParameter = (name: string): SqsError =>
+  new SqsError('MissingParameter', `The request must contain the parameter ${name}.`);
 
 /** "Value X for parameter P is invalid. Reason: …", SQS's wording for a value out of its range. */
 export const invalidValue = (parameter: string, value: unknown, reason: string): SqsError =>
-  invalidParameterValue(`Value ${typeof value === 'string' ? value : JSON.stringify(value)} for parameter ${parameter} is invalid. Reason: ${reason}`);
+  invalidParameterValue(
+    `Value ${typeof value === 'string' ? value : JSON.stringify(value)} for parameter ${parameter} is invalid. Reason: ${reason}`,
+  );
 
 export const queueDoesNotExist = (): SqsError =>
-  new SqsError('QueueDoesNotExist', 'The specified queue does not exist.', 400, 'AWS.SimpleQueueService.NonExistentQueue');
+  new SqsError(
+    'QueueDoesNotExist',
+    'The specified queue does not exist.',
+    400,
+    'AWS.SimpleQueueService.NonExistentQueue',
+  );
 
 export const queueNameExists = (attribute: string): SqsError =>
-  new SqsError('QueueNameExists', `A queue already exists with the same name and a different value for attribute ${attribute}`, 400, 'QueueAlreadyExists');
+  new SqsError(
+    'QueueNameExists',
+    `A queue already exists with the same name and a different value for attribute ${attribute}`,
+    400,
+    'QueueAlreadyExists',
+  );
 
-export const invalidAttributeName = (name: string): SqsError => new SqsError('InvalidAttributeName', `Unknown Attribute ${name}.`);
+export const invalidAttributeName = (name: string): SqsError =>
+  new SqsError('InvalidAttributeName', `Unknown Attribute ${name}.`);
 
-export const invalidAttributeValue = (name: string): SqsError => new SqsError('InvalidAttributeValue', `Invalid value for the parameter ${name}.`);
+export const invalidAttributeValue = (name: string): SqsError =>
+  new SqsError('InvalidAttributeValue', `Invalid value for the parameter ${name}.`);
 
-export const invalidAddress = (url: string): SqsError => new SqsError('InvalidAddress', `The address ${url} is not valid for this endpoint.`, 404, 'InvalidAddress');
+export const invalidAddress = (url: string): SqsError =>
+  new SqsError('InvalidAddress', `The address ${url} is not valid for this endpoint.`, 404, 'InvalidAddress');
 
-export const invalidMessageContents = (): SqsError => new SqsError('InvalidMessageContents', 'Invalid characters found.');
+export const invalidMessageContents = (): SqsError =>
+  new SqsError('InvalidMessageContents', 'Invalid characters found.');
 
 export const receiptHandleIsInvalid = (handle: string): SqsError =>
-  new SqsError('ReceiptHandleIsInvalid', `The input receipt handle "${handle}" is not a valid receipt handle.`, 404, 'ReceiptHandleIsInvalid');
+  new SqsError(
+    'ReceiptHandleIsInvalid',
+    `The input receipt handle "${handle}" is not a valid receipt handle.`,
+    404,
+    'ReceiptHandleIsInvalid',
+  );
 
 export const messageNotInflight = (): SqsError =>
-  new SqsError('MessageNotInflight', 'The specified message isn’t in flight.', 400, 'AWS.SimpleQueueService.MessageNotInflight');
+  new SqsError(
+    'MessageNotInflight',
+    'The specified message isn’t in flight.',
+    400,
+    'AWS.SimpleQueueService.MessageNotInflight',
+  );
 
 export const purgeQueueInProgress = (queueName: string): SqsError =>
-  new SqsError('PurgeQueueInProgress', `Only one PurgeQueue operation on ${queueName} is allowed every 60 seconds.`, 403, 'AWS.SimpleQueueService.PurgeQueueInProgress');
+  new SqsError(
+    'PurgeQueueInProgress',
+    `Only one PurgeQueue operation on ${queueName} is allowed every 60 seconds.`,
+    403,
+    'AWS.SimpleQueueService.PurgeQueueInProgress',
+  );
 
 export const emptyBatchRequest = (entry: string): SqsError =>
-  new SqsError('EmptyBatchRequest', `There should be at least one ${entry} in the request.`, 400, 'AWS.SimpleQueueService.EmptyBatchRequest');
+  new SqsError(
+    'EmptyBatchRequest',
+    `There should be at least one ${entry} in the request.`,
+    400,
+    'AWS.SimpleQueueService.EmptyBatchRequest',
+  );
 
 export const tooManyEntriesInBatchRequest = (max: number, sent: number): SqsError =>
   new SqsError(
@@ -74,7 +111,12 @@ export const tooManyEntriesInBatchRequest = (max: number, sent: number): SqsErro
   );
 
 export const batchEntryIdsNotDistinct = (id: string): SqsError =>
-  new SqsError('BatchEntryIdsNotDistinct', `Id ${id} repeated.`, 400, 'AWS.SimpleQueueService.BatchEntryIdsNotDistinct');
+  new SqsError(
+    'BatchEntryIdsNotDistinct',
+    `Id ${id} repeated.`,
+    400,
+    'AWS.SimpleQueueService.BatchEntryIdsNotDistinct',
+  );
 
 export const invalidBatchEntryId = (): SqsError =>
   new SqsError(
@@ -85,7 +127,12 @@ export const invalidBatchEntryId = (): SqsError =>
   );
 
 export const batchRequestTooLong = (max: number, sent: number): SqsError =>
-  new SqsError('BatchRequestTooLong', `Batch requests cannot be longer than ${max} bytes. You have sent ${sent} bytes.`, 400, 'AWS.SimpleQueueService.BatchRequestTooLong');
+  new SqsError(
+    'BatchRequestTooLong',
+    `Batch requests cannot be longer than ${max} bytes. You have sent ${sent} bytes.`,
+    400,
+    'AWS.SimpleQueueService.BatchRequestTooLong',
+  );
 
 export const unsupportedOperation = (message: string): SqsError =>
   new SqsError('UnsupportedOperation', message, 400, 'AWS.SimpleQueueService.UnsupportedOperation');

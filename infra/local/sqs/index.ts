@@ -7,8 +7,8 @@
  * checks requests (validation.ts, message-attributes.ts); queue.ts is one queue's messages.
  */
 import { DEFAULT_REGION, LOCAL_ACCOUNT_ID, queueArn, queueUrl } from '../runtime/aws';
+import { SqsApi, type SqsBackend } from './api';
 import { queueNameExists } from './errors';
-import { type SqsBackend, SqsApi } from './api';
 import { Queue } from './queue';
 
 export { SqsError } from './errors';
@@ -80,7 +80,9 @@ export class LocalSqs {
         const existing = this.queues.get(name);
         if (existing) {
           // CreateQueue is idempotent for the same name and attribute values; a different value is QueueNameExists.
-          const different = Object.entries(attributes).find(([attribute, value]) => existing.attributes[attribute] !== value);
+          const different = Object.entries(attributes).find(
+            ([attribute, value]) => existing.attributes[attribute] !== value,
+          );
           if (different) throw queueNameExists(different[0]);
           return existing;
         }

@@ -16,7 +16,9 @@ import {
 import { invalidParameterValue, type SqsError } from './errors';
 
 /** One attribute as stored: its data type (`String`, `Number`, `Binary`, each with an optional `.label`) and its value. */
-export type MessageAttribute = { dataType: string; stringValue: string; binaryValue?: undefined } | { dataType: string; binaryValue: Buffer; stringValue?: undefined };
+export type MessageAttribute =
+  | { dataType: string; stringValue: string; binaryValue?: undefined }
+  | { dataType: string; binaryValue: Buffer; stringValue?: undefined };
 export type MessageAttributes = Record<string, MessageAttribute>;
 
 /** An attribute on the wire (JSON protocol: BinaryValue is base64). */
@@ -44,13 +46,16 @@ const SYSTEM_ATTRIBUTES_FOR_SENDS = new Set(['AWSTraceHeader']);
 
 export type AttributeKind = 'user' | 'system';
 
-const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
+const isObject = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 /** Why a name is not a valid message attribute name, or undefined when it is. */
 export const attributeNameProblem = (name: string): string | undefined => {
   if (name.length === 0) return 'The name must not be empty.';
-  if (name.length > SQS_MAX_ATTRIBUTE_NAME_LENGTH) return `The name can be up to ${SQS_MAX_ATTRIBUTE_NAME_LENGTH} characters long.`;
-  if (!NAME_CHARACTERS.test(name)) return 'The name can contain alphanumeric characters, underscores (_), hyphens (-) and periods (.).';
+  if (name.length > SQS_MAX_ATTRIBUTE_NAME_LENGTH)
+    return `The name can be up to ${SQS_MAX_ATTRIBUTE_NAME_LENGTH} characters long.`;
+  if (!NAME_CHARACTERS.test(name))
+    return 'The name can contain alphanumeric characters, underscores (_), hyphens (-) and periods (.).';
   if (RESERVED_PREFIX.test(name)) return 'The name must not start with AWS-reserved prefixes such as AWS. or Amazon..';
   if (name.startsWith('.') || name.endsWith('.')) return 'The name must not start or end with a period (.).';
   if (name.includes('..')) return 'The name must not have periods in succession (..).';
@@ -81,12 +86,14 @@ export const numberProblem = (value: string): string | undefined => {
   if (significant.length > SQS_NUMBER_MAX_DIGITS) return `more than ${SQS_NUMBER_MAX_DIGITS} digits of precision`;
   // The value is d.ddd × 10^order.
   const order = integer.length - leading - 1 + exponent;
-  if (order > SQS_NUMBER_MAX_EXPONENT || (order === SQS_NUMBER_MAX_EXPONENT && significant !== '1')) return `greater than 10^+${SQS_NUMBER_MAX_EXPONENT} in magnitude`;
+  if (order > SQS_NUMBER_MAX_EXPONENT || (order === SQS_NUMBER_MAX_EXPONENT && significant !== '1'))
+    return `greater than 10^+${SQS_NUMBER_MAX_EXPONENT} in magnitude`;
   if (order < SQS_NUMBER_MIN_EXPONENT) return `less than 10^${SQS_NUMBER_MIN_EXPONENT} in magnitude`;
   return undefined;
 };
 
-const label = (kind: AttributeKind): string => (kind === 'user' ? 'Message (user) attribute' : 'Message system attribute');
+const label = (kind: AttributeKind): string =>
+  kind === 'user' ? 'Message (user) attribute' : 'Message system attribute';
 
 /**
  * Checks a request's MessageAttributes (or MessageSystemAttributes) and returns them as stored.
@@ -96,16 +103,22 @@ const label = (kind: AttributeKind): string => (kind === 'user' ? 'Message (user
  */
 export const parseMessageAttributes = (input: unknown, kind: AttributeKind = 'user'): MessageAttributes => {
   if (input === undefined || input === null) return {};
-  if (!isObject(input)) throw invalidParameterValue(`${kind === 'user' ? 'MessageAttributes' : 'MessageSystemAttributes'} must be a map of attribute names to values.`);
+  if (!isObject(input))
+    throw invalidParameterValue(
+      `${kind === 'user' ? 'MessageAttributes' : 'MessageSystemAttributes'} must be a map of attribute names to values.`,
+    );
   const names = Object.keys(input);
   if (kind === 'user' && names.length > SQS_MAX_MESSAGE_ATTRIBUTES) {
-    throw invalidParameterValue(`Number of message attributes [${names.length}] exceeds the allowed maximum [${SQS_MAX_MESSAGE_ATTRIBUTES}].`);
+    throw invalidParameterValue(
+      `Number of message attributes [${names.length}] exceeds the allowed maximum [${SQS_MAX_MESSAGE_ATTRIBUTES}].`,
+    );
   }
   const parsed: MessageAttributes = {};
   for (const name of names) {
     const fail = (reason: string): SqsError => invalidParameterValue(`${label(kind)} '${name}' is invalid. ${reason}`);
     if (kind === 'system') {
-      if (!SYSTEM_ATTRIBUTES_FOR_SENDS.has(name)) throw invalidParameterValue(`Message system attribute name '${name}' is invalid.`);
+      if (!SYSTEM_ATTRIBUTES_FOR_SENDS.has(name))
+        throw invalidParameterValue(`Message system attribute name '${name}' is invalid.`);
     } else {
       const problem = attributeNameProblem(name);
       if (problem) throw invalidParameterValue(`Message (user) attribute name '${name}' is invalid. ${problem}`);
@@ -113,43 +126,61 @@ export const parseMessageAttributes = (input: unknown, kind: AttributeKind = 'us
     const value = input[name];
     if (!isObject(value)) throw fail('The value must be a MessageAttributeValue.');
     const dataType = value.DataType;
-    if (typeof dataType !== 'string' || dataType.length === 0) throw invalidParameterValue(`${label(kind)} '${name}' must contain a non-empty message attribute type.`);
-    if (dataType.length > SQS_MAX_ATTRIBUTE_TYPE_LENGTH || !isAllowedText(dataType)) throw fail(`The data type can be up to ${SQS_MAX_ATTRIBUTE_TYPE_LENGTH} characters long, of the characters a message body may contain.`);
+    if (typeof dataType !== 'string' || dataType.length === 0)
+      throw invalidParameterValue(`${label(kind)} '${name}' must contain a non-empty message attribute type.`);
+    if (dataType.length > SQS_MAX_ATTRIBUTE_TYPE_LENGTH || !isAllowedText(dataType))
+      throw fail(
+        `The data type can be up to ${SQS_MAX_ATTRIBUTE_TYPE_LENGTH} characters long, of the characters a message body may contain.`,
+      );
     const base = baseDataType(dataType);
     if (!base || (kind === 'system' && base !== 'String')) {
       throw invalidParameterValue(
         `The type of ${label(kind).toLowerCase()} '${name}' is invalid. You must use only the following supported type prefixes: ${kind === 'system' ? 'String' : 'Binary, Number, String'}.`,
       );
     }
-    const lists = [value.StringListValues, value.BinaryListValues].some((list) => Array.isArray(list) && list.length > 0);
+    const lists = [value.StringListValues, value.BinaryListValues].some(
+      (list) => Array.isArray(list) && list.length > 0,
+    );
     if (lists) throw fail('StringListValues and BinaryListValues are not implemented (reserved for future use).');
-    const empty = invalidParameterValue(`${label(kind)} '${name}' must contain a non-empty value of message attribute type '${base}'.`);
+    const empty = invalidParameterValue(
+      `${label(kind)} '${name}' must contain a non-empty value of message attribute type '${base}'.`,
+    );
     if (base === 'Binary') {
       const binary = value.BinaryValue;
-      if (value.StringValue !== undefined && value.StringValue !== null) throw fail(`A ${base} attribute takes a BinaryValue, not a StringValue.`);
+      if (value.StringValue !== undefined && value.StringValue !== null)
+        throw fail(`A ${base} attribute takes a BinaryValue, not a StringValue.`);
       if (typeof binary !== 'string' || binary.length === 0) throw empty;
       if (!BASE64.test(binary)) throw fail('The BinaryValue is not base64.');
       parsed[name] = { dataType, binaryValue: Buffer.from(binary, 'base64') };
       continue;
     }
     const text = value.StringValue;
-    if (value.BinaryValue !== undefined && value.BinaryValue !== null) throw fail(`A ${base} attribute takes a StringValue, not a BinaryValue.`);
+    if (value.BinaryValue !== undefined && value.BinaryValue !== null)
+      throw fail(`A ${base} attribute takes a StringValue, not a BinaryValue.`);
     if (typeof text !== 'string' || text.length === 0) throw empty;
     if (!isAllowedText(text)) throw fail('The value contains characters outside the allowed set.');
     if (base === 'Number') {
       const problem = numberProblem(text);
-      if (problem) throw invalidParameterValue(`Can't cast the value of ${label(kind).toLowerCase()} '${name}' to a number (${problem}).`);
+      if (problem)
+        throw invalidParameterValue(
+          `Can't cast the value of ${label(kind).toLowerCase()} '${name}' to a number (${problem}).`,
+        );
     }
     parsed[name] = { dataType, stringValue: text };
   }
   return parsed;
 };
 
-const valueBytes = (attribute: MessageAttribute): Buffer => attribute.binaryValue ?? Buffer.from(attribute.stringValue, 'utf8');
+const valueBytes = (attribute: MessageAttribute): Buffer =>
+  attribute.binaryValue ?? Buffer.from(attribute.stringValue, 'utf8');
 
 /** What the attributes count toward the message size: every name, data type and value, in bytes (the message metadata page). */
 export const messageAttributesSize = (attributes: MessageAttributes): number =>
-  Object.entries(attributes).reduce((sum, [name, attribute]) => sum + Buffer.byteLength(name) + Buffer.byteLength(attribute.dataType) + valueBytes(attribute).length, 0);
+  Object.entries(attributes).reduce(
+    (sum, [name, attribute]) =>
+      sum + Buffer.byteLength(name) + Buffer.byteLength(attribute.dataType) + valueBytes(attribute).length,
+    0,
+  );
 
 const lengthPrefixed = (bytes: Buffer): Buffer => {
   const length = Buffer.alloc(4);
@@ -186,17 +217,26 @@ export const md5OfBody = (body: string): string => createHash('md5').update(body
  * for `All` or `.*`; a name ending in `.*` selects the names with that prefix (`bar.*`: `bar.x`);
  * any other, that name (ReceiveMessage, MessageAttributeNames).
  */
-export const selectMessageAttributes = (attributes: MessageAttributes, requested: readonly string[] | undefined): MessageAttributes => {
+export const selectMessageAttributes = (
+  attributes: MessageAttributes,
+  requested: readonly string[] | undefined,
+): MessageAttributes => {
   if (!requested || requested.length === 0) return {};
   if (requested.includes('All') || requested.includes('.*')) return { ...attributes };
   const prefixes = requested.filter((name) => name.endsWith('.*')).map((name) => name.slice(0, -1));
-  return Object.fromEntries(Object.entries(attributes).filter(([name]) => requested.includes(name) || prefixes.some((prefix) => name.startsWith(prefix))));
+  return Object.fromEntries(
+    Object.entries(attributes).filter(
+      ([name]) => requested.includes(name) || prefixes.some((prefix) => name.startsWith(prefix)),
+    ),
+  );
 };
 
 export const toWireAttributes = (attributes: MessageAttributes): Record<string, WireMessageAttribute> =>
   Object.fromEntries(
     Object.entries(attributes).map(([name, attribute]) => [
       name,
-      attribute.binaryValue === undefined ? { DataType: attribute.dataType, StringValue: attribute.stringValue } : { DataType: attribute.dataType, BinaryValue: attribute.binaryValue.toString('base64') },
+      attribute.binaryValue === undefined
+        ? { DataType: attribute.dataType, StringValue: attribute.stringValue }
+        : { DataType: attribute.dataType, BinaryValue: attribute.binaryValue.toString('base64') },
     ]),
   );

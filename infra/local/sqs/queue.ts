@@ -197,7 +197,8 @@ export class Queue {
   /** Deletes every message, in flight or not; once per 60 seconds (PurgeQueueInProgress). */
   purge(): void {
     const now = this.now();
-    if (this.lastPurgeAt !== undefined && now - this.lastPurgeAt < SQS_PURGE_INTERVAL_MS) throw purgeQueueInProgress(this.name);
+    if (this.lastPurgeAt !== undefined && now - this.lastPurgeAt < SQS_PURGE_INTERVAL_MS)
+      throw purgeQueueInProgress(this.name);
     this.lastPurgeAt = now;
     this.messages.clear();
   }
@@ -218,7 +219,8 @@ export class Queue {
   nextVisibleInMs(): number | undefined {
     const now = this.now();
     let next: number | undefined;
-    for (const message of this.messages.values()) if (message.visibleAt > now && (next === undefined || message.visibleAt < next)) next = message.visibleAt;
+    for (const message of this.messages.values())
+      if (message.visibleAt > now && (next === undefined || message.visibleAt < next)) next = message.visibleAt;
     return next === undefined ? undefined : next - now;
   }
 
@@ -249,13 +251,20 @@ export class Queue {
 
   /** An opaque handle naming this queue and the message; a new random part per receive. */
   private newReceiptHandle(messageId: string): string {
-    return Buffer.from([this.name, messageId, randomBytes(24).toString('base64')].join(HANDLE_SEPARATOR), 'utf8').toString('base64');
+    return Buffer.from(
+      [this.name, messageId, randomBytes(24).toString('base64')].join(HANDLE_SEPARATOR),
+      'utf8',
+    ).toString('base64');
   }
 
   /** The message a receipt handle names (undefined once it is gone); ReceiptHandleIsInvalid if it is not a handle of this queue. */
   private messageOf(receiptHandle: string): StoredMessage | undefined {
     const parts = Buffer.from(receiptHandle, 'base64').toString('utf8').split(HANDLE_SEPARATOR);
-    if (parts.length !== 3 || parts[0] !== this.name || Buffer.from(receiptHandle, 'base64').toString('base64') !== receiptHandle) {
+    if (
+      parts.length !== 3 ||
+      parts[0] !== this.name ||
+      Buffer.from(receiptHandle, 'base64').toString('base64') !== receiptHandle
+    ) {
       throw receiptHandleIsInvalid(receiptHandle);
     }
     return this.messages.get(parts[1] as string);

@@ -33,7 +33,8 @@ import {
 import { isAllowedText } from './message-attributes';
 
 export type Json = Record<string, unknown>;
-export const isObject = (value: unknown): value is Json => typeof value === 'object' && value !== null && !Array.isArray(value);
+export const isObject = (value: unknown): value is Json =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
 
 // --- Queue names and attributes ----------------------------------------------------------------
 
@@ -43,9 +44,12 @@ const QUEUE_NAME = /^[A-Za-z0-9_-]+$/;
 export const checkQueueName = (name: unknown): string => {
   if (name === undefined || name === null) throw missingParameter('QueueName');
   if (typeof name !== 'string') throw invalidParameterValue('QueueName must be a string.');
-  if (name.endsWith('.fifo')) throw unsupportedOperation('FIFO queues are not modelled by the local SQS (infra/local/README.md, "SQS").');
+  if (name.endsWith('.fifo'))
+    throw unsupportedOperation('FIFO queues are not modelled by the local SQS (infra/local/README.md, "SQS").');
   if (name.length === 0 || name.length > SQS_MAX_QUEUE_NAME_LENGTH || !QUEUE_NAME.test(name)) {
-    throw invalidParameterValue(`Can only include alphanumeric characters, hyphens, or underscores. 1 to ${SQS_MAX_QUEUE_NAME_LENGTH} in length`);
+    throw invalidParameterValue(
+      `Can only include alphanumeric characters, hyphens, or underscores. 1 to ${SQS_MAX_QUEUE_NAME_LENGTH} in length`,
+    );
   }
   return name;
 };
@@ -54,9 +58,17 @@ export const checkQueueName = (name: unknown): string => {
 const INTEGER_ATTRIBUTES = {
   DelaySeconds: { min: 0, max: SQS_MAX_DELAY_SECONDS, default: 0 },
   MaximumMessageSize: { min: SQS_MIN_MAXIMUM_MESSAGE_SIZE, max: SQS_MAX_MESSAGE_BYTES, default: SQS_MAX_MESSAGE_BYTES },
-  MessageRetentionPeriod: { min: SQS_MIN_RETENTION_SECONDS, max: SQS_MAX_RETENTION_SECONDS, default: SQS_DEFAULT_RETENTION_SECONDS },
+  MessageRetentionPeriod: {
+    min: SQS_MIN_RETENTION_SECONDS,
+    max: SQS_MAX_RETENTION_SECONDS,
+    default: SQS_DEFAULT_RETENTION_SECONDS,
+  },
   ReceiveMessageWaitTimeSeconds: { min: 0, max: SQS_MAX_WAIT_TIME_SECONDS, default: 0 },
-  VisibilityTimeout: { min: 0, max: SQS_MAX_VISIBILITY_TIMEOUT_SECONDS, default: SQS_DEFAULT_VISIBILITY_TIMEOUT_SECONDS },
+  VisibilityTimeout: {
+    min: 0,
+    max: SQS_MAX_VISIBILITY_TIMEOUT_SECONDS,
+    default: SQS_DEFAULT_VISIBILITY_TIMEOUT_SECONDS,
+  },
   /** SSE-KMS: 60–86,400 seconds, 300 by default (stored, not used: no encryption here). */
   KmsDataKeyReusePeriodSeconds: { min: 60, max: 86_400, default: 300 },
 } as const;
@@ -66,7 +78,12 @@ export type IntegerQueueAttribute = keyof typeof INTEGER_ATTRIBUTES;
 const JSON_ATTRIBUTES = new Set(['Policy', 'RedrivePolicy', 'RedriveAllowPolicy']);
 const OPAQUE_ATTRIBUTES = new Set(['KmsMasterKeyId']);
 const BOOLEAN_ATTRIBUTES = new Set(['SqsManagedSseEnabled']);
-const FIFO_ATTRIBUTES = new Set(['FifoQueue', 'ContentBasedDeduplication', 'DeduplicationScope', 'FifoThroughputLimit']);
+const FIFO_ATTRIBUTES = new Set([
+  'FifoQueue',
+  'ContentBasedDeduplication',
+  'DeduplicationScope',
+  'FifoThroughputLimit',
+]);
 /** What GetQueueAttributes reports beyond the settable attributes. */
 export const COMPUTED_ATTRIBUTES = [
   'ApproximateNumberOfMessages',
@@ -79,7 +96,11 @@ export const COMPUTED_ATTRIBUTES = [
 
 /** A new queue's attributes: every integer attribute at its default, SSE-SQS on (SQS's default for new queues). */
 export const defaultQueueAttributes = (): Record<string, string> => ({
-  ...Object.fromEntries(Object.entries(INTEGER_ATTRIBUTES).filter(([name]) => name !== 'KmsDataKeyReusePeriodSeconds').map(([name, range]) => [name, String(range.default)])),
+  ...Object.fromEntries(
+    Object.entries(INTEGER_ATTRIBUTES)
+      .filter(([name]) => name !== 'KmsDataKeyReusePeriodSeconds')
+      .map(([name, range]) => [name, String(range.default)]),
+  ),
   SqsManagedSseEnabled: 'true',
 });
 
@@ -94,7 +115,8 @@ export const checkQueueAttributes = (input: unknown): Record<string, string> => 
   const checked: Record<string, string> = {};
   for (const [name, raw] of Object.entries(input)) {
     if (typeof raw !== 'string') throw invalidAttributeValue(name);
-    if (FIFO_ATTRIBUTES.has(name)) throw unsupportedOperation('FIFO queues are not modelled by the local SQS (infra/local/README.md, "SQS").');
+    if (FIFO_ATTRIBUTES.has(name))
+      throw unsupportedOperation('FIFO queues are not modelled by the local SQS (infra/local/README.md, "SQS").');
     if (name in INTEGER_ATTRIBUTES) {
       const range = INTEGER_ATTRIBUTES[name as IntegerQueueAttribute];
       if (!/^\d+$/.test(raw) || Number(raw) < range.min || Number(raw) > range.max) throw invalidAttributeValue(name);
@@ -150,7 +172,10 @@ export const checkBody = (body: unknown): string => {
 
 /** The size check of SendMessage: body and attributes together within the queue's MaximumMessageSize. */
 export const checkMessageSize = (bytes: number, maximumMessageSize: number): void => {
-  if (bytes > maximumMessageSize) throw invalidParameterValue(`One or more parameters are invalid. Reason: Message must be shorter than ${maximumMessageSize} bytes.`);
+  if (bytes > maximumMessageSize)
+    throw invalidParameterValue(
+      `One or more parameters are invalid. Reason: Message must be shorter than ${maximumMessageSize} bytes.`,
+    );
 };
 
 // --- Batches -------------------------------------------------------------------------------------
@@ -163,14 +188,21 @@ const BATCH_ENTRY_ID = /^[A-Za-z0-9_-]+$/;
  * hyphens and underscores (InvalidBatchEntryId), all Ids distinct (BatchEntryIdsNotDistinct).
  */
 export const checkBatchEntries = (entries: unknown, entryName: string): (Json & { Id: string })[] => {
-  if (entries === undefined || entries === null || (Array.isArray(entries) && entries.length === 0)) throw emptyBatchRequest(entryName);
+  if (entries === undefined || entries === null || (Array.isArray(entries) && entries.length === 0))
+    throw emptyBatchRequest(entryName);
   if (!Array.isArray(entries)) throw invalidParameterValue('Entries must be a list.');
   if (entries.length > SQS_MAX_BATCH_ENTRIES) throw tooManyEntriesInBatchRequest(SQS_MAX_BATCH_ENTRIES, entries.length);
   const ids = new Set<string>();
   for (const entry of entries) {
     if (!isObject(entry)) throw invalidParameterValue(`Each entry must be a ${entryName}.`);
     const id = entry.Id;
-    if (typeof id !== 'string' || id.length === 0 || id.length > SQS_MAX_BATCH_ENTRY_ID_LENGTH || !BATCH_ENTRY_ID.test(id)) throw invalidBatchEntryId();
+    if (
+      typeof id !== 'string' ||
+      id.length === 0 ||
+      id.length > SQS_MAX_BATCH_ENTRY_ID_LENGTH ||
+      !BATCH_ENTRY_ID.test(id)
+    )
+      throw invalidBatchEntryId();
     if (ids.has(id)) throw batchEntryIdsNotDistinct(id);
     ids.add(id);
   }
@@ -180,10 +212,17 @@ export const checkBatchEntries = (entries: unknown, entryName: string): (Json & 
 // --- Parameters ------------------------------------------------------------------------------------
 
 /** An optional integer parameter within [min, max], else InvalidParameterValue with SQS's "Reason: …". */
-export const optionalInteger = (input: Json, name: string, min: number, max: number, reason: string): number | undefined => {
+export const optionalInteger = (
+  input: Json,
+  name: string,
+  min: number,
+  max: number,
+  reason: string,
+): number | undefined => {
   const value = input[name];
   if (value === undefined || value === null) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) throw invalidValue(name, value, reason);
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max)
+    throw invalidValue(name, value, reason);
   return value;
 };
 
@@ -196,6 +235,7 @@ export const requiredString = (input: Json, name: string): string => {
 
 export const optionalStringList = (value: unknown, name: string): string[] | undefined => {
   if (value === undefined || value === null) return undefined;
-  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string')) throw invalidParameterValue(`${name} must be a list of strings.`);
+  if (!Array.isArray(value) || value.some((item) => typeof item !== 'string'))
+    throw invalidParameterValue(`${name} must be a list of strings.`);
   return value as string[];
 };

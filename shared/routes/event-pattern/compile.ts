@@ -3,7 +3,7 @@
  * what that field must hold, and the pattern matches when any sub-rule does. `$or` is what makes
  * more than one: every combination of its alternatives becomes a sub-rule (event-ruler's model).
  */
-import { childPath, showValue, EventPatternError, isPlainObject } from './errors';
+import { childPath, EventPatternError, isPlainObject, showValue } from './errors';
 import { ABSENT, compileOperator, exactValue, type FieldSpec, type LeafTest, OPERATOR_NAMES } from './operators';
 
 /** Fields in ascending path order: the order event-ruler matches them in, which `exists: false` depends on. */
@@ -27,7 +27,8 @@ const compileValues = (values: readonly unknown[], path: string): FieldSpec => {
   let absent = false;
   values.forEach((value, index) => {
     const at = `${path}[${index}]`;
-    if (typeof value === 'number' && !Number.isFinite(value)) throw new EventPatternError(at, `${value} is not a JSON number`);
+    if (typeof value === 'number' && !Number.isFinite(value))
+      throw new EventPatternError(at, `${value} is not a JSON number`);
     if (typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' || value === null) {
       tests.push(exactValue(value));
     } else if (isPlainObject(value)) {
@@ -35,23 +36,31 @@ const compileValues = (values: readonly unknown[], path: string): FieldSpec => {
       if (test === ABSENT) absent = true;
       else tests.push(test);
     } else {
-      throw new EventPatternError(at, `a value to match must be a string, a number, true, false, null or an operator object, not ${showValue(value)}`);
+      throw new EventPatternError(
+        at,
+        `a value to match must be a string, a number, true, false, null or an operator object, not ${showValue(value)}`,
+      );
     }
   });
   return { tests, absent };
 };
 
 const expandOr = (alternatives: unknown, fieldPath: string, path: string, drafts: Draft[]): Draft[] => {
-  if (!Array.isArray(alternatives)) throw new EventPatternError(path, `$or must be an array of objects, not ${showValue(alternatives)}`);
+  if (!Array.isArray(alternatives))
+    throw new EventPatternError(path, `$or must be an array of objects, not ${showValue(alternatives)}`);
   const expanded: Draft[] = [];
   alternatives.forEach((alternative, index) => {
     const at = `${path}[${index}]`;
-    if (!isPlainObject(alternative)) throw new EventPatternError(at, `each $or alternative must be an object, not ${showValue(alternative)}`);
+    if (!isPlainObject(alternative))
+      throw new EventPatternError(at, `each $or alternative must be an object, not ${showValue(alternative)}`);
     // Each alternative extends its own copy of every combination built so far.
     const copies = drafts.map((draft) => new Map(draft));
     expanded.push(...compileObject(alternative, fieldPath, at, copies, { orEnabled: true, insideOr: true }));
     if (expanded.length > MAX_OR_COMBINATIONS) {
-      throw new EventPatternError(path, `$or results in more than ${MAX_OR_COMBINATIONS} rule combinations (EventBridge's limit)`);
+      throw new EventPatternError(
+        path,
+        `$or results in more than ${MAX_OR_COMBINATIONS} rule combinations (EventBridge's limit)`,
+      );
     }
   });
   if (alternatives.length < 2) throw new EventPatternError(path, '$or needs at least two alternatives');
@@ -59,7 +68,13 @@ const expandOr = (alternatives: unknown, fieldPath: string, path: string, drafts
 };
 
 /** Compiles one object level into every draft; returns the drafts, which `$or` multiplies. */
-const compileObject = (node: Record<string, unknown>, fieldPath: string, path: string, drafts: Draft[], context: Context): Draft[] => {
+const compileObject = (
+  node: Record<string, unknown>,
+  fieldPath: string,
+  path: string,
+  drafts: Draft[],
+  context: Context,
+): Draft[] => {
   const entries = Object.entries(node);
   if (entries.length === 0) throw new EventPatternError(path, 'empty objects are not allowed');
   let current = drafts;
@@ -87,9 +102,12 @@ const compileObject = (node: Record<string, unknown>, fieldPath: string, path: s
 };
 
 const compileWith = (pattern: unknown, orEnabled: boolean): SubRule[] => {
-  if (!isPlainObject(pattern)) throw new EventPatternError('', `an event pattern must be a JSON object, not ${showValue(pattern)}`);
+  if (!isPlainObject(pattern))
+    throw new EventPatternError('', `an event pattern must be a JSON object, not ${showValue(pattern)}`);
   const drafts = compileObject(pattern, '', '', [new Map()], { orEnabled, insideOr: false });
-  return drafts.map((draft) => [...draft.entries()].sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0)));
+  return drafts.map((draft) =>
+    [...draft.entries()].sort(([left], [right]) => (left < right ? -1 : left > right ? 1 : 0)),
+  );
 };
 
 /**

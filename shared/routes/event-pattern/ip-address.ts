@@ -52,15 +52,23 @@ export interface CidrBlock {
  */
 export const parseCidr = (text: string, path: string): CidrBlock => {
   const parts = text.split('/');
-  if (parts.length !== 2) throw new EventPatternError(path, `malformed CIDR ${JSON.stringify(text)}: exactly one "/" is required`);
+  if (parts.length !== 2)
+    throw new EventPatternError(path, `malformed CIDR ${JSON.stringify(text)}: exactly one "/" is required`);
   const [address = '', mask = ''] = parts;
-  if (!/^[+-]?\d+$/.test(mask)) throw new EventPatternError(path, `malformed CIDR ${JSON.stringify(text)}: the mask bits must be an integer`);
+  if (!/^[+-]?\d+$/.test(mask))
+    throw new EventPatternError(path, `malformed CIDR ${JSON.stringify(text)}: the mask bits must be an integer`);
   const maskBits = Number(mask);
-  if (maskBits < 0) throw new EventPatternError(path, `malformed CIDR ${JSON.stringify(text)}: the mask bits must not be negative`);
+  if (maskBits < 0)
+    throw new EventPatternError(path, `malformed CIDR ${JSON.stringify(text)}: the mask bits must not be negative`);
   const base = parseIpAddress(address);
-  if (!base) throw new EventPatternError(path, `malformed CIDR ${JSON.stringify(text)}: ${JSON.stringify(address)} is not an IPv4 or IPv6 address`);
+  if (!base)
+    throw new EventPatternError(
+      path,
+      `malformed CIDR ${JSON.stringify(text)}: ${JSON.stringify(address)} is not an IPv4 or IPv6 address`,
+    );
   const limit = base.length === 4 ? 32 : 128;
-  if (maskBits >= limit) throw new EventPatternError(path, `${base.length === 4 ? 'IPv4' : 'IPv6'} mask bits must be below ${limit}`);
+  if (maskBits >= limit)
+    throw new EventPatternError(path, `${base.length === 4 ? 'IPv4' : 'IPv6'} mask bits must be below ${limit}`);
   return { base, maskBits };
 };
 

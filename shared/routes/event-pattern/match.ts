@@ -51,7 +51,12 @@ export const flattenEvent = (event: Record<string, unknown>, interest: ReadonlyS
         const childPath = path === '' ? key : `${path}.${key}`;
         if (interest.has(childPath)) visit(child, childPath, membership);
       }
-    } else if (typeof value === 'string' || typeof value === 'boolean' || value === null || (typeof value === 'number' && Number.isFinite(value))) {
+    } else if (
+      typeof value === 'string' ||
+      typeof value === 'boolean' ||
+      value === null ||
+      (typeof value === 'number' && Number.isFinite(value))
+    ) {
       const list = fields.get(path);
       if (list) list.push({ value, membership });
       else fields.set(path, [{ value, membership }]);
@@ -87,7 +92,11 @@ export const matchesSubRule = (rule: SubRule, fields: EventFields): boolean => {
     const [path, spec] = entry;
     const candidates = fields.get(path) ?? [];
     for (const field of candidates) {
-      if (consistent(chosen, field.membership) && spec.tests.some((test) => test(field.value)) && step(index + 1, merge(chosen, field.membership))) {
+      if (
+        consistent(chosen, field.membership) &&
+        spec.tests.some((test) => test(field.value)) &&
+        step(index + 1, merge(chosen, field.membership))
+      ) {
         return true;
       }
     }

@@ -3,7 +3,7 @@
  * compiled to tests over one leaf value of the event. Operands are validated as PutRule
  * validates them (event-ruler's JsonRuleCompiler: EventBridge's reference implementation).
  */
-import { childPath, showValue, EventPatternError, isPlainObject } from './errors';
+import { childPath, EventPatternError, isPlainObject, showValue } from './errors';
 import { type CidrBlock, inCidr, parseCidr, parseIpAddress, sameAddress } from './ip-address';
 import { type CaseMode, endsWith, equalsIgnoringCase, type Glob, matchesGlob, parseGlob, startsWith } from './strings';
 
@@ -33,8 +33,10 @@ const inNumericRange = (value: number): boolean => value >= -NUMERIC_LIMIT && va
 const micros = (value: number): number => Math.round(value * 1e6);
 
 const requireNumber = (value: unknown, path: string): number => {
-  if (typeof value !== 'number' || !Number.isFinite(value)) throw new EventPatternError(path, `must be a number, not ${showValue(value)}`);
-  if (!inNumericRange(value)) throw new EventPatternError(path, `${value} is outside EventBridge's numeric range (-5.0e9 to 5.0e9)`);
+  if (typeof value !== 'number' || !Number.isFinite(value))
+    throw new EventPatternError(path, `must be a number, not ${showValue(value)}`);
+  if (!inNumericRange(value))
+    throw new EventPatternError(path, `${value} is outside EventBridge's numeric range (-5.0e9 to 5.0e9)`);
   return value;
 };
 
@@ -47,12 +49,17 @@ const requireString = (value: unknown, path: string, what: string): string => {
 export const exactValue = (expected: string | number | boolean | null): LeafTest => {
   if (typeof expected === 'number') {
     const expectedMicros = inNumericRange(expected) ? micros(expected) : undefined;
-    return (value) => typeof value === 'number' && (value === expected || (expectedMicros !== undefined && inNumericRange(value) && micros(value) === expectedMicros));
+    return (value) =>
+      typeof value === 'number' &&
+      (value === expected ||
+        (expectedMicros !== undefined && inNumericRange(value) && micros(value) === expectedMicros));
   }
   if (typeof expected === 'string') {
     const address = parseIpAddress(expected);
     if (!address) return (value) => value === expected;
-    return (value) => value === expected || (typeof value === 'string' && sameAddress(parseIpAddress(value) ?? new Uint8Array(), address));
+    return (value) =>
+      value === expected ||
+      (typeof value === 'string' && sameAddress(parseIpAddress(value) ?? new Uint8Array(), address));
   }
   return (value) => value === expected;
 };
@@ -76,12 +83,16 @@ const compare = (value: number, comparison: Comparison, bound: number): boolean 
 
 /** `numeric`: ["=", n], ["<" | "<=" | ">" | ">=", n], or [">" | ">=", low, "<" | "<=", high]. */
 const numeric = (operand: unknown, path: string): LeafTest => {
-  if (!Array.isArray(operand)) throw new EventPatternError(path, `must be an array such as [">", 0, "<=", 5], not ${showValue(operand)}`);
+  if (!Array.isArray(operand))
+    throw new EventPatternError(path, `must be an array such as [">", 0, "<=", 5], not ${showValue(operand)}`);
   const terms: unknown[] = operand;
   const comparisonAt = (index: number, allowed: readonly Comparison[]): Comparison => {
     const term = terms[index];
     if (typeof term !== 'string' || !COMPARISONS.has(term) || !allowed.includes(term as Comparison)) {
-      throw new EventPatternError(`${path}[${index}]`, `expected one of ${allowed.map((item) => `"${item}"`).join(', ')}, not ${showValue(term)}`);
+      throw new EventPatternError(
+        `${path}[${index}]`,
+        `expected one of ${allowed.map((item) => `"${item}"`).join(', ')}, not ${showValue(term)}`,
+      );
     }
     return term as Comparison;
   };
@@ -89,25 +100,40 @@ const numeric = (operand: unknown, path: string): LeafTest => {
   const bound = micros(requireNumber(terms[1], `${path}[1]`));
   const checks: [Comparison, number][] = [[first, bound]];
   if (terms.length > 2) {
-    if (first !== '>' && first !== '>=') throw new EventPatternError(path, `"${first}" takes one number; only ">" and ">=" may be followed by an upper bound`);
+    if (first !== '>' && first !== '>=')
+      throw new EventPatternError(
+        path,
+        `"${first}" takes one number; only ">" and ">=" may be followed by an upper bound`,
+      );
     const second = comparisonAt(2, ['<', '<=']);
     const upper = micros(requireNumber(terms[3], `${path}[3]`));
-    if (terms.length > 4) throw new EventPatternError(path, 'too many terms: a range is [">" | ">=", low, "<" | "<=", high]');
+    if (terms.length > 4)
+      throw new EventPatternError(path, 'too many terms: a range is [">" | ">=", low, "<" | "<=", high]');
     if (upper <= bound) throw new EventPatternError(path, 'the lower bound must be less than the upper bound');
     checks.push([second, upper]);
   }
-  return (value) => typeof value === 'number' && inNumericRange(value) && checks.every(([comparison, bound]) => compare(micros(value), comparison, bound));
+  return (value) =>
+    typeof value === 'number' &&
+    inNumericRange(value) &&
+    checks.every(([comparison, bound]) => compare(micros(value), comparison, bound));
 };
 
 /** The string operand of prefix/suffix: a string, or {"equals-ignore-case": string}. */
 const affixOperand = (operand: unknown, path: string, operator: string): { text: string; mode: CaseMode } => {
   if (typeof operand === 'string') return { text: operand, mode: 'exact' };
-  if (!isPlainObject(operand)) throw new EventPatternError(path, `${operator} must be a string or {"equals-ignore-case": "..."}, not ${showValue(operand)}`);
+  if (!isPlainObject(operand))
+    throw new EventPatternError(
+      path,
+      `${operator} must be a string or {"equals-ignore-case": "..."}, not ${showValue(operand)}`,
+    );
   const keys = Object.keys(operand);
   if (keys.length !== 1 || keys[0] !== 'equals-ignore-case') {
     throw new EventPatternError(path, `${operator} takes only the option "equals-ignore-case", not ${showValue(keys)}`);
   }
-  return { text: requireString(operand['equals-ignore-case'], childPath(path, 'equals-ignore-case'), 'equals-ignore-case'), mode: 'ignore-case' };
+  return {
+    text: requireString(operand['equals-ignore-case'], childPath(path, 'equals-ignore-case'), 'equals-ignore-case'),
+    mode: 'ignore-case',
+  };
 };
 
 /** anything-but's object forms: each takes a string or a non-empty list of strings. */
@@ -117,7 +143,8 @@ const anythingButStrings = (operand: unknown, path: string, option: string): str
   return values.map((value, index) => {
     const at = Array.isArray(operand) ? `${path}[${index}]` : path;
     const text = requireString(value, at, `anything-but ${option}`);
-    if ((option === 'prefix' || option === 'suffix') && text === '') throw new EventPatternError(at, `an empty ${option} is not allowed`);
+    if ((option === 'prefix' || option === 'suffix') && text === '')
+      throw new EventPatternError(at, `an empty ${option} is not allowed`);
     return text;
   });
 };
@@ -126,7 +153,11 @@ const anythingButStrings = (operand: unknown, path: string, option: string): str
 const anythingButOption = (operand: Record<string, unknown>, path: string): ((value: string) => boolean) => {
   const keys = Object.keys(operand);
   const [option = ''] = keys;
-  if (keys.length !== 1) throw new EventPatternError(path, `anything-but takes one option (prefix, suffix, equals-ignore-case or wildcard), not ${showValue(keys)}`);
+  if (keys.length !== 1)
+    throw new EventPatternError(
+      path,
+      `anything-but takes one option (prefix, suffix, equals-ignore-case or wildcard), not ${showValue(keys)}`,
+    );
   const at = childPath(path, option);
   switch (option) {
     case 'prefix': {
@@ -149,7 +180,10 @@ const anythingButOption = (operand: Record<string, unknown>, path: string): ((va
       return (value) => globs.some((glob) => matchesGlob(value, glob));
     }
     default:
-      throw new EventPatternError(path, `unsupported anything-but option "${option}" (use prefix, suffix, equals-ignore-case or wildcard)`);
+      throw new EventPatternError(
+        path,
+        `unsupported anything-but option "${option}" (use prefix, suffix, equals-ignore-case or wildcard)`,
+      );
   }
 };
 
@@ -164,7 +198,10 @@ const anythingBut = (operand: unknown, path: string): LeafTest => {
   }
   const values = Array.isArray(operand) ? operand : [operand];
   if (!Array.isArray(operand) && typeof operand !== 'string' && typeof operand !== 'number') {
-    throw new EventPatternError(path, `must be a string, a number, a list of either, or an object with prefix, suffix, equals-ignore-case or wildcard; not ${showValue(operand)}`);
+    throw new EventPatternError(
+      path,
+      `must be a string, a number, a list of either, or an object with prefix, suffix, equals-ignore-case or wildcard; not ${showValue(operand)}`,
+    );
   }
   if (values.length === 0) throw new EventPatternError(path, 'empty arrays are not allowed');
   if (values.every((value) => typeof value === 'string')) {
@@ -172,11 +209,17 @@ const anythingBut = (operand: unknown, path: string): LeafTest => {
     return (value) => typeof value !== 'string' || !excluded.has(value);
   }
   if (values.every((value) => typeof value === 'number')) {
-    const excluded = new Set(values.map((value, index) => micros(requireNumber(value, Array.isArray(operand) ? `${path}[${index}]` : path))));
+    const excluded = new Set(
+      values.map((value, index) => micros(requireNumber(value, Array.isArray(operand) ? `${path}[${index}]` : path))),
+    );
     return (value) => typeof value !== 'number' || !inNumericRange(value) || !excluded.has(micros(value));
   }
   const odd = values.findIndex((value) => typeof value !== 'string' && typeof value !== 'number');
-  if (odd >= 0) throw new EventPatternError(`${path}[${odd}]`, `anything-but lists take strings or numbers, not ${showValue(values[odd])}`);
+  if (odd >= 0)
+    throw new EventPatternError(
+      `${path}[${odd}]`,
+      `anything-but lists take strings or numbers, not ${showValue(values[odd])}`,
+    );
   throw new EventPatternError(path, 'anything-but lists must be all strings or all numbers, not a mix');
 };
 
@@ -195,8 +238,10 @@ export const ABSENT = Symbol('absent');
 /** An operator object such as {"prefix": "us-"}: exactly one operator, then its operand. */
 export const compileOperator = (expression: Record<string, unknown>, path: string): LeafTest | typeof ABSENT => {
   const keys = Object.keys(expression);
-  if (keys.length === 0) throw new EventPatternError(path, 'an operator object needs an operator, such as {"prefix": "..."}');
-  if (keys.length > 1) throw new EventPatternError(path, `an operator object holds one operator, not ${keys.length} (${keys.join(', ')})`);
+  if (keys.length === 0)
+    throw new EventPatternError(path, 'an operator object needs an operator, such as {"prefix": "..."}');
+  if (keys.length > 1)
+    throw new EventPatternError(path, `an operator object holds one operator, not ${keys.length} (${keys.join(', ')})`);
   const [operator = ''] = keys;
   const operand = expression[operator];
   const at = childPath(path, operator);
@@ -222,7 +267,8 @@ export const compileOperator = (expression: Record<string, unknown>, path: strin
     case 'cidr':
       return cidr(operand, at);
     case 'exists':
-      if (typeof operand !== 'boolean') throw new EventPatternError(at, `exists must be true or false, not ${showValue(operand)}`);
+      if (typeof operand !== 'boolean')
+        throw new EventPatternError(at, `exists must be true or false, not ${showValue(operand)}`);
       return operand ? () => true : ABSENT;
     default:
       throw new EventPatternError(path, `unknown operator "${operator}" (operators are case-sensitive)`);

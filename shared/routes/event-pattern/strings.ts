@@ -15,7 +15,8 @@ const sameLetters = (value: readonly string[], pattern: readonly string[], offse
   for (let index = 0; index < pattern.length; index++) {
     const valueLetter = value[offset + index];
     const patternLetter = pattern[index];
-    if (valueLetter === undefined || patternLetter === undefined || !sameLetter(valueLetter, patternLetter)) return false;
+    if (valueLetter === undefined || patternLetter === undefined || !sameLetter(valueLetter, patternLetter))
+      return false;
   }
   return true;
 };
@@ -59,13 +60,17 @@ export const parseGlob = (text: string, path: string): Glob => {
   for (let index = 0; index < text.length; index++) {
     const char = text[index];
     if (char === '*') {
-      if (text[index + 1] === '*') throw new EventPatternError(path, `consecutive wildcard characters at position ${index}; use one "*"`);
+      if (text[index + 1] === '*')
+        throw new EventPatternError(path, `consecutive wildcard characters at position ${index}; use one "*"`);
       runs.push(run);
       run = '';
     } else if (char === '\\') {
       const next = text[index + 1];
       if (next !== '*' && next !== '\\') {
-        throw new EventPatternError(path, `invalid escape at position ${index}: only \\* (a literal *) and \\\\ (a literal \\) are allowed`);
+        throw new EventPatternError(
+          path,
+          `invalid escape at position ${index}: only \\* (a literal *) and \\\\ (a literal \\) are allowed`,
+        );
       }
       run += next;
       index++;

@@ -34,10 +34,20 @@ describe('snapshotRequest', () => {
 
   it('REST v1 without multi-value fields, headers or body', () => {
     const snapshot = snapshotRequest(
-      restApiEvent({ headers: {}, multiValueHeaders: {}, multiValueQueryStringParameters: null, queryStringParameters: null, body: null }),
+      restApiEvent({
+        headers: {},
+        multiValueHeaders: {},
+        multiValueQueryStringParameters: null,
+        queryStringParameters: null,
+        body: null,
+      }),
       opts,
     );
-    expect(snapshot).toMatchObject({ uri: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod/widgets/w-1', headers: {}, body: {} });
+    expect(snapshot).toMatchObject({
+      uri: 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod/widgets/w-1',
+      headers: {},
+      body: {},
+    });
   });
 
   it('HTTP API v2: raw path and query, cookies as a cookie header, source ip', () => {
@@ -99,7 +109,13 @@ describe('snapshotResponse', () => {
     expect(
       snapshotResponse(
         'apigw-v2',
-        { statusCode: 200, cookies: ['s=1; HttpOnly'], headers: { 'content-type': 'application/pdf' }, body: pdf, isBase64Encoded: true },
+        {
+          statusCode: 200,
+          cookies: ['s=1; HttpOnly'],
+          headers: { 'content-type': 'application/pdf' },
+          body: pdf,
+          isBase64Encoded: true,
+        },
         opts,
       ),
     ).toEqual({

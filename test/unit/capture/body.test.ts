@@ -6,12 +6,17 @@ describe('captureBody', () => {
       body: { a: [1, 2] },
       transfer_encoding: 'json',
     });
-    expect(captureBody({ body: '{"a":1}', contentType: 'application/vnd.api+json; charset=utf-8' }, 1024).transfer_encoding).toBe('json');
+    expect(
+      captureBody({ body: '{"a":1}', contentType: 'application/vnd.api+json; charset=utf-8' }, 1024).transfer_encoding,
+    ).toBe('json');
   });
 
   it('parses JSON-looking text when there is no content type, and keeps bad JSON as text', () => {
     expect(captureBody({ body: '[1]' }, 1024)).toEqual({ body: [1], transfer_encoding: 'json' });
-    expect(captureBody({ body: '{oops', contentType: 'application/json' }, 1024)).toEqual({ body: '{oops', transfer_encoding: 'text' });
+    expect(captureBody({ body: '{oops', contentType: 'application/json' }, 1024)).toEqual({
+      body: '{oops',
+      transfer_encoding: 'text',
+    });
     expect(captureBody({ body: 'a=1&b=2', contentType: 'application/x-www-form-urlencoded' }, 1024)).toEqual({
       body: 'a=1&b=2',
       transfer_encoding: 'text',
@@ -52,7 +57,12 @@ describe('captureBody', () => {
       body_truncated: true,
     });
     const binary = Buffer.alloc(100, 0xff);
-    expect(captureBody({ body: binary.toString('base64'), isBase64Encoded: true, contentType: 'application/octet-stream' }, 10)).toEqual({
+    expect(
+      captureBody(
+        { body: binary.toString('base64'), isBase64Encoded: true, contentType: 'application/octet-stream' },
+        10,
+      ),
+    ).toEqual({
       body: binary.subarray(0, 10).toString('base64'),
       transfer_encoding: 'base64',
       body_truncated: true,

@@ -19,7 +19,9 @@ describe('KinesisStreamWriter abort signal (used by the capture flush)', () => {
       sleep: async () => {},
     });
 
-    const outcomes = await writer.write([{ partitionKey: 'a', data: Buffer.from('x') }], { abortSignal: controller.signal });
+    const outcomes = await writer.write([{ partitionKey: 'a', data: Buffer.from('x') }], {
+      abortSignal: controller.signal,
+    });
 
     expect(outcomes).toEqual([{ ok: false, errorCode: 'InternalFailure', errorMessage: 'boom' }]);
     expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(1);

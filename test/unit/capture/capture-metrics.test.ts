@@ -4,10 +4,10 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
 import {
   type ApiCallCaptureOptions,
+  apiCallCapture,
   CAPTURE_DROP_REASONS,
   CAPTURE_RECORDS_DROPPED,
   type CaptureDropReason,
-  apiCallCapture,
   updateUser,
   updateUsersBatch,
   withApiCallCapture,
@@ -23,10 +23,17 @@ const client = new KinesisClient({ region: 'eu-west-1' });
 
 const acceptAll = (input: PutRecordsCommandInput) => ({
   FailedRecordCount: 0,
-  Records: (input.Records ?? []).map((_, index) => ({ SequenceNumber: `seq-${index}`, ShardId: 'shardId-000000000000' })),
+  Records: (input.Records ?? []).map((_, index) => ({
+    SequenceNumber: `seq-${index}`,
+    ShardId: 'shardId-000000000000',
+  })),
 });
 
-const v1Result: APIGatewayProxyResult = { statusCode: 200, headers: { 'content-type': 'application/json' }, body: '{"ok":true}' };
+const v1Result: APIGatewayProxyResult = {
+  statusCode: 200,
+  headers: { 'content-type': 'application/json' },
+  body: '{"ok":true}',
+};
 
 let log: ReturnType<typeof recordingLogger>;
 let metrics: RecordingMetrics;
@@ -47,7 +54,10 @@ const droppedFor = (reason: CaptureDropReason, count = 1) => ({
 });
 
 const invoke = (options: ApiCallCaptureOptions<APIGatewayProxyEvent>, event: APIGatewayProxyEvent = restApiEvent()) =>
-  withApiCallCapture<APIGatewayProxyEvent, APIGatewayProxyResult>(async () => v1Result, options)(event, lambdaContext());
+  withApiCallCapture<APIGatewayProxyEvent, APIGatewayProxyResult>(async () => v1Result, options)(
+    event,
+    lambdaContext(),
+  );
 
 const NOW = new Date('2026-03-14T15:08:00.000Z');
 
@@ -95,7 +105,11 @@ describe('CaptureRecordsDropped: each drop path, by Reason, flushed once at the 
     return event;
   };
   const cases: DropCase[] = [
-    { what: 'no company id and no default client id', reason: 'NoClientId', options: () => baseOptions({ defaultClientId: false }) },
+    {
+      what: 'no company id and no default client id',
+      reason: 'NoClientId',
+      options: () => baseOptions({ defaultClientId: false }),
+    },
     {
       what: 'maskEvent throws',
       reason: 'MaskEventFailed',
@@ -125,7 +139,8 @@ describe('CaptureRecordsDropped: each drop path, by Reason, flushed once at the 
       what: 'the record is over the Kinesis record limit',
       reason: 'RecordTooLarge',
       options: () => baseOptions({ maxBodyBytes: 2 * 1024 * 1024 }),
-      event: () => restApiEvent({ body: 'x'.repeat(1_100_000), headers: { 'content-type': 'text/plain' }, multiValueHeaders: {} }),
+      event: () =>
+        restApiEvent({ body: 'x'.repeat(1_100_000), headers: { 'content-type': 'text/plain' }, multiValueHeaders: {} }),
     },
     { what: 'no stream configured', reason: 'NoStream', options: () => baseOptions({ streamName: undefined }) },
     {
@@ -141,7 +156,12 @@ describe('CaptureRecordsDropped: each drop path, by Reason, flushed once at the 
           },
         }),
     },
-    { what: 'the request cannot be read', reason: 'RequestUnreadable', options: () => baseOptions(), event: unreadableEvent },
+    {
+      what: 'the request cannot be read',
+      reason: 'RequestUnreadable',
+      options: () => baseOptions(),
+      event: unreadableEvent,
+    },
   ];
 
   it.each(cases)('$what: $reason', async ({ reason, options, event }) => {
@@ -209,7 +229,13 @@ describe('CaptureRecordsDropped: each drop path, by Reason, flushed once at the 
   });
 
   it('every Reason named here is one of CAPTURE_DROP_REASONS', () => {
-    const tested = [...cases.map(({ reason }) => reason), 'OptionsTimeout', 'SendTimeout', 'SendFailed', 'CaptureError'];
+    const tested = [
+      ...cases.map(({ reason }) => reason),
+      'OptionsTimeout',
+      'SendTimeout',
+      'SendFailed',
+      'CaptureError',
+    ];
     expect(new Set(tested)).toEqual(new Set(Object.values(CAPTURE_DROP_REASONS)));
   });
 });
@@ -254,12 +280,22 @@ describe('CaptureRecordsDropped: the middy middleware and the profile calls', ()
     kinesis.on(PutRecordsCommand).callsFake((input: PutRecordsCommandInput) => ({
       FailedRecordCount: 1,
       Records: (input.Records ?? []).map((entry) =>
-        entry.PartitionKey === 'c2' ? { ErrorCode: 'InternalFailure', ErrorMessage: 'boom' } : { SequenceNumber: '1', ShardId: 's' },
+        entry.PartitionKey === 'c2'
+          ? { ErrorCode: 'InternalFailure', ErrorMessage: 'boom' }
+          : { SequenceNumber: '1', ShardId: 's' },
       ),
     }));
     jest.useRealTimers();
 
-    expect(await updateUsersBatch([{ user_id: 'a', company_id: 'c1' }, { user_id: 'b', company_id: 'c2' }], baseOptions())).toEqual({
+    expect(
+      await updateUsersBatch(
+        [
+          { user_id: 'a', company_id: 'c1' },
+          { user_id: 'b', company_id: 'c2' },
+        ],
+        baseOptions(),
+      ),
+    ).toEqual({
       sent: 1,
       notSent: 1,
     });
@@ -277,12 +313,20 @@ describe('CaptureRecordsDropped: the middy middleware and the profile calls', ()
     kinesis.on(PutRecordsCommand).callsFake((input: PutRecordsCommandInput) => ({
       FailedRecordCount: 2,
       Records: (input.Records ?? []).map((entry) =>
-        entry.PartitionKey === 'c1' ? { SequenceNumber: '1', ShardId: 's' } : { ErrorCode: 'InternalFailure', ErrorMessage: 'boom' },
+        entry.PartitionKey === 'c1'
+          ? { SequenceNumber: '1', ShardId: 's' }
+          : { ErrorCode: 'InternalFailure', ErrorMessage: 'boom' },
       ),
     }));
     jest.useRealTimers();
     for (const clientId of ['c1', 'c2', 'c3']) {
-      buffer.add({ kind: 'company-profile', id: clientId, clientId, time: NOW.toISOString(), profile: { company_id: clientId } });
+      buffer.add({
+        kind: 'company-profile',
+        id: clientId,
+        clientId,
+        time: NOW.toISOString(),
+        profile: { company_id: clientId },
+      });
     }
     expect(await buffer.flush()).toEqual({ sent: 1, notSent: 2 });
     expect(Object.fromEntries(metrics.counts)).toEqual(droppedFor('SendFailed', 2));
@@ -315,7 +359,12 @@ describe('CaptureRecordsDropped without a metrics option: Powertools EMF on stdo
     stdout.mock.calls
       .map(([chunk]) => String(chunk))
       .filter((line) => line.includes('"_aws"'))
-      .map((line) => JSON.parse(line) as Record<string, unknown> & { _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] } });
+      .map(
+        (line) =>
+          JSON.parse(line) as Record<string, unknown> & {
+            _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] };
+          },
+      );
 
   beforeEach(() => {
     resetDefaultCaptureMetrics();
@@ -327,7 +376,11 @@ describe('CaptureRecordsDropped without a metrics option: Powertools EMF on stdo
   });
 
   it('one line by Reason and one total, namespace UsagePipeline, function apiCallCapture; nothing on a clean invocation', async () => {
-    const options = { ...baseOptions<APIGatewayProxyEvent>(), metrics: undefined, env: { POWERTOOLS_SERVICE_NAME: 'my-api' } };
+    const options = {
+      ...baseOptions<APIGatewayProxyEvent>(),
+      metrics: undefined,
+      env: { POWERTOOLS_SERVICE_NAME: 'my-api' },
+    };
     await invoke(options);
     expect(emfLines()).toEqual([]);
 
@@ -340,6 +393,8 @@ describe('CaptureRecordsDropped without a metrics option: Powertools EMF on stdo
       expect(line).toMatchObject({ service: 'my-api', function: 'apiCallCapture', CaptureRecordsDropped: 1 });
     }
     expect(lines.map((line) => line.Reason)).toEqual(['NoStream', undefined]);
-    expect(lines[0]?._aws.CloudWatchMetrics[0]?.Dimensions[0]).toEqual(expect.arrayContaining(['service', 'function', 'Reason']));
+    expect(lines[0]?._aws.CloudWatchMetrics[0]?.Dimensions[0]).toEqual(
+      expect.arrayContaining(['service', 'function', 'Reason']),
+    );
   });
 });

@@ -1,9 +1,19 @@
 import { createHash } from 'node:crypto';
 import { KinesisClient, PutRecordsCommand, type PutRecordsCommandInput } from '@aws-sdk/client-kinesis';
 import middy from '@middy/core';
-import type { APIGatewayProxyEvent, APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResult, Context } from 'aws-lambda';
+import type {
+  APIGatewayProxyEvent,
+  APIGatewayProxyEventV2WithJWTAuthorizer,
+  APIGatewayProxyResult,
+  Context,
+} from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { type ApiCallCaptureOptions, type ApiCallRecord, apiCallCapture, withApiCallCapture } from '../../../shared/capture';
+import {
+  type ApiCallCaptureOptions,
+  type ApiCallRecord,
+  apiCallCapture,
+  withApiCallCapture,
+} from '../../../shared/capture';
 import { RecordingMetrics } from '../../../shared/metrics';
 import { albEvent, httpApiV2Event, lambdaContext, recordingLogger, restApiEvent } from '../../helpers/capture-events';
 
@@ -12,7 +22,10 @@ const client = new KinesisClient({ region: 'eu-west-1' });
 
 const acceptAll = (input: PutRecordsCommandInput) => ({
   FailedRecordCount: 0,
-  Records: (input.Records ?? []).map((_, index) => ({ SequenceNumber: `seq-${index}`, ShardId: 'shardId-000000000000' })),
+  Records: (input.Records ?? []).map((_, index) => ({
+    SequenceNumber: `seq-${index}`,
+    ShardId: 'shardId-000000000000',
+  })),
 });
 
 /** Every record put on the stream, decoded, with its partition key. */
@@ -128,7 +141,9 @@ describe('apiCallCapture (middy), REST API v1', () => {
     const event = restApiEvent();
     event.requestContext.authorizer = null;
     event.requestContext.identity.cognitoIdentityId = 'eu-west-1:7d1f0c2e-identity';
-    await middy().use(apiCallCapture(baseOptions())).handler(async () => v1Result)(event, lambdaContext());
+    await middy()
+      .use(apiCallCapture(baseOptions()))
+      .handler(async () => v1Result)(event, lambdaContext());
     expect(onlyRecord().apiCall.user_id).toBe('eu-west-1:7d1f0c2e-identity');
   });
 
@@ -152,7 +167,11 @@ describe('apiCallCapture (middy), REST API v1', () => {
       .use(apiCallCapture(baseOptions()))
       .use({
         onError: (request) => {
-          request.response = { statusCode: 422, body: '{"message":"bad widget"}', headers: { 'content-type': 'application/json' } };
+          request.response = {
+            statusCode: 422,
+            body: '{"message":"bad widget"}',
+            headers: { 'content-type': 'application/json' },
+          };
         },
       })
       .handler(async () => {
@@ -177,14 +196,20 @@ describe('apiCallCapture (middy), REST API v1', () => {
       })
       .handler(async () => v1Result);
     await handler(restApiEvent(), lambdaContext());
-    expect(onlyRecord().apiCall.request).toMatchObject({ body: { name: 'sprocket', size: 3 }, transfer_encoding: 'json' });
+    expect(onlyRecord().apiCall.request).toMatchObject({
+      body: { name: 'sprocket', size: 3 },
+      transfer_encoding: 'json',
+    });
   });
 });
 
 describe('withApiCallCapture, HTTP API v2 and ALB', () => {
   it('v2: a plain object result is returned as is and captured as the 200 JSON API Gateway sends', async () => {
     const result = { orders: [{ id: 'o-1' }] };
-    const handler = withApiCallCapture<APIGatewayProxyEventV2WithJWTAuthorizer, typeof result>(async () => result, baseOptions());
+    const handler = withApiCallCapture<APIGatewayProxyEventV2WithJWTAuthorizer, typeof result>(
+      async () => result,
+      baseOptions(),
+    );
 
     expect(await handler(httpApiV2Event(), lambdaContext())).toBe(result);
 
@@ -196,7 +221,11 @@ describe('withApiCallCapture, HTTP API v2 and ALB', () => {
       headers: expect.objectContaining({ cookie: '*****', authorization: '*****', 'x-api-version': '2026-01-01' }),
     });
     expect(apiCall.request.body).toBeUndefined();
-    expect(apiCall.response).toMatchObject({ status: 200, body: { orders: [{ id: 'o-1' }] }, transfer_encoding: 'json' });
+    expect(apiCall.response).toMatchObject({
+      status: 200,
+      body: { orders: [{ id: 'o-1' }] },
+      transfer_encoding: 'json',
+    });
     expect(apiCall.user_id).toBe('user-v2');
     expect(apiCall.session_token).toBe(sha256('eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ1c2VyLXYyIn0.c2ln'));
   });
@@ -206,13 +235,26 @@ describe('withApiCallCapture, HTTP API v2 and ALB', () => {
     expect(onlyRecord().apiCall.response).toMatchObject({ status: 200, body: 'pong', transfer_encoding: 'text' });
 
     kinesis.resetHistory();
-    await withApiCallCapture(async () => ({ statusCode: 204, cookies: ['sid=1'] }), baseOptions())(httpApiV2Event(), lambdaContext());
-    expect(onlyRecord().apiCall.response).toEqual({ time: expect.any(String), status: 204, headers: { 'set-cookie': '*****' } });
+    await withApiCallCapture(async () => ({ statusCode: 204, cookies: ['sid=1'] }), baseOptions())(
+      httpApiV2Event(),
+      lambdaContext(),
+    );
+    expect(onlyRecord().apiCall.response).toEqual({
+      time: expect.any(String),
+      status: 204,
+      headers: { 'set-cookie': '*****' },
+    });
   });
 
   it('ALB: base64 body decoded, ip from x-forwarded-for, session from x-api-key; binary response kept as base64', async () => {
     const png = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x00, 0xff]).toString('base64');
-    const result = { statusCode: 200, statusDescription: '200 OK', headers: { 'content-type': 'image/png' }, body: png, isBase64Encoded: true };
+    const result = {
+      statusCode: 200,
+      statusDescription: '200 OK',
+      headers: { 'content-type': 'image/png' },
+      body: png,
+      isBase64Encoded: true,
+    };
     const handler = withApiCallCapture(async () => result, baseOptions());
 
     expect(await handler(albEvent(), lambdaContext())).toBe(result);
@@ -278,8 +320,14 @@ describe('options', () => {
   });
 
   it('skip: nothing sent when it says so; it sees the result', async () => {
-    const skip = jest.fn((event: APIGatewayProxyEvent, _context: Context, result: unknown) => event.path === '/health' || result === 'skip-me');
-    await withApiCallCapture(async () => v1Result, baseOptions({ skip }))(restApiEvent({ path: '/health' }), lambdaContext());
+    const skip = jest.fn(
+      (event: APIGatewayProxyEvent, _context: Context, result: unknown) =>
+        event.path === '/health' || result === 'skip-me',
+    );
+    await withApiCallCapture(async () => v1Result, baseOptions({ skip }))(
+      restApiEvent({ path: '/health' }),
+      lambdaContext(),
+    );
     await withApiCallCapture(async () => 'skip-me', baseOptions({ skip }))(restApiEvent(), lambdaContext());
     expect(sent()).toHaveLength(0);
     expect(skip).toHaveBeenLastCalledWith(expect.anything(), expect.anything(), 'skip-me');
@@ -295,7 +343,12 @@ describe('options', () => {
       maskEvent: (apiCall) => {
         received = structuredClone(apiCall);
         const { email: _email, ...metadata } = apiCall.metadata ?? {};
-        return { ...apiCall, company_id: 'client-masked', metadata, request: { ...apiCall.request, body: { name: '[redacted]' } } };
+        return {
+          ...apiCall,
+          company_id: 'client-masked',
+          metadata,
+          request: { ...apiCall.request, body: { name: '[redacted]' } },
+        };
       },
     });
 
@@ -323,17 +376,26 @@ describe('options', () => {
   });
 
   it('logBody false drops both bodies; maskHeaders replaces the default list', async () => {
-    await withApiCallCapture(async () => v1Result, baseOptions({ logBody: false, maskHeaders: ['X-Custom'] }))(restApiEvent(), lambdaContext());
+    await withApiCallCapture(async () => v1Result, baseOptions({ logBody: false, maskHeaders: ['X-Custom'] }))(
+      restApiEvent(),
+      lambdaContext(),
+    );
     const { apiCall } = onlyRecord();
     expect(apiCall.request).not.toHaveProperty('body');
     expect(apiCall.request).not.toHaveProperty('transfer_encoding');
     expect(apiCall.response).not.toHaveProperty('body');
-    expect(apiCall.request.headers).toMatchObject({ 'x-custom': '*****', authorization: expect.stringMatching(/^Bearer /) });
+    expect(apiCall.request.headers).toMatchObject({
+      'x-custom': '*****',
+      authorization: expect.stringMatching(/^Bearer /),
+    });
   });
 
   it('caps bodies at maxBodyBytes with a flag', async () => {
     const big = JSON.stringify({ text: 'x'.repeat(100) });
-    await withApiCallCapture(async () => v1Result, baseOptions({ maxBodyBytes: 16 }))(restApiEvent({ body: big }), lambdaContext());
+    await withApiCallCapture(async () => v1Result, baseOptions({ maxBodyBytes: 16 }))(
+      restApiEvent({ body: big }),
+      lambdaContext(),
+    );
     expect(onlyRecord().apiCall.request).toMatchObject({
       body: big.slice(0, 16),
       transfer_encoding: 'text',
@@ -344,7 +406,10 @@ describe('options', () => {
 
   it('debug: says what it did', async () => {
     await withApiCallCapture(async () => v1Result, baseOptions({ debug: true }))(restApiEvent(), lambdaContext());
-    await withApiCallCapture(async () => v1Result, baseOptions({ debug: true, skip: () => true }))(restApiEvent(), lambdaContext());
+    await withApiCallCapture(async () => v1Result, baseOptions({ debug: true, skip: () => true }))(
+      restApiEvent(),
+      lambdaContext(),
+    );
     expect(log.lines.map((line) => line.message)).toEqual([
       'Capture: API call captured',
       'Capture: events sent',
@@ -373,7 +438,8 @@ describe('options', () => {
 
     const { apiCall, clientId } = onlyRecord();
     expect(clientId).toBe('client-default');
-    for (const field of ['user_id', 'company_id', 'session_token', 'api_version', 'metadata']) expect(apiCall).not.toHaveProperty(field);
+    for (const field of ['user_id', 'company_id', 'session_token', 'api_version', 'metadata'])
+      expect(apiCall).not.toHaveProperty(field);
     expect(log.lines.filter((line) => line.level === 'warn').map((line) => line.message)).toEqual([
       'Capture: option skip threw; ignored',
       'Capture: option identifyUser threw; ignored',
@@ -393,7 +459,9 @@ describe('options', () => {
     });
     expect(await handler(restApiEvent(), lambdaContext())).toBe(v1Result);
     expect(sent()).toHaveLength(0);
-    expect(log.lines).toContainEqual(expect.objectContaining({ level: 'warn', message: 'Capture: option maskEvent threw; call dropped' }));
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ level: 'warn', message: 'Capture: option maskEvent threw; call dropped' }),
+    );
   });
 
   it('values the consumer would refuse are left out (over-long ids, non-object or huge metadata)', async () => {
@@ -408,14 +476,22 @@ describe('options', () => {
   });
 
   it('no company id and no default client id: dropped with a warning', async () => {
-    await withApiCallCapture(async () => v1Result, baseOptions({ defaultClientId: false }))(restApiEvent(), lambdaContext());
+    await withApiCallCapture(async () => v1Result, baseOptions({ defaultClientId: false }))(
+      restApiEvent(),
+      lambdaContext(),
+    );
     expect(sent()).toHaveLength(0);
-    expect(log.lines).toContainEqual(expect.objectContaining({ level: 'warn', message: expect.stringContaining('no clientId') }));
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ level: 'warn', message: expect.stringContaining('no clientId') }),
+    );
   });
 
   it('reads the stream name and default client id from the environment', async () => {
     const env = { CAPTURE_STREAM_NAME: 'env-stream', CAPTURE_DEFAULT_CLIENT_ID: 'env-client' };
-    await withApiCallCapture(async () => v1Result, { kinesisClient: client, logger: log.logger, env })(restApiEvent(), lambdaContext());
+    await withApiCallCapture(async () => v1Result, { kinesisClient: client, logger: log.logger, env })(
+      restApiEvent(),
+      lambdaContext(),
+    );
     expect(kinesis.commandCalls(PutRecordsCommand)[0]?.args[0].input.StreamName).toBe('env-stream');
     expect(onlyRecord().clientId).toBe('env-client');
   });
@@ -437,7 +513,10 @@ describe('never breaks the handler', () => {
   });
 
   it('no stream configured: logged with a count', async () => {
-    await withApiCallCapture(async () => v1Result, baseOptions({ streamName: undefined }))(restApiEvent(), lambdaContext());
+    await withApiCallCapture(async () => v1Result, baseOptions({ streamName: undefined }))(
+      restApiEvent(),
+      lambdaContext(),
+    );
     expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
     expect(log.lines).toContainEqual(expect.objectContaining({ level: 'error', attributes: { notSent: 1 } }));
   });
@@ -475,16 +554,21 @@ describe('never breaks the handler', () => {
     await jest.advanceTimersByTimeAsync(100);
     expect(await invocation).toBe(v1Result);
     expect(sent()).toHaveLength(0);
-    expect(log.lines).toContainEqual(expect.objectContaining({ level: 'warn', message: expect.stringContaining('longer than the time budget') }));
+    expect(log.lines).toContainEqual(
+      expect.objectContaining({ level: 'warn', message: expect.stringContaining('longer than the time budget') }),
+    );
   });
 
   it('an event over the Kinesis record limit is dropped and logged', async () => {
     const body = 'x'.repeat(1_100_000);
     const handler = withApiCallCapture(async () => v1Result, baseOptions({ maxBodyBytes: 2 * 1024 * 1024 }));
 
-    expect(await handler(restApiEvent({ body, headers: { 'content-type': 'text/plain' }, multiValueHeaders: {} }), lambdaContext())).toBe(
-      v1Result,
-    );
+    expect(
+      await handler(
+        restApiEvent({ body, headers: { 'content-type': 'text/plain' }, multiValueHeaders: {} }),
+        lambdaContext(),
+      ),
+    ).toBe(v1Result);
 
     expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
     expect(log.lines).toContainEqual({

@@ -27,7 +27,11 @@ const acceptAll = (input: PutRecordsCommandInput) => ({
 const sent = <T = ApiCallRecord>(): T[] =>
   kinesis
     .commandCalls(PutRecordsCommand)
-    .flatMap((call) => (call.args[0].input.Records ?? []).map((entry) => JSON.parse(Buffer.from(entry.Data as Uint8Array).toString('utf8')) as T));
+    .flatMap((call) =>
+      (call.args[0].input.Records ?? []).map(
+        (entry) => JSON.parse(Buffer.from(entry.Data as Uint8Array).toString('utf8')) as T,
+      ),
+    );
 const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
 const clone = <T>(value: T): T => JSON.parse(JSON.stringify(value)) as T;
 
@@ -93,7 +97,10 @@ describe('Moesif defaults, REST API v1 sample', () => {
     const [record] = await capture(clone(v1Sample), {
       env: { _X_AMZN_TRACE_ID: 'Root=1-aaaaaaaa-bbbbbbbbbbbbbbbbbbbbbbbb;Parent=53995c3f42cd8ad8;Sampled=1' },
     });
-    expect(record?.apiCall.metadata).toEqual({ trace_id: '1-aaaaaaaa-bbbbbbbbbbbbbbbbbbbbbbbb', function_name: 'orders-api' });
+    expect(record?.apiCall.metadata).toEqual({
+      trace_id: '1-aaaaaaaa-bbbbbbbbbbbbbbbbbbbbbbbb',
+      function_name: 'orders-api',
+    });
   });
 
   it('no principalId: the Cognito identity', async () => {
@@ -118,7 +125,10 @@ describe('Moesif defaults, HTTP API v2 sample', () => {
   });
 
   it('then the JWT sub; sourceIp without X-Forwarded-For', async () => {
-    const event = clone(v2Sample) as unknown as { requestContext: { authorizer: Record<string, unknown> }; headers: Record<string, string> };
+    const event = clone(v2Sample) as unknown as {
+      requestContext: { authorizer: Record<string, unknown> };
+      headers: Record<string, string>;
+    };
     delete event.requestContext.authorizer.lambda;
     delete event.headers['x-forwarded-for'];
     const [record] = await capture(event);
@@ -183,8 +193,16 @@ describe('sampling', () => {
       sampleRateByCompany: (company) => (company === 'acme' ? 20 : undefined),
       sampleRateByUser: { 'user-principal-9': 10 },
     });
-    await capture(clone(v1Sample), { identifyCompany: () => 'acme', sampleRate: () => 50, sampleRateByCompany: (c) => (c === 'acme' ? 20 : undefined) });
-    await capture(clone(v1Sample), { identifyCompany: () => 'other', sampleRate: () => 50, sampleRateByCompany: { acme: 20 } });
+    await capture(clone(v1Sample), {
+      identifyCompany: () => 'acme',
+      sampleRate: () => 50,
+      sampleRateByCompany: (c) => (c === 'acme' ? 20 : undefined),
+    });
+    await capture(clone(v1Sample), {
+      identifyCompany: () => 'other',
+      sampleRate: () => 50,
+      sampleRateByCompany: { acme: 20 },
+    });
     expect(sent().map((record) => record.apiCall.weight)).toEqual([10, 5, 2]);
   });
 
@@ -216,7 +234,11 @@ describe('the consumer keeps direction, weight and transaction_id', () => {
     const [record] = await capture(clone(v2Sample), { sampleRate: 50 });
     jest.useRealTimers();
     const canonical = apiCallAdapter.toCanonical(record as unknown as Record<string, unknown>);
-    expect(canonical.detail).toMatchObject({ direction: 'incoming', weight: 2, transaction_id: record?.apiCall.transaction_id });
+    expect(canonical.detail).toMatchObject({
+      direction: 'incoming',
+      weight: 2,
+      transaction_id: record?.apiCall.transaction_id,
+    });
   });
 });
 
@@ -231,7 +253,13 @@ describe('profiles keep every field the middleware sends', () => {
     referring_domain: 'news.example',
     gclid: 'gclid-1',
   };
-  const transport = () => ({ kinesisClient: client, streamName: 'usage-events', logger: recordingLogger().logger, env: {}, metrics });
+  const transport = () => ({
+    kinesisClient: client,
+    streamName: 'usage-events',
+    logger: recordingLogger().logger,
+    env: {},
+    metrics,
+  });
 
   it('updateUser: snake_case and camelCase input give the same record, through the consumer too', async () => {
     const snake = {
@@ -269,7 +297,10 @@ describe('profiles keep every field the middleware sends', () => {
     expect(a?.profile).toEqual(snake);
     expect(b?.profile).toEqual(snake);
     jest.useRealTimers();
-    const detail = userProfileAdapter.toCanonical({ ...(a as object), time: new Date().toISOString() } as Record<string, unknown>).detail;
+    const detail = userProfileAdapter.toCanonical({ ...(a as object), time: new Date().toISOString() } as Record<
+      string,
+      unknown
+    >).detail;
     expect(detail).toEqual({ eventType: 'user_profile', ...snake });
   });
 
@@ -288,7 +319,10 @@ describe('profiles keep every field the middleware sends', () => {
     const [record] = sent<{ profile: unknown }>();
     expect(record?.profile).toEqual(company);
     jest.useRealTimers();
-    const detail = companyProfileAdapter.toCanonical({ ...(record as object), time: new Date().toISOString() } as Record<string, unknown>).detail;
+    const detail = companyProfileAdapter.toCanonical({
+      ...(record as object),
+      time: new Date().toISOString(),
+    } as Record<string, unknown>).detail;
     expect(detail).toEqual({ eventType: 'company_profile', ...company });
   });
 });

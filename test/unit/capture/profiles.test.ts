@@ -26,7 +26,9 @@ const sent = () =>
   kinesis.commandCalls(PutRecordsCommand).flatMap((call) =>
     (call.args[0].input.Records ?? []).map((entry) => ({
       partitionKey: entry.PartitionKey,
-      record: JSON.parse(Buffer.from(entry.Data as Uint8Array).toString('utf8')) as UserProfileRecord | CompanyProfileRecord,
+      record: JSON.parse(Buffer.from(entry.Data as Uint8Array).toString('utf8')) as
+        | UserProfileRecord
+        | CompanyProfileRecord,
     })),
   );
 
@@ -45,14 +47,22 @@ beforeEach(() => {
   kinesis.reset();
   kinesis.on(PutRecordsCommand).callsFake(acceptAll);
   log = recordingLogger();
-  jest.useFakeTimers({ now: new Date('2026-03-14T15:08:00.000Z'), doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'] });
+  jest.useFakeTimers({
+    now: new Date('2026-03-14T15:08:00.000Z'),
+    doNotFake: ['nextTick', 'setImmediate', 'queueMicrotask'],
+  });
 });
 afterEach(() => jest.useRealTimers());
 
 describe('updateUser / updateUsersBatch', () => {
   it('puts a user-profile record, clientId = company_id', async () => {
     const result = await updateUser(
-      { user_id: 'user-1', company_id: 'client-acme', metadata: { email: 'ada@acme.example' }, campaign: { utm_source: 'newsletter' } },
+      {
+        user_id: 'user-1',
+        company_id: 'client-acme',
+        metadata: { email: 'ada@acme.example' },
+        campaign: { utm_source: 'newsletter' },
+      },
       options(),
     );
     expect(result).toEqual({ sent: 1, notSent: 0 });
@@ -64,7 +74,12 @@ describe('updateUser / updateUsersBatch', () => {
           id: expect.stringMatching(UUID),
           clientId: 'client-acme',
           time: '2026-03-14T15:08:00.000Z',
-          profile: { user_id: 'user-1', company_id: 'client-acme', metadata: { email: 'ada@acme.example' }, campaign: { utm_source: 'newsletter' } },
+          profile: {
+            user_id: 'user-1',
+            company_id: 'client-acme',
+            metadata: { email: 'ada@acme.example' },
+            campaign: { utm_source: 'newsletter' },
+          },
         },
       },
     ]);
@@ -72,7 +87,10 @@ describe('updateUser / updateUsersBatch', () => {
 
   it('falls back to the default client id without company_id', async () => {
     await updateUser({ user_id: 'user-2' }, options());
-    expect(sent()[0]).toMatchObject({ partitionKey: 'client-default', record: { clientId: 'client-default', profile: { user_id: 'user-2' } } });
+    expect(sent()[0]).toMatchObject({
+      partitionKey: 'client-default',
+      record: { clientId: 'client-default', profile: { user_id: 'user-2' } },
+    });
   });
 
   it('rejects invalid input with a clear error and sends nothing', async () => {
@@ -82,7 +100,9 @@ describe('updateUser / updateUsersBatch', () => {
     await expect(updateUser({ user_id: 'u', metadata: [1] } as unknown as UserProfile, options())).rejects.toThrow(
       'updateUser: metadata must be a JSON object',
     );
-    await expect(updateUser({ user_id: 'u', campaign: { x: 'y'.repeat(70_000) } }, options())).rejects.toThrow(/campaign is \d+ bytes/);
+    await expect(updateUser({ user_id: 'u', campaign: { x: 'y'.repeat(70_000) } }, options())).rejects.toThrow(
+      /campaign is \d+ bytes/,
+    );
     await expect(updateUser({ user_id: 'u' }, { ...options(), defaultClientId: false })).rejects.toThrow(/no clientId/);
     await expect(updateUser(null as unknown as UserProfile, options())).rejects.toBeInstanceOf(CaptureValidationError);
     await expect(
@@ -110,7 +130,10 @@ describe('updateUser / updateUsersBatch', () => {
     jest.useRealTimers();
     expect(await updateUser({ user_id: 'u' }, options())).toEqual({ sent: 0, notSent: 1 });
     expect(log.lines).toContainEqual(
-      expect.objectContaining({ level: 'warn', attributes: expect.objectContaining({ notSent: 1, errorCodes: { ProvisionedThroughputExceededException: 1 } }) }),
+      expect.objectContaining({
+        level: 'warn',
+        attributes: expect.objectContaining({ notSent: 1, errorCodes: { ProvisionedThroughputExceededException: 1 } }),
+      }),
     );
   });
 
@@ -124,8 +147,16 @@ describe('updateUser / updateUsersBatch', () => {
 
 describe('updateCompany / updateCompaniesBatch', () => {
   it('puts company-profile records, clientId = company_id', async () => {
-    expect(await updateCompany({ company_id: 'client-acme', metadata: { seats: 40 } }, options())).toEqual({ sent: 1, notSent: 0 });
-    expect(await updateCompaniesBatch([{ company_id: 'c1' }, { company_id: 'c2', campaign: { utm_medium: 'email' } }], options())).toEqual({
+    expect(await updateCompany({ company_id: 'client-acme', metadata: { seats: 40 } }, options())).toEqual({
+      sent: 1,
+      notSent: 0,
+    });
+    expect(
+      await updateCompaniesBatch(
+        [{ company_id: 'c1' }, { company_id: 'c2', campaign: { utm_medium: 'email' } }],
+        options(),
+      ),
+    ).toEqual({
       sent: 2,
       notSent: 0,
     });
@@ -141,13 +172,20 @@ describe('updateCompany / updateCompaniesBatch', () => {
         },
       },
       { partitionKey: 'c1', record: expect.objectContaining({ profile: { company_id: 'c1' } }) },
-      { partitionKey: 'c2', record: expect.objectContaining({ profile: { company_id: 'c2', campaign: { utm_medium: 'email' } } }) },
+      {
+        partitionKey: 'c2',
+        record: expect.objectContaining({ profile: { company_id: 'c2', campaign: { utm_medium: 'email' } } }),
+      },
     ]);
   });
 
   it('rejects a missing company_id (the default client id does not apply to companies)', async () => {
-    await expect(updateCompany({} as CompanyProfile, options())).rejects.toThrow('updateCompany: company_id must be a non-empty string');
-    await expect(updateCompaniesBatch('nope' as unknown as CompanyProfile[], options())).rejects.toThrow('updateCompaniesBatch: expected an array');
+    await expect(updateCompany({} as CompanyProfile, options())).rejects.toThrow(
+      'updateCompany: company_id must be a non-empty string',
+    );
+    await expect(updateCompaniesBatch('nope' as unknown as CompanyProfile[], options())).rejects.toThrow(
+      'updateCompaniesBatch: expected an array',
+    );
     expect(kinesis.commandCalls(PutRecordsCommand)).toHaveLength(0);
   });
 });

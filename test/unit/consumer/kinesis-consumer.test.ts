@@ -34,7 +34,8 @@ const BUDGET = { requestTimeoutMs: 1_000, marginMs: 500 };
 /** A Lambda context with a fixed amount of time left (the consumer only asks how much). */
 const withTimeLeft = (remainingMs: () => number) => ({ getRemainingTimeInMillis: remainingMs }) as unknown as Context;
 
-const sink = (maxAttempts = 3) => new FirehoseSink(firehoseClient, { deliveryStreamName: 'delivery', maxAttempts, baseDelayMs: 1, maxDelayMs: 2 });
+const sink = (maxAttempts = 3) =>
+  new FirehoseSink(firehoseClient, { deliveryStreamName: 'delivery', maxAttempts, baseDelayMs: 1, maxDelayMs: 2 });
 
 /** The consumer on the mocked clients; tests swap in the dependencies they observe. */
 const consumer = (deps: Partial<ConsumerDependencies> = {}) =>
@@ -95,17 +96,33 @@ beforeEach(() => {
 describe('KinesisConsumer', () => {
   it('delivers valid records in one PutRecordBatch and writes one idempotency item per event', async () => {
     // Prepare
-    const records = [kinesisRecord(envelope('e1')), kinesisRecord(envelope('e2')), kinesisRecord(envelope('e3', 'client-globex'))];
+    const records = [
+      kinesisRecord(envelope('e1')),
+      kinesisRecord(envelope('e2')),
+      kinesisRecord(envelope('e3', 'client-globex')),
+    ];
 
     // Act
     const { response, summary } = await consumer().processBatch(kinesisEvent(records));
 
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
-    expect(summary).toEqual({ in: 3, delivered: 3, duplicates: 0, quarantined: 0, failed: 0, quarantineReasons: {}, unrecorded: 0, routed: 0, unrouted: 0 });
+    expect(summary).toEqual({
+      in: 3,
+      delivered: 3,
+      duplicates: 0,
+      quarantined: 0,
+      failed: 0,
+      quarantineReasons: {},
+      unrecorded: 0,
+      routed: 0,
+      unrouted: 0,
+    });
     expect(deliveredIds).toEqual(['e1', 'e2', 'e3']);
     expect(firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(1);
-    const written = dynamo.commandCalls(BatchWriteCommand).flatMap((call) => call.args[0].input.RequestItems?.idem ?? []);
+    const written = dynamo
+      .commandCalls(BatchWriteCommand)
+      .flatMap((call) => call.args[0].input.RequestItems?.idem ?? []);
     expect(written).toHaveLength(3);
   });
 
@@ -129,7 +146,9 @@ describe('KinesisConsumer', () => {
 
     expect(summary).toMatchObject({ delivered: 2, duplicates: 1 });
     expect(deliveredIds).toEqual(['e1', 'e2']);
-    const asked = dynamo.commandCalls(BatchGetCommand).flatMap((call) => call.args[0].input.RequestItems?.idem?.Keys ?? []);
+    const asked = dynamo
+      .commandCalls(BatchGetCommand)
+      .flatMap((call) => call.args[0].input.RequestItems?.idem?.Keys ?? []);
     expect(asked).toHaveLength(2);
   });
 
@@ -156,7 +175,9 @@ describe('KinesisConsumer', () => {
     expect(response.batchItemFailures).toEqual([]);
     expect(summary).toMatchObject({ delivered: 1, duplicates: 1 });
     expect(deliveredIds).toEqual(['e1', 'e2']);
-    expect(dynamo.commandCalls(BatchWriteCommand).flatMap((c) => c.args[0].input.RequestItems?.idem ?? [])).toHaveLength(1);
+    expect(
+      dynamo.commandCalls(BatchWriteCommand).flatMap((c) => c.args[0].input.RequestItems?.idem ?? []),
+    ).toHaveLength(1);
   });
 
   it('reports a record Firehose keeps refusing, records nothing for it, and delivers it on redelivery', async () => {
@@ -185,7 +206,9 @@ describe('KinesisConsumer', () => {
     const records = [kinesisRecord(envelope('e1')), kinesisRecord(envelope('e1'))];
     refusals.set('e1', 3);
 
-    const { response, summary } = await consumer().processBatch(kinesisEvent([...records, kinesisRecord(envelope('e9'))]));
+    const { response, summary } = await consumer().processBatch(
+      kinesisEvent([...records, kinesisRecord(envelope('e9'))]),
+    );
 
     expect(failedSequences(response)).toEqual(records.map(seq));
     expect(summary).toMatchObject({ delivered: 1, duplicates: 0, failed: 2 });
@@ -239,7 +262,9 @@ describe('KinesisConsumer', () => {
   it('throws when every record fails, so Lambda sees a function error and can bisect', async () => {
     refusals.set('e1', 99);
 
-    await expect(consumer().processBatch(kinesisEvent([kinesisRecord(envelope('e1'))]))).rejects.toThrow(/All records failed/);
+    await expect(consumer().processBatch(kinesisEvent([kinesisRecord(envelope('e1'))]))).rejects.toThrow(
+      /All records failed/,
+    );
   });
 
   it('reconciles its counts: in = delivered + duplicates + quarantined + failed', async () => {
@@ -284,7 +309,10 @@ describe('KinesisConsumer invocation budget', () => {
     const bad = kinesisRecord('{"truncated', { raw: true });
 
     // Act
-    const { response, summary } = await consumer().processBatch(kinesisEvent([...records, bad]), withTimeLeft(() => 2_900));
+    const { response, summary } = await consumer().processBatch(
+      kinesisEvent([...records, bad]),
+      withTimeLeft(() => 2_900),
+    );
 
     // Assess
     expect(failedSequences(response)).toEqual(records.map(seq));
@@ -296,10 +324,16 @@ describe('KinesisConsumer invocation budget', () => {
   it('still quarantines a bad record when one call fits, and retries it when none does', async () => {
     const bad = kinesisRecord('{"truncated', { raw: true });
 
-    const enough = await consumer().processBatch(kinesisEvent([bad]), withTimeLeft(() => 1_600));
-    const tooLittle = await consumer().processBatch(kinesisEvent([kinesisRecord('{"truncated', { raw: true })]), withTimeLeft(() => 1_400)).catch(
-      (error: Error) => error,
+    const enough = await consumer().processBatch(
+      kinesisEvent([bad]),
+      withTimeLeft(() => 1_600),
     );
+    const tooLittle = await consumer()
+      .processBatch(
+        kinesisEvent([kinesisRecord('{"truncated', { raw: true })]),
+        withTimeLeft(() => 1_400),
+      )
+      .catch((error: Error) => error);
 
     expect(enough.summary).toMatchObject({ quarantined: 1, failed: 0 });
     // The only record failed: Lambda sees a function error and retries (or bisects) the batch.
@@ -327,7 +361,10 @@ describe('KinesisConsumer invocation budget', () => {
     const records = [kinesisRecord(envelope('t1')), kinesisRecord(envelope('t2'))];
 
     // Act
-    const { response, summary } = await consumer().processBatch(kinesisEvent(records), withTimeLeft(() => left));
+    const { response, summary } = await consumer().processBatch(
+      kinesisEvent(records),
+      withTimeLeft(() => left),
+    );
 
     // Assess: one attempt only; t1 delivered and recorded, t2 left for Kinesis to retry.
     expect(firehose.commandCalls(PutRecordBatchCommand)).toHaveLength(1);
@@ -369,8 +406,20 @@ describe('KinesisConsumer record outcomes', () => {
     const shardId = 'shardId-000000000000';
     expect(outcomes).toEqual(
       expect.arrayContaining([
-        { shardId, sequenceNumber: seq(records[0] as KinesisStreamRecord), result: 'delivered', source: 'eventbridge', key: { clientId: 'client-acme', source: 'eventbridge', eventId: 'e1' } },
-        { shardId, sequenceNumber: seq(records[1] as KinesisStreamRecord), result: 'duplicate', source: 'eventbridge', key: { clientId: 'client-acme', source: 'eventbridge', eventId: 'e1' } },
+        {
+          shardId,
+          sequenceNumber: seq(records[0] as KinesisStreamRecord),
+          result: 'delivered',
+          source: 'eventbridge',
+          key: { clientId: 'client-acme', source: 'eventbridge', eventId: 'e1' },
+        },
+        {
+          shardId,
+          sequenceNumber: seq(records[1] as KinesisStreamRecord),
+          result: 'duplicate',
+          source: 'eventbridge',
+          key: { clientId: 'client-acme', source: 'eventbridge', eventId: 'e1' },
+        },
         {
           shardId,
           sequenceNumber: seq(records[2] as KinesisStreamRecord),
@@ -405,7 +454,7 @@ describe('DeliveryBatch', () => {
       },
     };
     const batch = new DeliveryBatch(new InMemoryIdempotencyStore(), sink, new Logger({ logLevel: 'SILENT' }));
-        const normalized = normalizePayload(envelope('e1'));
+    const normalized = normalizePayload(envelope('e1'));
 
     // Act
     const first = batch.submit(normalized);
@@ -443,7 +492,9 @@ describe('KinesisConsumer metrics', () => {
 
   it('counts events delivered whose idempotency record could not be written, and marks their outcomes', async () => {
     // Prepare: Firehose takes the events, then BatchWriteItem fails.
-    dynamo.on(BatchWriteCommand).rejects(Object.assign(new Error('Internal server error'), { name: 'InternalServerError' }));
+    dynamo
+      .on(BatchWriteCommand)
+      .rejects(Object.assign(new Error('Internal server error'), { name: 'InternalServerError' }));
     const metrics = new RecordingMetrics();
     const logger = new Logger({ logLevel: 'SILENT' });
     const errors = jest.spyOn(logger, 'error');
@@ -452,7 +503,9 @@ describe('KinesisConsumer metrics', () => {
     subject.onRecordOutcome((outcome) => outcomes.push(outcome));
 
     // Act
-    const { response } = await subject.processBatch(kinesisEvent(['u1', 'u2'].map((id) => kinesisRecord(envelope(id)))));
+    const { response } = await subject.processBatch(
+      kinesisEvent(['u1', 'u2'].map((id) => kinesisRecord(envelope(id)))),
+    );
 
     // Assess: delivered (in Firehose, not retried), counted as unrecorded, logged at error.
     expect(response.batchItemFailures).toEqual([]);
@@ -479,10 +532,14 @@ describe('KinesisConsumer whole-batch failure log', () => {
     const subject = consumer({ sink: sink(1), logger });
 
     // Act
-    await expect(subject.processBatch(kinesisEvent(['f1', 'f2', 'f3'].map((id) => kinesisRecord(envelope(id)))))).rejects.toThrow();
+    await expect(
+      subject.processBatch(kinesisEvent(['f1', 'f2', 'f3'].map((id) => kinesisRecord(envelope(id))))),
+    ).rejects.toThrow();
 
     // Assess
-    const batchLines = errors.mock.calls.filter(([message]) => message === 'Batch failed as a whole; Kinesis will retry it');
+    const batchLines = errors.mock.calls.filter(
+      ([message]) => message === 'Batch failed as a whole; Kinesis will retry it',
+    );
     expect(batchLines).toHaveLength(1);
     expect(batchLines[0]?.[1]).toMatchObject({
       failed: 3,
@@ -505,7 +562,8 @@ describe('KinesisConsumer routing (routes.yml)', () => {
           publish: async (events: readonly Uint8Array[]) =>
             events.map((data) => {
               const id = idOf(data);
-              if (fail(id)) return { ok: false as const, errorCode: 'ThrottlingException', errorMessage: 'Rate exceeded' };
+              if (fail(id))
+                return { ok: false as const, errorCode: 'ThrottlingException', errorMessage: 'Rate exceeded' };
               published.push(id);
               return { ok: true as const };
             }),
@@ -526,7 +584,9 @@ describe('KinesisConsumer routing (routes.yml)', () => {
     const metrics = new RecordingMetrics();
     const subject = consumer({ router: routing.deps, metrics });
     table.set('client-acme/eventbridge#seen', { clientId: 'client-acme', eventKey: 'eventbridge#seen' });
-    const records = [envelope('r1'), envelope('r1'), envelope('seen'), envelope('r2')].map((payload) => kinesisRecord(payload));
+    const records = [envelope('r1'), envelope('r1'), envelope('seen'), envelope('r2')].map((payload) =>
+      kinesisRecord(payload),
+    );
 
     // Act
     const { summary } = await subject.processBatch(kinesisEvent([...records, kinesisRecord('{"bad', { raw: true })]));
@@ -543,11 +603,15 @@ describe('KinesisConsumer routing (routes.yml)', () => {
     const subject = consumer({ router: routing.deps });
 
     // Act
-    const { response, summary } = await subject.processBatch(kinesisEvent(['r1', 'r2'].map((id) => kinesisRecord(envelope(id)))));
+    const { response, summary } = await subject.processBatch(
+      kinesisEvent(['r1', 'r2'].map((id) => kinesisRecord(envelope(id)))),
+    );
 
     // Assess
     expect(response.batchItemFailures).toEqual([]);
     expect(summary).toMatchObject({ delivered: 2, routed: 1, unrouted: 1 });
-    expect(routing.kept).toEqual([{ ids: ['r2'], reason: { errorCode: 'ThrottlingException', errorMessage: 'Rate exceeded' } }]);
+    expect(routing.kept).toEqual([
+      { ids: ['r2'], reason: { errorCode: 'ThrottlingException', errorMessage: 'Rate exceeded' } },
+    ]);
   });
 });

@@ -34,7 +34,12 @@ const consumer = () =>
     { environment: 'test', maxEventAgeSeconds: 7 * 86_400, maxFutureSkewSeconds: 900 },
     {
       store: new DynamoDbIdempotencyStore(documentClient, { tableName: 'idem', ttlSeconds: 3_600 }),
-      sink: new FirehoseSink(firehoseClient, { deliveryStreamName: 'delivery', maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 2 }),
+      sink: new FirehoseSink(firehoseClient, {
+        deliveryStreamName: 'delivery',
+        maxAttempts: 2,
+        baseDelayMs: 1,
+        maxDelayMs: 2,
+      }),
       quarantine: new S3Quarantine(s3Client, 'lake', 'quarantine/'),
       logger: new Logger({ logLevel: 'SILENT' }),
     },
@@ -60,7 +65,8 @@ beforeEach(() => {
     },
   }));
   dynamo.on(BatchWriteCommand).callsFake((input) => {
-    for (const { PutRequest } of input.RequestItems.idem) table.set(`${PutRequest.Item.clientId}/${PutRequest.Item.eventKey}`, PutRequest.Item);
+    for (const { PutRequest } of input.RequestItems.idem)
+      table.set(`${PutRequest.Item.clientId}/${PutRequest.Item.eventKey}`, PutRequest.Item);
     return {};
   });
   firehose.on(PutRecordBatchCommand).callsFake((input: { Records: { Data: Uint8Array }[] }) => {
@@ -116,7 +122,11 @@ describe('KPL-aggregated records', () => {
     expect(summary.quarantineReasons).toEqual({ MALFORMED_JSON: 1, UNKNOWN_SOURCE: 1 });
     expect(deliveredIds).toHaveLength(2);
     const seq = record.kinesis.sequenceNumber;
-    expect(outcomes.sort((a, b) => (a.subSequenceNumber ?? 0) - (b.subSequenceNumber ?? 0)).map((outcome) => [outcome.sequenceNumber, outcome.subSequenceNumber, outcome.result])).toEqual([
+    expect(
+      outcomes
+        .sort((a, b) => (a.subSequenceNumber ?? 0) - (b.subSequenceNumber ?? 0))
+        .map((outcome) => [outcome.sequenceNumber, outcome.subSequenceNumber, outcome.result]),
+    ).toEqual([
       [seq, 0, 'delivered'],
       [seq, 1, 'delivered'],
       [seq, 2, 'quarantined'],
@@ -168,7 +178,9 @@ describe('KPL-aggregated records', () => {
     expect(() => deaggregate(record.kinesis)).toThrow(InvalidRecordError);
     expect(response).toEqual({ batchItemFailures: [] });
     expect(summary).toMatchObject({ in: 1, quarantined: 1, quarantineReasons: { INVALID_AGGREGATE: 1 } });
-    expect(quarantineKeys()).toEqual([`quarantine/INVALID_AGGREGATE/2026/03/14/shardId-000000000000-${record.kinesis.sequenceNumber}.json`]);
+    expect(quarantineKeys()).toEqual([
+      `quarantine/INVALID_AGGREGATE/2026/03/14/shardId-000000000000-${record.kinesis.sequenceNumber}.json`,
+    ]);
     expect(deliveredIds).toEqual([]);
   });
 });

@@ -1,8 +1,7 @@
 import { CANONICAL_SCHEMA_VERSION, eventTypeOf } from '../../../shared/canonical-event';
 import { ARRIVAL_SECONDS, eventBridgeEnvelope, normalizePayload } from '../../helpers/factories';
 
-const normalize = (payload: unknown, raw = false) =>
-  normalizePayload(payload, { raw });
+const normalize = (payload: unknown, raw = false) => normalizePayload(payload, { raw });
 
 describe('normalizeRecord', () => {
   it('produces the enriched canonical event, its bytes, its idempotency key and its partition', () => {
@@ -23,7 +22,11 @@ describe('normalizeRecord', () => {
       envelopeVersion: CANONICAL_SCHEMA_VERSION,
     });
     expect(JSON.parse(normalized.body.toString('utf8'))).toEqual(normalized.event);
-    expect(normalized.key).toEqual({ clientId: 'client-acme', source: 'eventbridge', eventId: 'a1b2c3d4-0000-4000-8000-000000000001' });
+    expect(normalized.key).toEqual({
+      clientId: 'client-acme',
+      source: 'eventbridge',
+      eventId: 'a1b2c3d4-0000-4000-8000-000000000001',
+    });
     expect(eventTypeOf(normalized.event)).toBe('searching');
   });
 
@@ -66,10 +69,14 @@ describe('normalizeRecord source attribution', () => {
   it('names the claiming adapter on a rejection raised after adaptation', () => {
     const stale = eventBridgeEnvelope({ time: '2020-01-01T00:00:00Z' });
 
-    expect(() => normalize(stale)).toThrow(expect.objectContaining({ reason: 'EVENT_TIME_OUT_OF_RANGE', source: 'eventbridge' }));
+    expect(() => normalize(stale)).toThrow(
+      expect.objectContaining({ reason: 'EVENT_TIME_OUT_OF_RANGE', source: 'eventbridge' }),
+    );
   });
 
   it('leaves the source unset when no adapter claimed the record', () => {
-    expect(() => normalize('not json', true)).toThrow(expect.objectContaining({ reason: 'MALFORMED_JSON', source: undefined }));
+    expect(() => normalize('not json', true)).toThrow(
+      expect.objectContaining({ reason: 'MALFORMED_JSON', source: undefined }),
+    );
   });
 });

@@ -29,7 +29,10 @@ const sentData = (callIndex: number): number[] =>
 describe('chunkForPutRecordBatch', () => {
   it('splits at 500 records per call', () => {
     const sizes = Array.from({ length: 1_201 }, () => 100);
-    const chunks = chunkForPutRecordBatch(sizes, sizes.map((_, i) => i));
+    const chunks = chunkForPutRecordBatch(
+      sizes,
+      sizes.map((_, i) => i),
+    );
 
     expect(chunks.map((chunk) => chunk.length)).toEqual([500, 500, 201]);
   });
@@ -39,7 +42,10 @@ describe('chunkForPutRecordBatch', () => {
     const sizes = [size, size, size, size, size, 10];
     const chunks = chunkForPutRecordBatch(sizes, [0, 1, 2, 3, 4, 5]);
 
-    expect(chunks).toEqual([[0, 1, 2, 3], [4, 5]]);
+    expect(chunks).toEqual([
+      [0, 1, 2, 3],
+      [4, 5],
+    ]);
     for (const chunk of chunks) {
       expect(chunk.reduce((sum, index) => sum + (sizes[index] ?? 0), 0)).toBeLessThanOrEqual(MAX_BYTES_PER_CALL);
     }

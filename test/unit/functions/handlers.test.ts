@@ -1,7 +1,11 @@
 import type { Context } from 'aws-lambda';
 import { eventBridgeEnvelope, firehoseEvent, kinesisEvent, kinesisRecord } from '../../helpers/factories';
 
-const context = { functionName: 'fn', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 30_000 } as unknown as Context;
+const context = {
+  functionName: 'fn',
+  awsRequestId: 'req-1',
+  getRemainingTimeInMillis: () => 30_000,
+} as unknown as Context;
 
 const loadIsolated = <T>(path: string, env: Record<string, string | undefined>): T => {
   const saved = { ...process.env };

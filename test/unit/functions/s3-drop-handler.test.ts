@@ -8,10 +8,18 @@ import type { Context, S3Event } from 'aws-lambda';
 import { type AwsClientStub, mockClient } from 'aws-sdk-client-mock';
 import { loadDropConfig } from '../../../shared/ingest/s3-drop-config';
 
-const context = { functionName: 's3Drop', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 900_000 } as unknown as Context;
-const sampleEvent = () => JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'events', 's3-drop.json'), 'utf8')) as S3Event;
+const context = {
+  functionName: 's3Drop',
+  awsRequestId: 'req-1',
+  getRemainingTimeInMillis: () => 900_000,
+} as unknown as Context;
+const sampleEvent = () =>
+  JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'events', 's3-drop.json'), 'utf8')) as S3Event;
 
-type Handler = (event: S3Event, context: Context) => Promise<{ files: { key: string; sent: number; rejected: number }[] }>;
+type Handler = (
+  event: S3Event,
+  context: Context,
+) => Promise<{ files: { key: string; sent: number; rejected: number }[] }>;
 
 interface Loaded {
   handler: Handler;
@@ -45,7 +53,11 @@ const loadHandler = (env: Record<string, string | undefined>): Loaded => {
   }
 };
 
-const NO_ENDPOINTS = { AWS_ENDPOINT_URL: undefined, AWS_ENDPOINT_URL_S3: undefined, AWS_ENDPOINT_URL_KINESIS: undefined };
+const NO_ENDPOINTS = {
+  AWS_ENDPOINT_URL: undefined,
+  AWS_ENDPOINT_URL_S3: undefined,
+  AWS_ENDPOINT_URL_KINESIS: undefined,
+};
 
 describe('drop config', () => {
   it('has defaults for everything but the stream', () => {
@@ -63,8 +75,12 @@ describe('drop config', () => {
 
   it('names what is wrong', () => {
     expect(() => loadDropConfig({})).toThrow('Missing required environment variable STREAM_NAME');
-    expect(() => loadDropConfig({ STREAM_NAME: 's', DROP_REPORT_PREFIX: 'reports' })).toThrow("DROP_REPORT_PREFIX must end with '/'");
-    expect(() => loadDropConfig({ STREAM_NAME: 's', DROP_MAX_RECORD_BYTES: '5000000' })).toThrow('DROP_MAX_RECORD_BYTES must be an integer');
+    expect(() => loadDropConfig({ STREAM_NAME: 's', DROP_REPORT_PREFIX: 'reports' })).toThrow(
+      "DROP_REPORT_PREFIX must end with '/'",
+    );
+    expect(() => loadDropConfig({ STREAM_NAME: 's', DROP_MAX_RECORD_BYTES: '5000000' })).toThrow(
+      'DROP_MAX_RECORD_BYTES must be an integer',
+    );
   });
 });
 
@@ -75,7 +91,13 @@ describe('s3-drop handler', () => {
 
   it('runs the sample event: decodes the key, gunzips, sends the meters, reports the bad one', async () => {
     const meters = [
-      { customerId: 'acme-corp', meterApiName: 'api_calls', meterValue: 3, meterTimeInMillis: 1795400000000, uniqueId: 'm-1' },
+      {
+        customerId: 'acme-corp',
+        meterApiName: 'api_calls',
+        meterValue: 3,
+        meterTimeInMillis: 1795400000000,
+        uniqueId: 'm-1',
+      },
       { customerId: 'acme-corp', meterApiName: 'api_calls', meterValue: 'x', meterTimeInMillis: 1795400000001 },
     ];
     const { handler, s3, kinesis, S3, Kinesis } = loadHandler({ STREAM_NAME: 'events', AWS_REGION: 'us-east-1' });
@@ -96,8 +118,13 @@ describe('s3-drop handler', () => {
       Bucket: 'usage-pipeline-dev-lake-local',
       Key: 'ingest/11-23-2026/acme meters+2026-11-23.ndjson.gz',
     });
-    expect(files).toEqual([expect.objectContaining({ key: 'ingest/11-23-2026/acme meters+2026-11-23.ndjson.gz', sent: 1, rejected: 1 })]);
-    expect(kinesis.commandCalls(PutRecordsCommand)[0]?.args[0].input).toMatchObject({ StreamName: 'events', Records: [{ PartitionKey: 'acme-corp' }] });
+    expect(files).toEqual([
+      expect.objectContaining({ key: 'ingest/11-23-2026/acme meters+2026-11-23.ndjson.gz', sent: 1, rejected: 1 }),
+    ]);
+    expect(kinesis.commandCalls(PutRecordsCommand)[0]?.args[0].input).toMatchObject({
+      StreamName: 'events',
+      Records: [{ PartitionKey: 'acme-corp' }],
+    });
     expect(s3.commandCalls(PutObjectCommand)[0]?.args[0].input.Key).toMatch(
       /^failed-requests\/\d{2}-\d{2}-\d{4}\/ingest\/11-23-2026\/acme meters\+2026-11-23\.ndjson\.gz\.reason\.txt$/,
     );
@@ -105,7 +132,9 @@ describe('s3-drop handler', () => {
 
   it('explains how to run it when there are neither credentials nor local endpoints', async () => {
     const { handler, s3, S3 } = loadHandler({ STREAM_NAME: 'events', ...NO_ENDPOINTS });
-    s3.on(S3.GetObjectCommand).rejects(Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }));
+    s3.on(S3.GetObjectCommand).rejects(
+      Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError' }),
+    );
 
     await expect(handler(sampleEvent(), context)).rejects.toThrow(
       /Could not load credentials from any providers\. The s3Drop function reads the dropped object from S3.*npm start -- --keep-running/,

@@ -8,17 +8,28 @@ const NOW = Date.parse('2026-03-14T15:10:00Z');
 const documentClient = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
 const dynamo = mockClient(documentClient);
 const store = () =>
-  new DynamoDbIdempotencyStore(documentClient, { tableName: 'idem', ttlSeconds: 3_600, now: () => NOW, sleep: async () => {} });
+  new DynamoDbIdempotencyStore(documentClient, {
+    tableName: 'idem',
+    ttlSeconds: 3_600,
+    now: () => NOW,
+    sleep: async () => {},
+  });
 const key = (eventId: string, source = 'eventbridge') => ({ clientId: 'acme', source, eventId });
 const keys = (count: number) => Array.from({ length: count }, (_, i) => key(`e${i}`));
 
 describe('DynamoDbIdempotencyStore', () => {
   it('keys items by clientId and <source>#<eventId>: one id in two sources is two events', async () => {
     // Prepare: the table holds a meter whose uniqueId is T, sent through the HTTP API.
-    dynamo.on(BatchGetCommand).resolves({ Responses: { idem: [{ clientId: 'acme', eventKey: 'http-api/usage-meter#T' }] } });
+    dynamo
+      .on(BatchGetCommand)
+      .resolves({ Responses: { idem: [{ clientId: 'acme', eventKey: 'http-api/usage-meter#T' }] } });
 
     // Act
-    const found = await store().findDelivered([key('T', 'http-api/usage-meter'), key('T', 'usage-meter'), key('T', 'product-action')]);
+    const found = await store().findDelivered([
+      key('T', 'http-api/usage-meter'),
+      key('T', 'usage-meter'),
+      key('T', 'product-action'),
+    ]);
 
     // Assess: only the HTTP API's own meter is a duplicate; the vendor's meter and the action are new.
     expect([...found]).toEqual([keyString(key('T', 'http-api/usage-meter'))]);
@@ -34,7 +45,9 @@ describe('DynamoDbIdempotencyStore', () => {
   it('finds delivered keys with strongly consistent reads of at most 100 keys a call', async () => {
     dynamo.on(BatchGetCommand).callsFake((input) => ({
       Responses: {
-        idem: input.RequestItems.idem.Keys.filter((item: { eventKey: string }) => item.eventKey === 'eventbridge#e7' || item.eventKey === 'eventbridge#e150'),
+        idem: input.RequestItems.idem.Keys.filter(
+          (item: { eventKey: string }) => item.eventKey === 'eventbridge#e7' || item.eventKey === 'eventbridge#e150',
+        ),
       },
     }));
 
@@ -64,7 +77,10 @@ describe('DynamoDbIdempotencyStore', () => {
   it('retries unprocessed keys', async () => {
     dynamo
       .on(BatchGetCommand)
-      .resolvesOnce({ Responses: { idem: [] }, UnprocessedKeys: { idem: { Keys: [{ clientId: 'acme', eventKey: 'eventbridge#e1' }] } } })
+      .resolvesOnce({
+        Responses: { idem: [] },
+        UnprocessedKeys: { idem: { Keys: [{ clientId: 'acme', eventKey: 'eventbridge#e1' }] } },
+      })
       .resolves({ Responses: { idem: [{ clientId: 'acme', eventKey: 'eventbridge#e1' }] } });
 
     const found = await store().findDelivered(keys(2));
@@ -92,13 +108,23 @@ describe('DynamoDbIdempotencyStore', () => {
     const calls = dynamo.commandCalls(BatchWriteCommand);
     expect(calls.map((call) => call.args[0].input.RequestItems?.idem?.length).sort()).toEqual([10, 25, 25]);
     expect(calls[0]?.args[0].input.RequestItems?.idem?.[0]).toEqual({
-      PutRequest: { Item: { clientId: 'acme', eventKey: 'eventbridge#e0', deliveredAt: '2026-03-14T15:10:00.000Z', expiresAt: NOW / 1000 + 3_600 } },
+      PutRequest: {
+        Item: {
+          clientId: 'acme',
+          eventKey: 'eventbridge#e0',
+          deliveredAt: '2026-03-14T15:10:00.000Z',
+          expiresAt: NOW / 1000 + 3_600,
+        },
+      },
     });
   });
 
   it('retries unprocessed writes and counts each item once', async () => {
     const unprocessed = { PutRequest: { Item: { clientId: 'acme', eventKey: 'eventbridge#e1' } } };
-    dynamo.on(BatchWriteCommand).resolvesOnce({ UnprocessedItems: { idem: [unprocessed] } }).resolves({});
+    dynamo
+      .on(BatchWriteCommand)
+      .resolvesOnce({ UnprocessedItems: { idem: [unprocessed] } })
+      .resolves({});
     const subject = store();
 
     await subject.recordDelivered(keys(2));

@@ -10,9 +10,13 @@ const fakeServerless = (environment: Record<string, string>) => ({
 const run = (environment: Record<string, string>) => {
   const notices: string[] = [];
   const warnings: string[] = [];
-  const plugin = new LakeLayoutBound(fakeServerless(environment), {}, {
-    log: { notice: (text: string) => notices.push(text), warning: (text: string) => warnings.push(text) },
-  });
+  const plugin = new LakeLayoutBound(
+    fakeServerless(environment),
+    {},
+    {
+      log: { notice: (text: string) => notices.push(text), warning: (text: string) => warnings.push(text) },
+    },
+  );
   const hook = plugin.hooks['before:package:initialize'];
   if (hook === undefined) throw new Error('the plugin has no before:package:initialize hook');
   hook();
@@ -37,6 +41,8 @@ describe('lake-layout-bound plugin', () => {
   });
 
   it('fails packaging on an invalid layout, naming the setting', () => {
-    expect(() => run({ LAKE_PREFIX: 'events/region=!{partitionKeyFromLambda:region}/' })).toThrow(/custom\.lake.*LAKE_PREFIX uses an unknown partition key/);
+    expect(() => run({ LAKE_PREFIX: 'events/region=!{partitionKeyFromLambda:region}/' })).toThrow(
+      /custom\.lake.*LAKE_PREFIX uses an unknown partition key/,
+    );
   });
 });

@@ -67,16 +67,20 @@ let resources: Record<string, Resource>;
 let prefix: string;
 
 beforeAll(async () => {
-  const { stdout } = await promisify(execFile)(process.execPath, [OSLS_BIN, 'print', '--format', 'json', '--stage', STAGE], {
-    cwd: ROOT,
-    maxBuffer: 32 * 1024 * 1024,
-    env: {
-      ...process.env,
-      SLS_TELEMETRY_DISABLED: '1',
-      SLS_NOTIFICATIONS_MODE: 'off',
-      AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+  const { stdout } = await promisify(execFile)(
+    process.execPath,
+    [OSLS_BIN, 'print', '--format', 'json', '--stage', STAGE],
+    {
+      cwd: ROOT,
+      maxBuffer: 32 * 1024 * 1024,
+      env: {
+        ...process.env,
+        SLS_TELEMETRY_DISABLED: '1',
+        SLS_NOTIFICATIONS_MODE: 'off',
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
     },
-  });
+  );
   printed = JSON.parse(stdout) as Printed;
   resources = printed.resources.Resources;
   const service = typeof printed.service === 'string' ? printed.service : printed.service.name;
@@ -96,9 +100,13 @@ const getAttTarget = (value: unknown): string => {
 };
 
 describe('consumer time budget', () => {
-  it('gives the consumer a timeout that fits read, put and write at the clients\' timeouts (shared/consumer/deadline.ts)', () => {
+  it("gives the consumer a timeout that fits read, put and write at the clients' timeouts (shared/consumer/deadline.ts)", () => {
     const consumer = printed.functions.kinesisConsumer;
-    const budget = loadConsumerConfig({ ...printed.provider?.environment, ...consumer?.environment, DRY_RUN: 'false' }).budget;
+    const budget = loadConsumerConfig({
+      ...printed.provider?.environment,
+      ...consumer?.environment,
+      DRY_RUN: 'false',
+    }).budget;
 
     expect((consumer?.timeout ?? 0) * 1000).toBeGreaterThan(3 * budget.requestTimeoutMs + budget.marginMs);
   });
@@ -115,22 +123,30 @@ describe('lake lifecycle', () => {
     expect(matching).toHaveLength(1);
     return matching[0] as LifecycleRule;
   };
-  const expires = (rule: LifecycleRule): boolean => rule.ExpirationInDays !== undefined || rule.ExpirationDate !== undefined;
+  const expires = (rule: LifecycleRule): boolean =>
+    rule.ExpirationInDays !== undefined || rule.ExpirationDate !== undefined;
 
-  it.each(['errors/', 'quarantine/'])('moves %s to Standard-IA after 30 days and Glacier IR after 90, never expiring it', (keyPrefix) => {
-    const rule = ruleFor(keyPrefix);
+  it.each(['errors/', 'quarantine/'])(
+    'moves %s to Standard-IA after 30 days and Glacier IR after 90, never expiring it',
+    (keyPrefix) => {
+      const rule = ruleFor(keyPrefix);
 
-    expect(rule.Status).toBe('Enabled');
-    expect(rule.Transitions).toEqual([
-      { StorageClass: 'STANDARD_IA', TransitionInDays: 30 },
-      { StorageClass: 'GLACIER_IR', TransitionInDays: 90 },
-    ]);
-    expect(rule).not.toHaveProperty('ExpirationInDays');
-    expect(rule).not.toHaveProperty('ExpirationDate');
-  });
+      expect(rule.Status).toBe('Enabled');
+      expect(rule.Transitions).toEqual([
+        { StorageClass: 'STANDARD_IA', TransitionInDays: 30 },
+        { StorageClass: 'GLACIER_IR', TransitionInDays: 90 },
+      ]);
+      expect(rule).not.toHaveProperty('ExpirationInDays');
+      expect(rule).not.toHaveProperty('ExpirationDate');
+    },
+  );
 
   it('has no enabled rule whose prefix would expire error output or quarantine objects', () => {
-    const keys = ['errors/processing-failed/year=2026/x.gz', 'errors/activePartitionExceeded/x.gz', 'quarantine/x.json'];
+    const keys = [
+      'errors/processing-failed/year=2026/x.gz',
+      'errors/activePartitionExceeded/x.gz',
+      'quarantine/x.json',
+    ];
     const expiring = rules().filter((rule) => rule.Status === 'Enabled' && expires(rule));
 
     for (const key of keys) {
@@ -185,14 +201,23 @@ describe('alarm topic', () => {
 describe('Direct PUT producer policy', () => {
   it('is a managed policy allowing only PutRecord/PutRecordBatch on the delivery stream, exported as a stack output', () => {
     const policy = resource('DirectPutProducerPolicy', 'AWS::IAM::ManagedPolicy');
-    const statements = (policy.PolicyDocument as { Statement: { Effect: string; Action: string[]; Resource: unknown[] }[] }).Statement;
+    const statements = (
+      policy.PolicyDocument as { Statement: { Effect: string; Action: string[]; Resource: unknown[] }[] }
+    ).Statement;
 
     expect(statements).toEqual([
-      expect.objectContaining({ Effect: 'Allow', Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'], Resource: [{ 'Fn::GetAtt': ['DeliveryStream', 'Arn'] }] }),
+      expect.objectContaining({
+        Effect: 'Allow',
+        Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+        Resource: [{ 'Fn::GetAtt': ['DeliveryStream', 'Arn'] }],
+      }),
     ]);
     expect(resources.DeliveryStream?.Type).toBe('AWS::KinesisFirehose::DeliveryStream');
     expect(printed.resources.Outputs.DirectPutProducerPolicyArn).toEqual(
-      expect.objectContaining({ Value: { Ref: 'DirectPutProducerPolicy' }, Export: { Name: `${prefix}-DirectPutProducerPolicyArn` } }),
+      expect.objectContaining({
+        Value: { Ref: 'DirectPutProducerPolicy' },
+        Export: { Name: `${prefix}-DirectPutProducerPolicyArn` },
+      }),
     );
   });
 });
@@ -204,7 +229,8 @@ const functionName = (key: string): string => {
   return fn?.name ?? `${prefix}-${key}`;
 };
 
-const alarms = (): [string, Resource][] => Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
+const alarms = (): [string, Resource][] =>
+  Object.entries(resources).filter(([, r]) => r.Type === 'AWS::CloudWatch::Alarm');
 
 /** The AWS/Lambda alarms on `metric` whose only dimension is FunctionName = `name`. */
 const lambdaAlarms = (metric: string, name: string): [string, Resource][] =>
@@ -378,11 +404,13 @@ describe('alarms', () => {
     expect(Number(properties.Period)).toBeGreaterThanOrEqual(60);
   });
 
-  it('alarms on the consumer\'s UnrecordedDeliveries metric with the dimensions Powertools emits it under', () => {
+  it("alarms on the consumer's UnrecordedDeliveries metric with the dimensions Powertools emits it under", () => {
     // Powertools EMF: the service dimension (POWERTOOLS_SERVICE_NAME) and the default dimension
     // `function` that shared/metrics.ts adds (createPipelineMetrics('kinesisConsumer')).
     const properties = resource('ConsumerUnrecordedDeliveriesAlarm', 'AWS::CloudWatch::Alarm');
-    const service = printed.functions.kinesisConsumer?.environment?.POWERTOOLS_SERVICE_NAME ?? printed.provider?.environment?.POWERTOOLS_SERVICE_NAME;
+    const service =
+      printed.functions.kinesisConsumer?.environment?.POWERTOOLS_SERVICE_NAME ??
+      printed.provider?.environment?.POWERTOOLS_SERVICE_NAME;
     expect(service).toBeDefined();
     expect(properties).toEqual(
       expect.objectContaining({
@@ -409,33 +437,36 @@ describe('alarms', () => {
   // The transformer's Errors alarm predates the per-function alarms and keeps its name.
   const legacyNames: Record<string, string> = { 'firehoseTransformer/Errors': 'transformer-errors' };
 
-  it.each(['Errors', 'Throttles'])('gives every function of the resolved config one %s alarm (Sum > 0 over 5 minutes) on the topic', (metric) => {
-    const functionKeys = Object.keys(printed.functions);
-    expect(functionKeys.length).toBeGreaterThan(0);
+  it.each(['Errors', 'Throttles'])(
+    'gives every function of the resolved config one %s alarm (Sum > 0 over 5 minutes) on the topic',
+    (metric) => {
+      const functionKeys = Object.keys(printed.functions);
+      expect(functionKeys.length).toBeGreaterThan(0);
 
-    const found = Object.fromEntries(
-      functionKeys.map((key) => [key, lambdaAlarms(metric, functionName(key)).map(([, r]) => r.Properties)]),
-    );
-    const wanted = Object.fromEntries(
-      functionKeys.map((key) => [
-        key,
-        [
-          expect.objectContaining({
-            AlarmName: `${prefix}-${legacyNames[`${key}/${metric}`] ?? `${key}-${metric.toLowerCase()}`}`,
-            Statistic: 'Sum',
-            Period: 300,
-            EvaluationPeriods: 1,
-            Threshold: 0,
-            ComparisonOperator: 'GreaterThanThreshold',
-            TreatMissingData: 'notBreaching',
-            AlarmActions: [{ Ref: 'AlarmTopic' }],
-            OKActions: [{ Ref: 'AlarmTopic' }],
-          }),
-        ],
-      ]),
-    );
-    expect(found).toEqual(wanted);
-  });
+      const found = Object.fromEntries(
+        functionKeys.map((key) => [key, lambdaAlarms(metric, functionName(key)).map(([, r]) => r.Properties)]),
+      );
+      const wanted = Object.fromEntries(
+        functionKeys.map((key) => [
+          key,
+          [
+            expect.objectContaining({
+              AlarmName: `${prefix}-${legacyNames[`${key}/${metric}`] ?? `${key}-${metric.toLowerCase()}`}`,
+              Statistic: 'Sum',
+              Period: 300,
+              EvaluationPeriods: 1,
+              Threshold: 0,
+              ComparisonOperator: 'GreaterThanThreshold',
+              TreatMissingData: 'notBreaching',
+              AlarmActions: [{ Ref: 'AlarmTopic' }],
+              OKActions: [{ Ref: 'AlarmTopic' }],
+            }),
+          ],
+        ]),
+      );
+      expect(found).toEqual(wanted);
+    },
+  );
 
   it('alarms when the Kinesis consumer falls 1 hour behind the stream for 15 minutes, well before records age out', () => {
     const consumers = streamConsumers();
@@ -465,7 +496,8 @@ describe('alarms', () => {
       // minutes it must last) has to fire long before, here with at least 12 hours to spare.
       const maximumRecordAgeMs = Number(stream.maximumRecordAgeInSeconds) * 1000;
       expect(maximumRecordAgeMs).toBe(86_400_000);
-      const alarmAfterMs = Number(properties.Threshold) + Number(properties.Period) * Number(properties.EvaluationPeriods) * 1000;
+      const alarmAfterMs =
+        Number(properties.Threshold) + Number(properties.Period) * Number(properties.EvaluationPeriods) * 1000;
       expect(maximumRecordAgeMs - alarmAfterMs).toBeGreaterThanOrEqual(12 * 3_600_000);
     }
   });
@@ -480,7 +512,12 @@ describe('alarms', () => {
       .map(([id]) => id)
       .filter((id) => /^Route.+(DeadLetter|FailedInvocations|EndpointDelivery)Alarm$/.test(id));
     expect(routeAlarmIds.length).toBeGreaterThan(0);
-    const wantedIds = new Set([...expected.map((alarm) => alarm.logicalId), ...functionAlarmIds, 'ConsumerUnrecordedDeliveriesAlarm', ...routeAlarmIds]);
+    const wantedIds = new Set([
+      ...expected.map((alarm) => alarm.logicalId),
+      ...functionAlarmIds,
+      'ConsumerUnrecordedDeliveriesAlarm',
+      ...routeAlarmIds,
+    ]);
 
     expect(
       alarms()
@@ -488,7 +525,9 @@ describe('alarms', () => {
         .sort(),
     ).toEqual([...wantedIds].sort());
     // Two per function (Errors, Throttles) plus the listed ones, the transformer's Errors among them.
-    expect(wantedIds.size).toBe(expected.length + 1 + routeAlarmIds.length + 2 * Object.keys(printed.functions).length - 1);
+    expect(wantedIds.size).toBe(
+      expected.length + 1 + routeAlarmIds.length + 2 * Object.keys(printed.functions).length - 1,
+    );
     expect(new Set(alarms().map(([, r]) => r.Properties.AlarmName)).size).toBe(alarms().length);
   });
 
@@ -515,36 +554,65 @@ describe('alarms', () => {
     // Each routes.yml route has its own dead-letter queue (shared/routes/cloudformation.ts).
     const routeQueues = queues.filter((id) => /^Route.+DeadLetterQueue$/.test(id));
     expect(routeQueues.length).toBeGreaterThan(0);
-    expect(destinations.sort()).toEqual(['ConsumerFailureQueue', 'EventBridgeDeadLetterQueue', 'S3DropFailureQueue', ...routeQueues].sort());
+    expect(destinations.sort()).toEqual(
+      ['ConsumerFailureQueue', 'EventBridgeDeadLetterQueue', 'S3DropFailureQueue', ...routeQueues].sort(),
+    );
     expect(watchedQueues.sort()).toEqual(queues.sort());
   });
 });
 
 describe('routes.yml in the template (infra/routes.cjs)', () => {
   it('compiles the shipped ticketing route: rule on the routing bus, API destination, connection, dead-letter queue and policy', () => {
-    const rules = Object.entries(resources).filter(([, r]) => r.Type === 'AWS::Events::Rule' && (r.Properties.EventBusName as { Ref?: string })?.Ref === 'RoutingBus');
+    const rules = Object.entries(resources).filter(
+      ([, r]) =>
+        r.Type === 'AWS::Events::Rule' && (r.Properties.EventBusName as { Ref?: string })?.Ref === 'RoutingBus',
+    );
     expect(rules.map(([, r]) => r.Properties.Name)).toEqual(['loyalty-tickets']);
     const [ruleId, rule] = rules[0] as [string, Resource];
-    const [target] = rule.Properties.Targets as { Arn: unknown; DeadLetterConfig: { Arn: unknown }; RetryPolicy: unknown; RoleArn: unknown }[];
+    const [target] = rule.Properties.Targets as {
+      Arn: unknown;
+      DeadLetterConfig: { Arn: unknown };
+      RetryPolicy: unknown;
+      RoleArn: unknown;
+    }[];
     const destination = resource(getAttTarget(target?.Arn), 'AWS::Events::ApiDestination');
     const connection = resource(getAttTarget(destination.ConnectionArn), 'AWS::Events::Connection');
     const queueId = getAttTarget(target?.DeadLetterConfig.Arn);
 
     expect(resource('RoutingBus', 'AWS::Events::EventBus').Name).toBe(`${prefix}-routing`);
-    expect(destination).toMatchObject({ InvocationEndpoint: 'https://tickets.example.com/v1/tickets', HttpMethod: 'POST', InvocationRateLimitPerSecond: 10 });
+    expect(destination).toMatchObject({
+      InvocationEndpoint: 'https://tickets.example.com/v1/tickets',
+      HttpMethod: 'POST',
+      InvocationRateLimitPerSecond: 10,
+    });
     expect(connection).toMatchObject({ AuthorizationType: 'BASIC' });
-    expect(JSON.stringify(connection.AuthParameters)).toMatch(/^\{"BasicAuthParameters":\{"Username":"\{\{resolve:secretsmanager:tickets\/credentials:SecretString:username\}\}","Password":"\{\{resolve:secretsmanager:tickets\/credentials:SecretString:password\}\}"\}\}$/);
+    expect(JSON.stringify(connection.AuthParameters)).toMatch(
+      /^\{"BasicAuthParameters":\{"Username":"\{\{resolve:secretsmanager:tickets\/credentials:SecretString:username\}\}","Password":"\{\{resolve:secretsmanager:tickets\/credentials:SecretString:password\}\}"\}\}$/,
+    );
     expect(target?.RetryPolicy).toEqual({ MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86_400 });
     resource(queueId, 'AWS::SQS::Queue');
-    const policy = Object.values(resources).find((r) => r.Type === 'AWS::SQS::QueuePolicy' && JSON.stringify(r.Properties.Queues) === JSON.stringify([{ Ref: queueId }]));
-    expect(JSON.stringify(policy?.Properties.PolicyDocument)).toContain(JSON.stringify({ 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } }));
+    const policy = Object.values(resources).find(
+      (r) =>
+        r.Type === 'AWS::SQS::QueuePolicy' &&
+        JSON.stringify(r.Properties.Queues) === JSON.stringify([{ Ref: queueId }]),
+    );
+    expect(JSON.stringify(policy?.Properties.PolicyDocument)).toContain(
+      JSON.stringify({ 'aws:SourceArn': { 'Fn::GetAtt': [ruleId, 'Arn'] } }),
+    );
   });
 
   it('gives the consumer the routing bus name and PutEvents on that bus only', () => {
     expect(printed.functions.kinesisConsumer?.environment?.ROUTING_BUS_NAME).toBe(`${prefix}-routing`);
     expect(resource('ConsumerRoutingPolicy', 'AWS::IAM::Policy')).toMatchObject({
       Roles: [{ Ref: 'KinesisConsumerRole' }],
-      PolicyDocument: { Statement: [expect.objectContaining({ Action: ['events:PutEvents'], Resource: [{ 'Fn::GetAtt': ['RoutingBus', 'Arn'] }] })] },
+      PolicyDocument: {
+        Statement: [
+          expect.objectContaining({
+            Action: ['events:PutEvents'],
+            Resource: [{ 'Fn::GetAtt': ['RoutingBus', 'Arn'] }],
+          }),
+        ],
+      },
     });
   });
 });

@@ -24,8 +24,20 @@ const result = (overrides: Partial<DropResult> = {}): DropResult => ({
   refusalCodes: {},
   bySource: { 'usage-meter': 10 },
   rejections: [
-    { index: 3, line: 5, reason: 'MALFORMED_JSON', message: 'Record is not valid JSON: Unexpected end', excerpt: '{"customerId":' },
-    { index: 10, line: 12, reason: 'MISSING_CLIENT_ID', message: 'Usage meter has no customerId', excerpt: '{"meterApiName":"x"}' },
+    {
+      index: 3,
+      line: 5,
+      reason: 'MALFORMED_JSON',
+      message: 'Record is not valid JSON: Unexpected end',
+      excerpt: '{"customerId":',
+    },
+    {
+      index: 10,
+      line: 12,
+      reason: 'MISSING_CLIENT_ID',
+      message: 'Usage meter has no customerId',
+      excerpt: '{"meterApiName":"x"}',
+    },
   ],
   refusals: [],
   startedAt: '2026-11-23T06:01:43.123Z',
@@ -56,7 +68,9 @@ describe('drop report', () => {
     expect(needsReport(result())).toBe(true);
     expect(needsReport(result({ rejected: 0, rejections: [] }))).toBe(false);
     expect(needsReport(result({ rejected: 0, refused: 1 }))).toBe(true);
-    expect(needsReport(result({ rejected: 0, records: 0, fileError: { code: 'EMPTY_FILE', message: 'empty' } }))).toBe(true);
+    expect(needsReport(result({ rejected: 0, records: 0, fileError: { code: 'EMPTY_FILE', message: 'empty' } }))).toBe(
+      true,
+    );
   });
 
   it('lists rejected records with their position, reason, message and an excerpt', () => {
@@ -103,7 +117,9 @@ describe('drop report', () => {
     expect(text).toContain('S3 drop report: RECORDS REJECTED AND REFUSED');
     expect(text).toContain('Rejected records (line numbers are 1-based)\n  line 5  MALFORMED_JSON');
     expect(text).toContain('  … 5000 more rejected records not listed (the first 2 are)');
-    expect(text).toContain('Refused by Kinesis after retries (valid records that were not sent: drop them again)\n  line 9  InternalFailure: Internal service failure.');
+    expect(text).toContain(
+      'Refused by Kinesis after retries (valid records that were not sent: drop them again)\n  line 9  InternalFailure: Internal service failure.',
+    );
   });
 
   it('explains an unreadable file and what was read before the error', () => {
@@ -123,9 +139,18 @@ describe('drop report', () => {
     expect(text).toContain(
       'File error\n  TRUNCATED_ARRAY: The JSON array is not closed.\n  The 12 records before this point were handled as counted above; nothing after it was read.',
     );
-    expect(formatDropReport(result({ format: undefined, records: 0, sent: 0, rejected: 0, rejections: [], fileError: { code: 'NOT_JSON', message: 'x' } }))).toMatch(
-      /Format {6}unknown \(not read as records\)[\s\S]*No record could be read from the file\./,
-    );
+    expect(
+      formatDropReport(
+        result({
+          format: undefined,
+          records: 0,
+          sent: 0,
+          rejected: 0,
+          rejections: [],
+          fileError: { code: 'NOT_JSON', message: 'x' },
+        }),
+      ),
+    ).toMatch(/Format {6}unknown \(not read as records\)[\s\S]*No record could be read from the file\./);
   });
 
   it('flattens and clips excerpts to one line', () => {

@@ -17,8 +17,14 @@ const minutesAgo = (minutes: number) => new Date(NOW.getTime() - minutes * 60_00
 const kinesisAccepts = (refuse?: string) =>
   kinesis.on(PutRecordsCommand).callsFake((input: PutRecordsCommandInput) => {
     const records = (input.Records ?? []).map((record, index) =>
-      refuse !== undefined && Buffer.from(record.Data as Uint8Array).toString('utf8').includes(refuse)
-        ? { ErrorCode: 'ProvisionedThroughputExceededException', ErrorMessage: 'Rate exceeded for shard shardId-000000000000 in stream events under account 123456789012.' }
+      refuse !== undefined &&
+      Buffer.from(record.Data as Uint8Array)
+        .toString('utf8')
+        .includes(refuse)
+        ? {
+            ErrorCode: 'ProvisionedThroughputExceededException',
+            ErrorMessage: 'Rate exceeded for shard shardId-000000000000 in stream events under account 123456789012.',
+          }
         : { SequenceNumber: `4966${index}`, ShardId: 'shardId-000000000000' },
     );
     return { FailedRecordCount: records.filter((record) => 'ErrorCode' in record).length, Records: records };
@@ -50,7 +56,10 @@ const ingest = (env: Record<string, string> = {}) => {
 
 const call = async (options: HttpEventOptions, env?: Record<string, string>) => {
   const result: IngestResult = await ingest(env).handle(httpApiEvent(options));
-  return { ...result, json: JSON.parse(result.body ?? 'null') as PutEventsResponse & { message?: string; code?: string } };
+  return {
+    ...result,
+    json: JSON.parse(result.body ?? 'null') as PutEventsResponse & { message?: string; code?: string },
+  };
 };
 
 const action = (overrides: Record<string, unknown> = {}) => ({
@@ -78,7 +87,10 @@ beforeEach(() => {
 describe('POST /events', () => {
   it('puts one client-event record per entry, keyed by the claim, and answers with new event ids', async () => {
     // Prepare
-    const body = eventsBody({ eventType: 'searching', schemaVersion: 1, data: { searchTerm: 'games' } }, { eventType: 'page_view' });
+    const body = eventsBody(
+      { eventType: 'searching', schemaVersion: 1, data: { searchTerm: 'games' } },
+      { eventType: 'page_view' },
+    );
 
     // Act
     const result = await call({ body });
@@ -88,7 +100,10 @@ describe('POST /events', () => {
     expect(result.headers).toEqual({ 'content-type': 'application/json' });
     expect(result.json).toEqual({
       FailedEntryCount: 0,
-      Entries: [{ EventId: '00000000-0000-4000-8000-000000000001' }, { EventId: '00000000-0000-4000-8000-000000000002' }],
+      Entries: [
+        { EventId: '00000000-0000-4000-8000-000000000001' },
+        { EventId: '00000000-0000-4000-8000-000000000002' },
+      ],
     });
     const [records] = sent();
     expect(records).toEqual([
@@ -143,7 +158,9 @@ describe('POST /events', () => {
       'InvalidEventTime',
     ]);
     expect(result.json.Entries[3]).toMatchObject({ ErrorMessage: expect.stringContaining('entry is an object') });
-    expect(sent()).toEqual([[expect.objectContaining({ data: expect.objectContaining({ entry: { eventType: 'searching' } }) })]]);
+    expect(sent()).toEqual([
+      [expect.objectContaining({ data: expect.objectContaining({ entry: { eventType: 'searching' } }) })],
+    ]);
   });
 
   it('refuses more than 10 entries, and an empty list, as a whole', async () => {
@@ -159,7 +176,10 @@ describe('POST /events', () => {
   });
 
   it('takes the entry limit from the environment', async () => {
-    const result = await call({ body: eventsBody({ eventType: 'a' }, { eventType: 'b' }, { eventType: 'c' }) }, { MAX_EVENT_ENTRIES: '2' });
+    const result = await call(
+      { body: eventsBody({ eventType: 'a' }, { eventType: 'b' }, { eventType: 'c' }) },
+      { MAX_EVENT_ENTRIES: '2' },
+    );
 
     expect([result.statusCode, result.json.code]).toEqual([400, 'TooManyEntries']);
   });
@@ -171,15 +191,24 @@ describe('POST /actions', () => {
     const one = await call({ routeKey: 'POST /actions', body: JSON.stringify(action()) });
     const many = await call({
       routeKey: 'POST /actions',
-      body: JSON.stringify([action({ company_id: 'acme-corp', transaction_id: '9f1c2d9e-0a51-4b7a-9d0e-1b2c3d4e5f02' })]),
+      body: JSON.stringify([
+        action({ company_id: 'acme-corp', transaction_id: '9f1c2d9e-0a51-4b7a-9d0e-1b2c3d4e5f02' }),
+      ]),
     });
 
     // Assess
     expect(one.json).toEqual({ FailedEntryCount: 0, Entries: [{ EventId: '9f1c2d9e-0a51-4b7a-9d0e-1b2c3d4e5f01' }] });
     expect(many.json).toEqual({ FailedEntryCount: 0, Entries: [{ EventId: '9f1c2d9e-0a51-4b7a-9d0e-1b2c3d4e5f02' }] });
     const [first] = sent();
-    expect(first?.[0]).toEqual({ partitionKey: 'acme-corp', data: { ...action(), company_id: 'acme-corp', ingest: 'http-api' } });
-    expect(adapt(first?.[0]?.data)).toMatchObject({ source: 'product-action', channel: 'http-api', event: { clientId: 'acme-corp' } });
+    expect(first?.[0]).toEqual({
+      partitionKey: 'acme-corp',
+      data: { ...action(), company_id: 'acme-corp', ingest: 'http-api' },
+    });
+    expect(adapt(first?.[0]?.data)).toMatchObject({
+      source: 'product-action',
+      channel: 'http-api',
+      event: { clientId: 'acme-corp' },
+    });
   });
 
   it('rejects, entry by entry, identifiers that are whitespace-only or not valid UTF-8 (InvalidIdentifier), never writing them', async () => {
@@ -192,7 +221,10 @@ describe('POST /actions', () => {
     // Assess
     expect(statusCode).toBe(200);
     expect(json.FailedEntryCount).toBe(2);
-    expect(json.Entries.slice(0, 2).map((entry) => ('ErrorCode' in entry ? entry.ErrorCode : 'ok'))).toEqual(['InvalidIdentifier', 'InvalidIdentifier']);
+    expect(json.Entries.slice(0, 2).map((entry) => ('ErrorCode' in entry ? entry.ErrorCode : 'ok'))).toEqual([
+      'InvalidIdentifier',
+      'InvalidIdentifier',
+    ]);
     expect(json.Entries[2]).toEqual({ EventId: '9f1c2d9e-0a51-4b7a-9d0e-1b2c3d4e5f01' });
     expect(sent().flat()).toHaveLength(1);
   });
@@ -220,11 +252,18 @@ describe('POST /actions', () => {
         { ErrorCode: 'SchemaViolation', ErrorMessage: 'A product action must be a JSON object, not a number' },
       ],
     });
-    expect(sent().flat().map((record) => record.data.company_id)).toEqual(['acme-corp']);
+    expect(
+      sent()
+        .flat()
+        .map((record) => record.data.company_id),
+    ).toEqual(['acme-corp']);
   });
 
   it('refuses more than 500 actions as a whole', async () => {
-    const result = await call({ routeKey: 'POST /actions', body: JSON.stringify(Array.from({ length: 501 }, () => action())) });
+    const result = await call({
+      routeKey: 'POST /actions',
+      body: JSON.stringify(Array.from({ length: 501 }, () => action())),
+    });
 
     expect([result.statusCode, result.json.code]).toEqual([400, 'TooManyEntries']);
   });
@@ -243,7 +282,11 @@ describe('POST /meters', () => {
     ];
 
     // Act
-    const result = await call({ routeKey: 'POST /meters', contentType: 'application/x-ndjson', body: Buffer.from(lines.join('\n')) });
+    const result = await call({
+      routeKey: 'POST /meters',
+      contentType: 'application/x-ndjson',
+      body: Buffer.from(lines.join('\n')),
+    });
 
     // Assess
     expect(result.statusCode).toBe(200);
@@ -255,15 +298,25 @@ describe('POST /meters', () => {
       { ErrorCode: 'InvalidMeterValue', ErrorMessage: expect.any(String) },
     ]);
     expect(result.json.FailedEntryCount).toBe(3);
-    expect(sent().flat().map((record) => [record.partitionKey, record.data.customerId])).toEqual([
+    expect(
+      sent()
+        .flat()
+        .map((record) => [record.partitionKey, record.data.customerId]),
+    ).toEqual([
       ['acme-corp', 'acme-corp'],
       ['acme-corp', 'acme-corp'],
     ]);
   });
 
   it('accepts one meter or a JSON array', async () => {
-    const one = await call({ routeKey: 'POST /meters', body: JSON.stringify(meter({ customerId: 'acme-corp', uniqueId: 'u1' })) });
-    const many = await call({ routeKey: 'POST /meters', body: JSON.stringify([meter({ uniqueId: 'u2' }), meter({ uniqueId: 'u3' })]) });
+    const one = await call({
+      routeKey: 'POST /meters',
+      body: JSON.stringify(meter({ customerId: 'acme-corp', uniqueId: 'u1' })),
+    });
+    const many = await call({
+      routeKey: 'POST /meters',
+      body: JSON.stringify([meter({ uniqueId: 'u2' }), meter({ uniqueId: 'u3' })]),
+    });
 
     expect(one.json.Entries).toEqual([{ EventId: 'u1' }]);
     expect(many.json.Entries).toEqual([{ EventId: 'u2' }, { EventId: 'u3' }]);
@@ -297,9 +350,14 @@ describe('partial acceptance', () => {
 
   it('answers 503 with Retry-After when the stream takes none of the entries', async () => {
     kinesis.reset();
-    kinesis.on(PutRecordsCommand).rejects(Object.assign(new Error('Stream events not found'), { name: 'ResourceNotFoundException' }));
+    kinesis
+      .on(PutRecordsCommand)
+      .rejects(Object.assign(new Error('Stream events not found'), { name: 'ResourceNotFoundException' }));
 
-    const result = await call({ body: eventsBody({ eventType: 'a' }, { eventType: 'b' }) }, { RETRY_AFTER_SECONDS: '2' });
+    const result = await call(
+      { body: eventsBody({ eventType: 'a' }, { eventType: 'b' }) },
+      { RETRY_AFTER_SECONDS: '2' },
+    );
 
     expect(result.statusCode).toBe(503);
     expect(result.headers).toMatchObject({ 'retry-after': '2' });
@@ -340,7 +398,12 @@ describe('the caller', () => {
   });
 
   it("keeps an entry's keys beyond eventType, schemaVersion, data and time (the AWS sample's ticket)", async () => {
-    const entry = { eventType: 'loyaltypurchase', schemaVersion: 1, data: { points: 120 }, ticket: { subject: 'Call me back' } };
+    const entry = {
+      eventType: 'loyaltypurchase',
+      schemaVersion: 1,
+      data: { points: 120 },
+      ticket: { subject: 'Call me back' },
+    };
 
     const result = await call({ body: eventsBody(entry) });
 
@@ -354,7 +417,10 @@ describe('the caller', () => {
     const result = await call({ routeKey: 'POST /event', body: eventsBody({ eventType: 'searching' }) });
 
     expect(result.statusCode).toBe(200);
-    expect(result.json).toEqual({ FailedEntryCount: 0, Entries: [{ EventId: '00000000-0000-4000-8000-000000000001' }] });
+    expect(result.json).toEqual({
+      FailedEntryCount: 0,
+      Entries: [{ EventId: '00000000-0000-4000-8000-000000000001' }],
+    });
     expect(adapt(sent()[0]?.[0]?.data)).toMatchObject({ source: 'client-event', event: { clientId: 'acme-corp' } });
   });
 
@@ -392,7 +458,10 @@ describe('POST /actions without transaction_id or request.time', () => {
   });
 
   it('accepts a zone-less request.time as UTC', async () => {
-    const result = await call({ routeKey: 'POST /actions', body: JSON.stringify(action({ request: { time: '2026-03-14T15:08:00' } })) });
+    const result = await call({
+      routeKey: 'POST /actions',
+      body: JSON.stringify(action({ request: { time: '2026-03-14T15:08:00' } })),
+    });
 
     expect(result.json.FailedEntryCount).toBe(0);
   });
@@ -436,7 +505,10 @@ describe('routing, content types and limits', () => {
   });
 
   it('accepts application/json with a UTF-8 charset, in any case', async () => {
-    const result = await call({ contentType: 'Application/JSON; charset="UTF-8"', body: eventsBody({ eventType: 'a' }) });
+    const result = await call({
+      contentType: 'Application/JSON; charset="UTF-8"',
+      body: eventsBody({ eventType: 'a' }),
+    });
 
     expect(result.statusCode).toBe(200);
   });
@@ -457,10 +529,16 @@ describe('routing, content types and limits', () => {
 
     const plain = await call({ body: big }, env);
     const base64 = await call({ body: Buffer.from(big) }, env);
-    const bomb = await call({ body: gzipSync(Buffer.alloc(1_000_000, 32)), headers: { 'content-encoding': 'gzip' } }, env);
+    const bomb = await call(
+      { body: gzipSync(Buffer.alloc(1_000_000, 32)), headers: { 'content-encoding': 'gzip' } },
+      env,
+    );
 
     expect([plain.statusCode, base64.statusCode, bomb.statusCode]).toEqual([413, 413, 413]);
-    expect(plain.json).toEqual({ code: 'PayloadTooLarge', message: 'Request body is larger than 2048 bytes; split it into smaller requests' });
+    expect(plain.json).toEqual({
+      code: 'PayloadTooLarge',
+      message: 'Request body is larger than 2048 bytes; split it into smaller requests',
+    });
   });
 
   const gzipped = { 'content-encoding': 'gzip' };
@@ -469,7 +547,13 @@ describe('routing, content types and limits', () => {
     ['no entries array', 'POST /events', '{"entrys": []}', 'InvalidRequest', {}],
     ['entries not an array', 'POST /events', '{"entries": {}}', 'InvalidRequest', {}],
     // The client id comes from the token: a body's own is refused like any unknown key, not ignored.
-    ['a top-level clientId for /events', 'POST /events', '{"clientId": "someone-else", "entries": [{"entry": "{\\"eventType\\": \\"x\\"}"}]}', 'InvalidRequest', {}],
+    [
+      'a top-level clientId for /events',
+      'POST /events',
+      '{"clientId": "someone-else", "entries": [{"entry": "{\\"eventType\\": \\"x\\"}"}]}',
+      'InvalidRequest',
+      {},
+    ],
     ['nesting past the limit', 'POST /events', `${'['.repeat(40)}${']'.repeat(40)}`, 'JsonTooDeep', {}],
     ['an array for /events', 'POST /events', '[]', 'InvalidRequest', {}],
     ['a string for /actions', 'POST /actions', '"checkout"', 'InvalidRequest', {}],
@@ -486,7 +570,22 @@ describe('routing, content types and limits', () => {
 
   it('never answers bad input with a 5xx', async () => {
     // Prepare: hostile bodies on every route and content type.
-    const bodies = ['', 'null', '0', '"x"', '[]', '[null]', '{}', '{"entries":null}', '{"entries":[null,1,"x",[],{}]}', '\u0000', '{"__proto__":{"a":1}}', '[{"__proto__":{}}]', '{"entries":[{"entry":"{\\"__proto__\\":{}}"}]}', 'x'.repeat(5_000)];
+    const bodies = [
+      '',
+      'null',
+      '0',
+      '"x"',
+      '[]',
+      '[null]',
+      '{}',
+      '{"entries":null}',
+      '{"entries":[null,1,"x",[],{}]}',
+      '\u0000',
+      '{"__proto__":{"a":1}}',
+      '[{"__proto__":{}}]',
+      '{"entries":[{"entry":"{\\"__proto__\\":{}}"}]}',
+      'x'.repeat(5_000),
+    ];
     const routes: [string, string][] = [
       ['POST /events', 'application/json'],
       ['POST /actions', 'application/json'],
@@ -496,7 +595,9 @@ describe('routing, content types and limits', () => {
 
     // Act
     const statuses = await Promise.all(
-      routes.flatMap(([routeKey, contentType]) => bodies.map(async (body) => (await call({ routeKey, contentType, body })).statusCode ?? 0)),
+      routes.flatMap(([routeKey, contentType]) =>
+        bodies.map(async (body) => (await call({ routeKey, contentType, body })).statusCode ?? 0),
+      ),
     );
 
     // Assess

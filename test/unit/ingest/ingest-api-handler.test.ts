@@ -2,7 +2,11 @@ import type { Context } from 'aws-lambda';
 import { loadHttpIngestConfig } from '../../../shared/ingest/http-ingest-config';
 import { loadSampleEvent } from '../../helpers/events';
 
-const context = { functionName: 'ingestApi', awsRequestId: 'req-1', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
+const context = {
+  functionName: 'ingestApi',
+  awsRequestId: 'req-1',
+  getRemainingTimeInMillis: () => 10_000,
+} as unknown as Context;
 
 type Handler = (event: unknown, context: Context) => Promise<{ statusCode: number; body: string }>;
 
@@ -66,7 +70,10 @@ describe('loadHttpIngestConfig', () => {
 
   it('runs dry under invoke local unless an endpoint is set or DRY_RUN says otherwise', () => {
     expect(loadHttpIngestConfig({ STREAM_NAME: 's', IS_LOCAL: 'true' }).dryRun).toBe(true);
-    expect(loadHttpIngestConfig({ STREAM_NAME: 's', IS_LOCAL: 'true', AWS_ENDPOINT_URL_KINESIS: 'http://127.0.0.1:4567' }).dryRun).toBe(false);
+    expect(
+      loadHttpIngestConfig({ STREAM_NAME: 's', IS_LOCAL: 'true', AWS_ENDPOINT_URL_KINESIS: 'http://127.0.0.1:4567' })
+        .dryRun,
+    ).toBe(false);
     expect(loadHttpIngestConfig({ STREAM_NAME: 's', IS_LOCAL: 'true', DRY_RUN: 'false' }).dryRun).toBe(false);
   });
 

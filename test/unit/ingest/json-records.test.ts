@@ -1,5 +1,10 @@
 import { Readable } from 'node:stream';
-import { FileFormatError, JsonRecordSplitter, type SplitRecord, splitJsonRecords } from '../../../shared/ingest/json-records';
+import {
+  FileFormatError,
+  JsonRecordSplitter,
+  type SplitRecord,
+  splitJsonRecords,
+} from '../../../shared/ingest/json-records';
 
 /** Feeds `input` in chunks of `size` bytes (every split point is a chunk boundary at size 1). */
 const split = (input: string | Buffer, size = Number.MAX_SAFE_INTEGER, options = {}) => {
@@ -48,9 +53,11 @@ describe('JsonRecordSplitter: JSON arrays', () => {
     const input = Buffer.from(JSON.stringify(tricky));
     for (let at = 0; at <= input.length; at++) {
       const splitter = new JsonRecordSplitter();
-      const texts = [...splitter.push(input.subarray(0, at)), ...splitter.push(input.subarray(at)), ...splitter.end()].map((r) =>
-        r.data?.toString('utf8'),
-      );
+      const texts = [
+        ...splitter.push(input.subarray(0, at)),
+        ...splitter.push(input.subarray(at)),
+        ...splitter.end(),
+      ].map((r) => r.data?.toString('utf8'));
       expect(texts.map((text) => JSON.parse(text as string))).toEqual(tricky);
     }
   });
@@ -88,12 +95,19 @@ describe('JsonRecordSplitter: JSON arrays', () => {
   });
 
   it('reports an array cut after a comma or before any record as truncated', () => {
-    expect(split('[{"a":1},').error).toMatchObject({ code: 'TRUNCATED_ARRAY', message: expect.stringContaining('after 1 record,') });
+    expect(split('[{"a":1},').error).toMatchObject({
+      code: 'TRUNCATED_ARRAY',
+      message: expect.stringContaining('after 1 record,'),
+    });
     expect(split('[').error?.code).toBe('TRUNCATED_ARRAY');
   });
 
   it.each([
-    ['data after the closing bracket', '[{"a":1}]\n[{"b":2}]', "Unexpected '[' on line 2 after the array's closing ']'"],
+    [
+      'data after the closing bracket',
+      '[{"a":1}]\n[{"b":2}]',
+      "Unexpected '[' on line 2 after the array's closing ']'",
+    ],
     ['a trailing comma', '[{"a":1},]', "Expected a record after ',' but found ']'"],
     ['an empty element', '[{"a":1},,{"b":2}]', "Expected a record after ',' but found ','"],
     ['a mismatched bracket', '[{"a":[1}]', "Mismatched '}' on line 1 inside record #1 (expected ']')"],
@@ -116,27 +130,34 @@ describe('JsonRecordSplitter: JSON arrays', () => {
     const { records, error } = split(`[{"a":1},${big},{"b":2}]`, 1_000, { maxRecordBytes: 4_096 });
 
     expect(error).toBeUndefined();
-    expect(records.map((record) => record.data?.toString() ?? 'TOO LARGE')).toEqual(['{"a":1}', 'TOO LARGE', '{"b":2}']);
+    expect(records.map((record) => record.data?.toString() ?? 'TOO LARGE')).toEqual([
+      '{"a":1}',
+      'TOO LARGE',
+      '{"b":2}',
+    ]);
     expect(records[1]).toMatchObject({ index: 1, tooLarge: true, bytes: big.length });
     expect(records[1]?.head?.toString()).toBe(big.slice(0, 200));
   });
 });
 
 describe('JsonRecordSplitter: NDJSON', () => {
-  it.each(CHUNK_SIZES)('splits lines, skipping blank ones, accepting CRLF and a last line without newline (chunks of %d)', (size) => {
-    const input = '\n{"a":1}\r\n\r\n   \n{"b":"x\\ny"}\n\t{"c":[1,2]}  \r\n{"d":4}';
+  it.each(CHUNK_SIZES)(
+    'splits lines, skipping blank ones, accepting CRLF and a last line without newline (chunks of %d)',
+    (size) => {
+      const input = '\n{"a":1}\r\n\r\n   \n{"b":"x\\ny"}\n\t{"c":[1,2]}  \r\n{"d":4}';
 
-    const { records, error, splitter } = split(input, size);
+      const { records, error, splitter } = split(input, size);
 
-    expect(error).toBeUndefined();
-    expect(splitter.format).toBe('ndjson');
-    expect(records.map(({ index, line, data }) => [index, line, data?.toString()])).toEqual([
-      [0, 2, '{"a":1}'],
-      [1, 5, '{"b":"x\\ny"}'],
-      [2, 6, '{"c":[1,2]}'],
-      [3, 7, '{"d":4}'],
-    ]);
-  });
+      expect(error).toBeUndefined();
+      expect(splitter.format).toBe('ndjson');
+      expect(records.map(({ index, line, data }) => [index, line, data?.toString()])).toEqual([
+        [0, 2, '{"a":1}'],
+        [1, 5, '{"b":"x\\ny"}'],
+        [2, 6, '{"c":[1,2]}'],
+        [3, 7, '{"d":4}'],
+      ]);
+    },
+  );
 
   it('hands out malformed and non-object lines as records for the caller to reject', () => {
     expect(split('{"a":1}\nnot json\n[1,2]\n{"b":').texts).toEqual(['{"a":1}', 'not json', '[1,2]', '{"b":']);

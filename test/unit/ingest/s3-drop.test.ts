@@ -3,15 +3,15 @@ import { gzipSync } from 'node:zlib';
 import { GetObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import type { S3Event } from 'aws-lambda';
 import { mockClient } from 'aws-sdk-client-mock';
-import { loadDropConfig } from '../../../shared/ingest/s3-drop-config';
 import {
-  decodeS3Key,
   type DropDependencies,
+  decodeS3Key,
   encodeS3Key,
   processDropObject,
   processS3Event,
   StreamUnavailableError,
 } from '../../../shared/ingest/s3-drop';
+import { loadDropConfig } from '../../../shared/ingest/s3-drop-config';
 import type { StreamRecordInput, WriteOutcome } from '../../../shared/ingest/stream-writer';
 
 const s3 = mockClient(S3Client);
@@ -62,7 +62,9 @@ const serve = (body: Buffer | string | Readable, extra: Record<string, unknown> 
 };
 
 const reports = () =>
-  s3.commandCalls(PutObjectCommand).map((call) => ({ key: call.args[0].input.Key, body: String(call.args[0].input.Body) }));
+  s3
+    .commandCalls(PutObjectCommand)
+    .map((call) => ({ key: call.args[0].input.Key, body: String(call.args[0].input.Body) }));
 
 const s3Event = (...keys: string[]): S3Event => ({
   Records: keys.map((key) => ({
@@ -113,18 +115,33 @@ describe('processDropObject', () => {
 
     const result = await processDropObject({ bucket: 'lake', key: 'ingest/11-23-2026/a.ndjson' }, d, config);
 
-    expect(result).toMatchObject({ format: 'ndjson', records: 3, sent: 3, rejected: 0, refused: 0, bySource: { 'usage-meter': 3 } });
+    expect(result).toMatchObject({
+      format: 'ndjson',
+      records: 3,
+      sent: 3,
+      rejected: 0,
+      refused: 0,
+      bySource: { 'usage-meter': 3 },
+    });
     expect(result.reportKey).toBeUndefined();
-    expect(d.writer.calls.flat().map(({ partitionKey, data }) => [partitionKey, Buffer.from(data).toString()])).toEqual([
-      ['cust-1', lines[0]],
-      ['cust-2', lines[1]],
-      ['cust-0', lines[2]],
-    ]);
+    expect(d.writer.calls.flat().map(({ partitionKey, data }) => [partitionKey, Buffer.from(data).toString()])).toEqual(
+      [
+        ['cust-1', lines[0]],
+        ['cust-2', lines[1]],
+        ['cust-0', lines[2]],
+      ],
+    );
     expect(reports()).toEqual([]);
   });
 
   it('reads a gzip JSON array and writes a report listing the bad records', async () => {
-    const records = [meter(1), { ...meter(2), meterValue: 'three' }, meter(3), { hello: 'world' }, { ...meter(5), customerId: '' }];
+    const records = [
+      meter(1),
+      { ...meter(2), meterValue: 'three' },
+      meter(3),
+      { hello: 'world' },
+      { ...meter(5), customerId: '' },
+    ];
     const text = `[\n${records.map((record) => JSON.stringify(record)).join(',\n')},\n{"customerId": "x",}]\n`;
     serve(gzipSync(text));
     const d = deps();
@@ -144,7 +161,9 @@ describe('processDropObject', () => {
     expect(report?.key).toBe(result.reportKey);
     expect(report?.body).toContain('S3 drop report: RECORDS REJECTED');
     expect(report?.body).toContain('File        s3://lake/ingest/11-23-2026/vendor x.json.gz');
-    expect(report?.body).toMatch(/record #2 \(line 3\) +INVALID_METER_VALUE: Usage meter meterValue must be a finite number, got "three"/);
+    expect(report?.body).toMatch(
+      /record #2 \(line 3\) +INVALID_METER_VALUE: Usage meter meterValue must be a finite number, got "three"/,
+    );
     expect(report?.body).toMatch(/record #4 \(line 5\) +UNKNOWN_SOURCE: /);
     expect(report?.body).toMatch(/record #6 \(line 7\) +MALFORMED_JSON: Record is not valid JSON/);
     expect(report?.body).toContain('{"customerId": "x",');
@@ -153,7 +172,10 @@ describe('processDropObject', () => {
   it('gunzips when S3 says Content-Encoding: gzip even without .gz in the key', async () => {
     serve(gzipSync(ndjson([meter(1)])), { ContentEncoding: 'gzip' });
 
-    expect(await processDropObject({ bucket: 'lake', key: 'ingest/d/x' }, deps(), config)).toMatchObject({ sent: 1, compressed: true });
+    expect(await processDropObject({ bucket: 'lake', key: 'ingest/d/x' }, deps(), config)).toMatchObject({
+      sent: 1,
+      compressed: true,
+    });
   });
 
   it('reports a .gz file that is not gzip as BAD_GZIP, sending nothing', async () => {
@@ -164,7 +186,9 @@ describe('processDropObject', () => {
 
     expect(result).toMatchObject({ records: 0, sent: 0, fileError: { code: 'BAD_GZIP' } });
     expect(d.writer.calls).toEqual([]);
-    expect(reports()[0]?.body).toMatch(/FILE UNREADABLE[\s\S]*BAD_GZIP: The file cannot be gunzipped after 0 uncompressed bytes[\s\S]*No record could be read/);
+    expect(reports()[0]?.body).toMatch(
+      /FILE UNREADABLE[\s\S]*BAD_GZIP: The file cannot be gunzipped after 0 uncompressed bytes[\s\S]*No record could be read/,
+    );
   });
 
   it('sends what a truncated gzip file held before the cut, and reports the cut', async () => {
@@ -177,11 +201,18 @@ describe('processDropObject', () => {
     expect(result.sent).toBeGreaterThan(100);
     expect(result.sent).toBeLessThan(2_000);
     expect(result.sent).toBe(result.records);
-    expect(reports()[0]?.body).toContain(`The ${result.records} records before this point were handled as counted above`);
+    expect(reports()[0]?.body).toContain(
+      `The ${result.records} records before this point were handled as counted above`,
+    );
   });
 
   it.each([
-    ['a truncated array', '[{"customerId":"a","meterApiName":"m","meterValue":1,"meterTimeInMillis":1763870000000},{"customerId"', 'TRUNCATED_ARRAY', 1],
+    [
+      'a truncated array',
+      '[{"customerId":"a","meterApiName":"m","meterValue":1,"meterTimeInMillis":1763870000000},{"customerId"',
+      'TRUNCATED_ARRAY',
+      1,
+    ],
     ['a file that is not JSON', 'customerId,meterApiName\nacme,calls\n', 'NOT_JSON', 0],
     ['an empty file', '', 'EMPTY_FILE', 0],
   ])('reports %s as an unreadable file, sending what came before', async (_name, body, code, sent) => {
@@ -207,7 +238,10 @@ describe('processDropObject', () => {
     const big = JSON.stringify(meter(2, { dimensions: { pad: 'p'.repeat(200) } }));
     serve(`${JSON.stringify(meter(1))}\n${big}\n`);
 
-    const result = await processDropObject({ bucket: 'lake', key: 'ingest/d/x' }, deps(), { ...config, maxRecordBytes: 100 });
+    const result = await processDropObject({ bucket: 'lake', key: 'ingest/d/x' }, deps(), {
+      ...config,
+      maxRecordBytes: 100,
+    });
 
     expect(result).toMatchObject({ sent: 0, rejected: 2, rejectionReasons: { RECORD_TOO_LARGE: 2 } });
     expect(result.rejections[1]).toMatchObject({ line: 2, excerpt: `${big.slice(0, 120)}…` });
@@ -241,7 +275,9 @@ describe('processDropObject', () => {
 
   it('lists records Kinesis refused after its retries, and does not throw', async () => {
     serve(ndjson([meter(1), meter(2), meter(3)]));
-    const d = deps(fakeWriter((data) => (data.includes('"u-2"') ? 'ProvisionedThroughputExceededException' : undefined)));
+    const d = deps(
+      fakeWriter((data) => (data.includes('"u-2"') ? 'ProvisionedThroughputExceededException' : undefined)),
+    );
 
     const result = await processDropObject({ bucket: 'lake', key: 'ingest/d/x' }, d, config);
 
@@ -255,7 +291,11 @@ describe('processDropObject', () => {
     serve(ndjson([meter(1), meter(2)]));
 
     await expect(
-      processDropObject({ bucket: 'lake', key: 'ingest/d/x' }, deps(fakeWriter(() => 'ResourceNotFoundException')), config),
+      processDropObject(
+        { bucket: 'lake', key: 'ingest/d/x' },
+        deps(fakeWriter(() => 'ResourceNotFoundException')),
+        config,
+      ),
     ).rejects.toThrow(StreamUnavailableError);
     expect(reports()).toEqual([]);
   });
@@ -278,7 +318,12 @@ describe('processDropObject', () => {
 describe('processS3Event', () => {
   it('processes every object of the event, decoding keys, and skips what is outside the drop location', async () => {
     serve(ndjson([meter(1)]));
-    const event = s3Event('ingest/11-23-2026/a b.json', 'ingest/11-23-2026/c+d.json', 'failed-requests/x.reason.txt', 'ingest/folder/');
+    const event = s3Event(
+      'ingest/11-23-2026/a b.json',
+      'ingest/11-23-2026/c+d.json',
+      'failed-requests/x.reason.txt',
+      'ingest/folder/',
+    );
 
     const { files } = await processS3Event(event, deps(), config);
 
@@ -294,11 +339,15 @@ describe('processS3Event', () => {
   });
 
   it('accepts the s3:TestEvent S3 sends when the notification is created', async () => {
-    await expect(processS3Event({ Event: 's3:TestEvent' } as unknown as S3Event, deps(), config)).resolves.toEqual({ files: [] });
+    await expect(processS3Event({ Event: 's3:TestEvent' } as unknown as S3Event, deps(), config)).resolves.toEqual({
+      files: [],
+    });
   });
 
   it('skips an object deleted before it was read', async () => {
-    s3.on(GetObjectCommand).rejects(Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' }));
+    s3.on(GetObjectCommand).rejects(
+      Object.assign(new Error('The specified key does not exist.'), { name: 'NoSuchKey' }),
+    );
 
     await expect(processS3Event(s3Event('ingest/d/gone.json'), deps(), config)).resolves.toEqual({ files: [] });
   });
@@ -312,7 +361,9 @@ describe('processS3Event', () => {
     });
     const d = deps();
 
-    await expect(processS3Event(s3Event('ingest/d/1.json', 'ingest/d/2.json'), d, config)).rejects.toThrow('socket hang up');
+    await expect(processS3Event(s3Event('ingest/d/1.json', 'ingest/d/2.json'), d, config)).rejects.toThrow(
+      'socket hang up',
+    );
     expect(d.writer.calls.flat()).toHaveLength(1);
     expect(silent.error).toHaveBeenCalledTimes(1);
   });

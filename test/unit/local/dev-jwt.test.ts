@@ -32,10 +32,19 @@ describe('dev JWTs', () => {
 
     expect(result).toEqual({
       ok: true,
-      claims: expect.objectContaining({ 'custom:clientId': 'acme-corp', iss: DEV_JWT_ISSUER, aud: DEV_JWT_AUDIENCE, exp: nowSeconds + 60 }),
+      claims: expect.objectContaining({
+        'custom:clientId': 'acme-corp',
+        iss: DEV_JWT_ISSUER,
+        aud: DEV_JWT_AUDIENCE,
+        exp: nowSeconds + 60,
+      }),
       scopes: ['events/write'],
     });
-    expect(JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString())).toEqual({ alg: 'RS256', typ: 'JWT', kid: keys.kid });
+    expect(JSON.parse(Buffer.from(token.split('.')[0] ?? '', 'base64url').toString())).toEqual({
+      alg: 'RS256',
+      typ: 'JWT',
+      kid: keys.kid,
+    });
   });
 
   it.each([
@@ -57,12 +66,17 @@ describe('dev JWTs', () => {
     const forged = Buffer.from(JSON.stringify(claims({ 'custom:clientId': 'globex' }))).toString('base64url');
     const none = `${Buffer.from('{"alg":"none"}').toString('base64url')}.${forged}.`;
 
-    expect(verifyJwt(`${header}.${forged}.${signature}`, verifyOptions)).toEqual({ ok: false, error: 'signature is invalid' });
+    expect(verifyJwt(`${header}.${forged}.${signature}`, verifyOptions)).toEqual({
+      ok: false,
+      error: 'signature is invalid',
+    });
     expect(verifyJwt(none, verifyOptions)).toEqual({ ok: false, error: 'signing method none is invalid' });
   });
 
   it('accepts an access token whose client_id is the audience, or an aud list', () => {
-    expect(verifyJwt(signJwt(claims({ aud: undefined, client_id: DEV_JWT_AUDIENCE }), keys), verifyOptions).ok).toBe(true);
+    expect(verifyJwt(signJwt(claims({ aud: undefined, client_id: DEV_JWT_AUDIENCE }), keys), verifyOptions).ok).toBe(
+      true,
+    );
     expect(verifyJwt(signJwt(claims({ aud: ['x', DEV_JWT_AUDIENCE] }), keys), verifyOptions).ok).toBe(true);
   });
 
@@ -78,7 +92,10 @@ describe('dev JWTs', () => {
       expect(pem).toContain('BEGIN PRIVATE KEY');
       expect(statSync(path).mode & 0o777).toBe(0o600);
       expect(second.kid).toBe(first.kid);
-      expect(verifyJwt(mintDevToken(first, { clientId: 'a', now: NOW }), { ...verifyOptions, publicKey: second.publicKey }).ok).toBe(true);
+      expect(
+        verifyJwt(mintDevToken(first, { clientId: 'a', now: NOW }), { ...verifyOptions, publicKey: second.publicKey })
+          .ok,
+      ).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -22,10 +22,24 @@ const route = {
   name: 'tickets',
   pattern: { source: ['client.events'] },
   input: { pathsMap: { id: '$.id' }, template: '{"externalId": "<id>"}' },
-  target: { type: 'http', url: 'https://tickets.example.com', method: 'POST', headers: {}, query: {}, rateLimitPerSecond: 300, retry: { maximumAttempts: 3, maximumEventAgeSeconds: 60 } },
+  target: {
+    type: 'http',
+    url: 'https://tickets.example.com',
+    method: 'POST',
+    headers: {},
+    query: {},
+    rateLimitPerSecond: 300,
+    retry: { maximumAttempts: 3, maximumEventAgeSeconds: 60 },
+  },
 } as unknown as Route;
 
-const failure = (retryable: boolean, status: number): AttemptOutcome => ({ ok: false, retryable, errorCode: 'ERROR_FROM_TARGET', errorMessage: `The API destination answered ${status}`, status });
+const failure = (retryable: boolean, status: number): AttemptOutcome => ({
+  ok: false,
+  retryable,
+  errorCode: 'ERROR_FROM_TARGET',
+  errorMessage: `The API destination answered ${status}`,
+  status,
+});
 
 /** A target that answers from a script (then succeeds), recording each attempt's input. */
 const scriptedTarget = (script: AttemptOutcome[], maximumAttempts = 3) => {
@@ -54,7 +68,15 @@ const setup = (target: Target) => {
     logger: { debug: noop, info: noop, warn: noop, error: noop },
     signal: abort.signal,
   });
-  const envelope: EventEnvelope = toEnvelope({ source: ROUTING_SOURCE, detailType: ROUTING_DETAIL_TYPE, detail: { id: 'evt-1', source: 'client.events' }, resources: [] }, { account: '000000000000', region: 'us-east-1', nowMs: Date.now() });
+  const envelope: EventEnvelope = toEnvelope(
+    {
+      source: ROUTING_SOURCE,
+      detailType: ROUTING_DETAIL_TYPE,
+      detail: { id: 'evt-1', source: 'client.events' },
+      resources: [],
+    },
+    { account: '000000000000', region: 'us-east-1', nowMs: Date.now() },
+  );
   return { stats, deadLetters, rule, abort, deliveries, envelope };
 };
 
@@ -113,7 +135,13 @@ describe('a delivery', () => {
     // Assess
     expect(inputs).toHaveLength(1);
     expect(stats).toMatchObject({ delivered: 0, retried: 0, deadLettered: 1 });
-    expect(deadLetters.messages[0]?.attributes).toEqual({ RULE_ARN, TARGET_ARN, ERROR_CODE: 'ERROR_FROM_TARGET', ERROR_MESSAGE: 'The API destination answered 400', RETRY_ATTEMPTS: '0' });
+    expect(deadLetters.messages[0]?.attributes).toEqual({
+      RULE_ARN,
+      TARGET_ARN,
+      ERROR_CODE: 'ERROR_FROM_TARGET',
+      ERROR_MESSAGE: 'The API destination answered 400',
+      RETRY_ATTEMPTS: '0',
+    });
   });
 
   it('dead-letters with MaximumEventAgeInSeconds when the event is too old to retry', async () => {
@@ -126,7 +154,10 @@ describe('a delivery', () => {
     await deliveries.drain();
 
     // Assess
-    expect(deadLetters.messages[0]?.attributes).toMatchObject({ EXHAUSTED_RETRY_CONDITION: 'MaximumEventAgeInSeconds', RETRY_ATTEMPTS: '0' });
+    expect(deadLetters.messages[0]?.attributes).toMatchObject({
+      EXHAUSTED_RETRY_CONDITION: 'MaximumEventAgeInSeconds',
+      RETRY_ATTEMPTS: '0',
+    });
   });
 
   it('counts an event the dead-letter queue refuses as dropped', async () => {
@@ -165,7 +196,10 @@ describe('the SQS dead-letter queue', () => {
     // Prepare
     const sqs = mockClient(SQSClient);
     sqs.on(SendMessageCommand).resolves({ MessageId: 'm-1' });
-    const queue = sqsDeadLetterQueue(new SQSClient({ region: 'us-east-1' }), 'http://127.0.0.1:1/000000000000/tickets-dlq');
+    const queue = sqsDeadLetterQueue(
+      new SQSClient({ region: 'us-east-1' }),
+      'http://127.0.0.1:1/000000000000/tickets-dlq',
+    );
 
     // Act
     await queue.send('{"id":"evt-1"}', { ERROR_CODE: 'TIMEOUT', RETRY_ATTEMPTS: '3' });
@@ -174,7 +208,10 @@ describe('the SQS dead-letter queue', () => {
     expect(sqs.commandCalls(SendMessageCommand)[0]?.args[0].input).toEqual({
       QueueUrl: 'http://127.0.0.1:1/000000000000/tickets-dlq',
       MessageBody: '{"id":"evt-1"}',
-      MessageAttributes: { ERROR_CODE: { DataType: 'String', StringValue: 'TIMEOUT' }, RETRY_ATTEMPTS: { DataType: 'String', StringValue: '3' } },
+      MessageAttributes: {
+        ERROR_CODE: { DataType: 'String', StringValue: 'TIMEOUT' },
+        RETRY_ATTEMPTS: { DataType: 'String', StringValue: '3' },
+      },
     });
     sqs.restore();
   });

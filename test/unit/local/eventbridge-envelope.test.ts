@@ -1,5 +1,5 @@
 import { compileRule, envelopeInput, eventTime, toEnvelope } from '../../../infra/local/eventbridge/bus';
-import { redriveDetailType, ROUTING_DETAIL_TYPE, ROUTING_SOURCE } from '../../../shared/routes/cloudformation';
+import { ROUTING_DETAIL_TYPE, ROUTING_SOURCE, redriveDetailType } from '../../../shared/routes/cloudformation';
 import { compileInput } from '../../../shared/routes/input-transformer';
 import type { Route } from '../../../shared/routes/routes-file';
 
@@ -10,7 +10,13 @@ import type { Route } from '../../../shared/routes/routes-file';
 //   target input is written over that envelope (shared/routes/cloudformation.ts, README "Routes");
 //   "Amazon EventBridge input transformation" (https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html).
 
-const canonical = { id: 'evt-1', clientId: 'acme-corp', time: '2026-03-14T15:09:26.000Z', source: 'client.events', detail: { eventType: 'loyaltypurchase', data: { points: 5 } } };
+const canonical = {
+  id: 'evt-1',
+  clientId: 'acme-corp',
+  time: '2026-03-14T15:09:26.000Z',
+  source: 'client.events',
+  detail: { eventType: 'loyaltypurchase', data: { points: 5 } },
+};
 
 const route = (overrides: Partial<Route> = {}): Route =>
   ({
@@ -28,9 +34,18 @@ const route = (overrides: Partial<Route> = {}): Route =>
     ...overrides,
   }) as Route;
 
-const accepted = (detail: Record<string, unknown> = canonical, detailType = ROUTING_DETAIL_TYPE) => ({ source: ROUTING_SOURCE, detailType, detail, resources: [] });
+const accepted = (detail: Record<string, unknown> = canonical, detailType = ROUTING_DETAIL_TYPE) => ({
+  source: ROUTING_SOURCE,
+  detailType,
+  detail,
+  resources: [],
+});
 
-const context = { ruleName: 'loyalty-tickets', ruleArn: 'arn:aws:events:us-east-1:000000000000:rule/bus/loyalty-tickets', ingestionTime: '2026-03-14T15:09:27.000Z' };
+const context = {
+  ruleName: 'loyalty-tickets',
+  ruleArn: 'arn:aws:events:us-east-1:000000000000:rule/bus/loyalty-tickets',
+  ingestionTime: '2026-03-14T15:09:27.000Z',
+};
 
 describe('the routing bus event', () => {
   it('is the envelope EventBridge delivers, with the entry as its detail', () => {
@@ -41,7 +56,17 @@ describe('the routing bus event', () => {
     const envelope = toEnvelope(accepted(), { account: '000000000000', region: 'eu-west-1', nowMs });
 
     // Assess
-    expect(Object.keys(envelope)).toEqual(['version', 'id', 'detail-type', 'source', 'account', 'time', 'region', 'resources', 'detail']);
+    expect(Object.keys(envelope)).toEqual([
+      'version',
+      'id',
+      'detail-type',
+      'source',
+      'account',
+      'time',
+      'region',
+      'resources',
+      'detail',
+    ]);
     expect(envelope).toEqual({
       version: '0',
       id: expect.stringMatching(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/),
@@ -103,7 +128,10 @@ describe("a route's rule", () => {
 
   it('renders its input over the envelope exactly as the input renders over the canonical event', () => {
     // Prepare
-    const input = { pathsMap: { id: '$.id', client: '$.clientId', data: '$.detail.data' }, template: '{"externalId": "<id>", "customer": "<client>", "details": <data>}' };
+    const input = {
+      pathsMap: { id: '$.id', client: '$.clientId', data: '$.detail.data' },
+      template: '{"externalId": "<id>", "customer": "<client>", "details": <data>}',
+    };
     const rule = compileRule(route({ input }));
 
     // Act

@@ -1,4 +1,9 @@
-import { type EntryResult, isFailure, putEventsEntrySize, validatePutEvents } from '../../../infra/local/eventbridge/api';
+import {
+  type EntryResult,
+  isFailure,
+  putEventsEntrySize,
+  validatePutEvents,
+} from '../../../infra/local/eventbridge/api';
 
 // PutEvents as the local EventBridge validates it, per AWS's documentation:
 // - API reference, PutEvents (https://docs.aws.amazon.com/eventbridge/latest/APIReference/API_PutEvents.html):
@@ -44,22 +49,40 @@ describe('PutEvents validation', () => {
     const tooMany = requestError({ Entries: eleven });
 
     // Assess
-    expect(missing).toEqual({ type: 'ValidationException', message: expect.stringContaining("Value null at 'entries'") });
-    expect(empty).toEqual({ type: 'ValidationException', message: expect.stringContaining('length greater than or equal to 1') });
-    expect(tooMany).toEqual({ type: 'ValidationException', message: expect.stringContaining('length less than or equal to 10') });
+    expect(missing).toEqual({
+      type: 'ValidationException',
+      message: expect.stringContaining("Value null at 'entries'"),
+    });
+    expect(empty).toEqual({
+      type: 'ValidationException',
+      message: expect.stringContaining('length greater than or equal to 1'),
+    });
+    expect(tooMany).toEqual({
+      type: 'ValidationException',
+      message: expect.stringContaining('length less than or equal to 10'),
+    });
     expect(requestError({ Entries: Array.from({ length: 10 }, () => entry()) })).toBeUndefined();
   });
 
   it('counts entry size as AWS does: Time 14 bytes, Source, DetailType, Detail and Resources as UTF-8', () => {
     // Prepare: "é" is 2 bytes in UTF-8; the EventBusName does not count.
-    const sized = entry({ Source: 'é', DetailType: 'ab', Detail: '{"a":"é"}', Resources: ['r1', 'é'], Time: 1_700_000_000, EventBusName: 'x'.repeat(100) });
+    const sized = entry({
+      Source: 'é',
+      DetailType: 'ab',
+      Detail: '{"a":"é"}',
+      Resources: ['r1', 'é'],
+      Time: 1_700_000_000,
+      EventBusName: 'x'.repeat(100),
+    });
 
     // Act
     const size = putEventsEntrySize(sized);
 
     // Assess
     expect(size).toBe(14 + 2 + 2 + 10 + 2 + 2);
-    expect(putEventsEntrySize(entry({ Time: undefined }))).toBe(Buffer.byteLength('usage-pipeline.routingCanonicalEvent{"id":"evt-1"}'));
+    expect(putEventsEntrySize(entry({ Time: undefined }))).toBe(
+      Buffer.byteLength('usage-pipeline.routingCanonicalEvent{"id":"evt-1"}'),
+    );
   });
 
   it('takes entries totalling exactly 256 KB and refuses one byte more', () => {
@@ -74,7 +97,10 @@ describe('PutEvents validation', () => {
 
     // Assess
     expect(atLimit).toBeUndefined();
-    expect(overLimit).toEqual({ type: 'ValidationException', message: 'Total size of the entries in the request is over the limit.' });
+    expect(overLimit).toEqual({
+      type: 'ValidationException',
+      message: 'Total size of the entries in the request is over the limit.',
+    });
   });
 
   it('reports a missing Source, DetailType or Detail per entry and accepts the others', () => {
@@ -86,9 +112,18 @@ describe('PutEvents validation', () => {
 
     // Assess
     expect(results.map(failureOf)).toEqual([
-      { errorCode: 'InvalidArgument', errorMessage: 'Parameter Source is not valid. Reason: Source is a required argument.' },
-      { errorCode: 'InvalidArgument', errorMessage: 'Parameter DetailType is not valid. Reason: DetailType is a required argument.' },
-      { errorCode: 'InvalidArgument', errorMessage: 'Parameter Detail is not valid. Reason: Detail is a required argument.' },
+      {
+        errorCode: 'InvalidArgument',
+        errorMessage: 'Parameter Source is not valid. Reason: Source is a required argument.',
+      },
+      {
+        errorCode: 'InvalidArgument',
+        errorMessage: 'Parameter DetailType is not valid. Reason: DetailType is a required argument.',
+      },
+      {
+        errorCode: 'InvalidArgument',
+        errorMessage: 'Parameter Detail is not valid. Reason: Detail is a required argument.',
+      },
       undefined,
     ]);
   });
@@ -101,7 +136,14 @@ describe('PutEvents validation', () => {
     const results = validatePutEvents({ Entries: details.map((Detail) => entry({ Detail })) }, BUS);
 
     // Assess
-    expect(results.map((result) => failureOf(result)?.errorCode)).toEqual(['MalformedDetail', 'MalformedDetail', 'MalformedDetail', 'MalformedDetail', 'MalformedDetail', undefined]);
+    expect(results.map((result) => failureOf(result)?.errorCode)).toEqual([
+      'MalformedDetail',
+      'MalformedDetail',
+      'MalformedDetail',
+      'MalformedDetail',
+      'MalformedDetail',
+      undefined,
+    ]);
   });
 
   it('refuses an entry for a bus that does not exist, and takes the bus by name, by ARN or the default bus', () => {
@@ -111,12 +153,22 @@ describe('PutEvents validation', () => {
 
     // Act
     const results = validatePutEvents(
-      { Entries: [entry({ EventBusName: 'no-such-bus' }), entry({ EventBusName: arn }), entry({ EventBusName: undefined }), entry({ EventBusName: otherAccount })] },
+      {
+        Entries: [
+          entry({ EventBusName: 'no-such-bus' }),
+          entry({ EventBusName: arn }),
+          entry({ EventBusName: undefined }),
+          entry({ EventBusName: otherAccount }),
+        ],
+      },
       BUS,
     );
 
     // Assess
-    expect(failureOf(results[0])).toEqual({ errorCode: 'ResourceNotFoundException', errorMessage: 'Event bus no-such-bus does not exist.' });
+    expect(failureOf(results[0])).toEqual({
+      errorCode: 'ResourceNotFoundException',
+      errorMessage: 'Event bus no-such-bus does not exist.',
+    });
     expect(results[1]).toMatchObject({ bus: BUS.busName });
     expect(results[2]).toMatchObject({ bus: 'default' });
     expect(failureOf(results[3])?.errorCode).toBe('ResourceNotFoundException');
@@ -131,7 +183,10 @@ describe('PutEvents validation', () => {
     const badName = requestError({ Entries: [entry({ EventBusName: 'has spaces' })] });
 
     // Assess
-    expect(failureOf(result)).toEqual({ errorCode: 'NotAuthorizedForSourceException', errorMessage: 'Not authorized for the source.' });
+    expect(failureOf(result)).toEqual({
+      errorCode: 'NotAuthorizedForSourceException',
+      errorMessage: 'Not authorized for the source.',
+    });
     expect(badName?.type).toBe('ValidationException');
   });
 
@@ -145,7 +200,13 @@ describe('PutEvents validation', () => {
     // Assess
     expect(result).toEqual({
       bus: BUS.busName,
-      entry: { source: 'usage-pipeline.routing', detailType: 'CanonicalEvent', detail: { id: 'evt-9', n: [1] }, resources: ['arn:aws:s3:::lake'], timeMs: 1_773_500_966_000 },
+      entry: {
+        source: 'usage-pipeline.routing',
+        detailType: 'CanonicalEvent',
+        detail: { id: 'evt-9', n: [1] },
+        resources: ['arn:aws:s3:::lake'],
+        timeMs: 1_773_500_966_000,
+      },
     });
   });
 });

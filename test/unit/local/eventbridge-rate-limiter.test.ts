@@ -33,7 +33,8 @@ describe('the invocation rate limiter', () => {
 
     // Assess
     expect(granted).toEqual([...Array(10).fill(0), ...Array(10).fill(1_000), ...Array(5).fill(2_000)]);
-    for (const at of granted) expect(granted.filter((other) => other >= at && other < at + 1_000).length).toBeLessThanOrEqual(10);
+    for (const at of granted)
+      expect(granted.filter((other) => other >= at && other < at + 1_000).length).toBeLessThanOrEqual(10);
   });
 
   it('lets an invocation through as soon as the oldest in the window is a second old', async () => {

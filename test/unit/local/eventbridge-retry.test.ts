@@ -1,5 +1,10 @@
 import { backoffCeiling, backoffDelay, decideRetry, parseRetryAfter } from '../../../infra/local/eventbridge/retry';
-import { invocationUrl, isRetriedStatus, requestHeaders, responseOutcome } from '../../../infra/local/eventbridge/targets/api-destination';
+import {
+  invocationUrl,
+  isRetriedStatus,
+  requestHeaders,
+  responseOutcome,
+} from '../../../infra/local/eventbridge/targets/api-destination';
 
 // When the local EventBridge retries an API destination, and when it gives up, per AWS:
 // - "API destinations" → "API destination error codes"
@@ -20,7 +25,9 @@ const policy = { maximumAttempts: 3, maximumEventAgeSeconds: 60 };
 describe('API destination responses', () => {
   it('retries 401, 407, 409, 429 and 5xx, and nothing else that is not 2xx', () => {
     // Prepare
-    const statuses = [100, 200, 204, 301, 304, 400, 401, 403, 404, 407, 409, 410, 413, 422, 429, 500, 502, 503, 504, 599];
+    const statuses = [
+      100, 200, 204, 301, 304, 400, 401, 403, 404, 407, 409, 410, 413, 422, 429, 500, 502, 503, 504, 599,
+    ];
 
     // Act
     const retried = statuses.filter(isRetriedStatus);
@@ -31,13 +38,29 @@ describe('API destination responses', () => {
 
   it('delivers on 2xx, dead-letters at once on other 4xx, and retries 5xx, with ERROR_FROM_TARGET', () => {
     // Act
-    const outcomes = [responseOutcome(202, undefined, NOW), responseOutcome(400, undefined, NOW), responseOutcome(500, undefined, NOW)];
+    const outcomes = [
+      responseOutcome(202, undefined, NOW),
+      responseOutcome(400, undefined, NOW),
+      responseOutcome(500, undefined, NOW),
+    ];
 
     // Assess
     expect(outcomes).toEqual([
       { ok: true, status: 202 },
-      { ok: false, retryable: false, errorCode: 'ERROR_FROM_TARGET', errorMessage: 'The API destination answered 400', status: 400 },
-      { ok: false, retryable: true, errorCode: 'ERROR_FROM_TARGET', errorMessage: 'The API destination answered 500', status: 500 },
+      {
+        ok: false,
+        retryable: false,
+        errorCode: 'ERROR_FROM_TARGET',
+        errorMessage: 'The API destination answered 400',
+        status: 400,
+      },
+      {
+        ok: false,
+        retryable: true,
+        errorCode: 'ERROR_FROM_TARGET',
+        errorMessage: 'The API destination answered 500',
+        status: 500,
+      },
     ]);
   });
 
@@ -55,7 +78,13 @@ describe('API destination responses', () => {
 
   it('reads Retry-After as seconds or an HTTP-date, ignoring what is neither', () => {
     // Act
-    const values = [parseRetryAfter('120', NOW), parseRetryAfter(new Date(NOW - 10_000).toUTCString(), NOW), parseRetryAfter('soon', NOW), parseRetryAfter(undefined, NOW), parseRetryAfter('-5', NOW)];
+    const values = [
+      parseRetryAfter('120', NOW),
+      parseRetryAfter(new Date(NOW - 10_000).toUTCString(), NOW),
+      parseRetryAfter('soon', NOW),
+      parseRetryAfter(undefined, NOW),
+      parseRetryAfter('-5', NOW),
+    ];
 
     // Assess
     expect(values).toEqual([120_000, 0, undefined, undefined, 'stop']);
@@ -63,11 +92,19 @@ describe('API destination responses', () => {
 
   it("sends the target's headers over EventBridge's and the connection's authorization over both", () => {
     // Act
-    const headers = requestHeaders({ 'Content-Type': 'application/json; charset=utf-8', 'User-Agent': 'Amazon/EventBridge/ApiDestinations' }, { 'content-type': 'application/json' }, { Authorization: 'Basic eDp5' });
+    const headers = requestHeaders(
+      { 'Content-Type': 'application/json; charset=utf-8', 'User-Agent': 'Amazon/EventBridge/ApiDestinations' },
+      { 'content-type': 'application/json' },
+      { Authorization: 'Basic eDp5' },
+    );
     const url = invocationUrl('https://tickets.example.com/v1/tickets?v=1', { source: 'usage pipeline' });
 
     // Assess
-    expect(headers).toEqual({ 'content-type': 'application/json', 'User-Agent': 'Amazon/EventBridge/ApiDestinations', Authorization: 'Basic eDp5' });
+    expect(headers).toEqual({
+      'content-type': 'application/json',
+      'User-Agent': 'Amazon/EventBridge/ApiDestinations',
+      Authorization: 'Basic eDp5',
+    });
     expect(url.toString()).toBe('https://tickets.example.com/v1/tickets?v=1&source=usage+pipeline');
   });
 });

@@ -1,7 +1,12 @@
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectionOf, MissingSecretError, NO_AUTH_HEADER, requireSecret } from '../../../infra/local/eventbridge/targets/connection';
+import {
+  connectionOf,
+  MissingSecretError,
+  NO_AUTH_HEADER,
+  requireSecret,
+} from '../../../infra/local/eventbridge/targets/connection';
 import { ensureLocalSecrets, LOCAL_SECRETS_PATH, LocalSecretsError } from '../../../infra/local/runtime/secrets';
 import type { HttpTarget, Route } from '../../../shared/routes/routes-file';
 
@@ -29,12 +34,24 @@ const httpRoute = (name: string, auth?: HttpTarget['auth']): Route & { target: H
 const routes: Route[] = [
   httpRoute('tickets', { type: 'basic', secret: 'tickets/credentials' }),
   httpRoute('crm', { type: 'apiKey', secret: 'crm/key', header: 'x-crm-key' }),
-  httpRoute('billing', { type: 'oauth-client-credentials', secret: 'billing/oauth', tokenUrl: 'https://auth.example.com/token', method: 'POST' }),
+  httpRoute('billing', {
+    type: 'oauth-client-credentials',
+    secret: 'billing/oauth',
+    tokenUrl: 'https://auth.example.com/token',
+    method: 'POST',
+  }),
   httpRoute('open'),
   {
     name: 'vendor',
     pattern: {},
-    target: { type: 'firehose-http', url: 'https://vendor.example.com', auth: { type: 'apiKey', secret: 'vendor/key' }, buffering: { sizeMiB: 1, intervalSeconds: 60 }, retryDurationSeconds: 300, commonAttributes: {} },
+    target: {
+      type: 'firehose-http',
+      url: 'https://vendor.example.com',
+      auth: { type: 'apiKey', secret: 'vendor/key' },
+      buffering: { sizeMiB: 1, intervalSeconds: 60 },
+      retryDurationSeconds: 300,
+      commonAttributes: {},
+    },
   },
 ];
 
@@ -73,7 +90,11 @@ describe('local secrets', () => {
   it('keeps existing values and adds only what is missing', () => {
     // Prepare
     const file = join(dir, 'secrets.json');
-    writeFileSync(file, JSON.stringify({ 'tickets/credentials': { username: 'me', password: 'mine' }, 'crm/key': {} }), { mode: 0o644 });
+    writeFileSync(
+      file,
+      JSON.stringify({ 'tickets/credentials': { username: 'me', password: 'mine' }, 'crm/key': {} }),
+      { mode: 0o644 },
+    );
 
     // Act
     const secrets = ensureLocalSecrets(routes, file);
@@ -106,7 +127,11 @@ describe("a route's connection", () => {
 
   it('sends Basic authorization as base64(username:password)', async () => {
     // Prepare
-    const connection = connectionOf(routes[0] as Route & { target: HttpTarget }, secrets({ 'tickets/credentials': { username: 'alice', password: 'p@ss:word' } }), options);
+    const connection = connectionOf(
+      routes[0] as Route & { target: HttpTarget },
+      secrets({ 'tickets/credentials': { username: 'alice', password: 'p@ss:word' } }),
+      options,
+    );
 
     // Act
     const headers = await connection.authorize();
@@ -117,7 +142,11 @@ describe("a route's connection", () => {
 
   it("sends an API key in the route's header, and a route without auth names itself", async () => {
     // Prepare
-    const apiKey = connectionOf(routes[1] as Route & { target: HttpTarget }, secrets({ 'crm/key': { apiKey: 'k-123' } }), options);
+    const apiKey = connectionOf(
+      routes[1] as Route & { target: HttpTarget },
+      secrets({ 'crm/key': { apiKey: 'k-123' } }),
+      options,
+    );
     const open = connectionOf(routes[3] as Route & { target: HttpTarget }, secrets({}), options);
 
     // Act

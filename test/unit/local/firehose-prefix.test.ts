@@ -205,10 +205,18 @@ describe('compileDeliveryPrefixes', () => {
       { errorOutputPrefix: 'errors/!{firehose:error-output-type}/!{partitionKeyFromLambda:clientId}/' },
       /cannot use partition keys/,
     ],
-    ['partitionKeyFromLambda without dynamic partitioning', { dynamicPartitioning: false }, /requires dynamic partitioning/],
+    [
+      'partitionKeyFromLambda without dynamic partitioning',
+      { dynamicPartitioning: false },
+      /requires dynamic partitioning/,
+    ],
     ['partitionKeyFromLambda without a Lambda processor', { hasLambdaProcessor: false }, /requires a Lambda processor/],
     ['partitionKeyFromQuery (unsupported here)', { prefix: 'x/!{partitionKeyFromQuery:id}/' }, /not support/],
-    ['error-output-type in Prefix', { prefix: 'x/!{firehose:error-output-type}/' }, /only be used in ErrorOutputPrefix/],
+    [
+      'error-output-type in Prefix',
+      { prefix: 'x/!{firehose:error-output-type}/' },
+      /only be used in ErrorOutputPrefix/,
+    ],
     ['dynamic partitioning without an error prefix', { errorOutputPrefix: '' }, /requires an ErrorOutputPrefix/],
   ])('rejects %s', (_case, overrides, message) => {
     const compile = () => compileDeliveryPrefixes({ ...valid, ...overrides });

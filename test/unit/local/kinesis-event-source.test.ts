@@ -3,8 +3,17 @@ import { batchCount } from '../../../infra/local/kinesis-esm/batcher';
 import { checkpointAfter } from '../../../infra/local/kinesis-esm/checkpoint';
 import { buildOnFailureRecord } from '../../../infra/local/kinesis-esm/on-failure';
 import { recordJsonBytes, toLambdaRecord } from '../../../infra/local/kinesis-esm/records';
-import { bisect, countExpired, decideAfterFailure, type RetryPolicy, retryDelay } from '../../../infra/local/kinesis-esm/retry-policy';
-import { DEFAULT_STREAM_SETTINGS, LAMBDA_MAX_PAYLOAD_BYTES as MAX_PAYLOAD_BYTES } from '../../../infra/local/runtime/aws';
+import {
+  bisect,
+  countExpired,
+  decideAfterFailure,
+  type RetryPolicy,
+  retryDelay,
+} from '../../../infra/local/kinesis-esm/retry-policy';
+import {
+  DEFAULT_STREAM_SETTINGS,
+  LAMBDA_MAX_PAYLOAD_BYTES as MAX_PAYLOAD_BYTES,
+} from '../../../infra/local/runtime/aws';
 import { createLambdaContext } from '../../../infra/local/runtime/lambda-context';
 
 const SHARD_ID = 'shardId-000000000001';
@@ -105,7 +114,9 @@ describe('checkpointAfter', () => {
 
   it('compares sequence numbers as positions in the batch, not as strings of different lengths', () => {
     const short = [{ kinesis: { sequenceNumber: '9' } }, { kinesis: { sequenceNumber: '10' } }];
-    expect(checkpointAfter({ batchItemFailures: [{ itemIdentifier: '10' }, { itemIdentifier: '9' }] }, short, true)).toMatchObject({
+    expect(
+      checkpointAfter({ batchItemFailures: [{ itemIdentifier: '10' }, { itemIdentifier: '9' }] }, short, true),
+    ).toMatchObject({
       kind: 'partialFailure',
       failedIndex: 0,
     });
@@ -158,7 +169,12 @@ describe('countExpired', () => {
 });
 
 describe('decideAfterFailure', () => {
-  const policy: RetryPolicy = { bisectBatchOnFunctionError: true, maximumRetryAttempts: 2, retryDelayMs: 100, maxRetryDelayMs: 250 };
+  const policy: RetryPolicy = {
+    bisectBatchOnFunctionError: true,
+    maximumRetryAttempts: 2,
+    retryDelayMs: 100,
+    maxRetryDelayMs: 250,
+  };
 
   it('bisects a function error without consuming a retry', () => {
     expect(decideAfterFailure({ kind: 'functionError', size: 2, retries: 2 }, policy)).toEqual({ action: 'bisect' });
@@ -182,21 +198,31 @@ describe('decideAfterFailure', () => {
   });
 
   it('does not bisect when bisectBatchOnFunctionError is off', () => {
-    expect(decideAfterFailure({ kind: 'functionError', size: 8, retries: 0 }, { ...policy, bisectBatchOnFunctionError: false }).action).toBe(
-      'retry',
-    );
+    expect(
+      decideAfterFailure(
+        { kind: 'functionError', size: 8, retries: 0 },
+        { ...policy, bisectBatchOnFunctionError: false },
+      ).action,
+    ).toBe('retry');
   });
 
   it('discards once the retries exceed maximumRetryAttempts', () => {
-    expect(decideAfterFailure({ kind: 'partialFailure', size: 3, retries: 2 }, policy)).toEqual({ action: 'discard', retries: 3 });
-    expect(decideAfterFailure({ kind: 'functionError', size: 1, retries: 0 }, { ...policy, maximumRetryAttempts: 0 })).toEqual({
+    expect(decideAfterFailure({ kind: 'partialFailure', size: 3, retries: 2 }, policy)).toEqual({
+      action: 'discard',
+      retries: 3,
+    });
+    expect(
+      decideAfterFailure({ kind: 'functionError', size: 1, retries: 0 }, { ...policy, maximumRetryAttempts: 0 }),
+    ).toEqual({
       action: 'discard',
       retries: 1,
     });
   });
 
   it('retries forever with maximumRetryAttempts -1, with capped backoff', () => {
-    expect(decideAfterFailure({ kind: 'batchFailure', size: 3, retries: 10_000 }, { ...policy, maximumRetryAttempts: -1 })).toEqual({
+    expect(
+      decideAfterFailure({ kind: 'batchFailure', size: 3, retries: 10_000 }, { ...policy, maximumRetryAttempts: -1 }),
+    ).toEqual({
       action: 'retry',
       retries: 10_001,
       delayMs: 250,
@@ -261,7 +287,9 @@ describe('buildOnFailureRecord', () => {
   });
 
   it('refuses an empty run of records', () => {
-    expect(() => buildOnFailureRecord({ ...base, records: [], condition: 'RecordAgeExceeded', approximateInvokeCount: 0 })).toThrow();
+    expect(() =>
+      buildOnFailureRecord({ ...base, records: [], condition: 'RecordAgeExceeded', approximateInvokeCount: 0 }),
+    ).toThrow();
   });
 });
 

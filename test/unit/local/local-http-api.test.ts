@@ -1,6 +1,11 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { DEV_JWT_AUDIENCE, DEV_JWT_ISSUER, generateDevKeyPair, mintDevToken } from '../../../infra/local/http-api/dev-jwt';
 import { type HttpApiRequest, invokeHttpApi, type LocalHttpApiOptions } from '../../../infra/local/http-api';
+import {
+  DEV_JWT_AUDIENCE,
+  DEV_JWT_ISSUER,
+  generateDevKeyPair,
+  mintDevToken,
+} from '../../../infra/local/http-api/dev-jwt';
 
 const keys = generateDevKeyPair();
 const routes = [
@@ -28,7 +33,10 @@ const api = (result: APIGatewayProxyResultV2 | Error = { statusCode: 200, body: 
 const request = (overrides: Partial<HttpApiRequest> = {}): HttpApiRequest => ({
   method: 'POST',
   url: '/events',
-  headers: { authorization: `Bearer ${mintDevToken(keys, { clientId: 'acme-corp' })}`, 'content-type': 'application/json' },
+  headers: {
+    authorization: `Bearer ${mintDevToken(keys, { clientId: 'acme-corp' })}`,
+    'content-type': 'application/json',
+  },
   body: Buffer.from('{"entries":[]}'),
   ...overrides,
 });
@@ -85,16 +93,34 @@ describe('local HTTP API', () => {
   it('base64-encodes bodies that are not text, as API Gateway does', async () => {
     const { options, events } = api();
 
-    await invokeHttpApi(options, request({ headers: { ...request().headers, 'content-type': 'application/x-ndjson' }, body: Buffer.from('{}\n{}') }));
+    await invokeHttpApi(
+      options,
+      request({
+        headers: { ...request().headers, 'content-type': 'application/x-ndjson' },
+        body: Buffer.from('{}\n{}'),
+      }),
+    );
 
     expect(events[0]).toMatchObject({ isBase64Encoded: true, body: Buffer.from('{}\n{}').toString('base64') });
   });
 
   it.each([
     ['no Authorization header', {}, 'Bearer'],
-    ['a token signed with another key', { authorization: `Bearer ${mintDevToken(generateDevKeyPair(), { clientId: 'a' })}` }, 'signature is invalid'],
-    ['an expired token', { authorization: mintDevToken(keys, { clientId: 'a', ttlSeconds: -1 }) }, 'the token has expired'],
-    ['a token for another audience', { authorization: `Bearer ${mintDevToken(keys, { clientId: 'a', audience: 'x' })}` }, 'invalid audience'],
+    [
+      'a token signed with another key',
+      { authorization: `Bearer ${mintDevToken(generateDevKeyPair(), { clientId: 'a' })}` },
+      'signature is invalid',
+    ],
+    [
+      'an expired token',
+      { authorization: mintDevToken(keys, { clientId: 'a', ttlSeconds: -1 }) },
+      'the token has expired',
+    ],
+    [
+      'a token for another audience',
+      { authorization: `Bearer ${mintDevToken(keys, { clientId: 'a', audience: 'x' })}` },
+      'invalid audience',
+    ],
   ])('answers 401 without calling the function for %s', async (_name, headers, challenge) => {
     const { options, events } = api();
 
@@ -120,7 +146,10 @@ describe('local HTTP API', () => {
   it('calls a route without an authorizer with no claims', async () => {
     const { options, events } = api();
 
-    const response = await invokeHttpApi(options, request({ method: 'GET', url: '/health', headers: {}, body: Buffer.alloc(0) }));
+    const response = await invokeHttpApi(
+      options,
+      request({ method: 'GET', url: '/health', headers: {}, body: Buffer.alloc(0) }),
+    );
 
     expect(response.statusCode).toBe(200);
     expect(events[0]?.requestContext.authorizer.jwt.claims).toEqual({});
@@ -129,19 +158,29 @@ describe('local HTTP API', () => {
 
   it('maps the function result like payload format 2.0', async () => {
     const structured = await invokeHttpApi(
-      api({ statusCode: 202, headers: { 'X-Id': '1' }, body: Buffer.from('hi').toString('base64'), isBase64Encoded: true, cookies: ['a=1'] }).options,
+      api({
+        statusCode: 202,
+        headers: { 'X-Id': '1' },
+        body: Buffer.from('hi').toString('base64'),
+        isBase64Encoded: true,
+        cookies: ['a=1'],
+      }).options,
       request(),
     );
     const plain = await invokeHttpApi(api('{"ok":true}').options, request());
     const failed = await invokeHttpApi(api(new Error('boom')).options, request());
 
-    expect([structured.statusCode, structured.body.toString(), structured.headers['x-id'], structured.headers['set-cookie']]).toEqual([
-      202,
-      'hi',
-      '1',
-      ['a=1'],
+    expect([
+      structured.statusCode,
+      structured.body.toString(),
+      structured.headers['x-id'],
+      structured.headers['set-cookie'],
+    ]).toEqual([202, 'hi', '1', ['a=1']]);
+    expect([plain.statusCode, plain.headers['content-type'], bodyOf(plain)]).toEqual([
+      200,
+      'application/json',
+      { ok: true },
     ]);
-    expect([plain.statusCode, plain.headers['content-type'], bodyOf(plain)]).toEqual([200, 'application/json', { ok: true }]);
     expect([failed.statusCode, bodyOf(failed)]).toEqual([500, { message: 'Internal Server Error' }]);
   });
 });

@@ -1,5 +1,5 @@
-import type { RunSummary } from '../../../infra/local/pipeline/local-pipeline';
 import { isReconciled, notProcessed } from '../../../infra/local/cli/summary';
+import type { RunSummary } from '../../../infra/local/pipeline/local-pipeline';
 
 // The summary's "reconciled" line: every record counted once, in one place.
 
@@ -26,7 +26,15 @@ const summary = (counts: Partial<RunSummary>): RunSummary => ({
 
 describe('isReconciled', () => {
   it('holds when in = delivered + duplicates + quarantined + errors + discarded', () => {
-    const run = summary({ in: 10, produced: 10, delivered: 5, duplicates: 1, quarantined: 2, errors: { 'processing-failed': 1 }, discarded: 1 });
+    const run = summary({
+      in: 10,
+      produced: 10,
+      delivered: 5,
+      duplicates: 1,
+      quarantined: 2,
+      errors: { 'processing-failed': 1 },
+      discarded: 1,
+    });
     expect(isReconciled(run)).toBe(true);
     expect(isReconciled({ ...run, delivered: 4 })).toBe(false);
     expect(isReconciled({ ...run, delivered: 6 })).toBe(false);

@@ -24,7 +24,11 @@ class FakeChild extends EventEmitter {
   }
 }
 
-const server = (service: WatchedServer['service'], port: number, stderr = ''): WatchedServer & { child: FakeChild } => ({
+const server = (
+  service: WatchedServer['service'],
+  port: number,
+  stderr = '',
+): WatchedServer & { child: FakeChild } => ({
   service,
   endpoint: `http://127.0.0.1:${port}`,
   child: new FakeChild(),
@@ -57,7 +61,10 @@ describe('watchServers', () => {
     // Prepare
     const dynalite = server('dynalite', 4568);
     const problems: ServerProblem[] = [];
-    const watch = watchServers({ processes: [dynalite] }, (problem) => problems.push(problem), { ...OPTIONS, probe: scriptedProbe({}).probe });
+    const watch = watchServers({ processes: [dynalite] }, (problem) => problems.push(problem), {
+      ...OPTIONS,
+      probe: scriptedProbe({}).probe,
+    });
 
     // Act
     dynalite.child.die(null, 'SIGKILL');
@@ -65,7 +72,9 @@ describe('watchServers', () => {
     await jest.advanceTimersByTimeAsync(5_000);
 
     // Assess
-    expect(problems).toEqual([{ service: 'dynalite', endpoint: 'http://127.0.0.1:4568', kind: 'exited', detail: 'exited (signal SIGKILL)' }]);
+    expect(problems).toEqual([
+      { service: 'dynalite', endpoint: 'http://127.0.0.1:4568', kind: 'exited', detail: 'exited (signal SIGKILL)' },
+    ]);
     watch.stop();
   });
 
@@ -73,13 +82,18 @@ describe('watchServers', () => {
     // Prepare
     const s3rver = server('s3rver', 4569, 'starting\nError: EACCES: permission denied, mkdir /data\n');
     const problems: ServerProblem[] = [];
-    const watch = watchServers({ processes: [s3rver] }, (problem) => problems.push(problem), { ...OPTIONS, probe: scriptedProbe({}).probe });
+    const watch = watchServers({ processes: [s3rver] }, (problem) => problems.push(problem), {
+      ...OPTIONS,
+      probe: scriptedProbe({}).probe,
+    });
 
     // Act
     s3rver.child.die(1, null);
 
     // Assess
-    expect(problems.map(({ detail }) => detail)).toEqual(['exited with code 1: Error: EACCES: permission denied, mkdir /data']);
+    expect(problems.map(({ detail }) => detail)).toEqual([
+      'exited with code 1: Error: EACCES: permission denied, mkdir /data',
+    ]);
     watch.stop();
   });
 
@@ -90,7 +104,10 @@ describe('watchServers', () => {
     const problems: ServerProblem[] = [];
 
     // Act
-    const watch = watchServers({ processes: [kinesalite] }, (problem) => problems.push(problem), { ...OPTIONS, probe: scriptedProbe({}).probe });
+    const watch = watchServers({ processes: [kinesalite] }, (problem) => problems.push(problem), {
+      ...OPTIONS,
+      probe: scriptedProbe({}).probe,
+    });
     expect(problems).toEqual([]); // from the event loop, like an 'exit' event
     await jest.advanceTimersByTimeAsync(0);
 
@@ -104,7 +121,10 @@ describe('watchServers', () => {
     const dynalite = server('dynalite', 4568);
     const servers = { processes: [dynalite], stopping: false };
     const problems: ServerProblem[] = [];
-    const watch = watchServers(servers, (problem) => problems.push(problem), { ...OPTIONS, probe: scriptedProbe({}).probe });
+    const watch = watchServers(servers, (problem) => problems.push(problem), {
+      ...OPTIONS,
+      probe: scriptedProbe({}).probe,
+    });
 
     // Act
     servers.stopping = true;
@@ -149,7 +169,9 @@ describe('watchServers', () => {
   it('starts counting again after an answer', async () => {
     // Prepare: two failures, an answer, two failures, an answer, forever.
     const s3rver = server('s3rver', 4569);
-    const { probe, calls } = scriptedProbe({ [s3rver.endpoint]: ['failed', 'failed', 'answered', 'failed', 'failed', 'answered', 'answered'] });
+    const { probe, calls } = scriptedProbe({
+      [s3rver.endpoint]: ['failed', 'failed', 'answered', 'failed', 'failed', 'answered', 'answered'],
+    });
     const problems: ServerProblem[] = [];
     const watch = watchServers({ processes: [s3rver] }, (problem) => problems.push(problem), { ...OPTIONS, probe });
 
@@ -165,7 +187,9 @@ describe('watchServers', () => {
   it('counts a probe this process was too busy to judge neither way', async () => {
     // Prepare: failed, failed, inconclusive, failed — the third real failure is the fourth probe.
     const kinesalite = server('kinesalite', 4567);
-    const { probe } = scriptedProbe({ [kinesalite.endpoint]: ['failed', 'failed', 'inconclusive', 'inconclusive', 'failed'] });
+    const { probe } = scriptedProbe({
+      [kinesalite.endpoint]: ['failed', 'failed', 'inconclusive', 'inconclusive', 'failed'],
+    });
     const problems: ServerProblem[] = [];
     const watch = watchServers({ processes: [kinesalite] }, (problem) => problems.push(problem), { ...OPTIONS, probe });
 
@@ -184,9 +208,14 @@ describe('watchServers', () => {
     // Prepare
     const kinesalite = server('kinesalite', 4567);
     const dynalite = server('dynalite', 4568);
-    const { probe } = scriptedProbe({ [dynalite.endpoint]: ['answered', 'answered', 'answered', 'answered', 'failed'] });
+    const { probe } = scriptedProbe({
+      [dynalite.endpoint]: ['answered', 'answered', 'answered', 'answered', 'failed'],
+    });
     const problems: ServerProblem[] = [];
-    const watch = watchServers({ processes: [kinesalite, dynalite] }, (problem) => problems.push(problem), { ...OPTIONS, probe });
+    const watch = watchServers({ processes: [kinesalite, dynalite] }, (problem) => problems.push(problem), {
+      ...OPTIONS,
+      probe,
+    });
 
     // Act
     kinesalite.child.die(null, 'SIGKILL');
@@ -229,12 +258,15 @@ describe('watchServers with real timers', () => {
     jest.useRealTimers();
   });
 
-  it('never keeps the process alive: its interval is unref\'d', () => {
+  it("never keeps the process alive: its interval is unref'd", () => {
     // Prepare
     const setIntervalSpy = jest.spyOn(global, 'setInterval');
 
     // Act
-    const watch = watchServers({ processes: [server('dynalite', 4568)] }, () => undefined, { ...OPTIONS, probe: scriptedProbe({}).probe });
+    const watch = watchServers({ processes: [server('dynalite', 4568)] }, () => undefined, {
+      ...OPTIONS,
+      probe: scriptedProbe({}).probe,
+    });
 
     // Assess
     const timer = setIntervalSpy.mock.results[0]?.value as NodeJS.Timeout;
@@ -321,7 +353,9 @@ describe('problem wording and settleWithin', () => {
   });
 
   it('names the server, the AWS service it stands for, and its address', () => {
-    expect(serverLabel({ service: 'dynalite', endpoint: 'http://127.0.0.1:4568' })).toBe('dynalite (DynamoDB, 127.0.0.1:4568)');
+    expect(serverLabel({ service: 'dynalite', endpoint: 'http://127.0.0.1:4568' })).toBe(
+      'dynalite (DynamoDB, 127.0.0.1:4568)',
+    );
     expect(serverLabel({ service: 's3rver', endpoint: 'http://127.0.0.1:4569' })).toBe('s3rver (S3, 127.0.0.1:4569)');
     expect(problemReason({ service: 'kinesalite', kind: 'exited' })).toBe('kinesalite exited');
     expect(problemReason({ service: 'dynalite', kind: 'not-answering' })).toBe('dynalite stopped answering');

@@ -32,9 +32,15 @@ const base64 = (text: string | Uint8Array): string => Buffer.from(text).toString
 describe('MD5OfMessageAttributes', () => {
   it('matches the digests SQS returns (pinned by moto and LocalStack against AWS)', () => {
     const number = (value: string) => ({ DataType: 'Number', StringValue: value });
-    expect(md5OfMessageAttributes(parseMessageAttributes({ timestamp: number('1493147359900') }))).toBe('235c5c510d26fb653d073faed50ae77c');
-    expect(md5OfMessageAttributes(parseMessageAttributes({ timestamp: number('1493147359901') }))).toBe('994258b45346a2cc3f9cbb611aa7af30');
-    expect(md5OfMessageAttributes(parseMessageAttributes({ 'SOME_Valid.attribute-Name': number('1493147359900') }))).toBe('36655e7e9d7c0e8479fa3f3f42247ae7');
+    expect(md5OfMessageAttributes(parseMessageAttributes({ timestamp: number('1493147359900') }))).toBe(
+      '235c5c510d26fb653d073faed50ae77c',
+    );
+    expect(md5OfMessageAttributes(parseMessageAttributes({ timestamp: number('1493147359901') }))).toBe(
+      '994258b45346a2cc3f9cbb611aa7af30',
+    );
+    expect(
+      md5OfMessageAttributes(parseMessageAttributes({ 'SOME_Valid.attribute-Name': number('1493147359900') })),
+    ).toBe('36655e7e9d7c0e8479fa3f3f42247ae7');
   });
 
   it('sorts by name and encodes String, Number, Binary and UTF-8 values (moto test_message_with_complex_attributes)', () => {
@@ -51,12 +57,16 @@ describe('MD5OfMessageAttributes', () => {
 
   it('handles custom data types with the base type’s transport byte (aws-md5-of-message-attributes vectors)', () => {
     const string = { attribName1: { DataType: 'String', StringValue: 'attribValue 1' } };
-    const custom = { customNumberTypeAttrib: { DataType: 'Number.float', StringValue: '4563442423554324324264524243.32543234' } };
+    const custom = {
+      customNumberTypeAttrib: { DataType: 'Number.float', StringValue: '4563442423554324324264524243.32543234' },
+    };
     const binary = { binaryAttribute: { DataType: 'Binary', BinaryValue: base64('Hello binary world!') } };
     expect(md5OfMessageAttributes(parseMessageAttributes(string))).toBe('19e27d4e946b072f3f58da80d94fd778');
     expect(md5OfMessageAttributes(parseMessageAttributes(custom))).toBe('9fe1b90bbd9965bdf77bac517c7d2495');
     expect(md5OfMessageAttributes(parseMessageAttributes(binary))).toBe('31a92b15d92f8db860eda32aceb656c3');
-    expect(md5OfMessageAttributes(parseMessageAttributes({ ...binary, ...custom, ...string }))).toBe('c932db14a896c663f83c260297d594ff');
+    expect(md5OfMessageAttributes(parseMessageAttributes({ ...binary, ...custom, ...string }))).toBe(
+      'c932db14a896c663f83c260297d594ff',
+    );
   });
 
   it('is the MD5 of name, type, transport byte and value, each string with a 4-byte big-endian length', () => {
@@ -76,7 +86,10 @@ describe('MD5OfMessageAttributes', () => {
       .update(Buffer.from([0, 0, 0, 3])) // é is 2 bytes in UTF-8
       .update(Buffer.from('é!', 'utf8'))
       .digest('hex');
-    const attributes = parseMessageAttributes({ s: { DataType: 'String', StringValue: 'é!' }, bin: { DataType: 'Binary.png', BinaryValue: base64('hi') } });
+    const attributes = parseMessageAttributes({
+      s: { DataType: 'String', StringValue: 'é!' },
+      bin: { DataType: 'Binary.png', BinaryValue: base64('hi') },
+    });
     expect(md5OfMessageAttributes(attributes)).toBe(expected);
   });
 
@@ -104,7 +117,8 @@ describe('message attribute checks', () => {
   });
 
   it('allows at most 10 attributes', () => {
-    const attributes = (count: number) => Object.fromEntries(Array.from({ length: count }, (_, i) => [`a${i}`, { DataType: 'String', StringValue: 'v' }]));
+    const attributes = (count: number) =>
+      Object.fromEntries(Array.from({ length: count }, (_, i) => [`a${i}`, { DataType: 'String', StringValue: 'v' }]));
     expect(Object.keys(parseMessageAttributes(attributes(10)))).toHaveLength(10);
     const error = parseError(attributes(11));
     expect(error.shape).toBe('InvalidParameterValue');
@@ -132,18 +146,28 @@ describe('message attribute checks', () => {
   });
 
   it('refuses a data type that is not String, Number or Binary (with an optional label), or longer than 256', () => {
-    expect(parseError({ a: { DataType: 'Text', StringValue: 'v' } }).message).toContain('supported type prefixes: Binary, Number, String');
+    expect(parseError({ a: { DataType: 'Text', StringValue: 'v' } }).message).toContain(
+      'supported type prefixes: Binary, Number, String',
+    );
     expect(parseError({ a: { DataType: 'Stringy', StringValue: 'v' } }).shape).toBe('InvalidParameterValue');
-    expect(parseError({ a: { DataType: `String.${'x'.repeat(250)}`, StringValue: 'v' } }).shape).toBe('InvalidParameterValue');
+    expect(parseError({ a: { DataType: `String.${'x'.repeat(250)}`, StringValue: 'v' } }).shape).toBe(
+      'InvalidParameterValue',
+    );
     expect(parseError({ a: { StringValue: 'v' } }).message).toContain('non-empty message attribute type');
   });
 
   it('refuses empty or missing values, and values of the wrong kind', () => {
-    expect(parseError({ a: { DataType: 'String', StringValue: '' } }).message).toBe("Message (user) attribute 'a' must contain a non-empty value of message attribute type 'String'.");
+    expect(parseError({ a: { DataType: 'String', StringValue: '' } }).message).toBe(
+      "Message (user) attribute 'a' must contain a non-empty value of message attribute type 'String'.",
+    );
     expect(parseError({ a: { DataType: 'Binary' } }).message).toContain("type 'Binary'");
     expect(parseError({ a: { DataType: 'Binary', StringValue: 'v' } }).shape).toBe('InvalidParameterValue');
-    expect(parseError({ a: { DataType: 'String', StringValue: 'v', BinaryValue: 'AA==' } }).shape).toBe('InvalidParameterValue');
-    expect(parseError({ a: { DataType: 'String', StringValue: 'v', StringListValues: ['x'] } }).message).toContain('not implemented');
+    expect(parseError({ a: { DataType: 'String', StringValue: 'v', BinaryValue: 'AA==' } }).shape).toBe(
+      'InvalidParameterValue',
+    );
+    expect(parseError({ a: { DataType: 'String', StringValue: 'v', StringListValues: ['x'] } }).message).toContain(
+      'not implemented',
+    );
   });
 
   it('refuses String values with characters a message may not contain', () => {
@@ -164,15 +188,26 @@ describe('message attribute checks', () => {
     expect(numberProblem('1e-128')).toBeUndefined();
     expect(numberProblem('9e-129')).toContain('10^-128');
     expect(numberProblem('12abc')).toBe('not a number');
-    expect(parseError({ n: { DataType: 'Number', StringValue: 'twelve' } }).message).toContain("Can't cast the value of message (user) attribute 'n' to a number");
+    expect(parseError({ n: { DataType: 'Number', StringValue: 'twelve' } }).message).toContain(
+      "Can't cast the value of message (user) attribute 'n' to a number",
+    );
   });
 
   it('takes only AWSTraceHeader, a String, as a message system attribute', () => {
-    expect(parseMessageAttributes({ AWSTraceHeader: { DataType: 'String', StringValue: 'Root=1-5759e988-bd862e3fe1be46a994272793' } }, 'system')).toEqual({
+    expect(
+      parseMessageAttributes(
+        { AWSTraceHeader: { DataType: 'String', StringValue: 'Root=1-5759e988-bd862e3fe1be46a994272793' } },
+        'system',
+      ),
+    ).toEqual({
       AWSTraceHeader: { dataType: 'String', stringValue: 'Root=1-5759e988-bd862e3fe1be46a994272793' },
     });
-    expect(parseError({ Other: { DataType: 'String', StringValue: 'v' } }, 'system').message).toBe("Message system attribute name 'Other' is invalid.");
-    expect(parseError({ AWSTraceHeader: { DataType: 'Binary', BinaryValue: 'AA==' } }, 'system').shape).toBe('InvalidParameterValue');
+    expect(parseError({ Other: { DataType: 'String', StringValue: 'v' } }, 'system').message).toBe(
+      "Message system attribute name 'Other' is invalid.",
+    );
+    expect(parseError({ AWSTraceHeader: { DataType: 'Binary', BinaryValue: 'AA==' } }, 'system').shape).toBe(
+      'InvalidParameterValue',
+    );
   });
 });
 

@@ -6,7 +6,13 @@ import { type NewMessage, Queue } from '../../../infra/local/sqs/queue';
 
 let clock = 1_000_000;
 const now = () => clock;
-const message = (body: string, delaySeconds?: number): NewMessage => ({ body, attributes: {}, systemAttributes: {}, delaySeconds, senderId: 'local' });
+const message = (body: string, delaySeconds?: number): NewMessage => ({
+  body,
+  attributes: {},
+  systemAttributes: {},
+  delaySeconds,
+  senderId: 'local',
+});
 const errorOf = (run: () => unknown): SqsError => {
   try {
     run();
@@ -71,7 +77,9 @@ describe('visibility', () => {
     expect(() => queue.changeVisibility(next, 43_200 - 3_600)).not.toThrow();
     const beyond = errorOf(() => queue.changeVisibility(next, 43_200 - 3_600 + 1));
     expect(beyond.message).toContain('Total VisibilityTimeout for the message is beyond the limit [43200 seconds]');
-    expect(errorOf(() => queue.changeVisibility(handle, 10)).message).toContain('Message does not exist or is not available for visibility timeout change.');
+    expect(errorOf(() => queue.changeVisibility(handle, 10)).message).toContain(
+      'Message does not exist or is not available for visibility timeout change.',
+    );
   });
 });
 
@@ -137,7 +145,11 @@ describe('retention, delays, purges', () => {
     expect(queue.counts()).toEqual({ visible: 0, inFlight: 0, delayed: 0 });
     clock += 59_999;
     const error = errorOf(() => queue.purge());
-    expect([error.shape, error.status, error.queryCode]).toEqual(['PurgeQueueInProgress', 403, 'AWS.SimpleQueueService.PurgeQueueInProgress']);
+    expect([error.shape, error.status, error.queryCode]).toEqual([
+      'PurgeQueueInProgress',
+      403,
+      'AWS.SimpleQueueService.PurgeQueueInProgress',
+    ]);
     clock += 1;
     expect(() => queue.purge()).not.toThrow();
   });

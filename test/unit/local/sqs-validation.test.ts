@@ -25,12 +25,16 @@ const errorOf = (run: () => unknown): SqsError => {
 
 describe('queue names (CreateQueue: up to 80 alphanumerics, hyphens, underscores)', () => {
   it('accepts valid names', () => {
-    expect(checkQueueName('usage-pipeline-local-route-loyalty-tickets-dlq')).toBe('usage-pipeline-local-route-loyalty-tickets-dlq');
+    expect(checkQueueName('usage-pipeline-local-route-loyalty-tickets-dlq')).toBe(
+      'usage-pipeline-local-route-loyalty-tickets-dlq',
+    );
     expect(checkQueueName('a'.repeat(80))).toHaveLength(80);
   });
 
   it('refuses the rest', () => {
-    expect(errorOf(() => checkQueueName('a'.repeat(81))).message).toBe('Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length');
+    expect(errorOf(() => checkQueueName('a'.repeat(81))).message).toBe(
+      'Can only include alphanumeric characters, hyphens, or underscores. 1 to 80 in length',
+    );
     expect(errorOf(() => checkQueueName('has.dot')).shape).toBe('InvalidParameterValue');
     expect(errorOf(() => checkQueueName('')).shape).toBe('InvalidParameterValue');
     expect(errorOf(() => checkQueueName(undefined)).shape).toBe('MissingParameter');
@@ -67,16 +71,25 @@ describe('queue attributes (CreateQueue, "Attributes")', () => {
   });
 
   it('keeps policies and encryption settings as given, refuses unknown and read-only names and FIFO', () => {
-    expect(checkQueueAttributes({ Policy: '{"Version":"2012-10-17"}', SqsManagedSseEnabled: 'false' })).toEqual({ Policy: '{"Version":"2012-10-17"}', SqsManagedSseEnabled: 'false' });
+    expect(checkQueueAttributes({ Policy: '{"Version":"2012-10-17"}', SqsManagedSseEnabled: 'false' })).toEqual({
+      Policy: '{"Version":"2012-10-17"}',
+      SqsManagedSseEnabled: 'false',
+    });
     expect(errorOf(() => checkQueueAttributes({ RedrivePolicy: '{not json' })).shape).toBe('InvalidAttributeValue');
     expect(errorOf(() => checkQueueAttributes({ Colour: 'blue' })).message).toBe('Unknown Attribute Colour.');
-    expect(errorOf(() => checkQueueAttributes({ QueueArn: 'arn:aws:sqs:us-east-1:000000000000:x' })).shape).toBe('InvalidAttributeName');
+    expect(errorOf(() => checkQueueAttributes({ QueueArn: 'arn:aws:sqs:us-east-1:000000000000:x' })).shape).toBe(
+      'InvalidAttributeName',
+    );
     expect(errorOf(() => checkQueueAttributes({ FifoQueue: 'true' })).shape).toBe('UnsupportedOperation');
   });
 
   it('GetQueueAttributes takes All or known names', () => {
     expect(checkQueueAttributeNames(['ApproximateNumberOfMessages', 'All'])).toBe('All');
-    expect(checkQueueAttributeNames(['QueueArn', 'CreatedTimestamp', 'VisibilityTimeout'])).toEqual(['QueueArn', 'CreatedTimestamp', 'VisibilityTimeout']);
+    expect(checkQueueAttributeNames(['QueueArn', 'CreatedTimestamp', 'VisibilityTimeout'])).toEqual([
+      'QueueArn',
+      'CreatedTimestamp',
+      'VisibilityTimeout',
+    ]);
     expect(checkQueueAttributeNames(undefined)).toEqual([]);
     expect(errorOf(() => checkQueueAttributeNames(['Nope'])).shape).toBe('InvalidAttributeName');
   });
@@ -94,7 +107,9 @@ describe('message bodies (SendMessage, MessageBody)', () => {
     expect(() => checkMessageSize(1_048_576, 1_048_576)).not.toThrow();
     const error = errorOf(() => checkMessageSize(1_048_577, 1_048_576));
     expect(error.shape).toBe('InvalidParameterValue');
-    expect(error.message).toBe('One or more parameters are invalid. Reason: Message must be shorter than 1048576 bytes.');
+    expect(error.message).toBe(
+      'One or more parameters are invalid. Reason: Message must be shorter than 1048576 bytes.',
+    );
   });
 });
 
@@ -107,7 +122,9 @@ describe('batch entries (SendMessageBatch, DeleteMessageBatch, ChangeMessageVisi
   });
 
   it('refuse an empty batch, more than 10, bad or repeated Ids', () => {
-    expect(errorOf(() => checkBatchEntries([], 'SendMessageBatchRequestEntry')).message).toBe('There should be at least one SendMessageBatchRequestEntry in the request.');
+    expect(errorOf(() => checkBatchEntries([], 'SendMessageBatchRequestEntry')).message).toBe(
+      'There should be at least one SendMessageBatchRequestEntry in the request.',
+    );
     expect(errorOf(() => checkBatchEntries(undefined, 'SendMessageBatchRequestEntry')).shape).toBe('EmptyBatchRequest');
     const tooMany = errorOf(() => checkBatchEntries(entries(11), 'SendMessageBatchRequestEntry'));
     expect([tooMany.shape, tooMany.queryCode, tooMany.message]).toEqual([
@@ -125,8 +142,20 @@ describe('integer parameters', () => {
   it('are absent, or integers in range with SQS’s reason', () => {
     expect(optionalInteger({}, 'MaxNumberOfMessages', 1, 10, 'Must be between 1 and 10, if provided.')).toBeUndefined();
     expect(optionalInteger({ MaxNumberOfMessages: 10 }, 'MaxNumberOfMessages', 1, 10, '')).toBe(10);
-    const error = errorOf(() => optionalInteger({ MaxNumberOfMessages: 11 }, 'MaxNumberOfMessages', 1, 10, 'Must be between 1 and 10, if provided.'));
-    expect(error.message).toBe('Value 11 for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.');
-    expect(errorOf(() => optionalInteger({ WaitTimeSeconds: 1.5 }, 'WaitTimeSeconds', 0, 20, '')).shape).toBe('InvalidParameterValue');
+    const error = errorOf(() =>
+      optionalInteger(
+        { MaxNumberOfMessages: 11 },
+        'MaxNumberOfMessages',
+        1,
+        10,
+        'Must be between 1 and 10, if provided.',
+      ),
+    );
+    expect(error.message).toBe(
+      'Value 11 for parameter MaxNumberOfMessages is invalid. Reason: Must be between 1 and 10, if provided.',
+    );
+    expect(errorOf(() => optionalInteger({ WaitTimeSeconds: 1.5 }, 'WaitTimeSeconds', 0, 20, '')).shape).toBe(
+      'InvalidParameterValue',
+    );
   });
 });

@@ -37,7 +37,11 @@ const errorLine = (data: Buffer | string) =>
   });
 
 /** Splits all records into calls the way the re-drive does, one wave per call sequence. */
-const chunksOf = (sizes: number[], partitions: (string | undefined)[] = sizes.map(() => undefined), maxPartitions = 500) => {
+const chunksOf = (
+  sizes: number[],
+  partitions: (string | undefined)[] = sizes.map(() => undefined),
+  maxPartitions = 500,
+) => {
   const wave = new PartitionWave(maxPartitions);
   const chunks: number[][] = [];
   let start = 0;
@@ -64,7 +68,8 @@ describe('nextChunkEnd: PutRecordBatch limits', () => {
     const chunks = chunksOf(sizes);
 
     expect(chunks.map((chunk) => chunk.length)).toEqual([4, 4, 2]);
-    for (const chunk of chunks) expect(chunk.reduce((sum, i) => sum + (sizes[i] ?? 0), 0)).toBeLessThanOrEqual(MAX_BYTES_PER_CALL);
+    for (const chunk of chunks)
+      expect(chunk.reduce((sum, i) => sum + (sizes[i] ?? 0), 0)).toBeLessThanOrEqual(MAX_BYTES_PER_CALL);
   });
 
   it('fills a call up to exactly 4 MiB', () => {
@@ -89,7 +94,13 @@ describe('PartitionWave', () => {
 
   it('cuts a call where the next record would open one partition too many', () => {
     const partitions = ['a', 'a', 'b', 'c', 'a', 'd', 'e', 'b'];
-    expect(chunksOf(partitions.map(() => 10), partitions, 2)).toEqual([[0, 1, 2], [], [3, 4], [], [5, 6], [], [7]]);
+    expect(
+      chunksOf(
+        partitions.map(() => 10),
+        partitions,
+        2,
+      ),
+    ).toEqual([[0, 1, 2], [], [3, 4], [], [5, 6], [], [7]]);
   });
 
   it('rejects a maxPartitions below 1', () => {
@@ -112,7 +123,9 @@ describe('groupByPartition', () => {
 describe('putRecordBatchWithRetry', () => {
   beforeEach(() => firehose.reset());
   const sent = () =>
-    firehose.commandCalls(PutRecordBatchCommand).map((call) => (call.args[0].input.Records ?? []).map((r) => Buffer.from(r.Data ?? []).toString()));
+    firehose
+      .commandCalls(PutRecordBatchCommand)
+      .map((call) => (call.args[0].input.Records ?? []).map((r) => Buffer.from(r.Data ?? []).toString()));
 
   it('retries only the entries Firehose reports failed', async () => {
     let call = 0;
@@ -137,7 +150,10 @@ describe('putRecordBatchWithRetry', () => {
     );
 
     expect(result).toEqual({ accepted: [true, true, true, true], attempts: 2 });
-    expect(sent()).toEqual([['r0', 'r1', 'r2', 'r3'], ['r1', 'r3']]);
+    expect(sent()).toEqual([
+      ['r0', 'r1', 'r2', 'r3'],
+      ['r1', 'r3'],
+    ]);
     expect(delays).toEqual([100]);
   });
 
@@ -145,7 +161,9 @@ describe('putRecordBatchWithRetry', () => {
     firehose.on(PutRecordBatchCommand).callsFake((input: { Records: { Data: Uint8Array }[] }) => ({
       FailedPutCount: 1,
       RequestResponses: input.Records.map(({ Data }) =>
-        Buffer.from(Data).toString() === 'bad' ? { ErrorCode: 'InternalFailure', ErrorMessage: 'boom' } : { RecordId: 'x' },
+        Buffer.from(Data).toString() === 'bad'
+          ? { ErrorCode: 'InternalFailure', ErrorMessage: 'boom' }
+          : { RecordId: 'x' },
       ),
     }));
     const delays: number[] = [];
@@ -175,7 +193,9 @@ describe('putRecordBatchWithRetry', () => {
     firehose.reset();
     firehose
       .on(PutRecordBatchCommand)
-      .rejects(new ResourceNotFoundException({ message: 'Firehose nope not found.', $metadata: { httpStatusCode: 400 } }));
+      .rejects(
+        new ResourceNotFoundException({ message: 'Firehose nope not found.', $metadata: { httpStatusCode: 400 } }),
+      );
     expect(await putRecordBatchWithRetry(client(), 'nope', [Buffer.from('a')], { sleep: async () => {} })).toEqual({
       accepted: [false],
       attempts: 1,
@@ -191,10 +211,9 @@ describe('parseErrorObject', () => {
     const expected = ['{"a":1}', '{"b":2}'];
     expect(parseErrorObject(Buffer.from(lines)).map(String)).toEqual(expected);
     expect(parseErrorObject(gzipSync(lines)).map(String)).toEqual(expected);
-    expect(parseErrorObject(Buffer.concat([gzipSync(`${errorLine('x')}\n`), gzipSync(`${errorLine('y')}\n`)])).map(String)).toEqual([
-      'x',
-      'y',
-    ]);
+    expect(
+      parseErrorObject(Buffer.concat([gzipSync(`${errorLine('x')}\n`), gzipSync(`${errorLine('y')}\n`)])).map(String),
+    ).toEqual(['x', 'y']);
   });
 
   it('keeps binary rawData byte for byte', () => {
@@ -203,9 +222,13 @@ describe('parseErrorObject', () => {
   });
 
   it('names the line that is not an error record', () => {
-    expect(() => parseErrorObject(Buffer.from(`${errorLine('a')}\nnot json\n`))).toThrow(new ObjectFormatError('line 2 is not JSON'));
+    expect(() => parseErrorObject(Buffer.from(`${errorLine('a')}\nnot json\n`))).toThrow(
+      new ObjectFormatError('line 2 is not JSON'),
+    );
     expect(() => parseErrorObject(Buffer.from('{"errorCode":"x"}\n'))).toThrow(/line 1 is not a Firehose error record/);
-    expect(() => parseErrorObject(Buffer.from(errorLine(Buffer.alloc(MAX_RECORD_BYTES + 1))))).toThrow(/over Firehose's/);
+    expect(() => parseErrorObject(Buffer.from(errorLine(Buffer.alloc(MAX_RECORD_BYTES + 1))))).toThrow(
+      /over Firehose's/,
+    );
     expect(() => parseErrorObject(Buffer.from([0x1f, 0x8b, 1, 2, 3]))).toThrow(/not valid gzip/);
   });
 
@@ -217,8 +240,15 @@ describe('parseErrorObject', () => {
 
 describe('parseQuarantineObject', () => {
   it('returns the origin partition key and the decoded bytes', () => {
-    const body = { reason: 'MALFORMED_JSON', origin: { partitionKey: 'acme', sequenceNumber: '1' }, dataBase64: 'eyJhIjo=' };
-    expect(parseQuarantineObject(Buffer.from(JSON.stringify(body)))).toEqual({ partitionKey: 'acme', data: Buffer.from('{"a":') });
+    const body = {
+      reason: 'MALFORMED_JSON',
+      origin: { partitionKey: 'acme', sequenceNumber: '1' },
+      dataBase64: 'eyJhIjo=',
+    };
+    expect(parseQuarantineObject(Buffer.from(JSON.stringify(body)))).toEqual({
+      partitionKey: 'acme',
+      data: Buffer.from('{"a":'),
+    });
   });
 
   it('refuses what is not a quarantine object', () => {
@@ -260,7 +290,23 @@ describe('parseRedriveArgs', () => {
       maxPartitions: 500,
     });
     expect(
-      parseRedriveArgs(['errors', '--dry-run', '--json', '--stage', 'local', '--type', 'processing-failed', '--max-partitions', '20', '--wave-seconds', '1.5', '--bucket', 'B', '--delivery-stream', 'D']),
+      parseRedriveArgs([
+        'errors',
+        '--dry-run',
+        '--json',
+        '--stage',
+        'local',
+        '--type',
+        'processing-failed',
+        '--max-partitions',
+        '20',
+        '--wave-seconds',
+        '1.5',
+        '--bucket',
+        'B',
+        '--delivery-stream',
+        'D',
+      ]),
     ).toEqual({
       mode: 'errors',
       dryRun: true,
@@ -289,14 +335,20 @@ describe('parseRedriveArgs', () => {
     [['errors', '--nope'], "Unknown option '--nope'"],
     [['errors', '--stage'], "Option '--stage <value>' argument missing"],
     [['errors', '--dry-run=yes'], "Option '--dry-run' does not take an argument"],
-    [['errors', '--type', 'format-conversion-failed'], 'unknown --type "format-conversion-failed": partitioning-failed or processing-failed'],
+    [
+      ['errors', '--type', 'format-conversion-failed'],
+      'unknown --type "format-conversion-failed": partitioning-failed or processing-failed',
+    ],
     [['errors', '--max-partitions', '1.5'], '--max-partitions must be a positive integer, got "1.5"'],
     [['errors', '--max-partitions', '0'], '--max-partitions must be a positive integer, got "0"'],
     [['errors', '--wave-seconds=-1'], '--wave-seconds must be a number of seconds ≥ 0, got "-1"'],
     [['errors', '--wave-seconds', ''], '--wave-seconds must be a number of seconds ≥ 0, got ""'],
     [['errors', '--reason', 'MALFORMED_JSON'], '--reason does not apply to errors'],
     [['quarantine'], 'quarantine needs --reason CODE'],
-    [['quarantine', '--reason', 'NOPE'], expect.stringMatching(/^unknown reason code "NOPE" \(one of EMPTY_RECORD, MALFORMED_JSON, /)],
+    [
+      ['quarantine', '--reason', 'NOPE'],
+      expect.stringMatching(/^unknown reason code "NOPE" \(one of EMPTY_RECORD, MALFORMED_JSON, /),
+    ],
     [['quarantine', '--reason', 'EMPTY_RECORD', '--type', 'processing-failed'], '--type does not apply to quarantine'],
     [['quarantine', '--reason', 'EMPTY_RECORD', '--bucket', ' '], '--bucket must not be empty'],
   ])('%j is a usage error', (argv, message) => {

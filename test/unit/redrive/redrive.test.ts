@@ -30,8 +30,10 @@ let objects: Map<string, Buffer>;
 let writes: string[];
 
 const etagOf = (body: Buffer) => `"${createHash('md5').update(body).digest('hex')}"`;
-const toBuffer = (body: unknown): Buffer => (typeof body === 'string' ? Buffer.from(body) : Buffer.from(body as Uint8Array));
-const noSuchKey = () => new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } });
+const toBuffer = (body: unknown): Buffer =>
+  typeof body === 'string' ? Buffer.from(body) : Buffer.from(body as Uint8Array);
+const noSuchKey = () =>
+  new NoSuchKey({ message: 'The specified key does not exist.', $metadata: { httpStatusCode: 404 } });
 
 const installFakeS3 = () => {
   s3Mock.on(ListObjectsV2Command).callsFake((input: { Prefix?: string }) => ({
@@ -56,7 +58,12 @@ const installFakeS3 = () => {
     const body = objects.get(source);
     if (!body) throw noSuchKey();
     if (input.CopySourceIfMatch !== undefined && input.CopySourceIfMatch !== etagOf(body)) {
-      throw new S3ServiceException({ name: 'PreconditionFailed', $fault: 'client', message: 'At least one of the pre-conditions you specified did not hold', $metadata: {} });
+      throw new S3ServiceException({
+        name: 'PreconditionFailed',
+        $fault: 'client',
+        message: 'At least one of the pre-conditions you specified did not hold',
+        $metadata: {},
+      });
     }
     writes.push(`Copy ${source} -> ${input.Key}`);
     objects.set(input.Key, body);
@@ -75,7 +82,10 @@ const acceptAll = (onCall: (call: number) => void = () => undefined) =>
   firehoseMock.on(PutRecordBatchCommand).callsFake((input: { Records: { Data: Uint8Array }[] }) => {
     firehoseCalls.push(input.Records.map(({ Data }) => Buffer.from(Data).toString()));
     onCall(firehoseCalls.length);
-    return { FailedPutCount: 0, RequestResponses: input.Records.map((_, i) => ({ RecordId: `r${firehoseCalls.length}-${i}` })) };
+    return {
+      FailedPutCount: 0,
+      RequestResponses: input.Records.map((_, i) => ({ RecordId: `r${firehoseCalls.length}-${i}` })),
+    };
   });
 
 beforeEach(() => {
@@ -110,7 +120,13 @@ const PROC = 'errors/processing-failed/year=2026/month=03/day=14/hour=15';
 const run = (overrides: Partial<RedriveErrorsOptions> = {}, lines: string[] = []) =>
   redriveErrors(
     { s3: s3(), firehose: firehose() },
-    { bucket: BUCKET, deliveryStreamName: 'delivery', sleep: async () => {}, log: (line) => void lines.push(line), ...overrides },
+    {
+      bucket: BUCKET,
+      deliveryStreamName: 'delivery',
+      sleep: async () => {},
+      log: (line) => void lines.push(line),
+      ...overrides,
+    },
   );
 
 describe('redriveErrors', () => {
@@ -124,7 +140,15 @@ describe('redriveErrors', () => {
     const result = await run();
 
     expect(firehoseCalls).toEqual([events('g', 3), events('p', 2)]);
-    expect(result).toMatchObject({ mode: 'errors', dryRun: false, found: 2, objects: 2, records: 5, interrupted: false, skipped: [] });
+    expect(result).toMatchObject({
+      mode: 'errors',
+      dryRun: false,
+      found: 2,
+      objects: 2,
+      records: 5,
+      interrupted: false,
+      skipped: [],
+    });
     expect(result.byType).toEqual({ 'partitioning-failed': 3, 'processing-failed': 2 });
     expect([...objects.keys()].sort()).toEqual([`redriven/${gzipKey}`, `redriven/${plainKey}`]);
   });
@@ -144,7 +168,12 @@ describe('redriveErrors', () => {
       `Delete redrive-progress/${key}.json`,
     ]);
     const copy = s3Mock.commandCalls(CopyObjectCommand)[0]?.args[0].input;
-    expect(copy).toEqual({ Bucket: BUCKET, Key: `redriven/${key}`, CopySource: `${BUCKET}/${key}`, CopySourceIfMatch: etag });
+    expect(copy).toEqual({
+      Bucket: BUCKET,
+      Key: `redriven/${key}`,
+      CopySource: `${BUCKET}/${key}`,
+      CopySourceIfMatch: etag,
+    });
     expect(s3Mock.commandCalls(DeleteObjectCommand).some((call) => call.args[0].input.Key === key)).toBe(true);
   });
 
@@ -169,7 +198,8 @@ describe('redriveErrors', () => {
 
     // `big` sorts first.
     expect(firehoseCalls.map((call) => call.length)).toEqual([4, 4, 1, 500, 500, 201]);
-    for (const call of firehoseCalls) expect(call.reduce((sum, data) => sum + data.length, 0)).toBeLessThanOrEqual(4 * 1024 * 1024);
+    for (const call of firehoseCalls)
+      expect(call.reduce((sum, data) => sum + data.length, 0)).toBeLessThanOrEqual(4 * 1024 * 1024);
     expect(result.records).toBe(1_210);
   });
 
@@ -182,7 +212,9 @@ describe('redriveErrors', () => {
       return {
         FailedPutCount: first ? 2 : 0,
         RequestResponses: data.map((text, i) =>
-          first && i % 2 === 1 ? { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' } : { RecordId: text },
+          first && i % 2 === 1
+            ? { ErrorCode: 'ServiceUnavailableException', ErrorMessage: 'Slow down.' }
+            : { RecordId: text },
         ),
       };
     });
@@ -200,7 +232,9 @@ describe('redriveErrors', () => {
     firehoseMock.on(PutRecordBatchCommand).callsFake((input: { Records: { Data: Uint8Array }[] }) => ({
       FailedPutCount: 1,
       RequestResponses: input.Records.map(({ Data }) =>
-        Buffer.from(Data).toString() === 'bad' ? { ErrorCode: 'InternalFailure', ErrorMessage: 'boom' } : { RecordId: 'x' },
+        Buffer.from(Data).toString() === 'bad'
+          ? { ErrorCode: 'InternalFailure', ErrorMessage: 'boom' }
+          : { RecordId: 'x' },
       ),
     }));
 
@@ -227,9 +261,13 @@ describe('redriveErrors', () => {
     objects.set(`${PF}/one`, Buffer.from(ndjson(['a'])));
     firehoseMock
       .on(PutRecordBatchCommand)
-      .rejects(new ResourceNotFoundException({ message: 'Firehose delivery not found.', $metadata: { httpStatusCode: 400 } }));
+      .rejects(
+        new ResourceNotFoundException({ message: 'Firehose delivery not found.', $metadata: { httpStatusCode: 400 } }),
+      );
 
-    await expect(run()).rejects.toThrow(/PutRecordBatch delivery failed: 1 of 1 records still refused after 1 attempts \(ResourceNotFoundException/);
+    await expect(run()).rejects.toThrow(
+      /PutRecordBatch delivery failed: 1 of 1 records still refused after 1 attempts \(ResourceNotFoundException/,
+    );
   });
 
   it('resumes after an interruption from the progress marker, re-putting nothing', async () => {
@@ -276,7 +314,10 @@ describe('redriveErrors', () => {
   it('finishes the move of an object whose records were all done, and deletes orphaned markers', async () => {
     const key = `${PF}/done`;
     objects.set(key, Buffer.from(ndjson(events('d', 2))));
-    objects.set(`redrive-progress/${key}.json`, Buffer.from(JSON.stringify({ key, etag: etagOf(objects.get(key) as Buffer), recordsDone: 2 })));
+    objects.set(
+      `redrive-progress/${key}.json`,
+      Buffer.from(JSON.stringify({ key, etag: etagOf(objects.get(key) as Buffer), recordsDone: 2 })),
+    );
     objects.set(`redrive-progress/${PF}/gone.json`, Buffer.from('{}'));
     acceptAll();
 
@@ -290,7 +331,10 @@ describe('redriveErrors', () => {
   it('dry run changes nothing and reports what would be re-driven', async () => {
     const resumed = `${PF}/half`;
     objects.set(resumed, gzipSync(ndjson(events('h', 10))));
-    objects.set(`redrive-progress/${resumed}.json`, Buffer.from(JSON.stringify({ key: resumed, etag: etagOf(objects.get(resumed) as Buffer), recordsDone: 4 })));
+    objects.set(
+      `redrive-progress/${resumed}.json`,
+      Buffer.from(JSON.stringify({ key: resumed, etag: etagOf(objects.get(resumed) as Buffer), recordsDone: 4 })),
+    );
     objects.set(`redrive-progress/${PF}/orphan.json`, Buffer.from('{}'));
     objects.set(`${PROC}/p`, Buffer.from(ndjson(events('p', 3))));
     const before = new Map(objects);
@@ -299,7 +343,13 @@ describe('redriveErrors', () => {
 
     const result = await run({ dryRun: true }, lines);
 
-    expect(result).toMatchObject({ dryRun: true, found: 2, objects: 2, records: 9, byType: { 'partitioning-failed': 6, 'processing-failed': 3 } });
+    expect(result).toMatchObject({
+      dryRun: true,
+      found: 2,
+      objects: 2,
+      records: 9,
+      byType: { 'partitioning-failed': 6, 'processing-failed': 3 },
+    });
     expect(writes).toEqual([]);
     expect(objects).toEqual(before);
     expect(firehoseMock.commandCalls(PutRecordBatchCommand)).toHaveLength(0);
@@ -358,7 +408,16 @@ describe('redriveErrors', () => {
 
       // Each object's records are grouped by partition first (1: a a a b c; 2: a d e b), so a wave
       // carries whole partitions; the wave goes on across objects.
-      expect(timeline).toEqual(['put aaab', 'sleep 7000', 'put c', 'put a', 'sleep 7000', 'put de', 'sleep 7000', 'put b']);
+      expect(timeline).toEqual([
+        'put aaab',
+        'sleep 7000',
+        'put c',
+        'put a',
+        'sleep 7000',
+        'put de',
+        'sleep 7000',
+        'put b',
+      ]);
       expect(lines.filter((line) => line.startsWith('waiting'))).toEqual(
         Array.from({ length: 3 }, () => 'waiting 7 s for Firehose to close 2 partitions…'),
       );
@@ -407,7 +466,12 @@ const quarantineObject = (partitionKey: string, data: string, reason = 'MALFORME
       reason,
       message: 'Record is not valid JSON',
       quarantinedAt: '2026-03-14T15:09:27.000Z',
-      origin: { shardId: 'shardId-000000000000', partitionKey, sequenceNumber: '1', approximateArrivalTimestamp: '2026-03-14T15:09:26.000Z' },
+      origin: {
+        shardId: 'shardId-000000000000',
+        partitionKey,
+        sequenceNumber: '1',
+        approximateArrivalTimestamp: '2026-03-14T15:09:26.000Z',
+      },
       dataBase64: Buffer.from(data).toString('base64'),
       dataText: data,
     })}\n`,
@@ -417,8 +481,16 @@ const QKEY = (reason: string, n: number) => `quarantine/${reason}/2026/03/14/sha
 let kinesisCalls: { partitionKey: string; data: string }[][];
 const kinesisAcceptAll = () =>
   kinesisMock.on(PutRecordsCommand).callsFake((input: { Records: { PartitionKey: string; Data: Uint8Array }[] }) => {
-    kinesisCalls.push(input.Records.map((r) => ({ partitionKey: r.PartitionKey, data: Buffer.from(r.Data).toString() })));
-    return { FailedRecordCount: 0, Records: input.Records.map((_, i) => ({ SequenceNumber: `${kinesisCalls.length}${i}`, ShardId: 'shardId-000000000000' })) };
+    kinesisCalls.push(
+      input.Records.map((r) => ({ partitionKey: r.PartitionKey, data: Buffer.from(r.Data).toString() })),
+    );
+    return {
+      FailedRecordCount: 0,
+      Records: input.Records.map((_, i) => ({
+        SequenceNumber: `${kinesisCalls.length}${i}`,
+        ShardId: 'shardId-000000000000',
+      })),
+    };
   });
 
 describe('redriveQuarantine', () => {
@@ -426,7 +498,10 @@ describe('redriveQuarantine', () => {
     kinesisCalls = [];
   });
   const runQuarantine = (overrides: Partial<Parameters<typeof redriveQuarantine>[1]> = {}) =>
-    redriveQuarantine({ s3: s3(), kinesis: kinesis() }, { bucket: BUCKET, streamName: 'events', reason: 'MALFORMED_JSON', sleep: async () => {}, ...overrides });
+    redriveQuarantine(
+      { s3: s3(), kinesis: kinesis() },
+      { bucket: BUCKET, streamName: 'events', reason: 'MALFORMED_JSON', sleep: async () => {}, ...overrides },
+    );
 
   it('puts each record back with its partition key and bytes, then moves it; other reasons stay', async () => {
     objects.set(QKEY('MALFORMED_JSON', 1), quarantineObject('acme', '{"a":'));
@@ -436,14 +511,26 @@ describe('redriveQuarantine', () => {
 
     const result = await runQuarantine();
 
-    expect(kinesisCalls).toEqual([[{ partitionKey: 'acme', data: '{"a":' }], [{ partitionKey: 'globex', data: 'nope' }]]);
-    expect(result).toMatchObject({ mode: 'quarantine', objects: 2, records: 2, byType: { MALFORMED_JSON: 2 }, movedTo: 'redriven/quarantine/MALFORMED_JSON/' });
+    expect(kinesisCalls).toEqual([
+      [{ partitionKey: 'acme', data: '{"a":' }],
+      [{ partitionKey: 'globex', data: 'nope' }],
+    ]);
+    expect(result).toMatchObject({
+      mode: 'quarantine',
+      objects: 2,
+      records: 2,
+      byType: { MALFORMED_JSON: 2 },
+      movedTo: 'redriven/quarantine/MALFORMED_JSON/',
+    });
     expect([...objects.keys()].sort()).toEqual([
       QKEY('UNKNOWN_SOURCE', 3),
       `redriven/${QKEY('MALFORMED_JSON', 1)}`,
       `redriven/${QKEY('MALFORMED_JSON', 2)}`,
     ]);
-    expect(writes.slice(0, 2)).toEqual([`Copy ${QKEY('MALFORMED_JSON', 1)} -> redriven/${QKEY('MALFORMED_JSON', 1)}`, `Delete ${QKEY('MALFORMED_JSON', 1)}`]);
+    expect(writes.slice(0, 2)).toEqual([
+      `Copy ${QKEY('MALFORMED_JSON', 1)} -> redriven/${QKEY('MALFORMED_JSON', 1)}`,
+      `Delete ${QKEY('MALFORMED_JSON', 1)}`,
+    ]);
     expect((await runQuarantine()).found).toBe(0);
   });
 
@@ -564,12 +651,16 @@ describe('npm run redrive (main)', () => {
     expect(code).toBe(0);
     expect(stages).toEqual(['prod']);
     expect(s3Mock.commandCalls(ListObjectsV2Command)[0]?.args[0].input.Bucket).toBe(LAKE);
-    expect(firehoseMock.commandCalls(PutRecordBatchCommand)[0]?.args[0].input.DeliveryStreamName).toBe('usage-pipeline-dev-delivery');
+    expect(firehoseMock.commandCalls(PutRecordBatchCommand)[0]?.args[0].input.DeliveryStreamName).toBe(
+      'usage-pipeline-dev-delivery',
+    );
     expect(stdout).toEqual([
       `re-drove 3 records from 1 object (partitioning-failed 3) into usage-pipeline-dev-delivery; moved to s3://${LAKE}/redriven/errors/`,
       '{"mode":"errors","dryRun":false,"objects":1,"records":3,"byType":{"partitioning-failed":3}}',
     ]);
-    expect(stderr[0]).toBe(`found 1 object under s3://${LAKE}/errors/partitioning-failed/, s3://${LAKE}/errors/processing-failed/`);
+    expect(stderr[0]).toBe(
+      `found 1 object under s3://${LAKE}/errors/partitioning-failed/, s3://${LAKE}/errors/processing-failed/`,
+    );
   });
 
   it('honours the name overrides', async () => {
@@ -577,12 +668,26 @@ describe('npm run redrive (main)', () => {
     kinesisCalls = [];
     kinesisAcceptAll();
 
-    const { code, stdout } = await cli(['quarantine', '--reason', 'MALFORMED_JSON', '--bucket', 'Other', '--stream', 'my-stream', '--json']);
+    const { code, stdout } = await cli([
+      'quarantine',
+      '--reason',
+      'MALFORMED_JSON',
+      '--bucket',
+      'Other',
+      '--stream',
+      'my-stream',
+      '--json',
+    ]);
 
     expect(code).toBe(0);
-    expect(s3Mock.commandCalls(ListObjectsV2Command)[0]?.args[0].input).toMatchObject({ Bucket: 'other', Prefix: 'quarantine/MALFORMED_JSON/' });
+    expect(s3Mock.commandCalls(ListObjectsV2Command)[0]?.args[0].input).toMatchObject({
+      Bucket: 'other',
+      Prefix: 'quarantine/MALFORMED_JSON/',
+    });
     expect(kinesisMock.commandCalls(PutRecordsCommand)[0]?.args[0].input.StreamName).toBe('my-stream');
-    expect(stdout.at(-1)).toBe('{"mode":"quarantine","dryRun":false,"objects":1,"records":1,"byType":{"MALFORMED_JSON":1}}');
+    expect(stdout.at(-1)).toBe(
+      '{"mode":"quarantine","dryRun":false,"objects":1,"records":1,"byType":{"MALFORMED_JSON":1}}',
+    );
   });
 
   it('says when there is nothing to re-drive, exit 0', async () => {
@@ -609,10 +714,23 @@ describe('npm run redrive (main)', () => {
   it('paces by the partition the transformer will give each record, under the stage layout', () => {
     const partitionOf = partitionOfFor(DEFINITION);
     const event = (eventType: string, time: string) =>
-      Buffer.from(JSON.stringify({ id: 'e', 'detail-type': 'X', source: 's', time, receivedAt: time, detail: { eventType, clientId: 'acme' } }));
+      Buffer.from(
+        JSON.stringify({
+          id: 'e',
+          'detail-type': 'X',
+          source: 's',
+          time,
+          receivedAt: time,
+          detail: { eventType, clientId: 'acme' },
+        }),
+      );
 
-    expect(partitionOf?.(event('page_view', '2026-03-14T15:08:00.000Z'))).toBe('events/event_type=page_view/dt=2026-03-14/');
-    expect(partitionOf?.(event('unlisted', '2026-03-15T00:00:00.000Z'))).toBe('events/event_type=_other/dt=2026-03-15/');
+    expect(partitionOf?.(event('page_view', '2026-03-14T15:08:00.000Z'))).toBe(
+      'events/event_type=page_view/dt=2026-03-14/',
+    );
+    expect(partitionOf?.(event('unlisted', '2026-03-15T00:00:00.000Z'))).toBe(
+      'events/event_type=_other/dt=2026-03-15/',
+    );
     // A record the transformer would fail goes to the error output, not to a data partition.
     expect(partitionOf?.(Buffer.from('not json'))).toBeUndefined();
   });
@@ -631,7 +749,9 @@ describe('npm run redrive (main)', () => {
 
     expect(code).toBe(130);
     expect(stderr).toContain('interrupted: 500 records re-driven so far; run the same command again to continue');
-    expect(stdout).toEqual(['{"mode":"errors","dryRun":false,"objects":0,"records":500,"byType":{"partitioning-failed":500},"interrupted":true}']);
+    expect(stdout).toEqual([
+      '{"mode":"errors","dryRun":false,"objects":0,"records":500,"byType":{"partitioning-failed":500},"interrupted":true}',
+    ]);
     expect(firehoseCalls).toHaveLength(1);
   });
 
@@ -656,13 +776,19 @@ describe('npm run redrive (main)', () => {
   });
 
   it('an AWS failure is one line naming the call, exit 1', async () => {
-    s3Mock.on(ListObjectsV2Command).rejects(new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'Access Denied', $metadata: {} }));
+    s3Mock
+      .on(ListObjectsV2Command)
+      .rejects(
+        new S3ServiceException({ name: 'AccessDenied', $fault: 'client', message: 'Access Denied', $metadata: {} }),
+      );
 
     const { code, stdout, stderr } = await cli(['errors']);
 
     expect(code).toBe(1);
     expect(stdout).toEqual([]);
-    expect(stderr).toEqual([`redrive: ListObjectsV2 s3://${LAKE}/errors/partitioning-failed/ failed: AccessDenied: Access Denied`]);
+    expect(stderr).toEqual([
+      `redrive: ListObjectsV2 s3://${LAKE}/errors/partitioning-failed/ failed: AccessDenied: Access Denied`,
+    ]);
   });
 
   it('a serverless.yml that cannot be resolved is one line, exit 1', async () => {
@@ -679,7 +805,9 @@ describe('npm run redrive (main)', () => {
     objects.set(`errors/partitioning-failed/year=2026/bad`, Buffer.from('nope\n'));
     const { code, stdout, stderr } = await cli(['errors', '--json']);
     expect(code).toBe(1);
-    expect(stderr).toContain('[1/1] skipped errors/partitioning-failed/year=2026/bad: line 1 is not JSON; left in place');
+    expect(stderr).toContain(
+      '[1/1] skipped errors/partitioning-failed/year=2026/bad: line 1 is not JSON; left in place',
+    );
     expect(stdout.at(-1)).toBe('{"mode":"errors","dryRun":false,"objects":0,"records":0,"byType":{},"skipped":1}');
   });
 });

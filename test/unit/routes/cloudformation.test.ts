@@ -1,4 +1,11 @@
-import { compileRoutes, envelopePath, logicalIdOf, physicalName, ROUTING_DETAIL_TYPE, ROUTING_SOURCE } from '../../../shared/routes/cloudformation';
+import {
+  compileRoutes,
+  envelopePath,
+  logicalIdOf,
+  physicalName,
+  ROUTING_DETAIL_TYPE,
+  ROUTING_SOURCE,
+} from '../../../shared/routes/cloudformation';
 import { parseRoutes } from '../../../shared/routes/routes-file';
 
 // routes.yml compiled into the resources AWS documents:
@@ -11,7 +18,13 @@ import { parseRoutes } from '../../../shared/routes/routes-file';
 // - AWS::KinesisFirehose::DeliveryStream HttpEndpointDestinationConfiguration (GZIP, RetryOptions,
 //   S3BackupMode FailedDataOnly): https://docs.aws.amazon.com/firehose/latest/dev/create-destination.html#create-destination-http
 
-const STACK = { service: 'usage-pipeline', stage: 'dev', lakeBucket: 'LakeBucket', consumerRole: 'KinesisConsumerRole', alarmTopic: 'AlarmTopic' };
+const STACK = {
+  service: 'usage-pipeline',
+  stage: 'dev',
+  lakeBucket: 'LakeBucket',
+  consumerRole: 'KinesisConsumerRole',
+  alarmTopic: 'AlarmTopic',
+};
 const SECRET_VALUE = /\{\{resolve:secretsmanager:[^:}]+:SecretString:[A-Za-z]+\}\}/;
 
 const routes = parseRoutes(
@@ -38,7 +51,12 @@ const routes = parseRoutes(
         target: {
           type: 'http',
           url: 'https://crm.example.com/hooks',
-          auth: { type: 'oauth-client-credentials', secret: 'crm/oauth', tokenUrl: 'https://crm.example.com/oauth/token', scope: 'events' },
+          auth: {
+            type: 'oauth-client-credentials',
+            secret: 'crm/oauth',
+            tokenUrl: 'https://crm.example.com/oauth/token',
+            scope: 'events',
+          },
         },
       },
       {
@@ -117,11 +135,17 @@ describe('compileRoutes', () => {
         Id: 'api-destination',
         Arn: { 'Fn::GetAtt': [`${tickets}Destination`, 'Arn'] },
         RoleArn: { 'Fn::GetAtt': ['RoutesTargetRole', 'Arn'] },
-        HttpParameters: { HeaderParameters: { 'Content-Type': 'application/json' }, QueryStringParameters: { source: 'usage-pipeline' } },
+        HttpParameters: {
+          HeaderParameters: { 'Content-Type': 'application/json' },
+          QueryStringParameters: { source: 'usage-pipeline' },
+        },
         RetryPolicy: { MaximumRetryAttempts: 5, MaximumEventAgeInSeconds: 3_600 },
         DeadLetterConfig: { Arn: { 'Fn::GetAtt': [`${tickets}DeadLetterQueue`, 'Arn'] } },
         // Paths over the canonical event, nested under the envelope's detail.
-        InputTransformer: { InputPathsMap: { id: '$.detail.id', data: '$.detail.detail.data' }, InputTemplate: '{"id": "<id>", "data": <data>}' },
+        InputTransformer: {
+          InputPathsMap: { id: '$.detail.id', data: '$.detail.detail.data' },
+          InputTemplate: '{"id": "<id>", "data": <data>}',
+        },
       },
     ]);
   });
@@ -129,7 +153,10 @@ describe('compileRoutes', () => {
   it('lets only its rule send to a dead-letter queue, kept 14 days, with an alarm', () => {
     const policy = resource(`${tickets}DeadLetterQueuePolicy`, 'AWS::SQS::QueuePolicy');
 
-    expect(resource(`${tickets}DeadLetterQueue`, 'AWS::SQS::Queue')).toMatchObject({ MessageRetentionPeriod: 1_209_600, SqsManagedSseEnabled: true });
+    expect(resource(`${tickets}DeadLetterQueue`, 'AWS::SQS::Queue')).toMatchObject({
+      MessageRetentionPeriod: 1_209_600,
+      SqsManagedSseEnabled: true,
+    });
     expect(policy).toMatchObject({
       Queues: [{ Ref: `${tickets}DeadLetterQueue` }],
       PolicyDocument: {
@@ -177,7 +204,9 @@ describe('compileRoutes', () => {
         },
       },
     });
-    expect((resource(`${crm}Rule`, 'AWS::Events::Rule').Targets as { InputPath?: string }[])[0]?.InputPath).toBe('$.detail.detail');
+    expect((resource(`${crm}Rule`, 'AWS::Events::Rule').Targets as { InputPath?: string }[])[0]?.InputPath).toBe(
+      '$.detail.detail',
+    );
   });
 
   it('compiles firehose-http into a delivery stream with an HTTP endpoint destination and failed data in the lake', () => {
@@ -193,7 +222,10 @@ describe('compileRoutes', () => {
           AccessKey: '{{resolve:secretsmanager:vendor/access-key:SecretString:accessKey}}',
         },
         BufferingHints: { SizeInMBs: 4, IntervalInSeconds: 120 },
-        RequestConfiguration: { ContentEncoding: 'GZIP', CommonAttributes: [{ AttributeName: 'app', AttributeValue: 'usage-pipeline' }] },
+        RequestConfiguration: {
+          ContentEncoding: 'GZIP',
+          CommonAttributes: [{ AttributeName: 'app', AttributeValue: 'usage-pipeline' }],
+        },
         RetryOptions: { DurationInSeconds: 600 },
         RoleARN: { 'Fn::GetAtt': [`${vendor}FirehoseRole`, 'Arn'] },
         S3BackupMode: 'FailedDataOnly',
@@ -206,7 +238,9 @@ describe('compileRoutes', () => {
         },
       },
     });
-    expect((resource(`${vendor}Rule`, 'AWS::Events::Rule').Targets as { Arn: unknown; InputPath?: string }[])[0]).toMatchObject({
+    expect(
+      (resource(`${vendor}Rule`, 'AWS::Events::Rule').Targets as { Arn: unknown; InputPath?: string }[])[0],
+    ).toMatchObject({
       Arn: { 'Fn::GetAtt': [`${vendor}DeliveryStream`, 'Arn'] },
       // No input: the canonical event itself.
       InputPath: '$.detail',
@@ -214,23 +248,44 @@ describe('compileRoutes', () => {
   });
 
   it('grants on named resources only: the target role per destination and stream, the consumer on the bus', () => {
-    const role = resource('RoutesTargetRole', 'AWS::IAM::Role') as { Policies: { PolicyDocument: { Statement: { Action: string[]; Resource: unknown[] }[] } }[] };
+    const role = resource('RoutesTargetRole', 'AWS::IAM::Role') as {
+      Policies: { PolicyDocument: { Statement: { Action: string[]; Resource: unknown[] }[] } }[];
+    };
     const statements = role.Policies.flatMap((policy) => policy.PolicyDocument.Statement);
-    const consumer = resource('ConsumerRoutingPolicy', 'AWS::IAM::Policy') as { Roles: unknown[]; PolicyDocument: { Statement: { Action: string[]; Resource: unknown[] }[] } };
+    const consumer = resource('ConsumerRoutingPolicy', 'AWS::IAM::Policy') as {
+      Roles: unknown[];
+      PolicyDocument: { Statement: { Action: string[]; Resource: unknown[] }[] };
+    };
 
     expect(statements).toEqual([
-      { Effect: 'Allow', Action: ['events:InvokeApiDestination'], Resource: [{ 'Fn::GetAtt': [`${tickets}Destination`, 'Arn'] }] },
-      { Effect: 'Allow', Action: ['events:InvokeApiDestination'], Resource: [{ 'Fn::GetAtt': [`${crm}Destination`, 'Arn'] }] },
-      { Effect: 'Allow', Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'], Resource: [{ 'Fn::GetAtt': [`${vendor}DeliveryStream`, 'Arn'] }] },
+      {
+        Effect: 'Allow',
+        Action: ['events:InvokeApiDestination'],
+        Resource: [{ 'Fn::GetAtt': [`${tickets}Destination`, 'Arn'] }],
+      },
+      {
+        Effect: 'Allow',
+        Action: ['events:InvokeApiDestination'],
+        Resource: [{ 'Fn::GetAtt': [`${crm}Destination`, 'Arn'] }],
+      },
+      {
+        Effect: 'Allow',
+        Action: ['firehose:PutRecord', 'firehose:PutRecordBatch'],
+        Resource: [{ 'Fn::GetAtt': [`${vendor}DeliveryStream`, 'Arn'] }],
+      },
     ]);
     expect(consumer.Roles).toEqual([{ Ref: 'KinesisConsumerRole' }]);
-    expect(consumer.PolicyDocument.Statement).toEqual([expect.objectContaining({ Action: ['events:PutEvents'], Resource: [{ 'Fn::GetAtt': ['RoutingBus', 'Arn'] }] })]);
+    expect(consumer.PolicyDocument.Statement).toEqual([
+      expect.objectContaining({ Action: ['events:PutEvents'], Resource: [{ 'Fn::GetAtt': ['RoutingBus', 'Arn'] }] }),
+    ]);
     expect(JSON.stringify(compiled.Resources)).not.toContain('"*"');
   });
 
   it('holds no secret value: every credential is a dynamic reference', () => {
     const text = JSON.stringify(compiled.Resources);
-    const credentials = [...text.matchAll(/"(Password|Username|ApiKeyValue|ClientID|ClientSecret|AccessKey)":"([^"]*)"/g)];
+    const credentials = [
+      ...text.matchAll(/"(Password|Username|ApiKeyValue|ClientID|ClientSecret|AccessKey)":"([^"]*)"/g),
+    ];
 
     expect(credentials.length).toBe(5);
     for (const [, , value] of credentials) expect(value).toMatch(SECRET_VALUE);

@@ -1,4 +1,9 @@
-import { compileEventPattern, EventPatternError, eventPatternCheck, matchesEventPattern } from '../../../shared/routes/event-pattern';
+import {
+  compileEventPattern,
+  EventPatternError,
+  eventPatternCheck,
+  matchesEventPattern,
+} from '../../../shared/routes/event-pattern';
 import type { Route } from '../../../shared/routes/routes-file';
 
 // The events AWS's pages use, so each case below reads as the page does.
@@ -40,10 +45,16 @@ const errorOf = (pattern: unknown): EventPatternError => {
 
 // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-event-patterns.html
 describe('event patterns: fields and values', () => {
-  const pattern = { source: ['aws.ec2'], 'detail-type': ['EC2 Instance State-change Notification'], detail: { state: ['terminated'] } };
+  const pattern = {
+    source: ['aws.ec2'],
+    'detail-type': ['EC2 Instance State-change Notification'],
+    detail: { state: ['terminated'] },
+  };
 
   it('matches the EC2 instance-termination event from the docs and ignores fields the pattern does not name', () => {
-    expect(matchesEventPattern(pattern, ec2Event({ 'instance-id': 'i-1234567890abcdef0', state: 'terminated' }))).toBe(true);
+    expect(matchesEventPattern(pattern, ec2Event({ 'instance-id': 'i-1234567890abcdef0', state: 'terminated' }))).toBe(
+      true,
+    );
   });
 
   it('does not match another state, another source, or an event without the nested field', () => {
@@ -80,7 +91,11 @@ describe('event patterns: several values are alternatives', () => {
 // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-filtering-data-types.html
 describe('event patterns: JSON values (null, numbers, nesting)', () => {
   it('matches a null field with [null] (field matching)', () => {
-    const pattern = { source: ['aws.autoscaling'], 'detail-type': ['EC2 Instance Launch Successful'], detail: { responseElements: [null] } };
+    const pattern = {
+      source: ['aws.autoscaling'],
+      'detail-type': ['EC2 Instance Launch Successful'],
+      detail: { responseElements: [null] },
+    };
 
     expect(matchesEventPattern(pattern, autoscalingEvent)).toBe(true);
     expect(matchesEventPattern(pattern, { ...autoscalingEvent, detail: { responseElements: {} } })).toBe(false);
@@ -88,8 +103,16 @@ describe('event patterns: JSON values (null, numbers, nesting)', () => {
 
   it('matches the Macie finding with a nested severity score and a count (value matching)', () => {
     // Prepare
-    const pattern = { source: ['aws.macie'], 'detail-type': ['Macie Finding'], detail: { severity: { score: [1] }, count: [2] } };
-    const finding = { source: 'aws.macie', 'detail-type': 'Macie Finding', detail: { severity: { score: 1, description: 'Low' }, count: 2 } };
+    const pattern = {
+      source: ['aws.macie'],
+      'detail-type': ['Macie Finding'],
+      detail: { severity: { score: [1] }, count: [2] },
+    };
+    const finding = {
+      source: 'aws.macie',
+      'detail-type': 'Macie Finding',
+      detail: { severity: { score: 1, description: 'Low' }, count: 2 },
+    };
 
     // Act
     const matcher = compileEventPattern(pattern);
@@ -140,14 +163,22 @@ describe('event patterns: event fields that are arrays', () => {
   });
 
   it('does not match a disjoint or an empty array', () => {
-    expect(matchesEventPattern(pattern, { resources: ['arn:aws:ec2:us-east-1:999999999999:instance/i-b188560f'] })).toBe(false);
+    expect(
+      matchesEventPattern(pattern, { resources: ['arn:aws:ec2:us-east-1:999999999999:instance/i-b188560f'] }),
+    ).toBe(false);
     expect(matchesEventPattern(pattern, { resources: [] })).toBe(false);
   });
 
   // Array-consistent matching: https://github.com/aws/event-ruler#json-array-matching (EventBridge's matcher).
   it('matches fields of an array of objects only within one element', () => {
     // Prepare
-    const event = { employees: [{ firstName: 'John', lastName: 'Doe' }, { firstName: 'Anna', lastName: 'Smith' }, { firstName: 'Peter', lastName: 'Jones' }] };
+    const event = {
+      employees: [
+        { firstName: 'John', lastName: 'Doe' },
+        { firstName: 'Anna', lastName: 'Smith' },
+        { firstName: 'Peter', lastName: 'Jones' },
+      ],
+    };
 
     // Act
     const sameElement = matchesEventPattern({ employees: { firstName: ['Anna'], lastName: ['Smith'] } }, event);
@@ -206,7 +237,9 @@ describe('operators: equals-ignore-case', () => {
   });
 
   it('does not match a different string', () => {
-    expect(matchesEventPattern(pattern, ec2Event({}, { 'detail-type': 'EC2 Spot Instance Interruption Warning' }))).toBe(false);
+    expect(
+      matchesEventPattern(pattern, ec2Event({}, { 'detail-type': 'EC2 Spot Instance Interruption Warning' })),
+    ).toBe(false);
   });
 });
 
@@ -219,7 +252,12 @@ describe('operators: anything-but', () => {
     ['a list of numbers', { 'x-limit': [{ 'anything-but': [100, 200, 300] }] }, 301.8, 200],
     ['a prefix', { state: [{ 'anything-but': { prefix: 'init' } }] }, 'running', 'initializing'],
     ['a suffix', { FileName: [{ 'anything-but': { suffix: '.png' } }] }, 'image.jpg', 'image.png'],
-    ['equals-ignore-case', { state: [{ 'anything-but': { 'equals-ignore-case': ['Stopped', 'OverLoaded'] } }] }, 'running', 'STOPPED'],
+    [
+      'equals-ignore-case',
+      { state: [{ 'anything-but': { 'equals-ignore-case': ['Stopped', 'OverLoaded'] } }] },
+      'running',
+      'STOPPED',
+    ],
     ['a wildcard', { FilePath: [{ 'anything-but': { wildcard: '*/lib/*' } }] }, '/usr/bin/tool', '/usr/lib/tool'],
   ])('with %s, matches other values and not the excluded one', (_, detail, other, excluded) => {
     // Prepare
@@ -306,7 +344,9 @@ describe('operators: exists', () => {
   it('exists: true does not match a missing field, an intermediate node, or an empty array (leaf nodes only)', () => {
     const pattern = { detail: { 'c-count': [{ exists: true }] } };
 
-    expect(matchesEventPattern({ detail: { state: [{ exists: true }] } }, ec2Event({ 'c-count': { c1: 100 } }))).toBe(false);
+    expect(matchesEventPattern({ detail: { state: [{ exists: true }] } }, ec2Event({ 'c-count': { c1: 100 } }))).toBe(
+      false,
+    );
     expect(matchesEventPattern(pattern, ec2Event({ 'c-count': { c1: 100 } }))).toBe(false);
     expect(matchesEventPattern({ resources: [{ exists: true }] }, autoscalingEvent)).toBe(false);
   });
@@ -343,7 +383,9 @@ describe('operators: exists', () => {
 // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-create-pattern-operators.html#eb-filtering-wildcard-matching
 describe('operators: wildcard', () => {
   it('matches any .png file within the folder "dir"', () => {
-    expect(matchesEventPattern({ FileName: [{ wildcard: 'dir/*.png' }] }, { FileName: 'dir/sub/image.png' })).toBe(true);
+    expect(matchesEventPattern({ FileName: [{ wildcard: 'dir/*.png' }] }, { FileName: 'dir/sub/image.png' })).toBe(
+      true,
+    );
   });
 
   it('does not match outside the folder or with another extension', () => {
@@ -354,8 +396,12 @@ describe('operators: wildcard', () => {
   it('matches an event bus ARN in any account', () => {
     const pattern = { EventBusArn: [{ wildcard: 'arn:aws:events:us-east-1:*:event-bus/*' }] };
 
-    expect(matchesEventPattern(pattern, { EventBusArn: 'arn:aws:events:us-east-1:123456789012:event-bus/myEventBus' })).toBe(true);
-    expect(matchesEventPattern(pattern, { EventBusArn: 'arn:aws:events:us-west-2:123456789012:event-bus/myEventBus' })).toBe(false);
+    expect(
+      matchesEventPattern(pattern, { EventBusArn: 'arn:aws:events:us-east-1:123456789012:event-bus/myEventBus' }),
+    ).toBe(true);
+    expect(
+      matchesEventPattern(pattern, { EventBusArn: 'arn:aws:events:us-west-2:123456789012:event-bus/myEventBus' }),
+    ).toBe(false);
   });
 
   it('treats \\* as a literal asterisk and \\\\ as a literal backslash', () => {
@@ -369,7 +415,11 @@ describe('operators: wildcard', () => {
 describe('operators: $or', () => {
   const pattern = {
     detail: {
-      $or: [{ 'c-count': [{ numeric: ['>', 0, '<=', 5] }] }, { 'd-count': [{ numeric: ['<', 10] }] }, { 'x-limit': [{ numeric: ['=', 3.018e2] }] }],
+      $or: [
+        { 'c-count': [{ numeric: ['>', 0, '<=', 5] }] },
+        { 'd-count': [{ numeric: ['<', 10] }] },
+        { 'x-limit': [{ numeric: ['=', 3.018e2] }] },
+      ],
     },
   };
 
@@ -384,7 +434,10 @@ describe('operators: $or', () => {
 
   it('ANDs the alternatives with the fields beside $or', () => {
     // Prepare: "Or has an And inside", https://github.com/aws/event-ruler#rule-examples-with-or-primitive
-    const withAnd = { source: ['aws.cloudwatch'], $or: [{ metricName: ['CPUUtilization'] }, { metricType: ['MetricType'], namespace: ['AWS/EC2'] }] };
+    const withAnd = {
+      source: ['aws.cloudwatch'],
+      $or: [{ metricName: ['CPUUtilization'] }, { metricType: ['MetricType'], namespace: ['AWS/EC2'] }],
+    };
 
     // Act
     const matcher = compileEventPattern(withAnd);
@@ -421,7 +474,9 @@ describe('operators combined', () => {
   });
 
   it('does not match when one condition fails', () => {
-    expect(matchesEventPattern(pattern, ec2Event({ ...detail, 'x-limit': 300 }, { time: '2017-10-02T16:24:49Z' }))).toBe(false);
+    expect(
+      matchesEventPattern(pattern, ec2Event({ ...detail, 'x-limit': 300 }, { time: '2017-10-02T16:24:49Z' })),
+    ).toBe(false);
     expect(matchesEventPattern(pattern, ec2Event(detail, { time: '2017-10-03T16:24:49Z' }))).toBe(false);
   });
 });
@@ -433,41 +488,136 @@ describe('pattern validation', () => {
     ['a value that is not in an array', { source: 'aws.ec2' }, 'source', /must be an object or an array/],
     ['an empty array', { detail: { eventType: [] } }, 'detail.eventType', /empty arrays are not allowed/],
     ['an empty object', { detail: {} }, 'detail', /empty objects are not allowed/],
-    ['a nested array as a value', { detail: { eventType: [['a']] } }, 'detail.eventType[0]', /must be a string, a number/],
-    ['an unknown operator', { detail: { eventType: [{ contains: 'x' }] } }, 'detail.eventType[0]', /unknown operator "contains"/],
-    ['an operator in the wrong case', { detail: { eventType: [{ EXISTS: true }] } }, 'detail.eventType[0]', /unknown operator "EXISTS"/],
+    [
+      'a nested array as a value',
+      { detail: { eventType: [['a']] } },
+      'detail.eventType[0]',
+      /must be a string, a number/,
+    ],
+    [
+      'an unknown operator',
+      { detail: { eventType: [{ contains: 'x' }] } },
+      'detail.eventType[0]',
+      /unknown operator "contains"/,
+    ],
+    [
+      'an operator in the wrong case',
+      { detail: { eventType: [{ EXISTS: true }] } },
+      'detail.eventType[0]',
+      /unknown operator "EXISTS"/,
+    ],
     ['two operators in one object', { a: [{ prefix: 'x', suffix: 'y' }] }, 'a[0]', /one operator, not 2/],
     ['an empty operator object', { a: [{}] }, 'a[0]', /needs an operator/],
     ['a number as a prefix', { a: [{ prefix: 1 }] }, 'a[0].prefix', /must be a string or/],
-    ['an unsupported prefix option', { a: [{ prefix: { wildcard: 'x' } }] }, 'a[0].prefix', /only the option "equals-ignore-case"/],
+    [
+      'an unsupported prefix option',
+      { a: [{ prefix: { wildcard: 'x' } }] },
+      'a[0].prefix',
+      /only the option "equals-ignore-case"/,
+    ],
     ['a list as a suffix', { a: [{ suffix: ['.png'] }] }, 'a[0].suffix', /must be a string or/],
-    ['a number for equals-ignore-case', { a: [{ 'equals-ignore-case': 5 }] }, 'a[0].equals-ignore-case', /must be a string/],
-    ['consecutive wildcards', { a: [{ wildcard: 'arn:**:bus' }] }, 'a[0].wildcard', /consecutive wildcard characters at position 4/],
-    ['an escape other than \\* and \\\\', { a: [{ wildcard: 'a\\d' }] }, 'a[0].wildcard', /invalid escape at position 1/],
+    [
+      'a number for equals-ignore-case',
+      { a: [{ 'equals-ignore-case': 5 }] },
+      'a[0].equals-ignore-case',
+      /must be a string/,
+    ],
+    [
+      'consecutive wildcards',
+      { a: [{ wildcard: 'arn:**:bus' }] },
+      'a[0].wildcard',
+      /consecutive wildcard characters at position 4/,
+    ],
+    [
+      'an escape other than \\* and \\\\',
+      { a: [{ wildcard: 'a\\d' }] },
+      'a[0].wildcard',
+      /invalid escape at position 1/,
+    ],
     ['exists that is not a boolean', { a: [{ exists: 'yes' }] }, 'a[0].exists', /true or false/],
     ['numeric that is not an array', { a: [{ numeric: 5 }] }, 'a[0].numeric', /must be an array/],
-    ['numeric with two lower bounds', { a: [{ numeric: ['>', 0, '>', 0] }] }, 'a[0].numeric[2]', /expected one of "<", "<="/],
+    [
+      'numeric with two lower bounds',
+      { a: [{ numeric: ['>', 0, '>', 0] }] },
+      'a[0].numeric[2]',
+      /expected one of "<", "<="/,
+    ],
     ['numeric with a string operand', { a: [{ numeric: ['<', '10'] }] }, 'a[0].numeric[1]', /must be a number/],
     ['numeric with an unknown comparison', { a: [{ numeric: ['!=', 10] }] }, 'a[0].numeric[0]', /expected one of/],
-    ['numeric with an upper bound after "<"', { a: [{ numeric: ['<', 10, '<', 20] }] }, 'a[0].numeric', /takes one number/],
-    ['numeric with the bounds reversed', { a: [{ numeric: ['>', 10, '<', 10] }] }, 'a[0].numeric', /lower bound must be less/],
+    [
+      'numeric with an upper bound after "<"',
+      { a: [{ numeric: ['<', 10, '<', 20] }] },
+      'a[0].numeric',
+      /takes one number/,
+    ],
+    [
+      'numeric with the bounds reversed',
+      { a: [{ numeric: ['>', 10, '<', 10] }] },
+      'a[0].numeric',
+      /lower bound must be less/,
+    ],
     ['numeric with too many terms', { a: [{ numeric: ['>', 0, '<', 10, 20] }] }, 'a[0].numeric', /too many terms/],
-    ['a number beyond the documented range', { a: [{ numeric: ['>', 6e9] }] }, 'a[0].numeric[1]', /outside EventBridge's numeric range/],
+    [
+      'a number beyond the documented range',
+      { a: [{ numeric: ['>', 6e9] }] },
+      'a[0].numeric[1]',
+      /outside EventBridge's numeric range/,
+    ],
     ['anything-but null', { a: [{ 'anything-but': null }] }, 'a[0].anything-but', /must be a string, a number/],
-    ['anything-but of mixed types', { a: [{ 'anything-but': ['a', 1] }] }, 'a[0].anything-but', /all strings or all numbers/],
-    ['anything-but with null in a list', { a: [{ 'anything-but': ['a', null] }] }, 'a[0].anything-but[1]', /strings or numbers/],
-    ['an empty anything-but list', { a: [{ 'anything-but': [] }] }, 'a[0].anything-but', /empty arrays are not allowed/],
-    ['an empty anything-but prefix', { a: [{ 'anything-but': { prefix: '' } }] }, 'a[0].anything-but.prefix', /empty prefix is not allowed/],
-    ['anything-but prefix ignoring case', { a: [{ 'anything-but': { prefix: { 'equals-ignore-case': 'x' } } }] }, 'a[0].anything-but.prefix', /must be a string/],
-    ['an unsupported anything-but option', { a: [{ 'anything-but': { numeric: ['>', 1] } }] }, 'a[0].anything-but', /unsupported anything-but option "numeric"/],
-    ['anything-but equals-ignore-case with a number', { a: [{ 'anything-but': { 'equals-ignore-case': 5 } }] }, 'a[0].anything-but.equals-ignore-case', /must be a string/],
+    [
+      'anything-but of mixed types',
+      { a: [{ 'anything-but': ['a', 1] }] },
+      'a[0].anything-but',
+      /all strings or all numbers/,
+    ],
+    [
+      'anything-but with null in a list',
+      { a: [{ 'anything-but': ['a', null] }] },
+      'a[0].anything-but[1]',
+      /strings or numbers/,
+    ],
+    [
+      'an empty anything-but list',
+      { a: [{ 'anything-but': [] }] },
+      'a[0].anything-but',
+      /empty arrays are not allowed/,
+    ],
+    [
+      'an empty anything-but prefix',
+      { a: [{ 'anything-but': { prefix: '' } }] },
+      'a[0].anything-but.prefix',
+      /empty prefix is not allowed/,
+    ],
+    [
+      'anything-but prefix ignoring case',
+      { a: [{ 'anything-but': { prefix: { 'equals-ignore-case': 'x' } } }] },
+      'a[0].anything-but.prefix',
+      /must be a string/,
+    ],
+    [
+      'an unsupported anything-but option',
+      { a: [{ 'anything-but': { numeric: ['>', 1] } }] },
+      'a[0].anything-but',
+      /unsupported anything-but option "numeric"/,
+    ],
+    [
+      'anything-but equals-ignore-case with a number',
+      { a: [{ 'anything-but': { 'equals-ignore-case': 5 } }] },
+      'a[0].anything-but.equals-ignore-case',
+      /must be a string/,
+    ],
     ['a CIDR without a mask', { a: [{ cidr: '10.0.0.0' }] }, 'a[0].cidr', /exactly one "\/"/],
     ['a CIDR with a bad mask', { a: [{ cidr: '10.0.0.0/x' }] }, 'a[0].cidr', /mask bits must be an integer/],
     ['a CIDR with a bad address', { a: [{ cidr: 'xx.11.xx/24' }] }, 'a[0].cidr', /is not an IPv4 or IPv6 address/],
     ['a CIDR that is not a string', { a: [{ cidr: 10 }] }, 'a[0].cidr', /must be a string/],
     ['$or with one alternative', { $or: [{ a: ['x'] }] }, '$or', /at least two alternatives/],
     ['$or with a non-object alternative', { $or: [{ a: ['x'] }, 'b'] }, '$or[1]', /must be an object/],
-    ['an operator name as a field inside $or', { $or: [{ numeric: 123 }, { prefix: 'abc' }] }, '$or[0].numeric', /operator name/],
+    [
+      'an operator name as a field inside $or',
+      { $or: [{ numeric: 123 }, { prefix: 'abc' }] },
+      '$or[0].numeric',
+      /operator name/,
+    ],
     ['a number that is not JSON', { a: [Number.POSITIVE_INFINITY] }, 'a[0]', /not a JSON number/],
   ])('rejects %s', (_, pattern, path, message) => {
     // Act
@@ -485,8 +635,13 @@ describe('pattern validation', () => {
 
   it('accepts 1,000 $or combinations and rejects more', () => {
     // Prepare: the count multiplies across $or arrays (10 x 10 x 10, then x 2 once more).
-    const alternatives = (field: string, count: number) => Array.from({ length: count }, (_, index) => ({ [field]: [index] }));
-    const thousand = { a: { $or: alternatives('x', 10) }, b: { $or: alternatives('y', 10) }, c: { $or: alternatives('z', 10) } };
+    const alternatives = (field: string, count: number) =>
+      Array.from({ length: count }, (_, index) => ({ [field]: [index] }));
+    const thousand = {
+      a: { $or: alternatives('x', 10) },
+      b: { $or: alternatives('y', 10) },
+      c: { $or: alternatives('z', 10) },
+    };
     const more = { ...thousand, d: { $or: alternatives('w', 2) } };
 
     // Act

@@ -1,4 +1,9 @@
-import { compileInput, InputRenderError, InputTransformerError, inputCheck } from '../../../shared/routes/input-transformer';
+import {
+  compileInput,
+  InputRenderError,
+  InputTransformerError,
+  inputCheck,
+} from '../../../shared/routes/input-transformer';
 import type { Route, RouteInput } from '../../../shared/routes/routes-file';
 
 // The example EC2 event of the input transformation page.
@@ -14,9 +19,14 @@ const ec2Event = {
   detail: { 'instance-id': 'i-0123456789', state: 'RUNNING' },
 };
 
-const context = { ruleName: 'example', ruleArn: 'arn:aws:events:us-east-2:123456789012:rule/example', ingestionTime: '2015-11-11T21:29:55Z' };
+const context = {
+  ruleName: 'example',
+  ruleArn: 'arn:aws:events:us-east-2:123456789012:rule/example',
+  ingestionTime: '2015-11-11T21:29:55Z',
+};
 
-const render = (input: RouteInput | undefined, event: unknown = ec2Event): string => compileInput(input)(event, context);
+const render = (input: RouteInput | undefined, event: unknown = ec2Event): string =>
+  compileInput(input)(event, context);
 
 /** The input's error, for asserting on its code, field and message together. */
 const errorOf = (input: unknown): InputTransformerError => {
@@ -57,12 +67,25 @@ describe('input path', () => {
 
 // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html#eb-transform-input-examples
 describe('input transformer: the examples of the input transformation page', () => {
-  const pathsMap = { timestamp: '$.time', instance: '$.detail.instance-id', state: '$.detail.state', resource: '$.resources[0]' };
+  const pathsMap = {
+    timestamp: '$.time',
+    instance: '$.detail.instance-id',
+    state: '$.detail.state',
+    resource: '$.resources[0]',
+  };
 
   it.each([
     ['a simple string', '"instance <instance> is in <state>"', '"instance i-0123456789 is in RUNNING"'],
-    ['a string with escaped quotes', '"instance \\"<instance>\\" is in <state>"', '"instance \\"i-0123456789\\" is in RUNNING"'],
-    ['simple JSON', '{\n  "instance" : <instance>,\n  "state": <state>\n}', '{\n  "instance" : "i-0123456789",\n  "state": "RUNNING"\n}'],
+    [
+      'a string with escaped quotes',
+      '"instance \\"<instance>\\" is in <state>"',
+      '"instance \\"i-0123456789\\" is in RUNNING"',
+    ],
+    [
+      'simple JSON',
+      '{\n  "instance" : <instance>,\n  "state": <state>\n}',
+      '{\n  "instance" : "i-0123456789",\n  "state": "RUNNING"\n}',
+    ],
     [
       'JSON with strings and variables',
       '{\n "instance" : <instance>,\n "state": "<state>",\n "instanceStatus": "instance \\"<instance>\\" is in <state>"\n}',
@@ -75,7 +98,10 @@ describe('input transformer: the examples of the input transformation page', () 
 
   it('renders JSON with a mix of variables and static information', () => {
     // Act
-    const output = render({ pathsMap, template: '{\n  "instance" : <instance>,\n  "state": [ 9, <state>, true ],\n  "Transformed" : "Yes"\n}' });
+    const output = render({
+      pathsMap,
+      template: '{\n  "instance" : <instance>,\n  "state": [ 9, <state>, true ],\n  "Transformed" : "Yes"\n}',
+    });
 
     // Assess
     expect(JSON.parse(output)).toEqual({ instance: 'i-0123456789', state: [9, 'RUNNING', true], Transformed: 'Yes' });
@@ -83,13 +109,20 @@ describe('input transformer: the examples of the input transformation page', () 
 
   it('renders reserved variables in JSON, the original event as JSON', () => {
     // Prepare
-    const template = '{\n  "instance" : <instance>,\n  "state": <state>,\n  "ruleArn" : <aws.events.rule-arn>,\n  "ruleName" : <aws.events.rule-name>,\n  "originalEvent" : <aws.events.event.json>\n}';
+    const template =
+      '{\n  "instance" : <instance>,\n  "state": <state>,\n  "ruleArn" : <aws.events.rule-arn>,\n  "ruleName" : <aws.events.rule-name>,\n  "originalEvent" : <aws.events.event.json>\n}';
 
     // Act
     const output = JSON.parse(render({ pathsMap, template }));
 
     // Assess
-    expect(output).toEqual({ instance: 'i-0123456789', state: 'RUNNING', ruleArn: context.ruleArn, ruleName: 'example', originalEvent: ec2Event });
+    expect(output).toEqual({
+      instance: 'i-0123456789',
+      state: 'RUNNING',
+      ruleArn: context.ruleArn,
+      ruleName: 'example',
+      originalEvent: ec2Event,
+    });
   });
 });
 
@@ -99,24 +132,42 @@ describe('input transformer: the examples of the API reference', () => {
   const event = { ...ec2Event, detail: { instance: 'i-0123456789', status: 'RUNNING' } };
 
   it('fills a plain-text template as text', () => {
-    expect(render({ pathsMap, template: '<instance> is in state <status>' }, event)).toBe('i-0123456789 is in state RUNNING');
-    expect(render({ pathsMap, template: '<instance> is in state "<status>"' }, event)).toBe('i-0123456789 is in state "RUNNING"');
+    expect(render({ pathsMap, template: '<instance> is in state <status>' }, event)).toBe(
+      'i-0123456789 is in state RUNNING',
+    );
+    expect(render({ pathsMap, template: '<instance> is in state "<status>"' }, event)).toBe(
+      'i-0123456789 is in state "RUNNING"',
+    );
   });
 
   it('fills a JSON template with variables in quotes or out', () => {
     const template = '{"myInstance": <instance>,"myStatus": "<instance> is in state \\"<status>\\""}';
 
-    expect(render({ pathsMap, template }, event)).toBe('{"myInstance": "i-0123456789","myStatus": "i-0123456789 is in state \\"RUNNING\\""}');
+    expect(render({ pathsMap, template }, event)).toBe(
+      '{"myInstance": "i-0123456789","myStatus": "i-0123456789 is in state \\"RUNNING\\""}',
+    );
   });
 });
 
 describe('input transformer: quoting in a JSON template', () => {
-  const event = { ...ec2Event, detail: { note: 'say "hi"\n', count: 3, ok: false, none: null, payload: { id: 'a1', tags: ['x'] } } };
-  const pathsMap = { note: '$.detail.note', count: '$.detail.count', ok: '$.detail.ok', none: '$.detail.none', payload: '$.detail.payload', missing: '$.detail.missing' };
+  const event = {
+    ...ec2Event,
+    detail: { note: 'say "hi"\n', count: 3, ok: false, none: null, payload: { id: 'a1', tags: ['x'] } },
+  };
+  const pathsMap = {
+    note: '$.detail.note',
+    count: '$.detail.count',
+    ok: '$.detail.ok',
+    none: '$.detail.none',
+    payload: '$.detail.payload',
+    missing: '$.detail.missing',
+  };
   const fill = (template: string): unknown => JSON.parse(render({ pathsMap, template }, event));
 
   it('outside quotes, inserts each value as JSON: strings quoted, numbers, booleans, null, objects', () => {
-    expect(fill('{"note": <note>, "count": <count>, "ok": <ok>, "none": <none>, "payload": <payload>}')).toEqual(event.detail);
+    expect(fill('{"note": <note>, "count": <count>, "ok": <ok>, "none": <none>, "payload": <payload>}')).toEqual(
+      event.detail,
+    );
   });
 
   it('inside quotes, inserts the value as text, unescaped ("EventBridge doesn\'t escape values extracted by Input Path")', () => {
@@ -144,11 +195,21 @@ describe('input transformer: quoting in a JSON template', () => {
 
 // https://docs.aws.amazon.com/eventbridge/latest/userguide/eb-transform-target-input.html#eb-transform-input-issues
 describe('input transformer: a text template', () => {
-  const event = { ...ec2Event, detail: { payload: { acc_id: '0a787ecb-4015', sf_id: 'baz' }, list: ['ACTIVE', 'INACTIVE'], valid: true } };
-  const pathsMap = { payload: '$.detail.payload', list: '$.detail.list', valid: '$.detail.valid', missing: '$.detail.missing' };
+  const event = {
+    ...ec2Event,
+    detail: { payload: { acc_id: '0a787ecb-4015', sf_id: 'baz' }, list: ['ACTIVE', 'INACTIVE'], valid: true },
+  };
+  const pathsMap = {
+    payload: '$.detail.payload',
+    list: '$.detail.list',
+    valid: '$.detail.valid',
+    missing: '$.detail.missing',
+  };
 
   it('writes objects and arrays as JSON without their quotes, so the string stays valid', () => {
-    expect(render({ pathsMap, template: '"Payload of <payload> with <list>"' }, event)).toBe('"Payload of {acc_id:0a787ecb-4015,sf_id:baz} with [ACTIVE,INACTIVE]"');
+    expect(render({ pathsMap, template: '"Payload of <payload> with <list>"' }, event)).toBe(
+      '"Payload of {acc_id:0a787ecb-4015,sf_id:baz} with [ACTIVE,INACTIVE]"',
+    );
   });
 
   it('writes booleans and numbers as their JSON, and nothing for a path that matches nothing', () => {
@@ -166,7 +227,9 @@ describe('input transformer: predefined variables', () => {
 
   it('fills <aws.events.event> with the event without its detail, and <aws.events.event.json> with all of it', () => {
     // Act
-    const output = JSON.parse(render({ pathsMap: {}, template: '{"event": <aws.events.event>, "full": <aws.events.event.json>}' }));
+    const output = JSON.parse(
+      render({ pathsMap: {}, template: '{"event": <aws.events.event>, "full": <aws.events.event.json>}' }),
+    );
 
     // Assess
     const { detail: _detail, 'detail-type': detailType, ...envelope } = ec2Event;
@@ -179,23 +242,93 @@ describe('input validation', () => {
   const manyVariables = Object.fromEntries(Array.from({ length: 101 }, (_, index) => [`v${index}`, '$.detail']));
 
   it.each([
-    ['a placeholder that is not defined', { pathsMap: { a: '$.detail' }, template: '"<a> and <b>"' }, 'input.template', /invalid placeholder <b>/],
-    ['a predefined name in pathsMap', { pathsMap: { 'aws.events.rule-name': '$.detail' }, template: '"x"' }, 'input.pathsMap.aws.events.rule-name', /reserved/],
-    ['a name starting with AWS.', { pathsMap: { 'AWS.custom': '$.detail' }, template: '"x"' }, 'input.pathsMap.AWS.custom', /reserved/],
-    ['a name with other characters', { pathsMap: { 'my var': '$.detail' }, template: '"x"' }, 'input.pathsMap.my var', /letters, digits/],
-    ['more than 100 variables', { pathsMap: manyVariables, template: '"x"' }, 'input.pathsMap', /101 variables; EventBridge allows 100/],
-    ['a path without $', { pathsMap: { a: 'detail.state' }, template: '"<a>"' }, 'input.pathsMap.a', /must start with "\$"/],
-    ['bracket notation in pathsMap', { pathsMap: { a: "$['detail']" }, template: '"<a>"' }, 'input.pathsMap.a', /not bracket notation/],
-    ['a recursive descent path', { pathsMap: { a: '$..state' }, template: '"<a>"' }, 'input.pathsMap.a', /not a JSON path EventBridge accepts/],
+    [
+      'a placeholder that is not defined',
+      { pathsMap: { a: '$.detail' }, template: '"<a> and <b>"' },
+      'input.template',
+      /invalid placeholder <b>/,
+    ],
+    [
+      'a predefined name in pathsMap',
+      { pathsMap: { 'aws.events.rule-name': '$.detail' }, template: '"x"' },
+      'input.pathsMap.aws.events.rule-name',
+      /reserved/,
+    ],
+    [
+      'a name starting with AWS.',
+      { pathsMap: { 'AWS.custom': '$.detail' }, template: '"x"' },
+      'input.pathsMap.AWS.custom',
+      /reserved/,
+    ],
+    [
+      'a name with other characters',
+      { pathsMap: { 'my var': '$.detail' }, template: '"x"' },
+      'input.pathsMap.my var',
+      /letters, digits/,
+    ],
+    [
+      'more than 100 variables',
+      { pathsMap: manyVariables, template: '"x"' },
+      'input.pathsMap',
+      /101 variables; EventBridge allows 100/,
+    ],
+    [
+      'a path without $',
+      { pathsMap: { a: 'detail.state' }, template: '"<a>"' },
+      'input.pathsMap.a',
+      /must start with "\$"/,
+    ],
+    [
+      'bracket notation in pathsMap',
+      { pathsMap: { a: "$['detail']" }, template: '"<a>"' },
+      'input.pathsMap.a',
+      /not bracket notation/,
+    ],
+    [
+      'a recursive descent path',
+      { pathsMap: { a: '$..state' }, template: '"<a>"' },
+      'input.pathsMap.a',
+      /not a JSON path EventBridge accepts/,
+    ],
     ['a negative index', { path: '$.resources[-1]' }, 'input.path', /not a JSON path EventBridge accepts/],
     ['a path that is too long', { path: `$.${'a'.repeat(256)}` }, 'input.path', /longer than 256/],
     ['an empty template', { pathsMap: {}, template: '' }, 'input.template', /non-empty/],
-    ['a template that is too long', { pathsMap: {}, template: `"${'x'.repeat(8191)}"` }, 'input.template', /longer than 8192/],
-    ['a JSON template that is not JSON', { pathsMap: { a: '$.detail' }, template: '{"a": <a>,}' }, 'input.template', /must be valid JSON/],
-    ['a placeholder as an object key', { pathsMap: { a: '$.detail' }, template: '{<a>: 1}' }, 'input.template', /cannot be used as an object key/],
-    ['a quoted placeholder as an object key', { pathsMap: { a: '$.detail' }, template: '{"<a>": 1}' }, 'input.template', /cannot be used as an object key/],
-    ['<aws.events.event> inside quotes', { pathsMap: {}, template: '{"e": "<aws.events.event>"}' }, 'input.template', /only be used as the value of a JSON field/],
-    ['<aws.events.event.json> in a text template', { pathsMap: {}, template: '"<aws.events.event.json>"' }, 'input.template', /only be used as the value of a JSON field/],
+    [
+      'a template that is too long',
+      { pathsMap: {}, template: `"${'x'.repeat(8191)}"` },
+      'input.template',
+      /longer than 8192/,
+    ],
+    [
+      'a JSON template that is not JSON',
+      { pathsMap: { a: '$.detail' }, template: '{"a": <a>,}' },
+      'input.template',
+      /must be valid JSON/,
+    ],
+    [
+      'a placeholder as an object key',
+      { pathsMap: { a: '$.detail' }, template: '{<a>: 1}' },
+      'input.template',
+      /cannot be used as an object key/,
+    ],
+    [
+      'a quoted placeholder as an object key',
+      { pathsMap: { a: '$.detail' }, template: '{"<a>": 1}' },
+      'input.template',
+      /cannot be used as an object key/,
+    ],
+    [
+      '<aws.events.event> inside quotes',
+      { pathsMap: {}, template: '{"e": "<aws.events.event>"}' },
+      'input.template',
+      /only be used as the value of a JSON field/,
+    ],
+    [
+      '<aws.events.event.json> in a text template',
+      { pathsMap: {}, template: '"<aws.events.event.json>"' },
+      'input.template',
+      /only be used as the value of a JSON field/,
+    ],
     ['both a path and a template', { path: '$.detail', pathsMap: {}, template: '"x"' }, 'input', /only one of/],
   ])('rejects %s', (_, input, field, message) => {
     // Act

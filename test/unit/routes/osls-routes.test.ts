@@ -15,17 +15,26 @@ it('fails osls with the route and the field of an invalid routes file', async ()
   // Prepare
   const dir = mkdtempSync(join(tmpdir(), 'osls-routes-'));
   const file = join(dir, 'routes.yml');
-  writeFileSync(file, 'routes:\n  - name: loopback\n    pattern: { source: [client.events] }\n    target: { type: http, url: "http://127.0.0.1:9000/x" }\n');
+  writeFileSync(
+    file,
+    'routes:\n  - name: loopback\n    pattern: { source: [client.events] }\n    target: { type: http, url: "http://127.0.0.1:9000/x" }\n',
+  );
 
   // Act
-  const failure = await promisify(execFile)(process.execPath, [OSLS, 'print', '--stage', 'dev', `--param=routesFile=${file}`], {
-    cwd: ROOT,
-    env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
-  }).catch((error: { code: number; stdout: string; stderr: string }) => error);
+  const failure = await promisify(execFile)(
+    process.execPath,
+    [OSLS, 'print', '--stage', 'dev', `--param=routesFile=${file}`],
+    {
+      cwd: ROOT,
+      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+    },
+  ).catch((error: { code: number; stdout: string; stderr: string }) => error);
   rmSync(dir, { recursive: true, force: true });
 
   // Assess: a deployed route needs https; the message names the route and the field.
   expect(failure).toMatchObject({ code: expect.any(Number) });
   const output = `${(failure as { stdout: string }).stdout}${(failure as { stderr: string }).stderr}`;
-  expect(output).toContain('route "loopback": target.url: http:// (a loopback host) works only locally; deployed routes need https://');
+  expect(output).toContain(
+    'route "loopback": target.url: http:// (a loopback host) works only locally; deployed routes need https://',
+  );
 }, 60_000);

@@ -8,15 +8,33 @@ import { loadRoutesFile, type Route } from '../../../shared/routes/routes-file';
 // The presets README documents (examples/routes-presets.yml): each matches its events and maps the
 // canonical event to the vendor's fields, rendered as EventBridge would on the routing envelope.
 
-const presets = loadRoutesFile(join(__dirname, '..', '..', '..', 'examples', 'routes-presets.yml'), 'deploy', routeChecks);
+const presets = loadRoutesFile(
+  join(__dirname, '..', '..', '..', 'examples', 'routes-presets.yml'),
+  'deploy',
+  routeChecks,
+);
 const preset = (name: string): Route => {
   const found = presets.find((route) => route.name === name);
   if (!found) throw new Error(`no preset ${name}`);
   return found;
 };
-const CONTEXT = { ruleName: 'preset', ruleArn: 'arn:aws:events:us-east-1:000000000000:rule/routing/preset', ingestionTime: '2026-12-02T10:00:00Z' };
+const CONTEXT = {
+  ruleName: 'preset',
+  ruleArn: 'arn:aws:events:us-east-1:000000000000:rule/routing/preset',
+  ingestionTime: '2026-12-02T10:00:00Z',
+};
 /** How the routing bus carries a canonical event: as the envelope's detail. */
-const envelope = (canonical: Record<string, unknown>) => ({ version: '0', id: 'eb-1', 'detail-type': 'CanonicalEvent', source: 'usage-pipeline.routing', account: '000000000000', time: CONTEXT.ingestionTime, region: 'us-east-1', resources: [], detail: canonical });
+const envelope = (canonical: Record<string, unknown>) => ({
+  version: '0',
+  id: 'eb-1',
+  'detail-type': 'CanonicalEvent',
+  source: 'usage-pipeline.routing',
+  account: '000000000000',
+  time: CONTEXT.ingestionTime,
+  region: 'us-east-1',
+  resources: [],
+  detail: canonical,
+});
 const render = (route: Route, canonical: Record<string, unknown>): unknown => {
   // The input as the rule applies it to the envelope: paths nested under detail, as deployed.
   return JSON.parse(compileInput(envelopeInput(route.input))(envelope(canonical), CONTEXT));
@@ -34,7 +52,13 @@ it('maps a product action to the actions vendor fields', () => {
     time: '2026-12-02T09:00:00.000Z',
     clientId: 'acme',
     idScope: 'product-action',
-    detail: { eventType: 'checkout', user_id: 'u-1', transaction_id: '7d0c1e2f-3a4b-4c5d-8e6f-708192a3b4c5', request: { time: '2026-12-02T09:00:00Z' }, metadata: { plan: 'pro', seats: 3 } },
+    detail: {
+      eventType: 'checkout',
+      user_id: 'u-1',
+      transaction_id: '7d0c1e2f-3a4b-4c5d-8e6f-708192a3b4c5',
+      request: { time: '2026-12-02T09:00:00Z' },
+      metadata: { plan: 'pro', seats: 3 },
+    },
   };
 
   expect(matches(preset('actions-vendor'), action)).toBe(true);
@@ -57,7 +81,13 @@ it('maps a usage meter to the billing ingest fields', () => {
     time: '2026-12-02T08:59:00.000Z',
     clientId: 'acme',
     idScope: 'usage-meter',
-    detail: { eventType: 'api_requests', meterApiName: 'api_requests', meterValue: 42, meterTimeInMillis: 1_795_510_740_000, dimensions: { region: 'eu' } },
+    detail: {
+      eventType: 'api_requests',
+      meterApiName: 'api_requests',
+      meterValue: 42,
+      meterTimeInMillis: 1_795_510_740_000,
+      dimensions: { region: 'eu' },
+    },
   };
 
   expect(matches(preset('meters-billing'), meter)).toBe(true);
@@ -73,9 +103,24 @@ it('maps a usage meter to the billing ingest fields', () => {
 });
 
 it('opens a ticket for a loyalty purchase and nothing else', () => {
-  const purchase = { ...base, id: 'e-1', source: 'client.events', 'detail-type': 'ClientEvent', time: '2026-12-02T09:00:00.000Z', clientId: 'acme', idScope: 'client-event', detail: { eventType: 'loyaltypurchase', data: { points: 120 } } };
+  const purchase = {
+    ...base,
+    id: 'e-1',
+    source: 'client.events',
+    'detail-type': 'ClientEvent',
+    time: '2026-12-02T09:00:00.000Z',
+    clientId: 'acme',
+    idScope: 'client-event',
+    detail: { eventType: 'loyaltypurchase', data: { points: 120 } },
+  };
 
   expect(matches(preset('loyalty-tickets'), purchase)).toBe(true);
   expect(matches(preset('loyalty-tickets'), { ...purchase, detail: { eventType: 'searching' } })).toBe(false);
-  expect(render(preset('loyalty-tickets'), purchase)).toEqual({ externalId: 'e-1', customer: 'acme', openedAt: '2026-12-02T09:00:00.000Z', subject: 'Loyalty purchase', details: { points: 120 } });
+  expect(render(preset('loyalty-tickets'), purchase)).toEqual({
+    externalId: 'e-1',
+    customer: 'acme',
+    openedAt: '2026-12-02T09:00:00.000Z',
+    subject: 'Loyalty purchase',
+    details: { points: 120 },
+  });
 });

@@ -44,9 +44,17 @@ describe('parseRoutes', () => {
   });
 
   it.each([
-    ['a rate above the quota', httpRoute({ rateLimitPerSecond: ROUTE_LIMITS.rateLimitPerSecondMax + 1 }), 'target.rateLimitPerSecond'],
+    [
+      'a rate above the quota',
+      httpRoute({ rateLimitPerSecond: ROUTE_LIMITS.rateLimitPerSecondMax + 1 }),
+      'target.rateLimitPerSecond',
+    ],
     ['more than 185 attempts', httpRoute({ retry: { maximumAttempts: 186 } }), 'target.retry.maximumAttempts'],
-    ['an event age under 60 s', httpRoute({ retry: { maximumEventAgeSeconds: 59 } }), 'target.retry.maximumEventAgeSeconds'],
+    [
+      'an event age under 60 s',
+      httpRoute({ retry: { maximumEventAgeSeconds: 59 } }),
+      'target.retry.maximumEventAgeSeconds',
+    ],
     ['an unknown auth type', httpRoute({ auth: { type: 'digest', secret: 'x' } }), 'target.auth.type'],
     ['an unknown key', httpRoute({ timeout: 10 }), 'target'],
     ['a method EventBridge does not send', httpRoute({ method: 'TRACE' }), 'target.method'],
@@ -59,7 +67,10 @@ describe('parseRoutes', () => {
   });
 
   it('rejects a name EventBridge would not take', () => {
-    expect(problem({ routes: [httpRoute({}, { name: 'no spaces here' })] })).toMatchObject({ route: 'no spaces here', field: 'name' });
+    expect(problem({ routes: [httpRoute({}, { name: 'no spaces here' })] })).toMatchObject({
+      route: 'no spaces here',
+      field: 'name',
+    });
     expect(problem({ routes: [httpRoute({}, { name: 'x'.repeat(65) })] }).field).toBe('name');
   });
 
@@ -71,7 +82,10 @@ describe('parseRoutes', () => {
     const loopback = { routes: [httpRoute({ url: 'http://127.0.0.1:9000/tickets' })] };
 
     expect(parseRoutes(loopback, 'routes.yml', 'local')).toHaveLength(1);
-    expect(problem(loopback, 'deploy')).toMatchObject({ field: 'target.url', message: expect.stringContaining('works only locally') });
+    expect(problem(loopback, 'deploy')).toMatchObject({
+      field: 'target.url',
+      message: expect.stringContaining('works only locally'),
+    });
     expect(problem({ routes: [httpRoute({ url: 'http://api.example.com/tickets' })] }, 'local')).toMatchObject({
       field: 'target.url',
       message: expect.stringContaining('must be https://'),
@@ -79,21 +93,30 @@ describe('parseRoutes', () => {
   });
 
   it('takes localUrl: receiver or a loopback URL', () => {
-    expect(parseRoutes({ routes: [httpRoute({ localUrl: 'receiver' })] }, 'routes.yml', 'deploy')[0]?.target.localUrl).toBe('receiver');
+    expect(
+      parseRoutes({ routes: [httpRoute({ localUrl: 'receiver' })] }, 'routes.yml', 'deploy')[0]?.target.localUrl,
+    ).toBe('receiver');
     expect(problem({ routes: [httpRoute({ localUrl: 'http://10.0.0.1/x' })] }).field).toBe('target.localUrl');
   });
 
   it('caps InputPathsMap at 100 variables', () => {
     const pathsMap = Object.fromEntries(Array.from({ length: 101 }, (_, i) => [`v${i}`, '$.id']));
 
-    expect(problem({ routes: [httpRoute({}, { input: { pathsMap, template: '<v0>' } })] }).field).toBe('input.pathsMap');
+    expect(problem({ routes: [httpRoute({}, { input: { pathsMap, template: '<v0>' } })] }).field).toBe(
+      'input.pathsMap',
+    );
   });
 
   it('checks a firehose-http target: an access key secret, buffering within Firehose limits', () => {
     const route = (target: Record<string, unknown>) => ({
       name: 'actions',
       pattern: { source: ['product.actions'] },
-      target: { type: 'firehose-http', url: 'https://ingest.example.com/firehose', auth: { type: 'apiKey', secret: 'actions/key' }, ...target },
+      target: {
+        type: 'firehose-http',
+        url: 'https://ingest.example.com/firehose',
+        auth: { type: 'apiKey', secret: 'actions/key' },
+        ...target,
+      },
     });
 
     expect(parseRoutes({ routes: [route({})] }, 'routes.yml', 'deploy')[0]?.target).toMatchObject({
@@ -108,7 +131,9 @@ describe('parseRoutes', () => {
   it('runs extra checks (pattern, input) and reports their field', () => {
     const error = (() => {
       try {
-        parseRoutes({ routes: [httpRoute()] }, 'routes.yml', 'deploy', [() => ({ field: 'pattern.detail', detail: 'bad operator' })]);
+        parseRoutes({ routes: [httpRoute()] }, 'routes.yml', 'deploy', [
+          () => ({ field: 'pattern.detail', detail: 'bad operator' }),
+        ]);
       } catch (caught) {
         return caught as RoutesFileError;
       }
@@ -128,7 +153,10 @@ describe('loadRoutesFile', () => {
 
   it('reads YAML; a missing file is no routes', () => {
     const file = join(dir, 'routes.yml');
-    writeFileSync(file, 'routes:\n  - name: tickets\n    pattern: { source: [client.events] }\n    target: { type: http, url: "https://x.example.com/t" }\n');
+    writeFileSync(
+      file,
+      'routes:\n  - name: tickets\n    pattern: { source: [client.events] }\n    target: { type: http, url: "https://x.example.com/t" }\n',
+    );
 
     expect(loadRoutesFile(file, 'deploy').map((route) => route.name)).toEqual(['tickets']);
     expect(loadRoutesFile(join(dir, 'none.yml'), 'deploy')).toEqual([]);
@@ -160,10 +188,14 @@ describe('routeChecks (the pattern and the input, as PutRule and PutTargets chec
   it('names the input field of a template using an undefined variable', () => {
     const route = httpRoute({}, { input: { pathsMap: { id: '$.id' }, template: '{"id": "<id>", "who": "<nobody>"}' } });
 
-    expect(() => parseRoutes({ routes: [route] }, 'routes.yml', 'deploy', routeChecks)).toThrow(/route "tickets": input\.template: /);
+    expect(() => parseRoutes({ routes: [route] }, 'routes.yml', 'deploy', routeChecks)).toThrow(
+      /route "tickets": input\.template: /,
+    );
   });
 
   it('accepts the shipped routes.yml', () => {
-    expect(loadRoutesFile(join(__dirname, '..', '..', '..', 'routes.yml'), 'deploy', routeChecks).map((route) => route.name)).toEqual(['loyalty-tickets']);
+    expect(
+      loadRoutesFile(join(__dirname, '..', '..', '..', 'routes.yml'), 'deploy', routeChecks).map((route) => route.name),
+    ).toEqual(['loyalty-tickets']);
   });
 });

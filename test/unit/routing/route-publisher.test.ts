@@ -9,15 +9,20 @@ import { EventBridgePublisher, entrySize, MAX_BYTES_PER_CALL } from '../../../sh
 
 const client = new EventBridgeClient({ region: 'us-east-1' });
 const eventbridge = mockClient(client);
-const publisher = (maxAttempts = 3) => new EventBridgePublisher(client, { busName: 'routing', maxAttempts, baseDelayMs: 1, maxDelayMs: 2 });
-const event = (id: string, padding = 0) => Buffer.from(JSON.stringify({ id, source: 'client.events', detail: { pad: 'x'.repeat(padding) } }));
+const publisher = (maxAttempts = 3) =>
+  new EventBridgePublisher(client, { busName: 'routing', maxAttempts, baseDelayMs: 1, maxDelayMs: 2 });
+const event = (id: string, padding = 0) =>
+  Buffer.from(JSON.stringify({ id, source: 'client.events', detail: { pad: 'x'.repeat(padding) } }));
 const entriesOf = (call: number) => eventbridge.commandCalls(PutEventsCommand)[call]?.args[0].input.Entries ?? [];
 
 beforeEach(() => eventbridge.reset());
 
 it('publishes each event as the routing envelope, 10 entries per call', async () => {
   // Prepare
-  eventbridge.on(PutEventsCommand).callsFake((input: { Entries: unknown[] }) => ({ FailedEntryCount: 0, Entries: input.Entries.map((_, i) => ({ EventId: `e${i}` })) }));
+  eventbridge.on(PutEventsCommand).callsFake((input: { Entries: unknown[] }) => ({
+    FailedEntryCount: 0,
+    Entries: input.Entries.map((_, i) => ({ EventId: `e${i}` })),
+  }));
   const events = Array.from({ length: 23 }, (_, i) => event(`r${i}`));
 
   // Act
@@ -25,12 +30,22 @@ it('publishes each event as the routing envelope, 10 entries per call', async ()
 
   // Assess
   expect(outcomes.every((outcome) => outcome.ok)).toBe(true);
-  expect(eventbridge.commandCalls(PutEventsCommand).map((call) => call.args[0].input.Entries?.length)).toEqual([10, 10, 3]);
-  expect(entriesOf(0)[0]).toEqual({ EventBusName: 'routing', Source: ROUTING_SOURCE, DetailType: ROUTING_DETAIL_TYPE, Detail: events[0]?.toString('utf8') });
+  expect(eventbridge.commandCalls(PutEventsCommand).map((call) => call.args[0].input.Entries?.length)).toEqual([
+    10, 10, 3,
+  ]);
+  expect(entriesOf(0)[0]).toEqual({
+    EventBusName: 'routing',
+    Source: ROUTING_SOURCE,
+    DetailType: ROUTING_DETAIL_TYPE,
+    Detail: events[0]?.toString('utf8'),
+  });
 });
 
 it('keeps a call under 256 KB', async () => {
-  eventbridge.on(PutEventsCommand).callsFake((input: { Entries: unknown[] }) => ({ FailedEntryCount: 0, Entries: input.Entries.map(() => ({ EventId: 'e' })) }));
+  eventbridge.on(PutEventsCommand).callsFake((input: { Entries: unknown[] }) => ({
+    FailedEntryCount: 0,
+    Entries: input.Entries.map(() => ({ EventId: 'e' })),
+  }));
   const events = Array.from({ length: 4 }, (_, i) => event(`big${i}`, 100 * 1024));
 
   await publisher().publish(events);
@@ -38,7 +53,9 @@ it('keeps a call under 256 KB', async () => {
   const calls = eventbridge.commandCalls(PutEventsCommand).map((call) => call.args[0].input.Entries ?? []);
   expect(calls.map((entries) => entries.length)).toEqual([2, 2]);
   for (const entries of calls) {
-    expect(entries.reduce((sum, entry) => sum + entrySize(Buffer.byteLength(entry.Detail ?? '')), 0)).toBeLessThanOrEqual(MAX_BYTES_PER_CALL);
+    expect(
+      entries.reduce((sum, entry) => sum + entrySize(Buffer.byteLength(entry.Detail ?? '')), 0),
+    ).toBeLessThanOrEqual(MAX_BYTES_PER_CALL);
   }
 });
 
@@ -51,7 +68,8 @@ it('retries only the entries that failed, and reports what still fails', async (
       FailedEntryCount: 1,
       Entries: input.Entries.map((entry) => {
         const { id } = JSON.parse(entry.Detail) as { id: string };
-        if (id === 'r2' || (id === 'r1' && call === 1)) return { ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' };
+        if (id === 'r2' || (id === 'r1' && call === 1))
+          return { ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' };
         return { EventId: `id-${id}` };
       }),
     };
@@ -61,7 +79,11 @@ it('retries only the entries that failed, and reports what still fails', async (
   const outcomes = await publisher(3).publish([event('r0'), event('r1'), event('r2')]);
 
   // Assess
-  expect(outcomes).toEqual([{ ok: true }, { ok: true }, { ok: false, errorCode: 'ThrottlingException', errorMessage: 'Rate exceeded' }]);
+  expect(outcomes).toEqual([
+    { ok: true },
+    { ok: true },
+    { ok: false, errorCode: 'ThrottlingException', errorMessage: 'Rate exceeded' },
+  ]);
   expect(eventbridge.commandCalls(PutEventsCommand).map((c) => c.args[0].input.Entries?.length)).toEqual([3, 2, 1]);
 });
 

@@ -67,19 +67,37 @@ describe('api-call adapter', () => {
   it('keeps bodies of any JSON type, multi-value headers and base64 bodies as sent', () => {
     const { event } = adapt(
       withApiCall({
-        request: { time: '2026-03-14T15:08:00Z', uri: '/upload', verb: 'PUT', headers: { accept: ['a', 'b'] }, body: 'aGk=', transfer_encoding: 'base64' },
+        request: {
+          time: '2026-03-14T15:08:00Z',
+          uri: '/upload',
+          verb: 'PUT',
+          headers: { accept: ['a', 'b'] },
+          body: 'aGk=',
+          transfer_encoding: 'base64',
+        },
         response: { time: '2026-03-14T15:08:00Z', status: 204, body: [1, 'two', null] },
       }),
     );
 
-    expect(event.detail.request).toMatchObject({ headers: { accept: ['a', 'b'] }, body: 'aGk=', transfer_encoding: 'base64' });
+    expect(event.detail.request).toMatchObject({
+      headers: { accept: ['a', 'b'] },
+      body: 'aGk=',
+      transfer_encoding: 'base64',
+    });
     expect(event.detail.response).toMatchObject({ status: 204, body: [1, 'two', null] });
   });
 
   it('keeps the truncation marks of a body the library cut', () => {
-    const { event } = adapt(withResponse({ body: 'abc', transfer_encoding: 'text', body_truncated: true, body_size: 70_000 }));
+    const { event } = adapt(
+      withResponse({ body: 'abc', transfer_encoding: 'text', body_truncated: true, body_size: 70_000 }),
+    );
 
-    expect(event.detail.response).toMatchObject({ body: 'abc', transfer_encoding: 'text', body_truncated: true, body_size: 70_000 });
+    expect(event.detail.response).toMatchObject({
+      body: 'abc',
+      transfer_encoding: 'text',
+      body_truncated: true,
+      body_size: 70_000,
+    });
   });
 
   it('accepts values exactly at the limits', () => {
@@ -88,7 +106,11 @@ describe('api-call adapter', () => {
     const overhead = JSON.stringify({ blob: '' }).length;
     const payload = {
       ...withApiCall({
-        request: { time: '2026-03-14T15:08:00Z', uri: 'u'.repeat(max.maxUriLength), verb: 'V'.repeat(max.maxVerbLength) },
+        request: {
+          time: '2026-03-14T15:08:00Z',
+          uri: 'u'.repeat(max.maxUriLength),
+          verb: 'V'.repeat(max.maxVerbLength),
+        },
         response: { time: '2026-03-14T15:08:00Z', status: 599 },
         duration_ms: 0,
         user_id: 'u'.repeat(max.maxFieldLength),
@@ -136,7 +158,11 @@ describe('api-call adapter', () => {
     ['a request_id of 257 characters', withApiCall({ request_id: 'r'.repeat(257) }), 'SCHEMA_VIOLATION'],
     ['a session_token of 4097 characters', withApiCall({ session_token: 's'.repeat(4097) }), 'SCHEMA_VIOLATION'],
     ['metadata that is an array', withApiCall({ metadata: [1] }), 'SCHEMA_VIOLATION'],
-    ['metadata one byte over 64 KiB', withApiCall({ metadata: { blob: 'm'.repeat(64 * 1024 - JSON.stringify({ blob: '' }).length + 1) } }), 'PAYLOAD_TOO_LARGE'],
+    [
+      'metadata one byte over 64 KiB',
+      withApiCall({ metadata: { blob: 'm'.repeat(64 * 1024 - JSON.stringify({ blob: '' }).length + 1) } }),
+      'PAYLOAD_TOO_LARGE',
+    ],
     ['a request without a time', withRequest({ time: undefined }), 'INVALID_EVENT_TIME'],
     ['a request time without a zone', withRequest({ time: '2026-03-14T15:08:00' }), 'INVALID_EVENT_TIME'],
     ['a response time in epoch millis', withResponse({ time: 1_773_500_880_000 }), 'INVALID_EVENT_TIME'],
@@ -177,7 +203,11 @@ describe('api-call adapter', () => {
       environment: 'test',
       detail: { eventType: 'api_call', response: { status: 201 } },
     });
-    expect(normalized.key).toEqual({ clientId: 'client-acme', source: 'api-call', eventId: '0b7f3c2e-9a41-4d8e-b5c6-7d8e9f0a1b2c' });
+    expect(normalized.key).toEqual({
+      clientId: 'client-acme',
+      source: 'api-call',
+      eventId: '0b7f3c2e-9a41-4d8e-b5c6-7d8e9f0a1b2c',
+    });
     expect(eventTypeOf(normalized.event)).toBe('api_call');
   });
 

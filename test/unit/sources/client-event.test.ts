@@ -6,18 +6,28 @@ import {
   parseClientEventEntry,
   toClientEventRecord,
 } from '../../../shared/sources/client-event';
-import { clientEventRecordPayload, eventBridgeEnvelope, normalizePayload, productAction, usageMeter } from '../../helpers/factories';
+import {
+  clientEventRecordPayload,
+  eventBridgeEnvelope,
+  normalizePayload,
+  productAction,
+  usageMeter,
+} from '../../helpers/factories';
 
 const RECEIVED_AT = new Date('2026-03-14T15:09:20.000Z');
 const ENTRY_TEXT = '{"eventType":"searching","schemaVersion":1,"data":{"searchTerm":"games"}}';
 
 /** Data whose JSON is exactly `bytes` long. */
-const dataOfSize = (bytes: number): Record<string, unknown> => ({ blob: 'd'.repeat(bytes - JSON.stringify({ blob: '' }).length) });
+const dataOfSize = (bytes: number): Record<string, unknown> => ({
+  blob: 'd'.repeat(bytes - JSON.stringify({ blob: '' }).length),
+});
 
 describe('parseClientEventEntry', () => {
   it('parses the escaped entry string of an API request into the entry', () => {
     // Prepare
-    const body = JSON.parse(`{"entries":[{"entry":${JSON.stringify(ENTRY_TEXT)}}]}`) as { entries: { entry: string }[] };
+    const body = JSON.parse(`{"entries":[{"entry":${JSON.stringify(ENTRY_TEXT)}}]}`) as {
+      entries: { entry: string }[];
+    };
 
     // Act
     const entry = parseClientEventEntry(body.entries[0]?.entry ?? '');
@@ -35,7 +45,8 @@ describe('parseClientEventEntry', () => {
   });
 
   it("keeps keys beyond eventType, schemaVersion, data and time (the AWS sample's ticket)", () => {
-    const text = '{"eventType":"loyaltypurchase","schemaVersion":1,"data":{"points":120},"ticket":{"subject":"Call me","priority":"high"}}';
+    const text =
+      '{"eventType":"loyaltypurchase","schemaVersion":1,"data":{"points":120},"ticket":{"subject":"Call me","priority":"high"}}';
 
     expect(parseClientEventEntry(text)).toEqual({
       eventType: 'loyaltypurchase',
@@ -91,7 +102,11 @@ describe('toClientEventRecord', () => {
   it('accepts data exactly at 64 KiB and values exactly at 256 characters', () => {
     // Prepare
     const max = CLIENT_EVENT_LIMITS.maxFieldLength;
-    const entry = { eventType: 'e'.repeat(max), schemaVersion: 's'.repeat(max), data: dataOfSize(CLIENT_EVENT_LIMITS.maxDataBytes) };
+    const entry = {
+      eventType: 'e'.repeat(max),
+      schemaVersion: 's'.repeat(max),
+      data: dataOfSize(CLIENT_EVENT_LIMITS.maxDataBytes),
+    };
 
     // Act
     const record = toClientEventRecord(entry, 'c'.repeat(max), 'i'.repeat(max), RECEIVED_AT);
@@ -101,7 +116,13 @@ describe('toClientEventRecord', () => {
   });
 
   it.each([
-    ['data one byte over 64 KiB', { eventType: 'x', data: dataOfSize(64 * 1024 + 1) }, 'client-acme', 'id', 'PAYLOAD_TOO_LARGE'],
+    [
+      'data one byte over 64 KiB',
+      { eventType: 'x', data: dataOfSize(64 * 1024 + 1) },
+      'client-acme',
+      'id',
+      'PAYLOAD_TOO_LARGE',
+    ],
     ['data that JSON cannot serialize', { eventType: 'x', data: { n: 1n } }, 'client-acme', 'id', 'SCHEMA_VIOLATION'],
     ['an eventType of 257 characters', { eventType: 'e'.repeat(257) }, 'client-acme', 'id', 'SCHEMA_VIOLATION'],
     ['an empty eventType', { eventType: '' }, 'client-acme', 'id', 'SCHEMA_VIOLATION'],
@@ -111,7 +132,13 @@ describe('toClientEventRecord', () => {
     ['a clientId of 257 characters', { eventType: 'x' }, 'c'.repeat(257), 'id', 'SCHEMA_VIOLATION'],
     ['an empty id', { eventType: 'x' }, 'client-acme', '', 'SCHEMA_VIOLATION'],
     ['an id of 257 characters', { eventType: 'x' }, 'client-acme', 'i'.repeat(257), 'SCHEMA_VIOLATION'],
-    ['an entry time without a zone', { eventType: 'x', time: '2026-03-14T15:00:00' }, 'client-acme', 'id', 'INVALID_EVENT_TIME'],
+    [
+      'an entry time without a zone',
+      { eventType: 'x', time: '2026-03-14T15:00:00' },
+      'client-acme',
+      'id',
+      'INVALID_EVENT_TIME',
+    ],
   ])('rejects %s with %s', (_case, entry, clientId, id, reason) => {
     expect(() => toClientEventRecord(entry, clientId, id, RECEIVED_AT)).toThrow(expect.objectContaining({ reason }));
   });
@@ -141,24 +168,40 @@ describe('client-event adapter', () => {
   });
 
   it("keeps an entry's extra keys in the detail, next to data", () => {
-    const entry = { eventType: 'loyaltypurchase', schemaVersion: 1, data: { points: 120 }, ticket: { subject: 'Call me' } };
+    const entry = {
+      eventType: 'loyaltypurchase',
+      schemaVersion: 1,
+      data: { points: 120 },
+      ticket: { subject: 'Call me' },
+    };
     const record = toClientEventRecord(entry, 'client-acme', 'id-1', RECEIVED_AT);
 
     const { event } = adapt(record);
 
     expect(record.entry).toEqual(entry);
-    expect(event.detail).toEqual({ eventType: 'loyaltypurchase', schemaVersion: 1, data: { points: 120 }, ticket: { subject: 'Call me' } });
+    expect(event.detail).toEqual({
+      eventType: 'loyaltypurchase',
+      schemaVersion: 1,
+      data: { points: 120 },
+      ticket: { subject: 'Call me' },
+    });
   });
 
   it('accepts data and extra keys exactly at 64 KiB together', () => {
     const half = CLIENT_EVENT_LIMITS.maxDataBytes / 2;
-    const entry = { eventType: 'x', data: dataOfSize(half), ticket: 'x'.repeat(half - JSON.stringify({ ticket: '' }).length) };
+    const entry = {
+      eventType: 'x',
+      data: dataOfSize(half),
+      ticket: 'x'.repeat(half - JSON.stringify({ ticket: '' }).length),
+    };
 
     expect(adapt(toClientEventRecord(entry, 'client-acme', 'id', RECEIVED_AT)).event.detail).toHaveProperty('ticket');
   });
 
   it('prefers the entry time, normalized to UTC', () => {
-    const { event } = adapt(clientEventRecordPayload({ entry: { eventType: 'searching', time: '2026-03-14T16:05:00+01:00' } }));
+    const { event } = adapt(
+      clientEventRecordPayload({ entry: { eventType: 'searching', time: '2026-03-14T16:05:00+01:00' } }),
+    );
 
     expect(event.time).toBe('2026-03-14T15:05:00.000Z');
     expect(event.detail).toEqual({ eventType: 'searching' });
@@ -187,7 +230,12 @@ describe('client-event adapter', () => {
   });
 
   it('reads back exactly what toClientEventRecord wrote', () => {
-    const record = toClientEventRecord({ eventType: 'checkout', data: { amount: 3 } }, 'client-globex', 'id-9', RECEIVED_AT);
+    const record = toClientEventRecord(
+      { eventType: 'checkout', data: { amount: 3 } },
+      'client-globex',
+      'id-9',
+      RECEIVED_AT,
+    );
 
     expect(adapt(JSON.parse(JSON.stringify(record))).event).toEqual({
       id: 'id-9',

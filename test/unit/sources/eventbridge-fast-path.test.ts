@@ -24,7 +24,18 @@ const VALUES: unknown[] = [
   JSON.parse('{"__proto__": {"polluted": true}, "k": 1}'),
   { constructor: 'x' },
 ];
-const FIELDS = ['version', 'id', 'detail-type', 'source', 'account', 'time', 'region', 'resources', 'clientId', 'detail'];
+const FIELDS = [
+  'version',
+  'id',
+  'detail-type',
+  'source',
+  'account',
+  'time',
+  'region',
+  'resources',
+  'clientId',
+  'detail',
+];
 
 const mutations = (): Record<string, unknown>[] => {
   const base = eventBridgeEnvelope() as unknown as Record<string, unknown>;
@@ -44,21 +55,24 @@ const all = mutations();
 const accepted = all.filter((payload) => parseValid(payload) !== undefined);
 
 describe('EventBridge fast path', () => {
-  it.each(accepted.map((payload, index) => [index, payload]))('returns what the zod schema returns for accepted payload %i', (_i, payload) => {
-    const slow = eventBridgeSchema.safeParse(payload);
+  it.each(accepted.map((payload, index) => [index, payload]))(
+    'returns what the zod schema returns for accepted payload %i',
+    (_i, payload) => {
+      const slow = eventBridgeSchema.safeParse(payload);
 
-    expect(slow.success).toBe(true);
-    const data = slow.data as NonNullable<typeof slow.data>;
-    expect(parseValid(payload as Record<string, unknown>)).toEqual({
-      id: data.id,
-      'detail-type': data['detail-type'],
-      source: data.source,
-      time: data.time,
-      resources: data.resources,
-      clientId: data.clientId,
-      detail: data.detail,
-    });
-  });
+      expect(slow.success).toBe(true);
+      const data = slow.data as NonNullable<typeof slow.data>;
+      expect(parseValid(payload as Record<string, unknown>)).toEqual({
+        id: data.id,
+        'detail-type': data['detail-type'],
+        source: data.source,
+        time: data.time,
+        resources: data.resources,
+        clientId: data.clientId,
+        detail: data.detail,
+      });
+    },
+  );
 
   it('declines every payload the zod schema rejects, so zod writes the error', () => {
     const rejected = all.filter((payload) => !eventBridgeSchema.safeParse(payload).success);

@@ -29,7 +29,9 @@ describe('identifiers at the edge', () => {
   });
 
   it('keeps MISSING_CLIENT_ID for an envelope whose clientId is only whitespace', () => {
-    expect(() => adapt(eventBridgeEnvelope({ resources: ['   '] }))).toThrow(expect.objectContaining({ reason: 'MISSING_CLIENT_ID' }));
+    expect(() => adapt(eventBridgeEnvelope({ resources: ['   '] }))).toThrow(
+      expect.objectContaining({ reason: 'MISSING_CLIENT_ID' }),
+    );
   });
 
   it('rejects a record whose bytes are not valid UTF-8 as MALFORMED_JSON instead of turning them into U+FFFD', () => {
@@ -56,7 +58,9 @@ describe('id scopes and the derived namespace', () => {
   });
 
   it('refuses any other ingest marker', () => {
-    expect(() => adapt({ ...usageMeter(), ingest: 'stream' })).toThrow(expect.objectContaining({ reason: 'SCHEMA_VIOLATION' }));
+    expect(() => adapt({ ...usageMeter(), ingest: 'stream' })).toThrow(
+      expect.objectContaining({ reason: 'SCHEMA_VIOLATION' }),
+    );
   });
 
   it.each([

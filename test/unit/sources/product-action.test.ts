@@ -49,7 +49,11 @@ describe('product-action adapter', () => {
 
   it('accepts the minimal shape: no user_id, no metadata, request with only a time', () => {
     // Prepare
-    const { user_id: _user, metadata: _metadata, ...minimal } = productAction({ request: { time: '2026-03-14T17:08:00+02:00' } });
+    const {
+      user_id: _user,
+      metadata: _metadata,
+      ...minimal
+    } = productAction({ request: { time: '2026-03-14T17:08:00+02:00' } });
 
     // Act
     const { event } = adapt(minimal);
@@ -169,7 +173,9 @@ describe('product-action adapter', () => {
     });
 
     it('is INVALID_EVENT_TIME when the adapter is called with no arrival', () => {
-      expect(() => productActionAdapter.toCanonical(untimed)).toThrow(expect.objectContaining({ reason: 'INVALID_EVENT_TIME' }));
+      expect(() => productActionAdapter.toCanonical(untimed)).toThrow(
+        expect.objectContaining({ reason: 'INVALID_EVENT_TIME' }),
+      );
     });
 
     it('keeps one id for an id-less, time-less action across arrivals (a re-send is the same action)', () => {
@@ -187,7 +193,8 @@ describe('product-action adapter', () => {
     const delivered: string[] = [];
     const sink = {
       deliver: async (records: readonly Uint8Array[]) => {
-        for (const record of records) delivered.push((JSON.parse(Buffer.from(record).toString('utf8')) as { id: string }).id);
+        for (const record of records)
+          delivered.push((JSON.parse(Buffer.from(record).toString('utf8')) as { id: string }).id);
         return records.map(() => ({ ok: true as const }));
       },
     };
@@ -205,7 +212,9 @@ describe('product-action adapter', () => {
     const { transaction_id: _other, ...different } = productAction({ metadata: { amount: 10 } });
 
     // Act
-    const first = await consumer.processBatch(kinesisEvent([kinesisRecord(idless), kinesisRecord(different), kinesisRecord({ ...idless })]));
+    const first = await consumer.processBatch(
+      kinesisEvent([kinesisRecord(idless), kinesisRecord(different), kinesisRecord({ ...idless })]),
+    );
     const second = await consumer.processBatch(kinesisEvent([kinesisRecord(idless)]));
 
     // Assess
@@ -255,12 +264,20 @@ describe('product-action adapter', () => {
     ['a user_id of 257 characters', { user_id: 'u'.repeat(257) }, 'SCHEMA_VIOLATION'],
     ['a uri of 2049 characters', { request: { ...request, uri: 'x'.repeat(2049) } }, 'SCHEMA_VIOLATION'],
     ['an ip_address of 257 characters', { request: { ...request, ip_address: 'i'.repeat(257) } }, 'SCHEMA_VIOLATION'],
-    ['a user agent of 1025 characters', { request: { ...request, user_agent_string: 'b'.repeat(1025) } }, 'SCHEMA_VIOLATION'],
+    [
+      'a user agent of 1025 characters',
+      { request: { ...request, user_agent_string: 'b'.repeat(1025) } },
+      'SCHEMA_VIOLATION',
+    ],
     ['metadata that is an array', { metadata: [1, 2] }, 'SCHEMA_VIOLATION'],
     ['metadata one byte over 64 KiB', { metadata: metadataOfSize(64 * 1024 + 1) }, 'PAYLOAD_TOO_LARGE'],
     ['a request time in epoch millis', { request: { time: 1_773_500_880_000 } }, 'INVALID_EVENT_TIME'],
     ['a request time that is only a date', { request: { time: '2026-03-14' } }, 'INVALID_EVENT_TIME'],
-        ['a transaction_id in the derived namespace', { transaction_id: 'derived:action:0123456789abcdef0123456789abcdef' }, 'INVALID_TRANSACTION_ID'],
+    [
+      'a transaction_id in the derived namespace',
+      { transaction_id: 'derived:action:0123456789abcdef0123456789abcdef' },
+      'INVALID_TRANSACTION_ID',
+    ],
     ['an empty session_token', { session_token: '' }, 'SCHEMA_VIOLATION'],
     ['a session_token of 1025 characters', { session_token: 's'.repeat(1025) }, 'SCHEMA_VIOLATION'],
     ['a subscription_id of 257 characters', { subscription_id: 's'.repeat(257) }, 'SCHEMA_VIOLATION'],
@@ -298,7 +315,11 @@ describe('product-action adapter', () => {
       time: '2026-03-14T15:08:00.000Z',
       environment: 'test',
     });
-    expect(normalized.key).toEqual({ clientId: 'client-acme', source: 'product-action', eventId: 'f3a1c2d4-5b6e-4f70-8a91-b2c3d4e5f601' });
+    expect(normalized.key).toEqual({
+      clientId: 'client-acme',
+      source: 'product-action',
+      eventId: 'f3a1c2d4-5b6e-4f70-8a91-b2c3d4e5f601',
+    });
     expect(eventTypeOf(normalized.event)).toBe('Purchased Subscription');
   });
 

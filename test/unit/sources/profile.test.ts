@@ -58,8 +58,16 @@ describe('user-profile adapter', () => {
     ['a numeric user_id', { profile: { user_id: 42 } }, 'SCHEMA_VIOLATION'],
     ['a company_id of 257 characters', { profile: { user_id: 'u', company_id: 'c'.repeat(257) } }, 'SCHEMA_VIOLATION'],
     ['metadata that is a string', { profile: { user_id: 'u', metadata: 'x' } }, 'SCHEMA_VIOLATION'],
-    ['metadata one byte over 64 KiB', { profile: { user_id: 'u', metadata: objectOfSize(64 * 1024 + 1) } }, 'PAYLOAD_TOO_LARGE'],
-    ['campaign one byte over 64 KiB', { profile: { user_id: 'u', campaign: objectOfSize(64 * 1024 + 1) } }, 'PAYLOAD_TOO_LARGE'],
+    [
+      'metadata one byte over 64 KiB',
+      { profile: { user_id: 'u', metadata: objectOfSize(64 * 1024 + 1) } },
+      'PAYLOAD_TOO_LARGE',
+    ],
+    [
+      'campaign one byte over 64 KiB',
+      { profile: { user_id: 'u', campaign: objectOfSize(64 * 1024 + 1) } },
+      'PAYLOAD_TOO_LARGE',
+    ],
     ['no time', { time: undefined }, 'INVALID_EVENT_TIME'],
     ['a time without a zone', { time: '2026-03-14T15:08:00' }, 'INVALID_EVENT_TIME'],
   ])('rejects %s with %s', (_case, overrides, reason) => {
@@ -73,7 +81,11 @@ describe('user-profile adapter', () => {
 
     expect(normalized.source).toBe('user-profile');
     expect(normalized.event).toMatchObject({ source: 'profiles', 'detail-type': 'UserProfile', environment: 'test' });
-    expect(normalized.key).toEqual({ clientId: 'client-acme', source: 'user-profile', eventId: '5a6b7c8d-1e2f-4a3b-8c4d-5e6f7a8b9c0d' });
+    expect(normalized.key).toEqual({
+      clientId: 'client-acme',
+      source: 'user-profile',
+      eventId: '5a6b7c8d-1e2f-4a3b-8c4d-5e6f7a8b9c0d',
+    });
     expect(eventTypeOf(normalized.event)).toBe('user_profile');
   });
 });
@@ -99,7 +111,11 @@ describe('company-profile adapter', () => {
     ['no company_id', { profile: { metadata: {} } }, 'SCHEMA_VIOLATION'],
     ['a company_id of 257 characters', { profile: { company_id: 'c'.repeat(257) } }, 'SCHEMA_VIOLATION'],
     ['campaign that is an array', { profile: { company_id: 'c', campaign: [] } }, 'SCHEMA_VIOLATION'],
-    ['metadata one byte over 64 KiB', { profile: { company_id: 'c', metadata: objectOfSize(64 * 1024 + 1) } }, 'PAYLOAD_TOO_LARGE'],
+    [
+      'metadata one byte over 64 KiB',
+      { profile: { company_id: 'c', metadata: objectOfSize(64 * 1024 + 1) } },
+      'PAYLOAD_TOO_LARGE',
+    ],
     ['a time in epoch millis', { time: 1_773_500_880_000 }, 'INVALID_EVENT_TIME'],
   ])('rejects %s with %s', (_case, overrides, reason) => {
     const payload: Record<string, unknown> = { ...companyProfileRecord(), ...overrides };

@@ -1,11 +1,6 @@
 import { adapt, SOURCE_ADAPTERS } from '../../../shared/sources';
 import { apiCallRecord, companyProfileRecord, userProfileRecord } from '../../helpers/capture-factories';
-import {
-  clientEventRecordPayload,
-  eventBridgeEnvelope,
-  productAction,
-  usageMeter,
-} from '../../helpers/factories';
+import { clientEventRecordPayload, eventBridgeEnvelope, productAction, usageMeter } from '../../helpers/factories';
 
 const SHAPES: [string, Record<string, unknown>][] = [
   ['client-event', { ...clientEventRecordPayload() }],

@@ -55,8 +55,20 @@ describe('usage-meter adapter', () => {
 
     it('is the same for the same fields in any key order, dimensions included', () => {
       // Prepare
-      const a = { customerId: 'c1', meterApiName: 'm', meterValue: 3, meterTimeInMillis: METER_TIME, dimensions: { a: '1', b: '2' } };
-      const b = { dimensions: { b: '2', a: '1' }, meterTimeInMillis: METER_TIME, meterValue: 3, meterApiName: 'm', customerId: 'c1' };
+      const a = {
+        customerId: 'c1',
+        meterApiName: 'm',
+        meterValue: 3,
+        meterTimeInMillis: METER_TIME,
+        dimensions: { a: '1', b: '2' },
+      };
+      const b = {
+        dimensions: { b: '2', a: '1' },
+        meterTimeInMillis: METER_TIME,
+        meterValue: 3,
+        meterApiName: 'm',
+        customerId: 'c1',
+      };
 
       // Act / Assess
       expect(idOf(a)).toBe(idOf(b));
@@ -106,7 +118,9 @@ describe('usage-meter adapter', () => {
 
     // Assess
     expect(Object.keys(event.detail.dimensions as object)).toHaveLength(50);
-    expect(adapt(usageMeter({ meterTimeInMillis: USAGE_METER_LIMITS.minTimeMillis })).event.time).toBe('2000-01-01T00:00:00.000Z');
+    expect(adapt(usageMeter({ meterTimeInMillis: USAGE_METER_LIMITS.minTimeMillis })).event.time).toBe(
+      '2000-01-01T00:00:00.000Z',
+    );
     expect(adapt(usageMeter({ meterTimeInMillis: USAGE_METER_LIMITS.maxTimeMillis - 1 })).event.time).toBe(
       '2099-12-31T23:59:59.999Z',
     );
@@ -170,7 +184,11 @@ describe('usage-meter adapter', () => {
       time: '2026-03-14T15:08:00.000Z',
       environment: 'test',
     });
-    expect(normalized.key).toEqual({ clientId: 'client-acme', source: 'usage-meter', eventId: adapt(usageMeter()).event.id });
+    expect(normalized.key).toEqual({
+      clientId: 'client-acme',
+      source: 'usage-meter',
+      eventId: adapt(usageMeter()).event.id,
+    });
     expect(eventTypeOf(normalized.event)).toBe('api_requests');
   });
 

@@ -19,34 +19,48 @@ const SHAPES: [string, unknown][] = [
   ['a product action', productAction()],
   ['a usage meter', usageMeter()],
   ['a client event', clientEventRecordPayload()],
-  ['an EventBridge envelope', eventBridgeEnvelope({ resources: ['client-globex'], detail: { eventType: 'searching', term: 'x' } })],
+  [
+    'an EventBridge envelope',
+    eventBridgeEnvelope({ resources: ['client-globex'], detail: { eventType: 'searching', term: 'x' } }),
+  ],
 ];
 
 describe('transformBatch, Direct PUT', () => {
-  it.each(SHAPES)('lands %s exactly as the consumer’s canonical event would land, with or without a trailing newline', (_name, payload) => {
-    // Prepare: the same payload through the consumer (Kinesis arrival = this Firehose arrival).
-    const [viaConsumer] = transform([JSON.stringify(normalizePayload(payload).event)]);
+  it.each(SHAPES)(
+    'lands %s exactly as the consumer’s canonical event would land, with or without a trailing newline',
+    (_name, payload) => {
+      // Prepare: the same payload through the consumer (Kinesis arrival = this Firehose arrival).
+      const [viaConsumer] = transform([JSON.stringify(normalizePayload(payload).event)]);
 
-    // Act
-    const [bare, framed] = transform([JSON.stringify(payload), `${JSON.stringify(payload)}\n`]);
+      // Act
+      const [bare, framed] = transform([JSON.stringify(payload), `${JSON.stringify(payload)}\n`]);
 
-    // Assess
-    for (const record of [bare, framed]) {
-      expect(record?.result).toBe('Ok');
-      expect(record?.data).toBe(viaConsumer?.data);
-      expect(record?.metadata?.partitionKeys).toEqual(viaConsumer?.metadata?.partitionKeys);
-      const text = Buffer.from(record?.data ?? '', 'base64').toString('utf8');
-      expect(text.indexOf('\n')).toBe(text.length - 1);
-    }
-    expect(decodeBase64Json(bare?.data ?? '')).toMatchObject({ environment: 'test', idScope: expect.any(String), detail: { clientId: expect.any(String) } });
-  });
+      // Assess
+      for (const record of [bare, framed]) {
+        expect(record?.result).toBe('Ok');
+        expect(record?.data).toBe(viaConsumer?.data);
+        expect(record?.metadata?.partitionKeys).toEqual(viaConsumer?.metadata?.partitionKeys);
+        const text = Buffer.from(record?.data ?? '', 'base64').toString('utf8');
+        expect(text.indexOf('\n')).toBe(text.length - 1);
+      }
+      expect(decodeBase64Json(bare?.data ?? '')).toMatchObject({
+        environment: 'test',
+        idScope: expect.any(String),
+        detail: { clientId: expect.any(String) },
+      });
+    },
+  );
 
   it('fails what no adapter reads with the adapter’s reason, and keeps the original bytes', () => {
     const payloads = [JSON.stringify({ hello: 'world' }), JSON.stringify(usageMeter({ customerId: '' })), '[1, 2]'];
 
     const records = transform(payloads);
 
-    expect(records.map((record) => record.result)).toEqual(['ProcessingFailed', 'ProcessingFailed', 'ProcessingFailed']);
+    expect(records.map((record) => record.result)).toEqual([
+      'ProcessingFailed',
+      'ProcessingFailed',
+      'ProcessingFailed',
+    ]);
     expect(records.map((record) => Buffer.from(record.data ?? '', 'base64').toString('utf8'))).toEqual(payloads);
   });
 

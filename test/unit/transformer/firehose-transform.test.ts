@@ -1,6 +1,12 @@
 import { OTHER_EVENT_TYPE } from '../../../shared/lake-layout';
 import { transformBatch } from '../../../shared/transformer/firehose-transform';
-import { ARRIVAL_SECONDS, decodeBase64Json, eventBridgeEnvelope, firehoseEvent, testLayout } from '../../helpers/factories';
+import {
+  ARRIVAL_SECONDS,
+  decodeBase64Json,
+  eventBridgeEnvelope,
+  firehoseEvent,
+  testLayout,
+} from '../../helpers/factories';
 
 const canonical = {
   id: 'evt-1',
@@ -14,7 +20,8 @@ const canonical = {
   envelopeVersion: '2',
 };
 
-const transform = (payloads: (string | Buffer)[], layout = testLayout()) => transformBatch(firehoseEvent(payloads), layout);
+const transform = (payloads: (string | Buffer)[], layout = testLayout()) =>
+  transformBatch(firehoseEvent(payloads), layout);
 const DAY_MS = 86_400_000;
 
 describe('transformBatch', () => {
@@ -34,7 +41,11 @@ describe('transformBatch', () => {
   });
 
   it('makes a raw EventBridge envelope (clientId in resources[0]) canonical, as the consumer would', () => {
-    const envelope = eventBridgeEnvelope({ resources: ['client-globex'], 'detail-type': 'Order Placed', detail: { total: 3 } });
+    const envelope = eventBridgeEnvelope({
+      resources: ['client-globex'],
+      'detail-type': 'Order Placed',
+      detail: { total: 3 },
+    });
 
     const [record] = transform([JSON.stringify(envelope)]).records;
 
@@ -56,19 +67,37 @@ describe('transformBatch', () => {
   it('does not double the newline of a record that already ends with one', () => {
     const [record] = transform([`${JSON.stringify(canonical)}\n`]).records;
 
-    expect(Buffer.from(record?.data ?? '', 'base64').toString('utf8').match(/\n/g)).toHaveLength(1);
+    expect(
+      Buffer.from(record?.data ?? '', 'base64')
+        .toString('utf8')
+        .match(/\n/g),
+    ).toHaveLength(1);
   });
 
   it('returns every recordId exactly once, in order, whatever the result', () => {
     // Prepare
-    const payloads = [JSON.stringify(canonical), '', 'not json', '   \n', JSON.stringify({ detail: {} }), JSON.stringify(canonical)];
+    const payloads = [
+      JSON.stringify(canonical),
+      '',
+      'not json',
+      '   \n',
+      JSON.stringify({ detail: {} }),
+      JSON.stringify(canonical),
+    ];
 
     // Act
     const { records } = transform(payloads);
 
     // Assess
     expect(records.map((record) => record.recordId)).toEqual(payloads.map((_, index) => `record-${index}`));
-    expect(records.map((record) => record.result)).toEqual(['Ok', 'Dropped', 'ProcessingFailed', 'Dropped', 'ProcessingFailed', 'Ok']);
+    expect(records.map((record) => record.result)).toEqual([
+      'Ok',
+      'Dropped',
+      'ProcessingFailed',
+      'Dropped',
+      'ProcessingFailed',
+      'Ok',
+    ]);
   });
 
   it.each([
@@ -92,7 +121,8 @@ describe('transformBatch', () => {
 
   it('makes hostile partition values S3-safe and injective, keeping the real values in the data', () => {
     const layout = testLayout({
-      LAKE_PREFIX: 'events/client_id=!{partitionKeyFromLambda:client_id}/event_type=!{partitionKeyFromLambda:event_type}/dt=!{partitionKeyFromLambda:dt}/',
+      LAKE_PREFIX:
+        'events/client_id=!{partitionKeyFromLambda:client_id}/event_type=!{partitionKeyFromLambda:event_type}/dt=!{partitionKeyFromLambda:dt}/',
       LAKE_EVENT_TYPES: 'a/b\u0000c,a_b_c',
     });
     const hostile = { ...canonical, clientId: '../../other-tenant', detail: { eventType: 'a/b\u0000c' } };
@@ -115,16 +145,20 @@ describe('transformBatch', () => {
 
     const records = transform([ofType('searching'), ofType('c'), ofType('d')]).records;
 
-    expect(records.map((record) => record.metadata?.partitionKeys?.event_type)).toEqual(['searching', OTHER_EVENT_TYPE, OTHER_EVENT_TYPE]);
-    expect(records.map((record) => (decodeBase64Json(record.data ?? '') as { detail: { eventType: string } }).detail.eventType)).toEqual([
+    expect(records.map((record) => record.metadata?.partitionKeys?.event_type)).toEqual([
       'searching',
-      'c',
-      'd',
+      OTHER_EVENT_TYPE,
+      OTHER_EVENT_TYPE,
     ]);
+    expect(
+      records.map(
+        (record) => (decodeBase64Json(record.data ?? '') as { detail: { eventType: string } }).detail.eventType,
+      ),
+    ).toEqual(['searching', 'c', 'd']);
   });
 
   it.each([
-    ['an empty clientId', { resources: [''] , clientId: undefined}],
+    ['an empty clientId', { resources: [''], clientId: undefined }],
     ['a whitespace-only clientId', { clientId: '  \t ' }],
     ['a clientId with a lone surrogate', { clientId: 'acme\ud800' }],
     ['a whitespace-only event type', { detail: { eventType: '   ' }, 'detail-type': '   ' }],
@@ -143,12 +177,18 @@ describe('transformBatch', () => {
     const records = transform([event(at(-6 * DAY_MS)), event(at(-8 * DAY_MS)), event(at(20 * 60_000))]).records;
 
     expect(records.map((record) => record.result)).toEqual(['Ok', 'ProcessingFailed', 'ProcessingFailed']);
-    const wide = transform([event(at(-8 * DAY_MS))], testLayout({ MAX_EVENT_AGE_SECONDS: String(35 * 86_400) })).records;
+    const wide = transform(
+      [event(at(-8 * DAY_MS))],
+      testLayout({ MAX_EVENT_AGE_SECONDS: String(35 * 86_400) }),
+    ).records;
     expect(wide[0]?.result).toBe('Ok');
   });
 
   it('judges a raw envelope without receivedAt against its Firehose arrival', () => {
-    const old = eventBridgeEnvelope({ resources: ['client-globex'], time: new Date(ARRIVAL_SECONDS * 1000 - 30 * DAY_MS).toISOString() });
+    const old = eventBridgeEnvelope({
+      resources: ['client-globex'],
+      time: new Date(ARRIVAL_SECONDS * 1000 - 30 * DAY_MS).toISOString(),
+    });
 
     const [record] = transform([JSON.stringify(old)]).records;
 

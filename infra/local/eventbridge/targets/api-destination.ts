@@ -41,24 +41,44 @@ export const API_DESTINATION_HEADERS: Readonly<Record<string, string>> = {
 /** Statuses EventBridge retries besides 5xx ("API destination error codes"). */
 const RETRIED_STATUSES: ReadonlySet<number> = new Set([401, 407, 409, 429]);
 
-export const isRetriedStatus = (status: number): boolean => RETRIED_STATUSES.has(status) || (status >= 500 && status <= 599);
+export const isRetriedStatus = (status: number): boolean =>
+  RETRIED_STATUSES.has(status) || (status >= 500 && status <= 599);
 
 /** What an API destination's response means for the event: delivered, retried (and not before when), or dead-lettered. */
-export const responseOutcome = (status: number, retryAfterHeader: string | readonly string[] | undefined, nowMs: number): AttemptOutcome => {
+export const responseOutcome = (
+  status: number,
+  retryAfterHeader: string | readonly string[] | undefined,
+  nowMs: number,
+): AttemptOutcome => {
   if (status >= 200 && status <= 299) return { ok: true, status };
   const errorMessage = `The API destination answered ${status}`;
-  if (!isRetriedStatus(status)) return { ok: false, retryable: false, errorCode: 'ERROR_FROM_TARGET', errorMessage, status };
+  if (!isRetriedStatus(status))
+    return { ok: false, retryable: false, errorCode: 'ERROR_FROM_TARGET', errorMessage, status };
   const retryAfter = parseRetryAfter(retryAfterHeader, nowMs);
   if (retryAfter === 'stop') {
-    return { ok: false, retryable: false, errorCode: 'ERROR_FROM_TARGET', errorMessage: `${errorMessage} with a negative Retry-After: EventBridge stops retrying`, status };
+    return {
+      ok: false,
+      retryable: false,
+      errorCode: 'ERROR_FROM_TARGET',
+      errorMessage: `${errorMessage} with a negative Retry-After: EventBridge stops retrying`,
+      status,
+    };
   }
-  return { ok: false, retryable: true, errorCode: 'ERROR_FROM_TARGET', errorMessage, status, ...(retryAfter !== undefined && { retryAfterMs: retryAfter }) };
+  return {
+    ok: false,
+    retryable: true,
+    errorCode: 'ERROR_FROM_TARGET',
+    errorMessage,
+    status,
+    ...(retryAfter !== undefined && { retryAfterMs: retryAfter }),
+  };
 };
 
 /** Route headers over EventBridge's, then the connection's authorization; names compared case-insensitively. */
 export const requestHeaders = (...layers: Readonly<Record<string, string>>[]): Record<string, string> => {
   const merged = new Map<string, [string, string]>();
-  for (const layer of layers) for (const [name, value] of Object.entries(layer)) merged.set(name.toLowerCase(), [name, value]);
+  for (const layer of layers)
+    for (const [name, value] of Object.entries(layer)) merged.set(name.toLowerCase(), [name, value]);
   return Object.fromEntries(merged.values());
 };
 
@@ -83,9 +103,15 @@ class ApiDestinationTarget implements Target {
   ) {
     this.target = route.target;
     this.arn = apiDestinationArn(context.region, context.accountId, route.name);
-    this.retryPolicy = { maximumAttempts: this.target.retry.maximumAttempts, maximumEventAgeSeconds: this.target.retry.maximumEventAgeSeconds };
+    this.retryPolicy = {
+      maximumAttempts: this.target.retry.maximumAttempts,
+      maximumEventAgeSeconds: this.target.retry.maximumEventAgeSeconds,
+    };
     this.url = invocationUrl(context.url, this.target.query);
-    this.connection = connectionOf(route, context.secrets, { timeoutMs: context.timing.requestTimeoutMs, now: context.now });
+    this.connection = connectionOf(route, context.secrets, {
+      timeoutMs: context.timing.requestTimeoutMs,
+      now: context.now,
+    });
     this.limiter = new InvocationRateLimiter(this.target.rateLimitPerSecond);
   }
 
@@ -101,7 +127,12 @@ class ApiDestinationTarget implements Target {
     try {
       await this.limiter.acquire(signal);
     } catch (error) {
-      return { ok: false, retryable: false, errorCode: 'INTERNAL_ERROR', errorMessage: `not sent: ${errorMessage(error)}` };
+      return {
+        ok: false,
+        retryable: false,
+        errorCode: 'INTERNAL_ERROR',
+        errorMessage: `not sent: ${errorMessage(error)}`,
+      };
     }
     const withBody = this.target.method !== 'GET' && this.target.method !== 'HEAD';
     const headers = requestHeaders(API_DESTINATION_HEADERS, this.target.headers, authorization);
@@ -119,7 +150,12 @@ class ApiDestinationTarget implements Target {
       return responseOutcome(response.status, response.headers['retry-after'], this.context.now());
     } catch (error) {
       if (error instanceof HttpTimeoutError) {
-        return { ok: false, retryable: true, errorCode: 'TIMEOUT', errorMessage: `The API destination did not answer within ${timing.requestTimeoutMs} ms` };
+        return {
+          ok: false,
+          retryable: true,
+          errorCode: 'TIMEOUT',
+          errorMessage: `The API destination did not answer within ${timing.requestTimeoutMs} ms`,
+        };
       }
       if (error instanceof HttpConnectionError) {
         return {
@@ -139,6 +175,7 @@ class ApiDestinationTarget implements Target {
 }
 
 export const apiDestinationTarget: TargetFactory = (route, context) => {
-  if (route.target.type !== 'http') throw new Error(`route "${route.name}": an API destination needs a target of type http, not ${route.target.type}`);
+  if (route.target.type !== 'http')
+    throw new Error(`route "${route.name}": an API destination needs a target of type http, not ${route.target.type}`);
   return new ApiDestinationTarget(route as Route & { target: HttpTarget }, context);
 };

@@ -55,13 +55,20 @@ export const requireSecret = (route: Route, secrets: SecretLookup): Record<strin
   const needed = routeSecret(route);
   if (!needed) return undefined;
   const secret = secrets(needed.name);
-  if (!secret) throw new MissingSecretError(route.name, needed.name, 'does not exist (locally: .local/secrets.json, made by ensureLocalSecrets)');
+  if (!secret)
+    throw new MissingSecretError(
+      route.name,
+      needed.name,
+      'does not exist (locally: .local/secrets.json, made by ensureLocalSecrets)',
+    );
   const missing = needed.keys.filter((key) => typeof secret[key] !== 'string' || secret[key] === '');
-  if (missing.length > 0) throw new MissingSecretError(route.name, needed.name, `lacks ${missing.map((key) => `"${key}"`).join(', ')}`);
+  if (missing.length > 0)
+    throw new MissingSecretError(route.name, needed.name, `lacks ${missing.map((key) => `"${key}"`).join(', ')}`);
   return secret;
 };
 
-export const basicAuthorization = (username: string, password: string): string => `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
+export const basicAuthorization = (username: string, password: string): string =>
+  `Basic ${Buffer.from(`${username}:${password}`, 'utf8').toString('base64')}`;
 
 const fixed = (headers: Record<string, string>): Connection => ({
   authorize: async () => ({ ...headers }),
@@ -84,7 +91,12 @@ interface CachedToken {
   expiresAtMs: number;
 }
 
-const tokenFailure = (retryable: boolean, errorCode: string, errorMessage: string, status?: number): AuthorizationFailure =>
+const tokenFailure = (
+  retryable: boolean,
+  errorCode: string,
+  errorMessage: string,
+  status?: number,
+): AuthorizationFailure =>
   new AuthorizationFailure({ ok: false, retryable, errorCode, errorMessage, ...(status !== undefined && { status }) });
 
 /**
@@ -99,7 +111,8 @@ export class OAuthClientCredentials implements Connection {
   constructor(private readonly options: OAuthOptions) {}
 
   async authorize(signal?: AbortSignal): Promise<Record<string, string>> {
-    const token = this.token && this.options.now() < this.token.expiresAtMs ? this.token : await this.fetchToken(signal);
+    const token =
+      this.token && this.options.now() < this.token.expiresAtMs ? this.token : await this.fetchToken(signal);
     return { Authorization: `Bearer ${token.value}` };
   }
 
@@ -129,14 +142,18 @@ export class OAuthClientCredentials implements Connection {
         headers: {
           Authorization: basicAuthorization(clientId, clientSecret),
           Accept: 'application/json',
-          ...(body !== undefined && { 'Content-Type': 'application/x-www-form-urlencoded', 'Content-Length': String(Buffer.byteLength(body)) }),
+          ...(body !== undefined && {
+            'Content-Type': 'application/x-www-form-urlencoded',
+            'Content-Length': String(Buffer.byteLength(body)),
+          }),
         },
         ...(body !== undefined && { body }),
         timeoutMs,
         ...(signal && { signal }),
       });
     } catch (error) {
-      if (error instanceof HttpTimeoutError) throw tokenFailure(true, 'TIMEOUT', `${where}: no response within ${timeoutMs} ms`);
+      if (error instanceof HttpTimeoutError)
+        throw tokenFailure(true, 'TIMEOUT', `${where}: no response within ${timeoutMs} ms`);
       const code = error instanceof HttpConnectionError ? error.code : undefined;
       throw tokenFailure(code !== 'ENOTFOUND', 'CONNECTION_FAILURE', `${where}: ${code ?? 'connection failed'}`);
     }
@@ -150,12 +167,23 @@ export class OAuthClientCredentials implements Connection {
     } catch {
       parsed = undefined;
     }
-    const fields = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as { access_token?: unknown; expires_in?: unknown };
+    const fields = (typeof parsed === 'object' && parsed !== null ? parsed : {}) as {
+      access_token?: unknown;
+      expires_in?: unknown;
+    };
     if (typeof fields.access_token !== 'string' || fields.access_token === '') {
-      throw tokenFailure(false, 'ERROR_FROM_TARGET', `${where} answered ${response.status} without an access_token`, response.status);
+      throw tokenFailure(
+        false,
+        'ERROR_FROM_TARGET',
+        `${where} answered ${response.status} without an access_token`,
+        response.status,
+      );
     }
     const expiresIn = Number(fields.expires_in);
-    const token = { value: fields.access_token, expiresAtMs: Number.isFinite(expiresIn) && expiresIn > 0 ? now() + expiresIn * 1000 : Number.POSITIVE_INFINITY };
+    const token = {
+      value: fields.access_token,
+      expiresAtMs: Number.isFinite(expiresIn) && expiresIn > 0 ? now() + expiresIn * 1000 : Number.POSITIVE_INFINITY,
+    };
     this.token = token;
     return token;
   }

@@ -54,19 +54,42 @@ const NOT_RETRIED: Readonly<Record<string, string>> = {
   ValidationException: 'INVALID_PARAMETER',
   SerializationException: 'INVALID_PARAMETER',
 };
-const THROTTLED: ReadonlySet<string> = new Set(['ServiceUnavailableException', 'ThrottlingException', 'LimitExceededException']);
-const CONNECTION_CODES: ReadonlySet<string> = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNABORTED']);
+const THROTTLED: ReadonlySet<string> = new Set([
+  'ServiceUnavailableException',
+  'ThrottlingException',
+  'LimitExceededException',
+]);
+const CONNECTION_CODES: ReadonlySet<string> = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'ECONNABORTED',
+]);
 
 /** What a failed PutRecord means for the event. */
 export const putRecordFailure = (error: unknown, deliveryStreamName: string): AttemptFailure => {
-  const { name, $fault, $metadata } = error as { name?: string; $fault?: string; $metadata?: { httpStatusCode?: number } };
+  const { name, $fault, $metadata } = error as {
+    name?: string;
+    $fault?: string;
+    $metadata?: { httpStatusCode?: number };
+  };
   // Node's code; when the SDK wrapped the error ("AWS SDK error wrapper for Error: connect
   // ECONNREFUSED …", an error from another realm), the code is only in the message.
   const own = (error as { code?: unknown }).code;
   const code = typeof own === 'string' ? own : /\b(E[A-Z]{4,})\b/.exec(errorMessage(error))?.[1];
   const status = $metadata?.httpStatusCode;
   const message = `Firehose PutRecord to ${deliveryStreamName} failed: ${name ?? 'Error'}: ${errorMessage(error)}`;
-  const failure = (retryable: boolean, errorCode: string): AttemptFailure => ({ ok: false, retryable, errorCode, errorMessage: message, ...(status !== undefined && { status }) });
+  const failure = (retryable: boolean, errorCode: string): AttemptFailure => ({
+    ok: false,
+    retryable,
+    errorCode,
+    errorMessage: message,
+    ...(status !== undefined && { status }),
+  });
   if (name !== undefined && NOT_RETRIED[name] !== undefined) return failure(false, NOT_RETRIED[name]);
   if (name !== undefined && THROTTLED.has(name)) return failure(true, 'THROTTLING');
   if (name === 'TimeoutError' || code === 'ETIMEDOUT' || code === 'ESOCKETTIMEDOUT') return failure(true, 'TIMEOUT');
@@ -102,15 +125,33 @@ class FirehoseTarget implements Target {
 
   async deliver(_envelope: EventEnvelope, input: string): Promise<AttemptOutcome> {
     const { signal } = this.context;
-    if (signal.aborted) return { ok: false, retryable: false, errorCode: 'INTERNAL_ERROR', errorMessage: 'not sent: the bus is stopping' };
+    if (signal.aborted)
+      return {
+        ok: false,
+        retryable: false,
+        errorCode: 'INTERNAL_ERROR',
+        errorMessage: 'not sent: the bus is stopping',
+      };
     try {
       const response = await this.client.send(
-        new PutRecordCommand({ DeliveryStreamName: this.stream.deliveryStreamName, Record: { Data: Buffer.from(input, 'utf8') } }),
+        new PutRecordCommand({
+          DeliveryStreamName: this.stream.deliveryStreamName,
+          Record: { Data: Buffer.from(input, 'utf8') },
+        }),
         { abortSignal: signal },
       );
-      return { ok: true, ...(response.$metadata.httpStatusCode !== undefined && { status: response.$metadata.httpStatusCode }) };
+      return {
+        ok: true,
+        ...(response.$metadata.httpStatusCode !== undefined && { status: response.$metadata.httpStatusCode }),
+      };
     } catch (error) {
-      if (signal.aborted) return { ok: false, retryable: false, errorCode: 'INTERNAL_ERROR', errorMessage: 'not sent: the bus is stopping' };
+      if (signal.aborted)
+        return {
+          ok: false,
+          retryable: false,
+          errorCode: 'INTERNAL_ERROR',
+          errorMessage: 'not sent: the bus is stopping',
+        };
       return putRecordFailure(error, this.stream.deliveryStreamName);
     }
   }
@@ -125,7 +166,9 @@ export const firehoseTarget =
   (options: FirehoseTargetOptions): TargetFactory =>
   (route, context) => {
     if (route.target.type !== 'firehose-http') {
-      throw new Error(`route "${route.name}": a Firehose target needs a target of type firehose-http, not ${route.target.type}`);
+      throw new Error(
+        `route "${route.name}": a Firehose target needs a target of type firehose-http, not ${route.target.type}`,
+      );
     }
     return new FirehoseTarget(route, context, options);
   };

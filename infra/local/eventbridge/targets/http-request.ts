@@ -65,7 +65,9 @@ export const sendHttp = (call: HttpCall): Promise<HttpResponse> =>
           body: Buffer.concat(chunks),
         }),
       );
-      response.on('error', (error: NodeJS.ErrnoException) => finish(new HttpConnectionError(error.message, error.code)));
+      response.on('error', (error: NodeJS.ErrnoException) =>
+        finish(new HttpConnectionError(error.message, error.code)),
+      );
       response.on('close', () => {
         if (!response.complete) finish(new HttpConnectionError('the response was cut short', 'ECONNRESET'));
       });

@@ -59,10 +59,13 @@ export class InvocationRateLimiter {
         continue;
       }
       const wait = (this.granted[0] ?? now) + this.windowMs - now;
-      this.timer = setTimeout(() => {
-        this.timer = undefined;
-        this.pump();
-      }, Math.max(1, wait));
+      this.timer = setTimeout(
+        () => {
+          this.timer = undefined;
+          this.pump();
+        },
+        Math.max(1, wait),
+      );
       return;
     }
   }

@@ -10,7 +10,7 @@
  * "Troubleshooting HTTP Endpoints" (https://docs.aws.amazon.com/firehose/latest/dev/http_troubleshooting.html).
  */
 import { randomUUID } from 'node:crypto';
-import { type ClientRequest, type IncomingMessage, type OutgoingHttpHeaders, request as httpRequest } from 'node:http';
+import { type ClientRequest, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
@@ -33,7 +33,13 @@ import {
 } from '../../runtime/aws';
 import { errorMessage } from '../../runtime/errors';
 import { httpEndpointFailedLine } from '../error-records';
-import { type CompiledPrefix, compileDeliveryPrefixes, evaluatePrefix, parsePrefix, RANDOM_PLACEHOLDER } from '../prefix';
+import {
+  type CompiledPrefix,
+  compileDeliveryPrefixes,
+  evaluatePrefix,
+  parsePrefix,
+  RANDOM_PLACEHOLDER,
+} from '../prefix';
 import type { DeliveryBatch, DeliveryRecord, DeliveryReport, Destination, DestinationContext } from './destination';
 import { S3Destination } from './s3';
 
@@ -125,7 +131,8 @@ export const validateHttpEndpoint = (options: HttpEndpointDestinationOptions): v
   } catch {
     fail(`HTTP endpoint URL "${endpoint.url}" is not a URL`);
   }
-  if (url && url.protocol !== 'https:' && url.protocol !== 'http:') fail(`HTTP endpoint URL "${endpoint.url}" is not http(s)`);
+  if (url && url.protocol !== 'https:' && url.protocol !== 'http:')
+    fail(`HTTP endpoint URL "${endpoint.url}" is not http(s)`);
   if (endpoint.url.length > 1000) fail('HTTP endpoint URL is longer than 1,000 characters');
   if (endpoint.accessKey !== undefined && Buffer.byteLength(endpoint.accessKey) > FIREHOSE_HTTP_MAX_ACCESS_KEY_BYTES) {
     fail(`the access key is larger than ${FIREHOSE_HTTP_MAX_ACCESS_KEY_BYTES} bytes`);
@@ -134,11 +141,17 @@ export const validateHttpEndpoint = (options: HttpEndpointDestinationOptions): v
   const limits = FIREHOSE_HTTP_COMMON_ATTRIBUTES;
   if (attributes.length > limits.max) fail(`more than ${limits.max} common attributes`);
   for (const [name, value] of attributes) {
-    if (name.length < 1 || name.length > limits.nameMaxLength) fail(`common attribute name "${name}" is not 1–${limits.nameMaxLength} characters`);
-    if (typeof value !== 'string' || value.length > limits.valueMaxLength) fail(`common attribute "${name}" is not a string of at most ${limits.valueMaxLength} characters`);
+    if (name.length < 1 || name.length > limits.nameMaxLength)
+      fail(`common attribute name "${name}" is not 1–${limits.nameMaxLength} characters`);
+    if (typeof value !== 'string' || value.length > limits.valueMaxLength)
+      fail(`common attribute "${name}" is not a string of at most ${limits.valueMaxLength} characters`);
   }
   const retry = endpoint.retryDurationSeconds ?? FIREHOSE_HTTP_RETRY_DURATION_SECONDS.default;
-  if (!Number.isInteger(retry) || retry < FIREHOSE_HTTP_RETRY_DURATION_SECONDS.min || retry > FIREHOSE_HTTP_RETRY_DURATION_SECONDS.max) {
+  if (
+    !Number.isInteger(retry) ||
+    retry < FIREHOSE_HTTP_RETRY_DURATION_SECONDS.min ||
+    retry > FIREHOSE_HTTP_RETRY_DURATION_SECONDS.max
+  ) {
     fail(`RetryOptions.DurationInSeconds ${retry} is not an integer in 0–7200`);
   }
   const sizeMiB = bufferSizeBytes / MIB;
@@ -177,10 +190,13 @@ const RESPONSE_FIELDS = new Set(['requestId', 'timestamp', 'errorMessage']);
 const nonConformance = (response: IncomingMessage, body: Buffer, requestId: string): string | undefined => {
   const type = response.headers['content-type'];
   if (type === undefined) return 'Missing Content-Type Header';
-  if (type.split(';')[0]?.trim().toLowerCase() !== 'application/json') return `Content-Type ${type} is not application/json`;
+  if (type.split(';')[0]?.trim().toLowerCase() !== 'application/json')
+    return `Content-Type ${type} is not application/json`;
   const encoding = response.headers['content-encoding'];
-  if (encoding !== undefined && encoding.toLowerCase() !== 'identity') return `the response is content-encoded (${encoding})`;
-  if (body.length > 0 && response.headers['content-length'] === undefined) return 'the response has a body but no Content-Length header';
+  if (encoding !== undefined && encoding.toLowerCase() !== 'identity')
+    return `the response is content-encoded (${encoding})`;
+  if (body.length > 0 && response.headers['content-length'] === undefined)
+    return 'the response has a body but no Content-Length header';
   let parsed: unknown;
   try {
     parsed = JSON.parse(body.toString('utf8'));
@@ -193,22 +209,34 @@ const nonConformance = (response: IncomingMessage, body: Buffer, requestId: stri
   if (unexpected.length > 0) return `Unexpected Fields: ${unexpected.join(', ')}`;
   if (typeof fields.requestId !== 'string') return 'Missing RequestId';
   if (fields.requestId !== requestId) return 'RequestId does not match';
-  if (typeof fields.timestamp !== 'number' || !Number.isInteger(fields.timestamp)) return 'Missing Timestamp (it must be a number)';
-  if (fields.errorMessage !== undefined && (typeof fields.errorMessage !== 'string' || fields.errorMessage.length > 8192)) {
+  if (typeof fields.timestamp !== 'number' || !Number.isInteger(fields.timestamp))
+    return 'Missing Timestamp (it must be a number)';
+  if (
+    fields.errorMessage !== undefined &&
+    (typeof fields.errorMessage !== 'string' || fields.errorMessage.length > 8192)
+  ) {
     return 'errorMessage is not a string of at most 8,192 characters';
   }
   return undefined;
 };
 
 /** A response as Firehose judges it: undefined when the records were delivered, else the attempt's failure. */
-export const judgeResponse = (response: IncomingMessage, body: Buffer, requestId: string): HttpEndpointDeliveryError | undefined => {
+export const judgeResponse = (
+  response: IncomingMessage,
+  body: Buffer,
+  requestId: string,
+): HttpEndpointDeliveryError | undefined => {
   const status = response.statusCode ?? 0;
   const invalid = nonConformance(response, body, requestId);
   const received = `The following response was received from the endpoint destination. ${status}: ${excerpt(body)}`;
   if (status !== 200) {
     // 413 is a permanent failure (not retried, not backed up), if the response conforms; a
     // response that does not conform is treated as a 500 with no body.
-    return new HttpEndpointDeliveryError('HttpEndpoint.DestinationException', received, status === 413 && invalid === undefined);
+    return new HttpEndpointDeliveryError(
+      'HttpEndpoint.DestinationException',
+      received,
+      status === 413 && invalid === undefined,
+    );
   }
   if (invalid !== undefined) {
     return new HttpEndpointDeliveryError(
@@ -226,10 +254,19 @@ const connectionError = (error: unknown): HttpEndpointDeliveryError => {
   const code = (error as { code?: unknown }).code;
   const text = errorMessage(error);
   if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE') {
-    return new HttpEndpointDeliveryError('HttpEndpoint.ConnectionReset', `The connection was reset or closed by the endpoint: ${text}`);
+    return new HttpEndpointDeliveryError(
+      'HttpEndpoint.ConnectionReset',
+      `The connection was reset or closed by the endpoint: ${text}`,
+    );
   }
-  if (typeof code === 'string' && (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.includes('CERT') || code === 'EPROTO')) {
-    return new HttpEndpointDeliveryError('HttpEndpoint.SSLHandshakeFailure', `The SSL handshake with the endpoint failed: ${text}`);
+  if (
+    typeof code === 'string' &&
+    (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.includes('CERT') || code === 'EPROTO')
+  ) {
+    return new HttpEndpointDeliveryError(
+      'HttpEndpoint.SSLHandshakeFailure',
+      `The SSL handshake with the endpoint failed: ${text}`,
+    );
   }
   return new HttpEndpointDeliveryError('HttpEndpoint.ConnectionFailed', `Could not connect to the endpoint: ${text}`);
 };
@@ -370,13 +407,17 @@ export class HttpEndpointDestination implements Destination {
         },
         ProcessingConfiguration: context.processingConfiguration,
         RoleARN: role,
-        RetryOptions: { DurationInSeconds: endpoint.retryDurationSeconds ?? FIREHOSE_HTTP_RETRY_DURATION_SECONDS.default },
+        RetryOptions: {
+          DurationInSeconds: endpoint.retryDurationSeconds ?? FIREHOSE_HTTP_RETRY_DURATION_SECONDS.default,
+        },
         S3BackupMode: 'FailedDataOnly',
         S3DestinationDescription: {
           RoleARN: role,
           BucketARN: bucketArn(endpoint.backup.bucket),
           Prefix: endpoint.backup.prefix,
-          ...(endpoint.backup.errorOutputPrefix !== undefined && { ErrorOutputPrefix: endpoint.backup.errorOutputPrefix }),
+          ...(endpoint.backup.errorOutputPrefix !== undefined && {
+            ErrorOutputPrefix: endpoint.backup.errorOutputPrefix,
+          }),
           BufferingHints: { SizeInMBs: 5, IntervalInSeconds: 300 },
           CompressionFormat: endpoint.backup.compression ?? 'UNCOMPRESSED',
           EncryptionConfiguration: { NoEncryptionConfig: 'NoEncryption' },
@@ -389,7 +430,11 @@ export class HttpEndpointDestination implements Destination {
   private async post(requestId: string, records: readonly DeliveryRecord[]): Promise<number> {
     const { endpoint, deliveryStreamArn } = this.options;
     const json = Buffer.from(
-      JSON.stringify({ requestId, timestamp: Date.now(), records: records.map((record) => ({ data: record.data.toString('base64') })) }),
+      JSON.stringify({
+        requestId,
+        timestamp: Date.now(),
+        records: records.map((record) => ({ data: record.data.toString('base64') })),
+      }),
     );
     const gzipped = endpoint.contentEncoding === 'GZIP';
     const body = gzipped ? await gzip(json) : json;
@@ -402,7 +447,9 @@ export class HttpEndpointDestination implements Destination {
       'X-Amz-Firehose-Request-Id': requestId,
       'X-Amz-Firehose-Source-Arn': deliveryStreamArn,
       ...(endpoint.accessKey !== undefined && { 'X-Amz-Firehose-Access-Key': endpoint.accessKey }),
-      ...(Object.keys(attributes).length > 0 && { 'X-Amz-Firehose-Common-Attributes': JSON.stringify({ commonAttributes: attributes }) }),
+      ...(Object.keys(attributes).length > 0 && {
+        'X-Amz-Firehose-Common-Attributes': JSON.stringify({ commonAttributes: attributes }),
+      }),
       ...(gzipped && { 'Content-Encoding': 'gzip' }),
     };
     const timeoutMs = endpoint.responseTimeoutMs ?? FIREHOSE_HTTP_RESPONSE_TIMEOUT_MS;
@@ -442,12 +489,18 @@ export class HttpEndpointDestination implements Destination {
         response.on('data', (chunk: Buffer) => {
           size += chunk.length;
           if (size > FIREHOSE_HTTP_MAX_RESPONSE_BYTES) {
-            finish(new HttpEndpointDeliveryError('HttpEndpoint.ResponseTooLarge', 'The response is too large: it must be less than 1 MiB including headers.'));
+            finish(
+              new HttpEndpointDeliveryError(
+                'HttpEndpoint.ResponseTooLarge',
+                'The response is too large: it must be less than 1 MiB including headers.',
+              ),
+            );
             return;
           }
           chunks.push(chunk);
         });
-        const cutShort = () => finish(connectionError(Object.assign(new Error('the response was cut short'), { code: 'ECONNRESET' })));
+        const cutShort = () =>
+          finish(connectionError(Object.assign(new Error('the response was cut short'), { code: 'ECONNRESET' })));
         response.on('aborted', cutShort);
         response.on('error', (error) => finish(connectionError(error)));
         response.on('end', () => finish(judgeResponse(response, Buffer.concat(chunks), requestId)));
@@ -461,7 +514,12 @@ export class HttpEndpointDestination implements Destination {
   }
 
   /** Writes the batch's records to the S3 backup as `http-endpoint-failed` JSON lines (one object). */
-  private async backUp(batch: DeliveryBatch, failure: HttpEndpointDeliveryError, attempts: number, report: DeliveryReport): Promise<void> {
+  private async backUp(
+    batch: DeliveryBatch,
+    failure: HttpEndpointDeliveryError,
+    attempts: number,
+    report: DeliveryReport,
+  ): Promise<void> {
     const ended = Date.now();
     const entries = batch.entries.map((entry) => ({
       data: httpEndpointFailedLine({

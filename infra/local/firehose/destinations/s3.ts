@@ -61,7 +61,12 @@ export class S3Destination implements Destination {
   async deliver(batch: DeliveryBatch, report: DeliveryReport): Promise<void> {
     const { settings, bucket } = this.options;
     const stored = settings.compression === 'GZIP' ? await gzip(batch.body) : batch.body;
-    const key = objectKey(resolveRandomString(batch.prefix), settings.deliveryStreamName, batch.oldestArrival, settings.compression);
+    const key = objectKey(
+      resolveRandomString(batch.prefix),
+      settings.deliveryStreamName,
+      batch.oldestArrival,
+      settings.compression,
+    );
     const intervalMs = this.options.retryIntervalMs ?? FIREHOSE_S3_RETRY_INTERVAL_MS;
     const giveUpAt = Date.now() + (this.options.retryDurationMs ?? FIREHOSE_S3_RETRY_DURATION_MS);
     this.inFlight += batch.records;
@@ -81,9 +86,12 @@ export class S3Destination implements Destination {
         } catch (error) {
           if (this.stopping || Date.now() + intervalMs > giveUpAt) {
             const why = this.stopping ? 'stopped while retrying' : `still failing after ${attempt} attempts`;
-            const failure = new Error(`PutObject s3://${bucket}/${key} ${why}, ${batch.records} records discarded: ${errorMessage(error)}`, {
-              cause: error,
-            });
+            const failure = new Error(
+              `PutObject s3://${bucket}/${key} ${why}, ${batch.records} records discarded: ${errorMessage(error)}`,
+              {
+                cause: error,
+              },
+            );
             report.gaveUp(failure);
             throw failure;
           }

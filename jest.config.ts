@@ -6,8 +6,8 @@ const transform: Config['transform'] = {
     { jsc: { parser: { syntax: 'typescript' }, target: 'es2022' }, module: { type: 'commonjs' } },
   ],
 };
-// @middy/core ships ESM only; let swc compile it to CommonJS for jest.
-const transformIgnorePatterns = ['/node_modules/(?!@middy/)'];
+// @middy/core and jose ship ESM only; let swc compile them to CommonJS for jest.
+const transformIgnorePatterns = ['/node_modules/(?!(@middy|jose)/)'];
 
 const config: Config = {
   projects: [

@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { gunzipSync } from 'node:zlib';
 import {
   type DevKeyPair,
+  devKeyId,
   generateDevKeyPair,
   loadOrCreateDevKeyPair,
   mintDevToken,
@@ -21,7 +22,7 @@ let pipeline: LocalPipeline;
 let url: string;
 let keyDir: string;
 let keys: DevKeyPair;
-/** Minted by `npm run token` itself (the script, with --key). */
+/** Minted by `npm run token` itself (the script, with --key; the issuer the API published for it). */
 let cliToken: string;
 
 interface PutEventsResponse {
@@ -82,8 +83,14 @@ afterAll(async () => {
 });
 
 describe('the local HTTP ingest API', () => {
-  it('serves the routes of serverless.yml on loopback', () => {
+  it('serves the routes of serverless.yml on loopback, and the dev issuer JWKS', async () => {
+    const jwks = await fetch(`${url}/.well-known/jwks.json`);
+
     expect(url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(jwks.status).toBe(200);
+    expect(((await jwks.json()) as { keys: { kid: string }[] }).keys.map((key) => key.kid)).toEqual([
+      await devKeyId(keys.publicKey),
+    ]);
     expect(pipeline.definition.ingestApi?.routes).toEqual([
       { method: 'POST', path: '/events', authorizer: 'clientJwt' },
       { method: 'POST', path: '/event', authorizer: 'clientJwt' },
@@ -93,19 +100,27 @@ describe('the local HTTP ingest API', () => {
   });
 
   it.each([
-    ['no token', () => ({})],
+    ['no token', async () => ({})],
     [
       'a token signed with another key',
-      () => ({ authorization: `Bearer ${mintDevToken(generateDevKeyPair(), { clientId: 'it-http' })}` }),
+      async () => ({
+        authorization: `Bearer ${await mintDevToken(generateDevKeyPair(), { clientId: 'it-http', issuer: url })}`,
+      }),
     ],
     [
       'an expired token',
-      () => ({ authorization: `Bearer ${mintDevToken(keys, { clientId: 'it-http', ttlSeconds: -5 })}` }),
+      async () => ({ authorization: `Bearer ${await mintDevToken(keys, { clientId: 'it-http', ttlSeconds: -5 })}` }),
+    ],
+    [
+      'a token of another issuer',
+      async () => ({
+        authorization: `Bearer ${await mintDevToken(keys, { clientId: 'it-http', issuer: 'http://127.0.0.1:1' })}`,
+      }),
     ],
   ])('answers 401 for %s', async (_name, headers) => {
     const response = await fetch(`${url}/events`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers() },
+      headers: { 'content-type': 'application/json', ...(await headers()) },
       body: eventsBody({ eventType: 'searching' }),
     });
 
@@ -115,7 +130,7 @@ describe('the local HTTP ingest API', () => {
 
   it('answers 403 for a valid token without a clientId claim, 404 for an unknown route, 4xx for bad input', async () => {
     const noClaim = await post('/events', eventsBody({ eventType: 'a' }), {
-      authorization: `Bearer ${mintDevToken(keys, { clientId: '' })}`,
+      authorization: `Bearer ${await mintDevToken(keys, { clientId: '' })}`,
     });
     const unknown = await post('/nowhere', '{}');
     const form = await post('/events', eventsBody({ eventType: 'a' }), {

@@ -57,7 +57,7 @@ beforeAll(async () => {
   const { endpoints, definition } = sharedStack();
   pipeline = await LocalPipeline.start({ endpoints, definition, suffix: '-preempt' });
   url = await pipeline.startHttpApi({ keyPath });
-  token = mintDevToken(loadOrCreateDevKeyPair(keyPath), { clientId: CLIENT });
+  token = await mintDevToken(loadOrCreateDevKeyPair(keyPath), { clientId: CLIENT });
 });
 
 afterAll(async () => {

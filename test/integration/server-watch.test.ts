@@ -22,12 +22,14 @@ interface Summary {
 }
 
 const groups: number[] = [];
+const serverProcesses: number[] = [];
 afterAll(() => {
-  // Each stack is its own process group: whatever is left of it (a stopped server included) goes.
-  for (const group of groups) {
+  // Each stack is its own process group, and each of its servers another (local-servers.ts forks
+  // them detached): whatever is left of them (a stopped server included) goes.
+  for (const target of [...groups.map((group) => -group), ...serverProcesses]) {
     for (const signal of ['SIGCONT', 'SIGKILL'] as const) {
       try {
-        process.kill(-group, signal);
+        process.kill(target, signal);
       } catch {
         // Already gone.
       }
@@ -93,6 +95,7 @@ const serverPids = async (root: number): Promise<Record<string, number>> => {
     const service = /server-process\.cjs (kinesalite|dynalite|s3rver)\b/.exec(row.args)?.[1];
     if (service && tree.has(row.pid)) servers[service] = row.pid;
   }
+  serverProcesses.push(...Object.values(servers));
   return servers;
 };
 

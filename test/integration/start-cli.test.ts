@@ -187,12 +187,53 @@ describe('npm start', () => {
     expect(failure).toMatchObject({ code: 2, stdout: '' });
     const lines = (failure as { stderr: string }).stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^npm start failed: .*routes\.yml: route "too-fast": target\.rateLimitPerSecond: /);
+    expect(lines[0]).toMatch(/^npm start: .*routes\.yml: route "too-fast": target\.rateLimitPerSecond: /);
+  });
+});
+
+// Through npm itself, as a user types it: a mistake is one line on stderr and exit 2, before
+// anything starts (no stack trace, no zlib message, npm adds nothing: its banner is on stdout).
+const npmStart = (args: string[]) =>
+  promisify(execFile)('npm', ['start', '--', ...args], {
+    cwd: ROOT,
+    env: { ...process.env, npm_config_update_notifier: 'false' },
+    timeout: 60_000,
+  }).then(
+    () => {
+      throw new Error(`npm start -- ${args.join(' ')} succeeded`);
+    },
+    (error: { code: number; stderr: string }) => error,
+  );
+
+describe('npm start, given a mistake', () => {
+  it('names a missing --input file', async () => {
+    // Act
+    const missing = join(dir, 'my-events.ndjson.gz');
+    const { code, stderr } = await npmStart(['--input', missing]);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(stderr).toBe(`npm start: --input ${missing}: no such file\n`);
   });
 
-  it('rejects an unknown flag with a clear message', async () => {
-    await expect(run(['--no-such-flag'])).rejects.toMatchObject({
-      stderr: expect.stringContaining("Unknown option '--no-such-flag'"),
-    });
+  it('names a .gz --input that is not gzip, instead of zlib\'s "incorrect header check"', async () => {
+    // Prepare
+    const notGzip = join(dir, 'plain.ndjson.gz');
+    await writeFile(notGzip, '{"id":"a"}\n');
+
+    // Act
+    const { code, stderr } = await npmStart(['--input', notGzip]);
+
+    // Assess
+    expect(code).toBe(2);
+    expect(stderr).toBe(
+      `npm start: --input ${notGzip}: named .gz but not gzip (it does not start with the gzip bytes 1f 8b)\n`,
+    );
+  });
+
+  it('names an unknown option and points to --help', async () => {
+    const { code, stderr } = await npmStart(['--no-such-flag']);
+    expect(code).toBe(2);
+    expect(stderr).toBe('npm start: unknown option --no-such-flag (npm start -- --help lists the options)\n');
   });
 });

@@ -1,11 +1,7 @@
-import { constants, createReadStream } from 'node:fs';
-import { access, mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { createInterface } from 'node:readline';
-import { parseArgs } from 'node:util';
-import { createGunzip } from 'node:zlib';
 import { routeChecks } from '../../../shared/routes/checks';
-import { DEFAULT_ROUTES_FILE, loadRoutesFile, RoutesFileError } from '../../../shared/routes/routes-file';
+import { DEFAULT_ROUTES_FILE, loadRoutesFile } from '../../../shared/routes/routes-file';
 import {
   type DropRun,
   type LakeCheck,
@@ -13,64 +9,19 @@ import {
   type ProducerRecord,
   type RunSummary,
 } from '../pipeline/local-pipeline';
-import { type ServerProblem, serverLabel, settleWithin } from '../runtime/server-watch';
+import { problemReason, type ServerProblem, serverLabel, settleWithin } from '../runtime/server-watch';
+import { readInputFile } from './input-file';
 import { sampleWorkload } from './sample-workload';
+import {
+  checkStartFiles,
+  DEFAULT_EVENTS,
+  failureLine,
+  parseStartArgs,
+  type StartOptions,
+  USAGE,
+} from './start-options';
+import { exitCodeFor, type StopSignal, type StopSignals, watchStopSignals } from './stop-signals';
 import { isReconciled, layoutLines, notProcessed, printEndpoints, printSummary, type StoppedRun } from './summary';
-
-const USAGE = `Usage: npm start -- [options]
-
-Runs the whole pipeline locally (kinesalite, dynalite, s3rver, a local Firehose and the
-Lambda event-source runner, configured from serverless.yml) and prints what it did.
-
-Options:
-  --input FILE      NDJSON (or .gz) of records as producers put them into the stream,
-                    one record's data per line, instead of the built-in sample workload
-  --events N        size of the built-in sample workload (default 5000)
-  --drop FILE       drop FILE into the S3 drop location, as a metering vendor would: a
-                    JSON array or NDJSON of records (gzip when named .gz) uploaded to
-                    ingest/<MM-DD-YYYY>/<name>; s3Drop gets the ObjectCreated event and
-                    the run waits until its records are in the lake. The summary shows
-                    what was read, sent, rejected and the report key. Repeatable. Alone,
-                    it replaces the built-in workload; with --input or --events, that
-                    is sent first.
-  --json            end stdout with one JSON line: the run's summary
-  --out DIR         copy every object of the bucket into DIR, keyed by path
-  --keep-running    leave the stack up, print its endpoints (the HTTP ingest API
-                    included), stop on Ctrl-C
-  --routes FILE     the routes file (default routes.yml): each route runs on the local
-                    routing bus (EventBridge rules, API destinations, dead-letter queues);
-                    routes with localUrl: receiver deliver to a receiver this run starts
-  --verbose         show the functions' own logs (Powertools, INFO)
-  -h, --help        show this help`;
-
-/** The clientId a producer would use as partition key, for any supported shape. */
-const partitionKeyOf = (line: string, index: number): string => {
-  try {
-    const parsed = JSON.parse(line) as Record<string, unknown>;
-    const resources = Array.isArray(parsed.resources) ? (parsed.resources as unknown[]) : [];
-    const candidate = [parsed.clientId, parsed.company_id, parsed.customerId, resources[0]].find(
-      (value): value is string => typeof value === 'string' && value !== '',
-    );
-    if (candidate !== undefined) return candidate.slice(0, 256);
-  } catch {
-    // Malformed lines still go in: the consumer quarantines them.
-  }
-  return `line-${index}`;
-};
-
-export const readInputFile = async (file: string): Promise<ProducerRecord[]> => {
-  const stream = createReadStream(file);
-  const lines = createInterface({
-    input: file.endsWith('.gz') ? stream.pipe(createGunzip()) : stream,
-    crlfDelay: Infinity,
-  });
-  const records: ProducerRecord[] = [];
-  for await (const line of lines) {
-    if (line.trim() === '') continue;
-    records.push({ partitionKey: partitionKeyOf(line, records.length), data: Buffer.from(line) });
-  }
-  return records;
-};
 
 const progressReporter = (pipeline: LocalPipeline, total: number) => {
   const started = Date.now();
@@ -109,17 +60,6 @@ const report = async (pipeline: LocalPipeline) => {
   const lake = await pipeline.verifyLake(objects);
   return { summary: await pipeline.summary(lake, objects), lake };
 };
-
-/** Ctrl-C or SIGTERM; after `until` settles, the signals are the default again (a failed run's drain can be cut short). */
-const waitForSignal = (until: Promise<unknown>) =>
-  new Promise<void>((done) => {
-    process.once('SIGINT', done);
-    process.once('SIGTERM', done);
-    void until.finally(() => {
-      process.off('SIGINT', done);
-      process.off('SIGTERM', done);
-    });
-  });
 
 // A server that fails ends the run, but not at once: what is in flight gets this long to drain, the
 // bucket this long to be read back, and stop() this long before the servers are killed.
@@ -164,131 +104,181 @@ const watchForFailure = (pipeline: LocalPipeline) => {
   };
 };
 
+/** The summary's JSON line (--json), stopped set when a server failure stopped the run. */
+const jsonSummary = (
+  pipeline: LocalPipeline,
+  summary: RunSummary,
+  lake: LakeCheck | undefined,
+  drops: readonly DropRun[],
+  seconds: number,
+  stopped?: StoppedRun,
+) =>
+  JSON.stringify({
+    in: summary.in,
+    delivered: summary.delivered,
+    duplicates: summary.duplicates,
+    quarantined: summary.quarantined,
+    quarantineReasons: summary.quarantineReasons,
+    errors: summary.errors,
+    bySource: summary.bySource,
+    discarded: summary.discarded,
+    lost: summary.lost,
+    notInLake: summary.notInLake,
+    unrecorded: summary.unrecorded,
+    routes: summary.routes,
+    unrouted: summary.unrouted,
+    reconciled: isReconciled(summary, stopped?.notProcessed),
+    objects: summary.objects,
+    lake: lake
+      ? {
+          events: lake.events,
+          duplicated: lake.duplicateEvents.length,
+          misplaced: lake.misplacedEvents.length,
+          errors: lake.errors,
+          peakActivePartitions: pipeline.firehoseStats().peakActivePartitions,
+        }
+      : null,
+    ...(drops.length > 0 && { drops: drops.map(({ result }) => result) }),
+    ...(stopped && {
+      notProcessed: stopped.notProcessed,
+      serverFailure: {
+        service: stopped.problem.service,
+        kind: stopped.problem.kind,
+        detail: stopped.problem.detail,
+      },
+    }),
+    seconds,
+  });
+
 export const main = async (argv: string[]): Promise<number> => {
   // Node 20 is supported here; the SDK's notice about its future Node 22 floor is noise.
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
-  const { values } = parseArgs({
-    args: argv,
-    options: {
-      input: { type: 'string' },
-      events: { type: 'string' },
-      json: { type: 'boolean', default: false },
-      out: { type: 'string' },
-      'keep-running': { type: 'boolean', default: false },
-      drop: { type: 'string', multiple: true, default: [] },
-      verbose: { type: 'boolean', default: false },
-      routes: { type: 'string' },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-    strict: true,
-  });
-  if (values.help) {
+  const command = parseStartArgs(argv);
+  if (command.help) {
     process.stdout.write(`${USAGE}\n`);
     return 0;
   }
-  const eventCount = values.events === undefined ? 5_000 : Number(values.events);
-  if (!Number.isInteger(eventCount) || eventCount < 1)
-    throw new Error(`--events must be a positive integer, got ${values.events}`);
-
+  const options = command;
   const started = Date.now();
-  // An invalid routes file fails here, naming the route and the field, before anything starts.
-  const routesFile = resolve(values.routes ?? DEFAULT_ROUTES_FILE);
-  if (values.routes !== undefined) await access(routesFile, constants.R_OK);
-  const routes = loadRoutesFile(routesFile, 'local', routeChecks);
-  // Fail before starting the stack when a file to drop cannot be read.
-  for (const file of values.drop) await access(file, constants.R_OK);
+  // Bad files fail here, one line each, before anything starts; so does an invalid routes file,
+  // naming the route and the field.
+  await checkStartFiles(options);
+  const routes = loadRoutesFile(resolve(options.routes ?? DEFAULT_ROUTES_FILE), 'local', routeChecks);
   // --drop alone skips the built-in workload; with --input or --events it runs first.
-  const workload = values.drop.length === 0 || values.input !== undefined || values.events !== undefined;
-  const records = values.input
-    ? await readInputFile(values.input)
+  const workload = options.drop.length === 0 || options.input !== undefined || options.events !== undefined;
+  const records: ProducerRecord[] = options.input
+    ? await readInputFile(options.input)
     : workload
-      ? sampleWorkload({ events: eventCount }).records
+      ? sampleWorkload({ events: options.events ?? DEFAULT_EVENTS }).records
       : [];
-  const origin = values.input
-    ? `${values.input} (${records.length} records)`
+  const origin = options.input
+    ? `${options.input} (${records.length} records)`
     : `built-in sample workload (${records.length} records)`;
-  process.stderr.write(`Starting the local stack (kinesalite, dynalite, s3rver, local Firehose)…\n`);
-  const pipeline = await LocalPipeline.start({ logLevel: values.verbose ? 'INFO' : 'ERROR', routes });
-  const failure = watchForFailure(pipeline);
+
+  // From here on SIGINT and SIGTERM stop the run: the first gracefully, another at once.
+  let pipeline: LocalPipeline | undefined;
+  let failure: ReturnType<typeof watchForFailure> | undefined;
+  const stop = watchStopSignals({
+    onStop: (signal) => {
+      const problem = failure?.problem;
+      process.stderr.write(
+        !pipeline
+          ? `\n${signal}: stopping before anything is sent (Ctrl-C again to stop at once)…\n`
+          : problem
+            ? `\n${signal}: already stopping (${problemReason(problem)}); Ctrl-C again to stop at once\n`
+            : `\n${signal}: stopping. No more intake; draining what is in flight, then the summary (Ctrl-C again to stop at once)…\n`,
+      );
+      pipeline?.closeIntake().catch(() => undefined);
+    },
+    onStopNow: (signal) => {
+      process.stderr.write(`\n${signal} again: stopping at once, without a summary\n`);
+      // The servers go with this process (local-servers.ts stops them on exit).
+      process.exit(exitCodeFor(signal));
+    },
+  });
+  try {
+    process.stderr.write(`Starting the local stack (kinesalite, dynalite, s3rver, local Firehose)…\n`);
+    try {
+      pipeline = await LocalPipeline.start({ logLevel: options.verbose ? 'INFO' : 'ERROR', routes });
+    } catch (error) {
+      // The terminal's Ctrl-C also reaches what the start runs in the foreground group (osls print).
+      if (stop.signal) return stoppedWhileStarting(stop.signal);
+      throw error;
+    }
+    if (stop.signal) {
+      await pipeline.stop();
+      return stoppedWhileStarting(stop.signal);
+    }
+    failure = watchForFailure(pipeline);
+    return await run(pipeline, failure, stop, { options, records, workload, origin, started });
+  } finally {
+    stop.dispose();
+  }
+};
+
+/** A stop signal before the stack was up: nothing was sent, so there is nothing to summarise. */
+const stoppedWhileStarting = (signal: StopSignal): number => {
+  process.stderr.write(`Stopped (${signal}) before the stack was up: nothing was sent.\n`);
+  return exitCodeFor(signal);
+};
+
+interface RunInput {
+  options: StartOptions;
+  records: ProducerRecord[];
+  workload: boolean;
+  origin: string;
+  started: number;
+}
+
+/** The run on a started stack, to the summary and the exit code; the stack is stopped on return. */
+const run = async (
+  pipeline: LocalPipeline,
+  failure: ReturnType<typeof watchForFailure>,
+  stop: StopSignals,
+  { options, records, workload, origin, started }: RunInput,
+): Promise<number> => {
   const { step } = failure;
   const drops: DropRun[] = [];
+  const seconds = () => (Date.now() - started) / 1000;
   const printJson = (summary: RunSummary, lake: LakeCheck | undefined, stopped?: StoppedRun) => {
-    if (values.json) {
-      process.stdout.write(
-        `${JSON.stringify({
-          in: summary.in,
-          delivered: summary.delivered,
-          duplicates: summary.duplicates,
-          quarantined: summary.quarantined,
-          quarantineReasons: summary.quarantineReasons,
-          errors: summary.errors,
-          bySource: summary.bySource,
-          discarded: summary.discarded,
-          lost: summary.lost,
-          notInLake: summary.notInLake,
-          unrecorded: summary.unrecorded,
-          routes: summary.routes,
-          unrouted: summary.unrouted,
-          reconciled: isReconciled(summary, stopped?.notProcessed),
-          objects: summary.objects,
-          lake: lake
-            ? {
-                events: lake.events,
-                duplicated: lake.duplicateEvents.length,
-                misplaced: lake.misplacedEvents.length,
-                errors: lake.errors,
-                peakActivePartitions: pipeline.firehoseStats().peakActivePartitions,
-              }
-            : null,
-          ...(drops.length > 0 && { drops: drops.map(({ result }) => result) }),
-          ...(stopped && {
-            notProcessed: stopped.notProcessed,
-            serverFailure: {
-              service: stopped.problem.service,
-              kind: stopped.problem.kind,
-              detail: stopped.problem.detail,
-            },
-          }),
-          seconds: (Date.now() - started) / 1000,
-        })}\n`,
-      );
-    }
+    if (options.json) process.stdout.write(`${jsonSummary(pipeline, summary, lake, drops, seconds(), stopped)}\n`);
   };
   let healthy = false;
   try {
     process.stderr.write(`${layoutLines(pipeline).join('\n')}\n`);
-    process.stderr.write(`Stack up in ${((Date.now() - started) / 1000).toFixed(1)} s.`);
-    if (workload) {
+    process.stderr.write(`Stack up in ${seconds().toFixed(1)} s.`);
+    if (workload && !stop.signal) {
       process.stderr.write(` Sending ${origin} into ${pipeline.names.stream}…\n`);
       const stopProgress = progressReporter(pipeline, records.length);
       try {
+        // A stop signal ends the put between PutRecords calls (closeIntake); what went in is drained.
         await step(pipeline.put(records));
         await step(pipeline.drain());
       } finally {
         stopProgress();
       }
     } else process.stderr.write('\n');
-    for (const file of values.drop) {
+    for (const file of options.drop) {
+      if (stop.signal) break;
       process.stderr.write(`Dropping ${file} into s3://${pipeline.names.bucket}/…\n`);
-      const run = await step(pipeline.drop(file));
+      const dropped = await step(pipeline.drop(file));
       process.stderr.write(
-        `  ${run.key}: ${run.result.records} records read, ${run.result.sent} sent, ${run.result.rejected} rejected\n`,
+        `  ${dropped.key}: ${dropped.result.records} records read, ${dropped.result.sent} sent, ${dropped.result.rejected} rejected\n`,
       );
-      drops.push(run);
+      drops.push(dropped);
     }
     let { summary, lake } = await step(report(pipeline));
-    healthy = printSummary(pipeline, summary, (Date.now() - started) / 1000, lake, drops, values['keep-running']);
-    if (values['keep-running']) {
+    healthy = printSummary(pipeline, summary, seconds(), lake, drops, options.keepRunning);
+    if (options.keepRunning && !stop.signal) {
       printEndpoints(pipeline, await step(pipeline.startHttpApi()));
-      await step(waitForSignal(failure.failed));
-      process.stderr.write('\nStopping: draining what is in flight…\n');
+      await step(stop.requested);
       await step(pipeline.drain());
       ({ summary, lake } = await step(report(pipeline)));
-      healthy = printSummary(pipeline, summary, (Date.now() - started) / 1000, lake, drops, values['keep-running']);
+      healthy = printSummary(pipeline, summary, seconds(), lake, drops, options.keepRunning);
     }
-    if (values.out) {
-      await step(copyBucket(pipeline, summary.objects, values.out));
-      process.stdout.write(`  copied ${summary.objects.length} objects to ${resolve(values.out)}\n`);
+    if (options.out) {
+      await step(copyBucket(pipeline, summary.objects, options.out));
+      process.stdout.write(`  copied ${summary.objects.length} objects to ${resolve(options.out)}\n`);
     }
     printJson(summary, lake);
   } catch (error) {
@@ -309,21 +299,21 @@ export const main = async (argv: string[]): Promise<number> => {
     const { summary, lake } =
       read?.status === 'done' ? read.value : { summary: await pipeline.summaryWithoutBucket(), lake: undefined };
     const stopped: StoppedRun = { problem, notProcessed: notProcessed(summary) };
-    printSummary(pipeline, summary, (Date.now() - started) / 1000, lake, drops, values['keep-running'], stopped);
-    if (values.out) {
+    printSummary(pipeline, summary, seconds(), lake, drops, options.keepRunning, stopped);
+    if (options.out) {
       const copied = lake
-        ? await settleWithin(copyBucket(pipeline, summary.objects, values.out), REPORT_TIMEOUT_MS)
+        ? await settleWithin(copyBucket(pipeline, summary.objects, options.out), REPORT_TIMEOUT_MS)
         : undefined;
       // Printed here, not by the copy: one that timed out must not write after the JSON line.
       if (copied?.status === 'done')
-        process.stdout.write(`  copied ${summary.objects.length} objects to ${resolve(values.out)}\n`);
+        process.stdout.write(`  copied ${summary.objects.length} objects to ${resolve(options.out)}\n`);
       else {
         const why = !copied
           ? 'the bucket could not be read'
           : copied.status === 'failed'
             ? String(copied.error)
             : `not done within ${REPORT_TIMEOUT_MS / 1000} s`;
-        process.stdout.write(`  not copied to ${resolve(values.out)}: ${why}\n`);
+        process.stdout.write(`  not copied to ${resolve(options.out)}: ${why}\n`);
       }
     }
     printJson(summary, lake, stopped);
@@ -338,9 +328,9 @@ if (require.main === module) {
   main(process.argv.slice(2)).then(
     (code) => process.exit(code),
     (error: unknown) => {
-      process.stderr.write(`npm start failed: ${error instanceof Error ? error.message : String(error)}\n`);
-      // Bad input (an invalid routes file) is the user's to fix: exit 2, as for bad options.
-      process.exit(error instanceof RoutesFileError ? 2 : 1);
+      const { line, code } = failureLine(error);
+      process.stderr.write(`${line}\n`);
+      process.exit(code);
     },
   );
 }

@@ -1,60 +1,74 @@
-import {
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  type KeyObject,
-  randomUUID,
-  sign,
-  verify,
-} from 'node:crypto';
-import { linkSync, mkdirSync, readFileSync, unlinkSync, writeFileSync } from 'node:fs';
+import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject, randomUUID } from 'node:crypto';
+import { linkSync, mkdirSync, readFileSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { calculateJwkThumbprint, exportJWK, type JSONWebKeySet, type JWTPayload, SignJWT } from 'jose';
 import { LOCAL_STATE_DIR } from '../runtime/paths';
 
 /**
- * Dev tokens for the local HTTP API: RS256 JWTs signed with a key pair kept in `.local/`
- * (git-ignored), verified the way API Gateway's JWT authorizer verifies Cognito tokens.
+ * The dev identity provider of the local HTTP API, standing in for a Cognito user pool: RS256
+ * tokens signed with a key pair kept in `.local/` (git-ignored). Its issuer is the local API's
+ * own URL, which serves the public key at `<issuer>/.well-known/jwks.json` as Cognito does; the
+ * running API publishes that URL beside the key so `npm run token` can put it in `iss`.
  */
-export const DEV_JWT_ISSUER = 'usage-pipeline-local';
 export const DEV_JWT_AUDIENCE = 'usage-pipeline-local-api';
 export const DEV_JWT_KEY_PATH = join(LOCAL_STATE_DIR, 'dev-jwt-key.pem');
+/** Where an issuer serves its keys, relative to the issuer URL (Cognito's path). */
+export const JWKS_PATH = '/.well-known/jwks.json';
+/** The only algorithm the dev issuer signs with; API Gateway's JWT authorizer takes RSA only. */
+export const DEV_JWT_ALG = 'RS256';
 /** The claim API Gateway passes to the handler and the handler reads the clientId from. */
 export const CLIENT_ID_CLAIM = 'custom:clientId';
 
 export interface DevKeyPair {
   privateKey: KeyObject;
   publicKey: KeyObject;
-  /** Key id (`kid`), derived from the public key so a new key pair gets a new id. */
-  kid: string;
+  /** The key file it was read from: the running API publishes its issuer beside it. */
+  path?: string;
 }
 
-export type JwtClaims = Record<string, unknown>;
+export type DevJwtReason = 'NoIssuer' | 'KeyUnreadable';
 
-const base64url = (value: Buffer | string): string => Buffer.from(value).toString('base64url');
+/** A dev token that cannot be minted: no issuer known for the key, or a key file that is not a key. */
+export class DevJwtError extends Error {
+  override readonly name = 'DevJwtError';
+  constructor(
+    readonly reason: DevJwtReason,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+  }
+}
 
-const keyPairOf = (privateKey: KeyObject): DevKeyPair => {
-  const publicKey = createPublicKey(privateKey);
-  const der = publicKey.export({ type: 'spki', format: 'der' });
-  const kid = base64url(der.subarray(der.length - 12));
-  return { privateKey, publicKey, kid };
+export const generateDevKeyPair = (): DevKeyPair => {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return { privateKey, publicKey };
 };
 
-export const generateDevKeyPair = (): DevKeyPair =>
-  keyPairOf(generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey);
+const readKeyPair = (path: string): DevKeyPair => {
+  const pem = readFileSync(path, 'utf8');
+  let privateKey: KeyObject;
+  try {
+    privateKey = createPrivateKey(pem);
+  } catch (error) {
+    throw new DevJwtError('KeyUnreadable', `${path} is not a PEM private key`, { cause: error });
+  }
+  return { privateKey, publicKey: createPublicKey(privateKey), path };
+};
 
 /**
- * Reads the dev signing key, generating it once. Safe when several processes race: the
- * key is written to a temporary file and hard-linked into place, which fails if another
+ * Reads the dev signing key (PKCS#8 PEM), generating it once. Safe when several processes race:
+ * the key is written to a temporary file and hard-linked into place, which fails if another
  * process got there first (its key then wins).
  */
 export const loadOrCreateDevKeyPair = (path: string = DEV_JWT_KEY_PATH): DevKeyPair => {
   try {
-    return keyPairOf(createPrivateKey(readFileSync(path, 'utf8')));
+    return readKeyPair(path);
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   mkdirSync(dirname(path), { recursive: true });
-  const pem = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey.export({ type: 'pkcs8', format: 'pem' });
+  const pem = generateDevKeyPair().privateKey.export({ type: 'pkcs8', format: 'pem' });
   const temporary = `${path}.${process.pid}.${randomUUID()}.tmp`;
   writeFileSync(temporary, pem, { mode: 0o600 });
   try {
@@ -64,20 +78,62 @@ export const loadOrCreateDevKeyPair = (path: string = DEV_JWT_KEY_PATH): DevKeyP
   } finally {
     unlinkSync(temporary);
   }
-  return keyPairOf(createPrivateKey(readFileSync(path, 'utf8')));
+  return readKeyPair(path);
 };
 
-export const signJwt = (claims: JwtClaims, keys: Pick<DevKeyPair, 'privateKey' | 'kid'>): string => {
-  const header = base64url(JSON.stringify({ alg: 'RS256', typ: 'JWT', kid: keys.kid }));
-  const payload = base64url(JSON.stringify(claims));
-  const signature = sign('sha256', Buffer.from(`${header}.${payload}`), keys.privateKey);
-  return `${header}.${payload}.${base64url(signature)}`;
+/** The key id (`kid`): the RFC 7638 thumbprint of the public key, so a new key gets a new id. */
+export const devKeyId = async (publicKey: KeyObject): Promise<string> =>
+  calculateJwkThumbprint(await exportJWK(publicKey));
+
+/** The issuer's public JWKS document, shaped like Cognito's. */
+export const devJwks = async (publicKey: KeyObject): Promise<JSONWebKeySet> => ({
+  keys: [{ ...(await exportJWK(publicKey)), kid: await devKeyId(publicKey), alg: DEV_JWT_ALG, use: 'sig' }],
+});
+
+/** Where the local API serving a key's JWKS publishes its issuer: `dev-jwt-key.pem` → `dev-jwt-key.issuer.json`. */
+export const issuerFileFor = (keyPath: string): string => `${keyPath.replace(/\.pem$/, '')}.issuer.json`;
+
+/** Records `issuer` as the one serving this key (last API started wins), written whole. */
+export const publishIssuer = (keyPath: string, issuer: string): void => {
+  const file = issuerFileFor(keyPath);
+  const temporary = `${file}.${process.pid}.${randomUUID()}.tmp`;
+  writeFileSync(temporary, `${JSON.stringify({ issuer, jwksUri: `${issuer}${JWKS_PATH}` })}\n`);
+  renameSync(temporary, file);
 };
+
+/** The issuer the running local API published for this key, if any. */
+export const publishedIssuer = (keyPath: string): string | undefined => {
+  try {
+    const { issuer } = JSON.parse(readFileSync(issuerFileFor(keyPath), 'utf8')) as { issuer?: unknown };
+    return typeof issuer === 'string' ? issuer : undefined;
+  } catch {
+    // Absent or half-written by hand: no issuer.
+    return undefined;
+  }
+};
+
+/** Removes the published issuer if it is still `issuer` (a later API may have replaced it). */
+export const withdrawIssuer = (keyPath: string, issuer: string): void => {
+  if (publishedIssuer(keyPath) !== issuer) return;
+  try {
+    unlinkSync(issuerFileFor(keyPath));
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+  }
+};
+
+/** Signs `claims` as the dev issuer: RS256, `typ: JWT`, the key's `kid`. */
+export const signJwt = async (claims: JWTPayload, keys: Pick<DevKeyPair, 'privateKey' | 'publicKey'>) =>
+  new SignJWT(claims)
+    .setProtectedHeader({ alg: DEV_JWT_ALG, typ: 'JWT', kid: await devKeyId(keys.publicKey) })
+    .sign(keys.privateKey);
 
 export interface DevTokenOptions {
   clientId: string;
+  /** Lifetime in seconds (default 3600); 0 or negative mints a token that has already expired. */
   ttlSeconds?: number;
   audience?: string;
+  /** Default: the issuer the running local API published for the key file. */
   issuer?: string;
   subject?: string;
   /** Space-separated in the `scope` claim, as Cognito access tokens carry them. */
@@ -85,13 +141,24 @@ export interface DevTokenOptions {
   now?: Date;
 }
 
+const issuerOf = (keys: DevKeyPair, options: DevTokenOptions): string => {
+  const issuer = options.issuer ?? (keys.path === undefined ? undefined : publishedIssuer(keys.path));
+  if (issuer !== undefined) return issuer;
+  throw new DevJwtError(
+    'NoIssuer',
+    keys.path === undefined
+      ? 'no issuer given for a key pair that is not from a key file'
+      : `no local HTTP API is serving the key ${keys.path} (start one with npm start -- --keep-running), and no issuer was given`,
+  );
+};
+
 /** A token like a Cognito ID token for a user of `clientId`: `custom:clientId`, aud, iss, exp. */
-export const mintDevToken = (keys: Pick<DevKeyPair, 'privateKey' | 'kid'>, options: DevTokenOptions): string => {
+export const mintDevToken = async (keys: DevKeyPair, options: DevTokenOptions): Promise<string> => {
   const now = Math.floor((options.now ?? new Date()).getTime() / 1000);
   return signJwt(
     {
       sub: options.subject ?? `dev-user@${options.clientId}`,
-      iss: options.issuer ?? DEV_JWT_ISSUER,
+      iss: issuerOf(keys, options),
       aud: options.audience ?? DEV_JWT_AUDIENCE,
       token_use: 'id',
       iat: now,
@@ -102,67 +169,4 @@ export const mintDevToken = (keys: Pick<DevKeyPair, 'privateKey' | 'kid'>, optio
     },
     keys,
   );
-};
-
-export interface VerifyOptions {
-  publicKey: KeyObject;
-  issuer: string;
-  /** The token's `aud` (or, for access tokens, `client_id`) must be one of these. */
-  audience: readonly string[];
-  now?: Date;
-}
-
-export type VerifyResult = { ok: true; claims: JwtClaims; scopes: string[] } | { ok: false; error: string };
-
-const decodeSegment = (segment: string): JwtClaims | undefined => {
-  try {
-    const value: unknown = JSON.parse(Buffer.from(segment, 'base64url').toString('utf8'));
-    return value !== null && typeof value === 'object' && !Array.isArray(value) ? (value as JwtClaims) : undefined;
-  } catch {
-    return undefined;
-  }
-};
-
-const BASE64URL = /^[A-Za-z0-9_-]*$/;
-
-/**
- * What API Gateway's JWT authorizer checks: a well-formed JWS, RS256 only (no `none`, no
- * HMAC with the public key), the signature, `iss`, `aud` or `client_id`, `exp` (required),
- * `nbf` and `iat`. The error strings follow its `error_description`s.
- */
-export const verifyJwt = (token: string, options: VerifyOptions): VerifyResult => {
-  const parts = token.split('.');
-  if (parts.length !== 3 || !parts.every((part) => BASE64URL.test(part)))
-    return { ok: false, error: 'the token is malformed' };
-  const [headerPart, payloadPart, signaturePart] = parts as [string, string, string];
-  const header = decodeSegment(headerPart);
-  const claims = decodeSegment(payloadPart);
-  if (header === undefined || claims === undefined) return { ok: false, error: 'the token is malformed' };
-  if (header.alg !== 'RS256') return { ok: false, error: `signing method ${String(header.alg)} is invalid` };
-  let signed = false;
-  try {
-    signed = verify(
-      'sha256',
-      Buffer.from(`${headerPart}.${payloadPart}`),
-      options.publicKey,
-      Buffer.from(signaturePart, 'base64url'),
-    );
-  } catch {
-    // A signature of the wrong size for the key: invalid, like any other mismatch.
-  }
-  if (!signed) return { ok: false, error: 'signature is invalid' };
-
-  const now = Math.floor((options.now ?? new Date()).getTime() / 1000);
-  if (claims.iss !== options.issuer) return { ok: false, error: 'the token has an invalid issuer' };
-  const audiences = Array.isArray(claims.aud) ? claims.aud : [claims.aud ?? claims.client_id];
-  if (!audiences.some((audience) => typeof audience === 'string' && options.audience.includes(audience))) {
-    return { ok: false, error: 'the token has an invalid audience' };
-  }
-  if (typeof claims.exp !== 'number') return { ok: false, error: 'the token has no expiration' };
-  if (claims.exp <= now) return { ok: false, error: 'the token has expired' };
-  if (typeof claims.nbf === 'number' && claims.nbf > now) return { ok: false, error: 'the token is not valid yet' };
-  if (typeof claims.iat === 'number' && claims.iat > now)
-    return { ok: false, error: 'the token was issued in the future' };
-  const scopes = typeof claims.scope === 'string' ? claims.scope.split(' ').filter(Boolean) : [];
-  return { ok: true, claims, scopes };
 };

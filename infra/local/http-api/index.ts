@@ -2,15 +2,19 @@ import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2, Context } from 'aws-lambda';
+import { createRemoteJWKSet, type JSONWebKeySet } from 'jose';
 import { HTTP_API_MAX_PAYLOAD_BYTES, LOCAL_ACCOUNT_ID } from '../runtime/aws';
 import { closeServer, readBody } from '../runtime/http-server';
 import { localLambdaContext } from '../runtime/lambda-context';
-import { type VerifyOptions, verifyJwt } from './dev-jwt';
+import { type DevKeyPair, devJwks, JWKS_PATH, publishIssuer, withdrawIssuer } from './dev-jwt';
+import { type JwtAuthorizer, verifyJwt } from './jwt-authorizer';
 
 /**
  * API Gateway HTTP API (payload format 2.0) with a JWT authorizer, on loopback: routes
  * from serverless.yml, the token checked like the authorizer checks it (401 before the
  * function runs), then a real `APIGatewayProxyEventV2WithJWTAuthorizer` for the handler.
+ * It is also the dev tokens' issuer, as a Cognito user pool is: its URL is their `iss`, and
+ * it serves the public key at `<url>/.well-known/jwks.json`.
  */
 
 export interface HttpApiRoute {
@@ -25,15 +29,27 @@ export type HttpApiHandler = (
   context: Context,
 ) => Promise<APIGatewayProxyResultV2>;
 
-export interface LocalHttpApiOptions {
+interface HttpApiIntegration {
   handler: HttpApiHandler;
   routes: readonly HttpApiRoute[];
-  /** How the JWT authorizer verifies tokens (key, issuer, audience). */
-  authorizer: Omit<VerifyOptions, 'now'>;
   functionName: string;
   timeoutSeconds: number;
   /** API Gateway HTTP API's payload limit (10 MB); larger requests are 413 before the function. */
   maxPayloadBytes?: number;
+}
+
+/** What one request needs: the authorizer, and the JWKS the API serves as the issuer (if it does). */
+export interface HttpApiInvokeOptions extends HttpApiIntegration {
+  authorizer: JwtAuthorizer;
+  jwks?: JSONWebKeySet;
+}
+
+export interface LocalHttpApiOptions extends HttpApiIntegration {
+  /**
+   * The dev issuer: its key pair (the public half served as the JWKS; from a key file, the API
+   * publishes its URL beside it for `npm run token`) and the audience the authorizer accepts.
+   */
+  authorizer: { keys: Pick<DevKeyPair, 'publicKey' | 'path'>; audience: readonly string[] };
   host?: string;
   /** 0 (default): a free port. */
   port?: number;
@@ -59,6 +75,10 @@ export interface HttpApiResponse {
 
 export interface LocalHttpApi {
   url: string;
+  /** The dev tokens' `iss`: the API's own URL. */
+  issuer: string;
+  /** `<issuer>/.well-known/jwks.json`, what the authorizer fetches its keys from. */
+  jwksUrl: string;
   stop(): Promise<void>;
 }
 
@@ -193,14 +213,16 @@ const unauthorized = (description?: string): HttpApiResponse =>
   );
 
 /**
- * One request through the API: route (404), payload limit (413), JWT authorizer (401),
- * then the function. What the server does per request; tests can call it directly.
+ * One request through the API: the issuer's JWKS (GET), route (404), payload limit (413), JWT
+ * authorizer (401), then the function. What the server does per request; tests can call it directly.
  */
 export const invokeHttpApi = async (
-  options: LocalHttpApiOptions,
+  options: HttpApiInvokeOptions,
   request: HttpApiRequest,
 ): Promise<HttpApiResponse> => {
   const path = new URL(request.url, 'http://localhost').pathname;
+  if (options.jwks && path === JWKS_PATH && request.method.toUpperCase() === 'GET')
+    return jsonResponse(200, options.jwks);
   const route = options.routes.find(
     (candidate) => candidate.method.toUpperCase() === request.method.toUpperCase() && candidate.path === path,
   );
@@ -214,7 +236,7 @@ export const invokeHttpApi = async (
     if (!value) return unauthorized();
     // The authorizer takes the token with or without the Bearer prefix.
     const token = value.replace(/^Bearer\s+/i, '');
-    const verified = verifyJwt(token, options.authorizer);
+    const verified = await verifyJwt(token, options.authorizer);
     if (!verified.ok) return unauthorized(verified.error);
     jwt = { claims: verified.claims, scopes: verified.scopes };
   }
@@ -237,17 +259,25 @@ const send = (response: ServerResponse, result: HttpApiResponse): void => {
   response.end(result.body);
 };
 
+/** API Gateway caches the issuer's public keys for up to two hours (the authorizer page above). */
+const JWKS_CACHE_MS = 2 * 60 * 60 * 1000;
+
 export const startLocalHttpApi = async (options: LocalHttpApiOptions): Promise<LocalHttpApi> => {
+  const { authorizer } = options;
   const host = options.host ?? '127.0.0.1';
   const limit = options.maxPayloadBytes ?? HTTP_API_MAX_PAYLOAD_BYTES;
+  const jwks = await devJwks(authorizer.keys.publicKey);
+  // Set once listening, before any request can arrive: the issuer is the URL, known only then.
+  let invokeOptions: HttpApiInvokeOptions | undefined;
   const server = createServer((request, response) => {
     readBody(request, limit)
       .then(async (body) => {
         if (body === undefined) return send(response, jsonResponse(413, { message: 'Request Entity Too Large' }));
+        if (invokeOptions === undefined) throw new Error('the local HTTP API is not listening yet');
         const address = server.address() as AddressInfo;
         return send(
           response,
-          await invokeHttpApi(options, {
+          await invokeHttpApi(invokeOptions, {
             method: request.method ?? 'GET',
             url: request.url ?? '/',
             headers: request.headers,
@@ -267,8 +297,20 @@ export const startLocalHttpApi = async (options: LocalHttpApiOptions): Promise<L
     server.listen(options.port ?? 0, host, () => resolve());
   });
   const { port } = server.address() as AddressInfo;
+  const url = `http://${host}:${port}`;
+  const jwksUrl = `${url}${JWKS_PATH}`;
+  // The authorizer fetches the keys from the issuer over HTTP, as API Gateway does from Cognito.
+  const keys = createRemoteJWKSet(new URL(jwksUrl), { cacheMaxAge: JWKS_CACHE_MS });
+  invokeOptions = { ...options, authorizer: { issuer: url, audience: authorizer.audience, keys }, jwks };
+  const keyPath = authorizer.keys.path;
+  if (keyPath !== undefined) publishIssuer(keyPath, url);
   return {
-    url: `http://${host}:${port}`,
-    stop: () => closeServer(server),
+    url,
+    issuer: url,
+    jwksUrl,
+    stop: async () => {
+      if (keyPath !== undefined) withdrawIssuer(keyPath, url);
+      await closeServer(server);
+    },
   };
 };

@@ -14,7 +14,7 @@ import { UNROUTED_PREFIX } from '../../../shared/routing/unrouted-store';
 import type { DeliveryTiming } from '../eventbridge';
 import { LocalFirehose, type LocalFirehoseOptions } from '../firehose';
 import { type HttpApiHandler, type LocalHttpApi, startLocalHttpApi } from '../http-api';
-import { DEV_JWT_AUDIENCE, DEV_JWT_ISSUER, type DevKeyPair, loadOrCreateDevKeyPair } from '../http-api/dev-jwt';
+import { DEV_JWT_AUDIENCE, type DevKeyPair, loadOrCreateDevKeyPair } from '../http-api/dev-jwt';
 import { type EventSourceLogger, KinesisEventSource } from '../kinesis-esm';
 import { loadHandlerModule } from '../lambda/handler-module';
 import type { LambdaHandler } from '../lambda/invoker';
@@ -50,7 +50,8 @@ export interface ProducerRecord {
   data: Buffer;
 }
 
-const PUT_SLICE = 5_000;
+/** One PutRecords call's worth (at most 500 records): closeIntake() stops between two of them. */
+const PUT_SLICE = 500;
 let pipelineStarted = false;
 
 export interface LocalPipelineOptions {
@@ -262,8 +263,9 @@ export class LocalPipeline {
       streamName: this.names.stream,
       maxAttempts: 10,
     });
-    // Slices only to report progress; the writer batches and retries within each.
+    // Slices to report progress and to stop between calls; the writer batches and retries within each.
     for (let start = 0; start < records.length; start += PUT_SLICE) {
+      if (this.intakeClosed) return; // closeIntake(): what went in is counted, put no more
       const slice = records.slice(start, start + PUT_SLICE);
       const outcomes = await writer.write(slice, { abortSignal: this.intake.signal });
       if (this.intake.signal.aborted) {
@@ -345,8 +347,8 @@ export class LocalPipeline {
 
   /**
    * Serves the HTTP ingest API (serverless.yml `ingestApi` and its routes) on loopback, the
-   * token checked like API Gateway's JWT authorizer (dev key in `.local/dev-jwt-key.pem`,
-   * issuer `usage-pipeline-local`; mint one with `npm run token -- --client <id>`), and the
+   * token checked like API Gateway's JWT authorizer (dev key in `.local/dev-jwt-key.pem`, issuer
+   * the API's own URL serving its JWKS; mint one with `npm run token -- --client <id>`), and the
    * real handler writing to this pipeline's stream. Returns the base URL; stop() stops it.
    * The handler reads its config once, at load: one pipeline per process serves the API.
    */
@@ -366,7 +368,7 @@ export class LocalPipeline {
     this.httpApi = await startLocalHttpApi({
       handler,
       routes: fn.routes,
-      authorizer: { publicKey: keys.publicKey, issuer: DEV_JWT_ISSUER, audience: [DEV_JWT_AUDIENCE] },
+      authorizer: { keys, audience: [DEV_JWT_AUDIENCE] },
       functionName: fn.name,
       timeoutSeconds: fn.timeoutSeconds,
       ...(options.port !== undefined && { port: options.port }),
@@ -419,12 +421,23 @@ export class LocalPipeline {
     return this.servers && watchServers(this.servers, onProblem, options);
   }
 
-  /** Takes no more work: put() stops between PutRecords calls, the HTTP ingest API closes. */
-  async stopIntake(): Promise<void> {
-    this.intake.abort();
+  private intakeClosed = false;
+
+  /**
+   * Takes no more work, gracefully (npm start's Ctrl-C): put() stops before its next PutRecords
+   * call, the one in flight completes and is counted; the HTTP ingest API closes.
+   */
+  async closeIntake(): Promise<void> {
+    this.intakeClosed = true;
     const api = this.httpApi;
     this.httpApi = undefined;
     await api?.stop();
+  }
+
+  /** closeIntake(), and the PutRecords call in flight is aborted too: a failed server may never answer it. */
+  async stopIntake(): Promise<void> {
+    this.intake.abort();
+    await this.closeIntake();
   }
 
   /**

@@ -27,6 +27,21 @@ export interface LocalServers {
 const SERVER_SCRIPT = join(__dirname, 'server-process.cjs');
 const START_TIMEOUT_MS = 15_000;
 
+/** Every server child not yet exited, for the exit hook below. */
+const live = new Set<ChildProcess>();
+
+/**
+ * A parent that exits (process.exit(), also a second Ctrl-C's exit) takes its servers along at
+ * once, and a stopped (SIGSTOPped) one too: SIGTERM, then SIGCONT so it can act on it. Without this
+ * they would still go, on the IPC channel's 'disconnect', but a stopped one only when continued.
+ */
+const stopLiveServers = () => {
+  for (const child of live) {
+    child.kill('SIGTERM');
+    child.kill('SIGCONT');
+  }
+};
+
 interface Started {
   service: LocalServiceName;
   child: ChildProcess;
@@ -39,10 +54,21 @@ const startServer = (service: LocalServiceName, dataDir?: string, owned = false)
     const args = dataDir ? [service, dataDir, ...(owned ? ['--owned'] : [])] : [service];
     const child = fork(SERVER_SCRIPT, args, {
       stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+      // Its own process group and session (setsid): a Ctrl-C in the terminal signals the whole
+      // foreground group, and the servers must outlive it until the run has drained through them.
+      // https://nodejs.org/docs/latest-v20.x/api/child_process.html#optionsdetached
+      // They still exit with the parent, on 'disconnect' (server-process.cjs), even a SIGKILLed one.
+      detached: true,
       // The servers are plain JS; don't inherit tsx/--require hooks from the parent. s3rver
       // encrypts ListObjectsV2 continuation tokens with DES, which OpenSSL 3 keeps in its legacy
       // provider: without it every listing past 1,000 keys fails with a 500.
       execArgv: service === 's3rver' ? ['--openssl-legacy-provider'] : [],
+    });
+    if (live.size === 0) process.on('exit', stopLiveServers);
+    live.add(child);
+    child.once('exit', () => {
+      live.delete(child);
+      if (live.size === 0) process.off('exit', stopLiveServers);
     });
     let stderr = '';
     child.stderr?.on('data', (chunk: Buffer) => {
@@ -88,7 +114,8 @@ export const startLocalServer = async (
 
 /**
  * Starts kinesalite, dynalite and s3rver, each a real server process on 127.0.0.1 and a
- * free port chosen by the OS. The children exit with their parent, so none is orphaned.
+ * free port chosen by the OS, in a process group of its own (a Ctrl-C meant for `npm start`
+ * does not reach them). The children exit with their parent, so none is orphaned.
  */
 export const startLocalServers = async (options: { s3Directory?: string } = {}): Promise<LocalServers> => {
   const ownDirectory = options.s3Directory === undefined;

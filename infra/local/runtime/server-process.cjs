@@ -1,6 +1,9 @@
 // One local AWS-compatible server in its own process, on 127.0.0.1 and a port the OS picks.
 // Usage (forked with an IPC channel): node server-process.cjs <kinesalite|dynalite|s3rver> [dataDir [--owned]]
 // Prints nothing; sends {ready, port} over IPC. Exits when the parent goes away, so no orphans.
+// It runs in a process group and session of its own (forked detached: a Ctrl-C in the terminal does
+// not reach it), so the terminal cannot end it: the IPC channel's 'disconnect' does, which comes
+// however the parent ends (exit, crash, SIGKILL), since the kernel closes the parent's end.
 'use strict';
 
 const [service, dataDir, ownership] = process.argv.slice(2);

@@ -1,28 +1,42 @@
 import type { APIGatewayProxyEventV2WithJWTAuthorizer, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { type HttpApiRequest, invokeHttpApi, type LocalHttpApiOptions } from '../../../infra/local/http-api';
+import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
+import { type HttpApiInvokeOptions, type HttpApiRequest, invokeHttpApi } from '../../../infra/local/http-api';
 import {
   DEV_JWT_AUDIENCE,
-  DEV_JWT_ISSUER,
+  type DevTokenOptions,
+  devJwks,
   generateDevKeyPair,
   mintDevToken,
 } from '../../../infra/local/http-api/dev-jwt';
 
+const ISSUER = 'http://127.0.0.1:3000';
 const keys = generateDevKeyPair();
 const routes = [
   { method: 'POST', path: '/events', authorizer: 'clientJwt' },
   { method: 'GET', path: '/health' },
 ];
+let jwks: JSONWebKeySet;
+/** A token of the API's issuer; beforeAll mints the default request's. */
+const token = (options: Partial<DevTokenOptions> = {}, pair = keys) =>
+  mintDevToken(pair, { clientId: 'acme-corp', issuer: ISSUER, ...options });
+let defaultToken: string;
+
+beforeAll(async () => {
+  jwks = await devJwks(keys.publicKey);
+  defaultToken = await token();
+});
 
 const api = (result: APIGatewayProxyResultV2 | Error = { statusCode: 200, body: '{}' }) => {
   const events: APIGatewayProxyEventV2WithJWTAuthorizer[] = [];
-  const options: LocalHttpApiOptions = {
+  const options: HttpApiInvokeOptions = {
     handler: async (event) => {
       events.push(event);
       if (result instanceof Error) throw result;
       return result;
     },
     routes,
-    authorizer: { publicKey: keys.publicKey, issuer: DEV_JWT_ISSUER, audience: [DEV_JWT_AUDIENCE] },
+    authorizer: { issuer: ISSUER, audience: [DEV_JWT_AUDIENCE], keys: createLocalJWKSet(jwks) },
+    jwks,
     functionName: 'ingestApi',
     timeoutSeconds: 10,
     maxPayloadBytes: 1_000,
@@ -34,7 +48,7 @@ const request = (overrides: Partial<HttpApiRequest> = {}): HttpApiRequest => ({
   method: 'POST',
   url: '/events',
   headers: {
-    authorization: `Bearer ${mintDevToken(keys, { clientId: 'acme-corp' })}`,
+    authorization: `Bearer ${defaultToken}`,
     'content-type': 'application/json',
   },
   body: Buffer.from('{"entries":[]}'),
@@ -54,7 +68,7 @@ describe('local HTTP API', () => {
       request({
         url: '/events?a=1&a=2&b=x',
         headers: {
-          Authorization: `Bearer ${mintDevToken(keys, { clientId: 'acme-corp', scopes: ['events/write'] })}`,
+          Authorization: `Bearer ${await token({ scopes: ['events/write'] })}`,
           'Content-Type': 'application/json',
           'X-Multi': ['one', 'two'],
           cookie: 'session=abc; theme=dark',
@@ -105,26 +119,31 @@ describe('local HTTP API', () => {
   });
 
   it.each([
-    ['no Authorization header', {}, 'Bearer'],
+    ['no Authorization header', async () => ({}), 'Bearer'],
     [
       'a token signed with another key',
-      { authorization: `Bearer ${mintDevToken(generateDevKeyPair(), { clientId: 'a' })}` },
-      'signature is invalid',
+      async () => ({ authorization: `Bearer ${await token({}, generateDevKeyPair())}` }),
+      'error_description="signature is invalid"',
     ],
     [
-      'an expired token',
-      { authorization: mintDevToken(keys, { clientId: 'a', ttlSeconds: -1 }) },
-      'the token has expired',
+      'an expired token, without the Bearer prefix',
+      async () => ({ authorization: await token({ ttlSeconds: -1 }) }),
+      'error_description="the token has expired"',
     ],
     [
       'a token for another audience',
-      { authorization: `Bearer ${mintDevToken(keys, { clientId: 'a', audience: 'x' })}` },
-      'invalid audience',
+      async () => ({ authorization: `Bearer ${await token({ audience: 'x' })}` }),
+      'error_description="the token does not have a valid audience"',
+    ],
+    [
+      'a token of another issuer',
+      async () => ({ authorization: `Bearer ${await token({ issuer: 'http://127.0.0.1:1' })}` }),
+      'error_description="the token has an invalid issuer"',
     ],
   ])('answers 401 without calling the function for %s', async (_name, headers, challenge) => {
     const { options, events } = api();
 
-    const response = await invokeHttpApi(options, request({ headers }));
+    const response = await invokeHttpApi(options, request({ headers: await headers() }));
 
     expect(response.statusCode).toBe(401);
     expect(bodyOf(response)).toEqual({ message: 'Unauthorized' });
@@ -140,6 +159,23 @@ describe('local HTTP API', () => {
     const large = await invokeHttpApi(options, request({ body: Buffer.alloc(1_001) }));
 
     expect([missing.statusCode, wrongMethod.statusCode, large.statusCode]).toEqual([404, 404, 413]);
+    expect(events).toHaveLength(0);
+  });
+
+  it('serves the issuer JWKS on GET /.well-known/jwks.json, before the routes and without a token', async () => {
+    const { options, events } = api();
+    const get = { method: 'GET', url: '/.well-known/jwks.json', headers: {}, body: Buffer.alloc(0) };
+
+    const served = await invokeHttpApi(options, get);
+    const posted = await invokeHttpApi(options, { ...get, method: 'POST' });
+    const withoutIssuer = await invokeHttpApi({ ...options, jwks: undefined }, get);
+
+    expect([served.statusCode, served.headers['content-type'], bodyOf(served)]).toEqual([
+      200,
+      'application/json',
+      jwks,
+    ]);
+    expect([posted.statusCode, withoutIssuer.statusCode]).toEqual([404, 404]);
     expect(events).toHaveLength(0);
   });
 

@@ -22,7 +22,7 @@ at <issuer>/.well-known/jwks.json; the API publishes it beside the key file when
   --issuer URL   iss claim (default: the URL the running local API published for the key)
 
   curl -H "Authorization: Bearer $(npm run -s token -- --client acme-corp)" \\
-       -H 'content-type: application/json' -d @events.json http://127.0.0.1:PORT/events`;
+       -H 'content-type: application/json' --data-binary @examples/events.json http://127.0.0.1:PORT/events`;
 
 export type TokenUsageReason = 'BadOption' | 'MissingClient' | 'InvalidTtl' | 'InvalidIssuer';
 

@@ -152,8 +152,8 @@ describe('lake lifecycle', () => {
     for (const key of keys) {
       expect(expiring.filter((rule) => key.startsWith(rulePrefix(rule))).map((rule) => rule.Id)).toEqual([]);
     }
-    // The only expiring prefixes: re-driven copies and the s3Drop rejection reports.
-    expect(expiring.map(rulePrefix).sort()).toEqual(['failed-requests/', 'redriven/']);
+    // The only expiring prefixes: re-driven copies, the s3Drop rejection reports and Athena's query results.
+    expect(expiring.map(rulePrefix).sort()).toEqual(['athena-results/', 'failed-requests/', 'redriven/']);
   });
 
   it('moves redriven/ to Glacier IR after 30 days and expires it after at least a year (400 days by default)', () => {

@@ -6,6 +6,7 @@ import { runDynamoWritesBench, WRITES_TARGET } from './dynamodb-writes-bench';
 import { E2E_TARGET_RATIO, type E2eFigures, e2eEventsFromEnv, runE2eBench } from './e2e-bench';
 import { printDropDetails, printE2eDetails, printLayoutDetails, printRssDetails } from './e2e-report';
 import { runChild, TSX_REQUIRE } from './fork-child';
+import { lakeQueryRows, printLakeQueryDetails, runLakeQueryBench } from './lake-query-bench';
 import { LAYOUT_BOUND_TARGET, runLayoutBound } from './partition-bound-bench';
 import { indent, int, ms, ratio, table, us, verdict } from './report';
 import {
@@ -82,6 +83,7 @@ const main = async (): Promise<void> => {
   const e2eLoadAfter = load();
   const extra =
     extraShards > 0 && extraShards !== e2e.shardCount ? await runExtraShards(e2eEvents, extraShards) : undefined;
+  const lakeQuery = await runLakeQueryBench(layoutBound.layout);
   const rssFigure = rss[0] as RssResult;
   // The measured peak against the layout's bound (the quota when the layout has none: client_id).
   const peakTarget = layoutBound.bound ?? layoutBound.quota;
@@ -211,6 +213,7 @@ const main = async (): Promise<void> => {
           'yes',
           drop.allSent ? 'PASS' : 'MISS',
         ],
+        ...lakeQueryRows('9', lakeQuery),
       ],
     ),
   );
@@ -432,12 +435,17 @@ const main = async (): Promise<void> => {
 
   printLayoutDetails('7', layoutBound, e2e, extra);
   printDropDetails('8', drop);
+  printLakeQueryDetails('9', lakeQuery);
 
   console.log(`\nload average at end ${load()} (other processes on this machine add noise to 1, 2 and 4).`);
   if (!e2e.lakeExact || (extra && !extra.lakeExact)) {
     console.error(
       'ASSERTION FAILED: the end-to-end run did not put every event in the lake exactly once, in its partition.',
     );
+    process.exitCode = 1;
+  }
+  if (lakeQuery.events !== lakeQuery.generated.events) {
+    console.error('ASSERTION FAILED: the lake query did not count every event of the generated lake once.');
     process.exitCode = 1;
   }
   if (!drop.allSent) {

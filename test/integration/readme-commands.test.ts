@@ -144,6 +144,9 @@ const NOT_RUN: Record<string, string> = {
     'a synopsis: its placeholders are not values (its forms run here: --ttl -5, and inside each curl)',
   'npm run redrive -- errors [--dry-run] [--json] [--stage S] [--type partitioning-failed|processing-failed]':
     'a synopsis; its local form runs here against the overflow stack (lake-overflow.test.ts runs --dry-run and --json)',
+  'npm start -- --out ./lake':
+    'the built-in workload of 5,000 records (about 20 s here); the query commands run on the lake of `npm start -- --input examples/mixed.ndjson --json --out ./lake`',
+  "npm run query -- --lake DIR 'SQL'": 'a synopsis: DIR and SQL are placeholders (its forms run here)',
   'npm run redrive -- quarantine --reason CODE [--dry-run] [--json] [--stage S]':
     'a synopsis (CODE is a placeholder); quarantine-redrive.test.ts re-drives EVENT_TIME_OUT_OF_RANGE',
 };
@@ -170,6 +173,14 @@ const JWKS = 'curl http://127.0.0.1:<port>/.well-known/jwks.json';
 const OVERFLOW_STACK =
   'LOCAL_FIREHOSE_MAX_ACTIVE_PARTITIONS=4 LOCAL_FIREHOSE_BUFFER_INTERVAL_SECONDS=1 npm start -- --input examples/mixed.ndjson --keep-running';
 const REDRIVE = 'npm run redrive -- errors --stage local --max-partitions 4 --wave-seconds 7';
+const QUERY_TABLE =
+  "npm run query -- --lake ./lake 'SELECT clientId, dt, count(*) AS events FROM events GROUP BY 1, 2 ORDER BY 1, 2'";
+const QUERY_JSON = 'npm run query -- --lake ./lake --json --report usage';
+const QUERY_CSV = "npm run query -- --lake ./lake --csv 'SELECT * FROM usage_meters'";
+const QUERY_SQL = 'npm run query -- --report api-calls --print-sql';
+const QUERIES = [QUERY_TABLE, QUERY_JSON, QUERY_CSV, QUERY_SQL];
+/** Runs against the `--keep-running` stack (its `.local/stack.json`). */
+const QUERY_STACK = 'npm run query -- --report health';
 
 const RUN = [
   MAKE_EXAMPLES,
@@ -183,6 +194,8 @@ const RUN = [
   JWKS,
   OVERFLOW_STACK,
   REDRIVE,
+  ...QUERIES,
+  QUERY_STACK,
 ];
 
 let dir: string;
@@ -202,7 +215,11 @@ beforeAll(async () => {
   results = new Map([[MAKE_EXAMPLES, Promise.resolve(examples)]]);
   // Two lanes, about even; the two stacks in one, as `npm run token` takes the issuer of the API that started last.
   const stacks = (async () => {
-    const api = await withStack(API_STACK, [EXPIRED_TOKEN, ...API_CALLS.map(({ command }) => command), JWKS], context);
+    const api = await withStack(
+      API_STACK,
+      [EXPIRED_TOKEN, ...API_CALLS.map(({ command }) => command), JWKS, QUERY_STACK],
+      context,
+    );
     const overflow = await withStack(OVERFLOW_STACK, [REDRIVE], context);
     return new Map([...api, ...overflow]);
   })();
@@ -213,6 +230,7 @@ beforeAll(async () => {
     REDRIVE,
     EXPIRED_TOKEN,
     JWKS,
+    QUERY_STACK,
     ...API_CALLS.map((call) => call.command),
   ];
   for (const key of [...fromStacks, ...[API_STACK, OVERFLOW_STACK].map((stack) => `${stack} (before Ctrl-C)`)])
@@ -221,7 +239,8 @@ beforeAll(async () => {
       stacks.then((ran) => ran.get(key) as Ran),
     );
   let previous: Promise<unknown> = Promise.resolve();
-  for (const command of [...INVOKES, MIXED, DROP, BACKFILL]) {
+  // The queries read the lake MIXED copies into ./lake.
+  for (const command of [...INVOKES, MIXED, ...QUERIES, DROP, BACKFILL]) {
     const ran = previous.then(() => run(command, context));
     ran.catch(() => undefined);
     results.set(command, ran);
@@ -243,6 +262,14 @@ const lastCount = (stdout: string, label: RegExp): number | undefined => {
   const value = found.at(-1)?.[1];
   return value === undefined ? undefined : Number(value);
 };
+
+/** What a command printed, without the `> pkg@version script` banner npm run prints first (not with -s). */
+const printed = (stdout: string): string =>
+  stdout
+    .split('\n')
+    .filter((_line, i, lines) => !lines.slice(0, i + 1).every((above) => above.startsWith('> ') || above.trim() === ''))
+    .join('\n')
+    .trim();
 
 describe('README.md commands', () => {
   it('runs, or says why it does not run, every command the README shows, and nothing it does not', () => {
@@ -286,6 +313,41 @@ describe('README.md commands', () => {
     });
     expect(Object.keys(summary.bySource).sort()).toEqual(SOURCE_ADAPTERS.map((adapter) => adapter.name).sort());
     expect(summary.objects.filter((key) => !existsSync(join(context.lake, key)))).toEqual([]);
+  });
+
+  it(`${QUERY_TABLE} and the other queries of the lake: what the run delivered, as a table, JSON and CSV`, async () => {
+    const mixedRun = lastJson<{ delivered: number }>((await result(MIXED)).stdout);
+    const table = await result(QUERY_TABLE);
+    const json = await result(QUERY_JSON);
+    const csv = await result(QUERY_CSV);
+    const sql = await result(QUERY_SQL);
+
+    expect(table.code).toBe(0);
+    const [header, rule, ...rows] = printed(table.stdout).split('\n');
+    expect(header?.split(/\s+/)).toEqual(['clientId', 'dt', 'events']);
+    expect(rule).toMatch(/^[- ]+$/);
+    const counted = rows
+      .filter((row) => !row.startsWith('('))
+      .reduce((total, row) => total + Number(row.trim().split(/\s+/).at(-1)), 0);
+    expect(counted).toBe(mixedRun.delivered);
+    expect(json.code).toBe(0);
+    const usage = JSON.parse(printed(json.stdout)) as { customerId: string; total: number }[];
+    expect(usage.length).toBeGreaterThan(0);
+    expect(usage.every((row) => typeof row.customerId === 'string' && typeof row.total === 'number')).toBe(true);
+    expect(csv.code).toBe(0);
+    const [csvHeader, ...csvRows] = printed(csv.stdout).split('\n');
+    expect(csvHeader?.split(',')).toEqual(expect.arrayContaining(['customerId', 'meterApiName', 'meterValue']));
+    expect(csvRows.length).toBe(usage.reduce((total, row) => total + (row as unknown as { events: number }).events, 0));
+    expect(sql.code).toBe(0);
+    expect(printed(sql.stdout)).toMatch(/^SELECT[\s\S]*FROM api_calls/);
+  });
+
+  it(`${QUERY_STACK}, against the --keep-running stack: the health report`, async () => {
+    const ran = await result(QUERY_STACK);
+
+    expect(ran.code).toBe(0);
+    expect(ran.stderr).toBe('');
+    expect(printed(ran.stdout).split('\n').length).toBeGreaterThan(2);
   });
 
   it('## The canonical event: the README shows the keys, source and detail-type of a client event in the lake', async () => {

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
+import { prefixRoot } from '../../../shared/lake-layout';
 import { routeChecks } from '../../../shared/routes/checks';
 import { DEFAULT_ROUTES_FILE, loadRoutesFile } from '../../../shared/routes/routes-file';
 import {
@@ -9,6 +10,8 @@ import {
   type ProducerRecord,
   type RunSummary,
 } from '../pipeline/local-pipeline';
+import { runReportLines } from '../query/run-reports';
+import { publishStack, withdrawStack } from '../query/stack-state';
 import { problemReason, type ServerProblem, serverLabel, settleWithin } from '../runtime/server-watch';
 import { readInputFile } from './input-file';
 import { sampleWorkload } from './sample-workload';
@@ -102,6 +105,47 @@ const watchForFailure = (pipeline: LocalPipeline) => {
     step: <T>(work: Promise<T>): Promise<T> => Promise.race([work, failure]),
     stop: () => watch?.stop(),
   };
+};
+
+const QUARANTINE_ROOT = 'quarantine/';
+
+/** Where this stack's lake is, for `npm run query` from another process while it runs (--keep-running). */
+const publishRunningStack = (pipeline: LocalPipeline, summary: RunSummary) =>
+  publishStack({
+    pid: process.pid,
+    startedAt: new Date().toISOString(),
+    service: pipeline.definition.service,
+    stage: pipeline.definition.stage,
+    bucket: pipeline.names.bucket,
+    prefix: pipeline.layout.prefix,
+    errorRoot: prefixRoot(pipeline.definition.firehose.errorOutputPrefix),
+    quarantineRoot: pipeline.definition.consumer.environment.QUARANTINE_PREFIX ?? QUARANTINE_ROOT,
+    env: pipeline.env,
+    ...(pipeline.routing && {
+      routing: { sqsEndpoint: pipeline.routing.sqsEndpoint, routes: Object.keys(summary.routes) },
+    }),
+  });
+
+/** The top lines of the usage and health reports (`npm run query`), after the summary; never fails the run. */
+const reportLines = async (pipeline: LocalPipeline, summary: RunSummary, options: StartOptions): Promise<string[]> => {
+  try {
+    return await runReportLines({
+      bucket: pipeline,
+      bucketName: pipeline.names.bucket,
+      prefix: pipeline.layout.prefix,
+      errorRoot: prefixRoot(pipeline.definition.firehose.errorOutputPrefix),
+      quarantineRoot: pipeline.definition.consumer.environment.QUARANTINE_PREFIX ?? QUARANTINE_ROOT,
+      deadLetters: Object.fromEntries(
+        Object.entries(summary.routes).map(([name, route]) => [name, route.deadLettered]),
+      ),
+      // The stack stops with this run: the full reports read a copy (DIR: npm start -- --out DIR).
+      queryCommand: `npm run query -- --lake ${options.out ?? 'DIR'}`,
+    });
+  } catch (error) {
+    return [
+      `  reports         not available: ${(error instanceof Error ? error.message : String(error)).replace(/\s*\n\s*/g, ' ')}`,
+    ];
+  }
 };
 
 /** The summary's JSON line (--json), stopped set when a server failure stopped the run. */
@@ -271,11 +315,17 @@ const run = async (
     healthy = printSummary(pipeline, summary, seconds(), lake, drops, options.keepRunning);
     if (options.keepRunning && !stop.signal) {
       printEndpoints(pipeline, await step(pipeline.startHttpApi()));
-      await step(stop.requested);
+      publishRunningStack(pipeline, summary);
+      try {
+        await step(stop.requested);
+      } finally {
+        withdrawStack();
+      }
       await step(pipeline.drain());
       ({ summary, lake } = await step(report(pipeline)));
       healthy = printSummary(pipeline, summary, seconds(), lake, drops, options.keepRunning);
     }
+    process.stdout.write(`${(await step(reportLines(pipeline, summary, options))).join('\n')}\n`);
     if (options.out) {
       await step(copyBucket(pipeline, summary.objects, options.out));
       process.stdout.write(`  copied ${summary.objects.length} objects to ${resolve(options.out)}\n`);

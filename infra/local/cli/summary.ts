@@ -276,7 +276,7 @@ export const printEndpoints = (pipeline: LocalPipeline, httpApiUrl: string) => {
     `       aws s3 ls --recursive s3://${names.bucket}/`,
     `HTTP ingest API (JWT required): ${httpApiUrl}  POST /events, /actions, /meters`,
     `  e.g. curl -H "Authorization: Bearer $(npm run -s token -- --client acme-corp)" \\`,
-    `         -H 'content-type: application/json' -d @examples/events.json ${httpApiUrl}/events`,
+    `         -H 'content-type: application/json' --data-binary @examples/events.json ${httpApiUrl}/events`,
     `  tokens: issuer ${httpApiUrl}, its keys at ${httpApiUrl}/.well-known/jwks.json`,
     ...(pipeline.routing
       ? [

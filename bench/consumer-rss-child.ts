@@ -4,10 +4,10 @@
  * environment (AWS_ENDPOINT_URL_*, table, delivery stream, bucket), invokes it once with ONE
  * Kinesis event of BENCH_RSS_RECORDS records, and sends its memory figures over IPC.
  */
-import { readFileSync } from 'node:fs';
 import type { Context } from 'aws-lambda';
 import { exportWithMethod, loadHandlerModule } from '../infra/local/lambda/handler-module';
 import type { RecordOutcome } from '../shared/consumer/kinesis-consumer';
+import { vmHwm } from './peak-rss';
 import { createRandom, eventBridgeEnvelope, kinesisEvent, kinesisRecord, ShardClock } from './record-factories';
 
 export interface RssReport {
@@ -28,15 +28,6 @@ export interface RssReport {
   batchItemFailures: number;
   outcomes: Partial<Record<RecordOutcome['result'], number>>;
 }
-
-const vmHwm = (): { vmHwmKiB?: number } => {
-  try {
-    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    return match ? { vmHwmKiB: Number(match[1]) } : {};
-  } catch {
-    return {};
-  }
-};
 
 // The parent going away (killed, crashed) takes this process with it.
 process.on('disconnect', () => process.exit(0));

@@ -5,7 +5,7 @@ import { performance } from 'node:perf_hooks';
 import { createRandom, LakeWriter, sampleProducerRecord } from '../infra/local/query/lake-writer';
 import type { LakeLayout } from '../shared/lake-layout';
 import { runChild } from './fork-child';
-import { LAKE_QUERY_SQL, type LakeQueryReport } from './lake-query-child';
+import { LAKE_QUERY_SQL, type LakeQueryReport } from './lake-query-spec';
 import { indent, int } from './report';
 
 /** BENCH_LAKE_EVENTS=N (default 1,000,000): the size of the generated lake. */

@@ -3,35 +3,11 @@
  * bench/fork-child.ts, so its peak RSS is its own): opens the local engine over the lake directory
  * BENCH_LAKE_DIR, runs the count per client per day once, and sends its figures over IPC.
  */
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import { LocalLakeEngine } from '../infra/local/query/engine';
 import { openLakeDir } from '../infra/local/query/lake-dir';
-
-export const LAKE_QUERY_SQL =
-  'SELECT "clientId", dt, count(*) AS events FROM events GROUP BY "clientId", dt ORDER BY 1, 2';
-
-export interface LakeQueryReport {
-  seconds: number;
-  /** Of which opening DuckDB and defining the tables and views. */
-  openSeconds: number;
-  rows: number;
-  /** Σ events over the rows: every event counted once. */
-  events: number;
-  /** process.resourceUsage().maxRSS after the query, KiB. */
-  maxRssKiB: number;
-  /** VmHWM of /proc/self/status (this address space's peak RSS), KiB; Linux only. */
-  vmHwmKiB?: number;
-}
-
-const vmHwm = (): { vmHwmKiB?: number } => {
-  try {
-    const match = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
-    return match ? { vmHwmKiB: Number(match[1]) } : {};
-  } catch {
-    return {};
-  }
-};
+import { LAKE_QUERY_SQL, type LakeQueryReport } from './lake-query-spec';
+import { vmHwm } from './peak-rss';
 
 process.on('disconnect', () => process.exit(0));
 

@@ -1,6 +1,6 @@
 import { open, stat } from 'node:fs/promises';
-import { parseArgs } from 'node:util';
 import { RoutesFileError } from '../../../shared/routes/routes-file';
+import { readOptions } from './cli-options';
 
 export const USAGE = `Usage: npm start -- [options]
 
@@ -83,44 +83,16 @@ const OPTIONS = {
 } as const;
 
 type OptionName = keyof typeof OPTIONS;
-const isOption = (name: string): name is OptionName => Object.hasOwn(OPTIONS, name);
-const HELP_HINT = ' (npm start -- --help lists the options)';
 
 /**
- * argv after `npm start --`, checked token by token (parseArgs in non-strict mode, so every
- * problem gets a message of ours naming the option): unknown options, positionals, a missing
- * value (`--events` last, or followed by another option), a value given to a flag, an option
- * given twice, --events not a whole number ≥ 1, --input with --events. `--help` anywhere wins.
+ * argv after `npm start --`, checked by readOptions (unknown options, positionals, missing values,
+ * flags given values, repeats), then: --events a whole number ≥ 1, not with --input. `--help` anywhere wins.
  */
 export const parseStartArgs = (argv: readonly string[]): StartCommand => {
-  const { tokens } = parseArgs({
-    args: [...argv],
-    options: OPTIONS,
-    strict: false,
-    tokens: true,
-    allowPositionals: true,
+  const { help, values } = readOptions(argv, OPTIONS, (reason, message) => new StartUsageError(reason, message), {
+    helpHint: ' (npm start -- --help lists the options)',
   });
-  if (tokens.some((token) => token.kind === 'option' && token.name === 'help')) return { help: true };
-  const values = new Map<OptionName, string[]>();
-  for (const token of tokens) {
-    if (token.kind === 'option-terminator') continue;
-    if (token.kind === 'positional')
-      throw new StartUsageError('UnexpectedArgument', `unexpected argument '${token.value}'${HELP_HINT}`);
-    const { name, rawName, value, inlineValue } = token;
-    if (!isOption(name)) throw new StartUsageError('UnknownOption', `unknown option ${rawName}${HELP_HINT}`);
-    const option = OPTIONS[name];
-    if (option.type === 'boolean') {
-      if (value !== undefined)
-        throw new StartUsageError('UnexpectedValue', `${rawName} takes no value, got '${value}'`);
-    } else if (value === undefined || (!inlineValue && value.startsWith('-'))) {
-      // `--events --json`: the next word is an option, not this one's value (`--input=-file` for such a name).
-      throw new StartUsageError('MissingValue', `${rawName} needs a value${HELP_HINT}`);
-    }
-    const seen = values.get(name) ?? [];
-    if (seen.length > 0 && !('multiple' in option))
-      throw new StartUsageError('RepeatedOption', `${rawName} is given twice: give it once`);
-    values.set(name, [...seen, value ?? '']);
-  }
+  if (help) return { help: true };
   const one = (name: OptionName) => values.get(name)?.[0];
   const eventsText = one('events');
   if (eventsText !== undefined && !/^[1-9]\d*$/.test(eventsText))

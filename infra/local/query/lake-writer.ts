@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { evaluateLayoutPrefix, type LakeLayout } from '../../../shared/lake-layout';
 import { type TransformLayout, transformRecord } from '../../../shared/transformer/firehose-transform';
+import { prng } from '../cli/sample-workload';
 
 /**
  * Writes a lake straight to disk, as the pipeline would have: each record goes through the real
@@ -58,17 +59,8 @@ export class LakeWriter {
   }
 }
 
-/** Deterministic PRNG (mulberry32): the same seed gives the same records. */
-export const createRandom = (seed: number): (() => number) => {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-};
+/** The sample workload's deterministic PRNG (mulberry32): the same seed gives the same records. */
+export const createRandom = prng;
 
 export const SAMPLE_CLIENTS = ['acme-corp', 'globex', 'initech', 'umbrella', 'hooli', 'stark-industries'] as const;
 const METERS = ['api_requests', 'storage_gb_hours', 'compute_seconds'] as const;

@@ -1,5 +1,5 @@
-import { parseArgs } from 'node:util';
 import { isReportName, REPORT_NAMES, type ReportName } from '../../../shared/lake-query/reports';
+import { readOptions } from '../cli/cli-options';
 import type { OutputFormat } from './format';
 
 export const USAGE = `Usage: npm run query -- [--lake DIR] [--json | --csv] ("SQL" | --report NAME)
@@ -64,43 +64,21 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-type OptionName = keyof typeof OPTIONS;
-const isOption = (name: string): name is OptionName => Object.hasOwn(OPTIONS, name);
 const HELP_HINT = ' (npm run query -- --help lists the options)';
 
 /**
- * argv after `npm run query --`, token by token (parseArgs non-strict, so every problem gets a
- * message naming the option): one SQL argument or --report, never both; --json or --csv, not
+ * argv after `npm run query --`, checked by readOptions (unknown options, missing values, flags
+ * given values, repeats), then: one SQL argument or --report, never both; --json or --csv, not
  * both; `--help` anywhere wins. A SQL text starting with `-` follows `--`.
  */
 export const parseQueryArgs = (argv: readonly string[]): QueryCommand => {
-  const { tokens } = parseArgs({
-    args: [...argv],
-    options: OPTIONS,
-    strict: false,
-    tokens: true,
-    allowPositionals: true,
-  });
-  if (tokens.some((token) => token.kind === 'option' && token.name === 'help')) return { help: true };
-  const values = new Map<OptionName, string>();
-  const positionals: string[] = [];
-  for (const token of tokens) {
-    if (token.kind === 'option-terminator') continue;
-    if (token.kind === 'positional') {
-      positionals.push(token.value);
-      continue;
-    }
-    const { name, rawName, value, inlineValue } = token;
-    if (!isOption(name)) throw new QueryUsageError('UnknownOption', `unknown option ${rawName}${HELP_HINT}`);
-    if (OPTIONS[name].type === 'boolean') {
-      if (value !== undefined)
-        throw new QueryUsageError('UnexpectedValue', `${rawName} takes no value, got '${value}'`);
-    } else if (value === undefined || (!inlineValue && value.startsWith('-'))) {
-      throw new QueryUsageError('MissingValue', `${rawName} needs a value${HELP_HINT}`);
-    }
-    if (values.has(name)) throw new QueryUsageError('RepeatedOption', `${rawName} is given twice: give it once`);
-    values.set(name, value ?? '');
-  }
+  const { help, values, positionals } = readOptions(
+    argv,
+    OPTIONS,
+    (reason, message) => new QueryUsageError(reason, message),
+    { helpHint: HELP_HINT, allowPositionals: true },
+  );
+  if (help) return { help: true };
   if (values.has('json') && values.has('csv'))
     throw new QueryUsageError('ConflictingOptions', '--json and --csv both choose the output: give one');
   if (positionals.length > 1)
@@ -108,7 +86,7 @@ export const parseQueryArgs = (argv: readonly string[]): QueryCommand => {
       'UnexpectedArgument',
       `give the SQL as one argument, in quotes: "SELECT …" (got ${positionals.length} arguments)`,
     );
-  const report = values.get('report');
+  const report = values.get('report')?.[0];
   const [sql] = positionals;
   if (report !== undefined && sql !== undefined)
     throw new QueryUsageError('ConflictingOptions', '--report and a SQL argument both choose the query: give one');
@@ -119,7 +97,7 @@ export const parseQueryArgs = (argv: readonly string[]): QueryCommand => {
     throw new QueryUsageError('ConflictingOptions', '--print-sql prints the SQL of a --report: give one');
   if (report === undefined && (sql === undefined || sql.trim() === ''))
     throw new QueryUsageError('NoQuery', `no query: give "SQL" or --report NAME${HELP_HINT}`);
-  const lake = values.get('lake');
+  const lake = values.get('lake')?.[0];
   return {
     help: false,
     format: values.has('json') ? 'json' : values.has('csv') ? 'csv' : 'table',

@@ -1,6 +1,6 @@
 'use strict';
-// The lake's Glue database, its `lake_events` table (partition projection from custom.lake) and
-// the views of shared/lake-query/catalog.ts → CloudFormation resources (serverless.yml
+// The lake's Glue database, its `lake_events` table (partition projection from custom.lake), the
+// views and the `quarantine` / `error_outputs` tables of shared/lake-query/catalog.ts → CloudFormation resources (serverless.yml
 // `resources`), and the database's name (custom.names.lakeDatabase). The compiler is
 // shared/lake-query/glue-catalog.ts, loaded through tsx so the local DuckDB engine and Athena
 // read one definition; a layout it cannot project fails `osls print/package/deploy`.
@@ -18,6 +18,8 @@ const compile = async (resolveVariable) => {
       bucket: await resolveVariable('self:custom.names.bucket'),
       prefix: await resolveVariable('self:custom.lake.prefix'),
       dataPrefix: await resolveVariable('self:custom.lake.dataPrefix'),
+      errorPrefix: await resolveVariable('self:custom.lake.errorPrefix'),
+      quarantinePrefix: await resolveVariable('self:custom.lake.quarantinePrefix'),
       eventTypes: await resolveVariable('self:custom.lake.eventTypes'),
       startDate: await resolveVariable('self:custom.lake.startDate'),
     };

@@ -267,9 +267,10 @@ export const lakeViews = (layout: Pick<LakeLayout, 'prefix'>): readonly LakeView
 export const LAKE_VIEWS: readonly LakeView[] = lakeViews({ prefix: DEFAULT_LAKE_PREFIX });
 
 /**
- * A table over one of the bucket's other roots, for the health report: one JSON object per line
- * (a quarantine object holds one; a Firehose error object one per failed record). Not partitioned:
- * these stay small, and their paths are not Hive-style.
+ * A table over one of the bucket's other roots, for the health report, in Glue (Athena) and
+ * locally: one JSON object per line (a quarantine object holds one; a Firehose error object one per
+ * failed record). Not partitioned: these stay small next to the lake, and their paths are not
+ * Hive-style; a query reads all of the root.
  */
 export interface LakeSideTable {
   name: string;

@@ -11,6 +11,11 @@
  * - the views (`events`, then one per source) as Glue tables of type VIRTUAL_VIEW in the encoding
  *   Athena itself writes for `CREATE VIEW`: the Trino view definition, base64 JSON, in
  *   ViewOriginalText.
+ * - `quarantine` and `error_outputs`: unpartitioned external tables over the quarantine's and the
+ *   Firehose error outputs' roots, for the health report. Athena reads every object under an
+ *   unpartitioned table's location, subfolders included (as the non-partitioned table the
+ *   CloudTrail console creates over `AWSLogs/…/<region>/<yyyy>/<mm>/<dd>/` does:
+ *   https://docs.aws.amazon.com/athena/latest/ug/create-cloudtrail-table-ct.html).
  */
 import { PipelineError } from '../errors';
 import { encodePartitionValue, layoutKeysOf, OTHER_EVENT_TYPE, parseEventTypes } from '../lake-layout';
@@ -18,10 +23,13 @@ import {
   LAKE_RAW_TABLE,
   type LakeColumn,
   type LakeColumnType,
+  type LakeSideTable,
   type LakeView,
   lakeViews,
   partitionColumns,
+  type RawColumn,
   rawColumns,
+  sideTables,
 } from './catalog';
 
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
@@ -52,6 +60,10 @@ export interface GlueCatalogStack {
   prefix: string;
   /** Its fixed root (custom.lake.dataPrefix): the table's location. */
   dataPrefix: string;
+  /** The Firehose error prefix's fixed root (custom.lake.errorPrefix): error_outputs' location. */
+  errorPrefix: string;
+  /** The consumer's quarantine prefix (custom.lake.quarantinePrefix): quarantine's location. */
+  quarantinePrefix: string;
   /** custom.lake.eventTypes, comma-separated. */
   eventTypes: string;
   /** First day (yyyy-MM-dd, UTC) partition projection lists (custom.lake.startDate). */
@@ -62,6 +74,8 @@ export interface GlueCatalogStack {
 export const ATHENA_CATALOG = 'awsdatacatalog';
 export const DATABASE_LOGICAL_ID = 'LakeDatabase';
 export const RAW_TABLE_LOGICAL_ID = 'LakeEventsTable';
+/** The side tables' logical ids: `Lake` + PascalCase of the name + `Table` (`error_outputs` → `LakeErrorOutputsTable`). */
+export const sideTableLogicalId = (name: string): string => `Lake${pascalCase(name)}Table`;
 
 export const OPENX_SERDE = 'org.openx.data.jsonserde.JsonSerDe';
 export const TEXT_INPUT_FORMAT = 'org.apache.hadoop.mapred.TextInputFormat';
@@ -72,12 +86,15 @@ export const glueDatabaseName = (service: string, stage: string): string =>
   `${service}_${stage}`.replace(/-/g, '_').toLowerCase();
 
 /** The view's logical id: `LakeView` + PascalCase of its name (`api_calls` → `LakeViewApiCalls`). */
-export const viewLogicalId = (name: string): string =>
-  `LakeView${name
+export const viewLogicalId = (name: string): string => `LakeView${pascalCase(name)}`;
+
+function pascalCase(name: string): string {
+  return name
     .split(/[^A-Za-z0-9]+/)
     .filter(Boolean)
     .map((word) => word.charAt(0).toUpperCase() + word.slice(1))
-    .join('')}`;
+    .join('');
+}
 
 // Column types of the table (Hive DDL names, what Glue stores) and of a view's definition
 // (Trino type signatures, what Athena checks the view's query against).
@@ -198,11 +215,11 @@ export const projectionParameters = (
 };
 
 /** OpenX maps a column to the JSON key of the same name, case-insensitively; the others need `mapping.<column>`. */
-const serdeMappings = (): Record<string, string> =>
+const serdeMappings = (columns: readonly RawColumn[], table: string): Record<string, string> =>
   Object.fromEntries(
-    rawColumns
+    columns
       .filter((column) => column.jsonKey.toLowerCase() !== column.name.toLowerCase())
-      .map((column) => [`mapping.${glueName(column.name, LAKE_RAW_TABLE)}`, column.jsonKey]),
+      .map((column) => [`mapping.${glueName(column.name, table)}`, column.jsonKey]),
   );
 
 const rawTable = (stack: GlueCatalogStack, partitions: readonly LakeColumn[]): GlueResource => ({
@@ -229,13 +246,49 @@ const rawTable = (stack: GlueCatalogStack, partitions: readonly LakeColumn[]): G
         SerdeInfo: {
           SerializationLibrary: OPENX_SERDE,
           // `detail` is declared a string: the SerDe gives an object's JSON text to a string column.
-          Parameters: { 'case.insensitive': 'TRUE', ...serdeMappings() },
+          Parameters: { 'case.insensitive': 'TRUE', ...serdeMappings(rawColumns, LAKE_RAW_TABLE) },
         },
         Columns: rawColumns.map((column) => glueColumn(column, LAKE_RAW_TABLE)),
       },
     },
   },
 });
+
+/**
+ * A side table: everything under its root, one JSON object per line, plain (`.json`, the
+ * quarantine) or GZIP (`.gz`, the error outputs: Athena decompresses by extension); `"$path"`
+ * names each row's object.
+ */
+const sideTable = (stack: GlueCatalogStack, table: LakeSideTable): GlueResource => ({
+  Type: 'AWS::Glue::Table',
+  Properties: {
+    CatalogId: { Ref: 'AWS::AccountId' },
+    DatabaseName: { Ref: DATABASE_LOGICAL_ID },
+    TableInput: {
+      Name: glueName(table.name, 'table'),
+      Description: `${table.comment} (everything under ${table.root})`,
+      TableType: 'EXTERNAL_TABLE',
+      Parameters: { EXTERNAL: 'TRUE', classification: 'json' },
+      PartitionKeys: [],
+      StorageDescriptor: {
+        Location: `s3://${stack.bucket}/${table.root}`,
+        InputFormat: TEXT_INPUT_FORMAT,
+        OutputFormat: TEXT_OUTPUT_FORMAT,
+        SerdeInfo: {
+          SerializationLibrary: OPENX_SERDE,
+          Parameters: { 'case.insensitive': 'TRUE', ...serdeMappings(table.columns, table.name) },
+        },
+        Columns: table.columns.map((column) => glueColumn(column, table.name)),
+      },
+    },
+  },
+});
+
+const checkRoot = (root: string, what: string): void => {
+  if (!/^[^/!{}*?][^!{}*?]*\/$/.test(root) || root.includes('//')) {
+    throw new GlueCatalogError('UNSUPPORTED_PREFIX', `${what} (${root}) must be a fixed folder ending in "/"`);
+  }
+};
 
 /** The Trino view definition Athena stores for a view: what `CREATE VIEW` in Athena writes. */
 export interface TrinoViewDefinition {
@@ -297,10 +350,12 @@ export interface GlueCatalog {
   Resources: Record<string, GlueResource>;
 }
 
-/** The database, `lake_events` and the views, for this stack and lake layout. */
+/** The database, `lake_events`, the views and the side tables, for this stack and lake layout. */
 export const compileGlueCatalog = (stack: GlueCatalogStack): GlueCatalog => {
   checkPrefix(stack);
   checkStartDate(stack.startDate);
+  checkRoot(stack.errorPrefix, 'custom.lake.errorPrefix');
+  checkRoot(stack.quarantinePrefix, 'custom.lake.quarantinePrefix');
   const databaseName = glueDatabaseName(stack.service, stack.stage);
   const layout = { prefix: stack.prefix };
   const views = lakeViews(layout);
@@ -318,5 +373,8 @@ export const compileGlueCatalog = (stack: GlueCatalogStack): GlueCatalog => {
     [RAW_TABLE_LOGICAL_ID]: rawTable(stack, partitionColumns(layout)),
   };
   for (const view of views) Resources[viewLogicalId(view.name)] = viewTable(view, databaseName);
+  for (const table of sideTables({ errors: stack.errorPrefix, quarantine: stack.quarantinePrefix })) {
+    Resources[sideTableLogicalId(table.name)] = sideTable(stack, table);
+  }
   return { databaseName, Resources };
 };

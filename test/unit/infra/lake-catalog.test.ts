@@ -20,6 +20,8 @@
 //   (ViewOriginalText: https://docs.aws.amazon.com/glue/latest/webapi/API_TableInput.html);
 // - workgroup settings: https://docs.aws.amazon.com/athena/latest/ug/workgroups-settings.html
 //   (BytesScannedCutoffPerQuery ≥ 10,000,000: https://docs.aws.amazon.com/athena/latest/APIReference/API_WorkGroupConfiguration.html).
+
+import { errorRecordLine, PROCESSING_FAILED_STATUS } from '../../../infra/local/firehose/error-records';
 import {
   encodePartitionValue,
   evaluateLayoutPrefix,
@@ -29,7 +31,7 @@ import {
   OTHER_EVENT_TYPE,
   prefixRoot,
 } from '../../../shared/lake-layout';
-import { LAKE_RAW_TABLE, lakeViews, rawColumns } from '../../../shared/lake-query/catalog';
+import { LAKE_RAW_TABLE, lakeViews, rawColumns, sideTables } from '../../../shared/lake-query/catalog';
 import {
   compileGlueCatalog,
   decodePrestoView,
@@ -37,6 +39,8 @@ import {
   type GlueCatalogStack,
   type GlueResource,
 } from '../../../shared/lake-query/glue-catalog';
+import { REPORT_NAMES, reportSql } from '../../../shared/lake-query/reports';
+import { quarantineBody } from '../../../shared/quarantine/quarantine';
 import { transformRecord } from '../../../shared/transformer/firehose-transform';
 import { resolveTemplate } from '../../helpers/cfn-resolve';
 import {
@@ -109,10 +113,14 @@ const deployed = (template: CfnTemplate) => {
     Environment: { Variables: Record<string, string> };
   };
   const destination = resource(template, 'DeliveryStream', 'AWS::KinesisFirehose::DeliveryStream')
-    .ExtendedS3DestinationConfiguration as { Prefix: string; CompressionFormat: string };
+    .ExtendedS3DestinationConfiguration as { Prefix: string; ErrorOutputPrefix: string; CompressionFormat: string };
+  const consumer = resource(template, 'KinesisConsumerLambdaFunction', 'AWS::Lambda::Function') as {
+    Environment: { Variables: Record<string, string> };
+  };
   const bucket = resource(template, 'LakeBucket', 'AWS::S3::Bucket').BucketName as string;
   return {
     env: transformer.Environment.Variables,
+    consumerEnv: consumer.Environment.Variables,
     layout: loadLakeLayout(transformer.Environment.Variables),
     destination,
     bucket,
@@ -335,6 +343,89 @@ describe('views', () => {
   });
 });
 
+describe('quarantine and error_outputs (the tables of the health report)', () => {
+  const ORIGIN = {
+    shardId: 'shardId-000000000000',
+    partitionKey: 'acme',
+    sequenceNumber: '49590338271490256608559692538361571095921575989136588898',
+    approximateArrivalTimestamp: '2026-03-01T10:00:00.000Z',
+  };
+  /** The JSON key OpenX reads for each column: its mapping, else the column name, case-insensitively. */
+  const columnKeys = (table: TableInput) =>
+    new Set(
+      table.StorageDescriptor.Columns.map((column) =>
+        (table.StorageDescriptor.SerdeInfo.Parameters?.[`mapping.${column.Name}`] ?? column.Name).toLowerCase(),
+      ),
+    );
+  /** A line's keys that no column reads: none, or Athena would silently drop them. */
+  const unread = (line: string, table: TableInput) => {
+    expect(line.indexOf('\n')).toBe(line.length - 1);
+    return Object.keys(JSON.parse(line) as object).filter((key) => !columnKeys(table).has(key.toLowerCase()));
+  };
+
+  it('quarantine reads, unpartitioned, everything under the prefix the consumer quarantines to, every key a column', () => {
+    const { bucket, consumerEnv } = deployed(byDefault);
+    const table = tableInput(byDefault, 'LakeQuarantineTable');
+
+    expect(table.Name).toBe('quarantine');
+    expect(table.TableType).toBe('EXTERNAL_TABLE');
+    expect(table.PartitionKeys).toEqual([]);
+    expect(consumerEnv.QUARANTINE_PREFIX).toBe('quarantine/');
+    expect(table.StorageDescriptor.Location).toBe(`s3://${bucket}/${consumerEnv.QUARANTINE_PREFIX}`);
+    expect(table.StorageDescriptor.SerdeInfo.SerializationLibrary).toBe('org.openx.data.jsonserde.JsonSerDe');
+    expect(table.StorageDescriptor.Columns.map((column) => column.Name)).toEqual(
+      sideTables()
+        .find((side) => side.name === 'quarantine')
+        ?.columns.map((column) => column.name.toLowerCase()),
+    );
+    // Both shapes of body: UTF-8 data (dataText kept) and bytes that are not.
+    for (const data of [Buffer.from('{"not":"an event"'), Buffer.from([0xff, 0xfe, 0x00])]) {
+      const line = quarantineBody(
+        { reason: 'MALFORMED_JSON', message: 'not JSON', origin: ORIGIN, data },
+        '2026-03-01T10:00:01.000Z',
+      );
+      expect(unread(line, table)).toEqual([]);
+    }
+    expect(table.StorageDescriptor.Columns.find((column) => column.Name === 'origin')?.Type).toBe('string');
+  });
+
+  it('error_outputs reads everything under the Firehose error prefix, GZIP by extension, every key of an error record a column', () => {
+    const { bucket, destination } = deployed(byDefault);
+    const table = tableInput(byDefault, 'LakeErrorOutputsTable');
+
+    expect(table.Name).toBe('error_outputs');
+    expect(table.PartitionKeys).toEqual([]);
+    expect(table.StorageDescriptor.Location).toBe(`s3://${bucket}/${prefixRoot(destination.ErrorOutputPrefix)}`);
+    expect(destination.ErrorOutputPrefix.startsWith('errors/!{firehose:error-output-type}/')).toBe(true);
+    // Athena picks the codec by the object's extension (.gz); the table does not fix one.
+    expect(table.Parameters.compressionType).toBeUndefined();
+    for (const lambdaArn of ['arn:aws:lambda:us-east-1:123456789012:function:transformer', undefined]) {
+      const line = errorRecordLine({
+        attemptsMade: 4,
+        arrivalTimestamp: 1_772_359_200_000,
+        failure: PROCESSING_FAILED_STATUS,
+        attemptEndingTimestamp: 1_772_359_260_000,
+        rawData: Buffer.from('{}'),
+        ...(lambdaArn !== undefined && { lambdaArn }),
+      }).toString('utf8');
+      expect(unread(line, table)).toEqual([]);
+    }
+  });
+
+  it('every table and view a report reads is in the database, so each report runs on Athena', () => {
+    const names = new Set(
+      Object.values(byDefault.Resources)
+        .filter((r) => r.Type === 'AWS::Glue::Table')
+        .map((r) => (r.Properties?.TableInput as TableInput | undefined)?.Name),
+    );
+    for (const name of REPORT_NAMES) {
+      const read = [...reportSql(name).matchAll(/\b(?:FROM|JOIN)\s+("?)([A-Za-z_][A-Za-z0-9_]*)\1/g)].map((m) => m[2]);
+      expect(read.length).toBeGreaterThan(0);
+      expect({ name, missing: read.filter((table) => !names.has(table ?? '')) }).toEqual({ name, missing: [] });
+    }
+  });
+});
+
 describe('a configured layout (the generator, as serverless.yml custom.lake would give it)', () => {
   const stack = (prefix: string, overrides: Partial<GlueCatalogStack> = {}): GlueCatalogStack => ({
     service: 'usage-pipeline',
@@ -342,6 +433,8 @@ describe('a configured layout (the generator, as serverless.yml custom.lake woul
     bucket: 'usage-pipeline-prod-eu-lake-123',
     prefix,
     dataPrefix: 'events/',
+    errorPrefix: 'errors/',
+    quarantinePrefix: 'quarantine/',
     eventTypes: 'api_call,check out,signup',
     startDate: '2026-02-01',
     ...overrides,
@@ -391,6 +484,12 @@ describe('a configured layout (the generator, as serverless.yml custom.lake woul
     ['a prefix that is not a folder', { prefix: 'events/dt=!{partitionKeyFromLambda:dt}' }, 'UNSUPPORTED_PREFIX'],
     ['a prefix outside dataPrefix', { dataPrefix: 'lake/' }, 'PREFIX_OUTSIDE_DATA_PREFIX'],
     ['a start date that is no date', { startDate: '2026-02-30' }, 'INVALID_START_DATE'],
+    [
+      'an error prefix that is not a fixed folder',
+      { errorPrefix: 'errors/!{firehose:error-output-type}/' },
+      'UNSUPPORTED_PREFIX',
+    ],
+    ['a quarantine prefix that is not a folder', { quarantinePrefix: 'quarantine' }, 'UNSUPPORTED_PREFIX'],
   ] as const)('refuses %s, naming the reason', (_, overrides, reason) => {
     const compile = () => compileGlueCatalog(stack('events/dt=!{partitionKeyFromLambda:dt}/', overrides));
     expect(compile).toThrow(GlueCatalogError);
@@ -477,7 +576,7 @@ describe('IAM', () => {
       ...(s.Condition && { Condition: s.Condition }),
     }));
 
-  it('LakeQueryPolicy allows queries in the workgroup, reads of the lake tables and data prefix, and the results prefix only', () => {
+  it('LakeQueryPolicy allows queries in the workgroup, reads of the lake tables, the data, quarantine and error prefixes, and the results prefix only', () => {
     const { bucket } = deployed(byDefault);
     const lake = `arn:aws:s3:::${bucket}`;
     const glue = 'arn:aws:glue:us-east-1:123456789012';
@@ -501,10 +600,10 @@ describe('IAM', () => {
       {
         Action: ['s3:ListBucket'],
         Resource: [lake],
-        Condition: { StringLike: { 's3:prefix': ['events/*', 'athena-results/*'] } },
+        Condition: { StringLike: { 's3:prefix': ['events/*', 'quarantine/*', 'errors/*', 'athena-results/*'] } },
       },
       { Action: ['s3:GetBucketLocation'], Resource: [lake] },
-      { Action: ['s3:GetObject'], Resource: [`${lake}/events/*`] },
+      { Action: ['s3:GetObject'], Resource: [`${lake}/events/*`, `${lake}/quarantine/*`, `${lake}/errors/*`] },
       {
         Action: ['s3:PutObject', 's3:GetObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'],
         Resource: [`${lake}/athena-results/*`],
@@ -516,6 +615,29 @@ describe('IAM', () => {
         Export: { Name: 'usage-pipeline-test-LakeQueryPolicyArn' },
       }),
     );
+  });
+
+  it('LakeQueryPolicy lists and reads under the location of every table in the database', () => {
+    const { bucket } = deployed(byDefault);
+    const grants = granted(byDefault);
+    const reads = grants.filter((g) => g.Action.includes('s3:GetObject')).flatMap((g) => g.Resource);
+    const listed = grants
+      .filter((g) => g.Action.includes('s3:ListBucket'))
+      .flatMap((g) => list(g.Condition?.StringLike?.['s3:prefix'] as string | string[] | undefined));
+    const tables = Object.values(byDefault.Resources)
+      .filter((r) => r.Type === 'AWS::Glue::Table')
+      .map((r) => r.Properties?.TableInput as TableInput)
+      .filter((input) => input.TableType === 'EXTERNAL_TABLE');
+    expect(tables.map((input) => input.Name).sort()).toEqual(['error_outputs', 'lake_events', 'quarantine']);
+
+    for (const input of tables) {
+      const key = (input.StorageDescriptor.Location ?? '').replace(`s3://${bucket}/`, '');
+      expect({ table: input.Name, read: reads.includes(`arn:aws:s3:::${bucket}/${key}*`) }).toEqual({
+        table: input.Name,
+        read: true,
+      });
+      expect({ table: input.Name, listed: listed.includes(`${key}*`) }).toEqual({ table: input.Name, listed: true });
+    }
   });
 
   it('LakeQueryPolicy, with a lake key: may use it through S3 only', () => {

@@ -2,7 +2,10 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
-import { REPO_ROOT } from '../runtime/paths';
+import { LOCAL_STATE_DIR, REPO_ROOT } from '../runtime/paths';
+import { CACHE_OFF_VARIABLE, printedConfigCache, printedConfigKey } from './printed-config-cache';
+
+const PRINTED_CONFIG_DIR = join(LOCAL_STATE_DIR, 'osls-print');
 
 const OSLS_BIN = join(REPO_ROOT, 'node_modules', 'osls', 'bin', 'serverless.js');
 
@@ -223,15 +226,32 @@ export const parsePipelineDefinition = (printed: unknown): PipelineDefinition =>
 };
 
 /** Resolves serverless.yml with the framework (offline, no credentials) and extracts the pipeline. */
-export const loadPipelineDefinition = async (stage = 'local'): Promise<PipelineDefinition> => {
+export const loadPipelineDefinition = async (stage = 'local'): Promise<PipelineDefinition> =>
+  parsePipelineDefinition(await printConfig(stage));
+
+/** `osls print --format json`, from the cache when its inputs are unchanged (printed-config-cache.ts). */
+const printConfig = async (stage: string): Promise<unknown> => {
+  const env = { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' };
+  const cache = process.env[CACHE_OFF_VARIABLE] === 'off' ? undefined : printedConfigCache(PRINTED_CONFIG_DIR);
+  const key = cache && (await printedConfigKey(REPO_ROOT, stage, env));
+  const cached = key && (await cache?.read(key));
+  if (cached) {
+    try {
+      return JSON.parse(cached);
+    } catch {
+      // a damaged entry: print again, and overwrite it
+    }
+  }
   const { stdout } = await promisify(execFile)(
     process.execPath,
     [OSLS_BIN, 'print', '--format', 'json', '--stage', stage],
     {
       cwd: REPO_ROOT,
       maxBuffer: 32 * MB,
-      env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' },
+      env,
     },
   );
-  return parsePipelineDefinition(JSON.parse(stdout));
+  const printed: unknown = JSON.parse(stdout); // only a configuration that parses is kept
+  if (key) await cache?.write(key, stdout).catch(() => undefined);
+  return printed;
 };

@@ -25,6 +25,7 @@ const compile = async (resolveVariable) => {
       lakeBucket: 'LakeBucket',
       consumerRole: 'KinesisConsumerRole',
       alarmTopic: 'AlarmTopic',
+      lakeKmsKey: { condition: 'LakeKmsKeyGiven', keyArnParameter: 'LakeKmsKeyArn' },
     });
     return compiled;
   } finally {

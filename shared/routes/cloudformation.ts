@@ -39,6 +39,11 @@ export interface RoutesStack {
   consumerRole: string;
   /** Logical id of the alarm topic. */
   alarmTopic: string;
+  /**
+   * The lake's optional customer managed key (infra/storage.yml): the condition that it is given and
+   * the parameter holding its ARN. Firehose's backup writes to the lake bucket then need the key.
+   */
+  lakeKmsKey?: { condition: string; keyArnParameter: string };
 }
 
 /** `[A-Za-z0-9]` PascalCase of a route name, for logical ids (a hash keeps distinct names distinct). */
@@ -362,6 +367,25 @@ const httpResources = (
   };
 };
 
+/**
+ * With SSE-KMS bucket encryption, Firehose's writes need the key: kms:GenerateDataKey, and
+ * kms:Decrypt for multipart uploads, through S3 only
+ * (https://docs.aws.amazon.com/firehose/latest/dev/controlling-access.html#using-iam-s3).
+ */
+const lakeKeyStatement = (key: { condition: string; keyArnParameter: string }): Json => ({
+  'Fn::If': [
+    key.condition,
+    {
+      Sid: 'LakeKmsKey',
+      Effect: 'Allow',
+      Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      Resource: [{ Ref: key.keyArnParameter }],
+      Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 's3.${AWS::Region}.amazonaws.com' } } },
+    },
+    { Ref: 'AWS::NoValue' },
+  ],
+});
+
 const firehoseResources = (
   resources: Record<string, CfnResource>,
   id: string,
@@ -397,6 +421,7 @@ const firehoseResources = (
                 Action: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'],
                 Resource: [{ 'Fn::GetAtt': [stack.lakeBucket, 'Arn'] }],
               },
+              ...(stack.lakeKmsKey ? [lakeKeyStatement(stack.lakeKmsKey)] : []),
             ],
           },
         },

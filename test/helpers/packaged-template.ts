@@ -69,8 +69,17 @@ export interface OslsOptions {
 
 /** A customer managed key ARN of the documented form (no such key exists: packaging is offline). */
 export const LAKE_KEY_ARN = 'arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab';
-/** The non-default configuration the infra tests package besides the defaults. */
-export const CONFIGURED_PARAMS = { lakeKmsKeyArn: LAKE_KEY_ARN, streamMode: 'ON_DEMAND', streamShardCount: '3' };
+/**
+ * The non-default configuration the infra tests package besides the defaults: a lake key, an
+ * on-demand stream, and the route presets (one route of each target type, a Firehose HTTP endpoint
+ * backing up to the lake included).
+ */
+export const CONFIGURED_PARAMS = {
+  lakeKmsKeyArn: LAKE_KEY_ARN,
+  streamMode: 'ON_DEMAND',
+  streamShardCount: '3',
+  routesFile: 'examples/routes-presets.yml',
+};
 
 export class PackagedTemplateError extends Error {
   override readonly name = 'PackagedTemplateError';

@@ -285,8 +285,16 @@ describe('lake KMS key (--param="lakeKmsKeyArn=…")', () => {
 
   it('with a key: every role that reads or writes the lake may use it through S3 only', () => {
     const roles = lakeRoles(configured);
-    // Firehose (events/, errors/), the consumer (quarantine/), s3Drop (ingest/, failed-requests/).
-    expect(roles).toEqual(expect.arrayContaining(['FirehoseDeliveryRole', 'KinesisConsumerRole', 'S3DropRole']));
+    // Firehose (events/, errors/), the consumer (quarantine/), s3Drop (ingest/, failed-requests/),
+    // and a firehose-http route's stream (its failed data under routes/<name>/).
+    expect(roles).toEqual(
+      expect.arrayContaining([
+        'FirehoseDeliveryRole',
+        'KinesisConsumerRole',
+        'S3DropRole',
+        expect.stringMatching(/^RouteActionsVendor[0-9a-f]{6}FirehoseRole$/),
+      ]),
+    );
     for (const roleId of roles) {
       expect({ roleId, grants: kmsGrants(configured, roleId) }).toEqual({
         roleId,

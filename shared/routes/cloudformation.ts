@@ -380,7 +380,7 @@ const lakeKeyStatement = (key: { condition: string; keyArnParameter: string }): 
       Effect: 'Allow',
       Action: ['kms:Decrypt', 'kms:GenerateDataKey'],
       Resource: [{ Ref: key.keyArnParameter }],
-      Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 's3.${AWS::Region}.amazonaws.com' } } },
+      Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': `s3.\${AWS::Region}.amazonaws.com` } } },
     },
     { Ref: 'AWS::NoValue' },
   ],

@@ -9,6 +9,7 @@
  * nothing about memory or time).
  */
 import type { Context, S3Event } from 'aws-lambda';
+import { loadHandlerModule } from '../../infra/local/lambda/handler-module';
 import { encodeS3Key } from '../../shared/ingest/s3-drop';
 
 interface Input {
@@ -30,9 +31,11 @@ const megabytes = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10
 const main = async () => {
   const input = JSON.parse(process.argv[2] ?? '{}') as Input;
   Object.assign(process.env, input.env);
-  const { handler } = require('../../functions/s3-drop/handler') as {
-    handler: (event: S3Event, context: Context) => Promise<unknown>;
-  };
+  // As the local stack loads a handler: with AWS_CALL_LOG set, its calls are recorded as s3Drop's.
+  const { handler } = loadHandlerModule<(event: S3Event, context: Context) => Promise<unknown>>(
+    'functions/s3-drop/handler',
+    'handler',
+  );
   const context = {
     functionName: 's3Drop',
     awsRequestId: 'child',

@@ -1,5 +1,6 @@
 import { gunzipSync } from 'node:zlib';
 import type { Context } from 'aws-lambda';
+import { loadHandlerModule } from '../../infra/local/lambda/handler-module';
 import { LocalPipeline } from '../../infra/local/pipeline/local-pipeline';
 import { loadSampleEvent } from '../helpers/events';
 import { sharedStack } from '../helpers/shared-stack';
@@ -77,7 +78,8 @@ beforeAll(async () => {
   process.env.CAPTURE_DEFAULT_CLIENT_ID = 'it-capture-anonymous';
   process.env.AWS_ENDPOINT_URL_KINESIS = pipeline.env.AWS_ENDPOINT_URL_KINESIS;
   jest.isolateModules(() => {
-    handler = (require('../../functions/example-api/handler') as { handler: Invoke }).handler;
+    // As the local stack loads a handler: its AWS calls are recorded as exampleApi's (IAM coverage).
+    handler = loadHandlerModule<Invoke>('functions/example-api/handler', 'handler').handler;
     updateUser = (require('../../shared/capture') as { updateUser: UpdateUser }).updateUser;
   });
 });

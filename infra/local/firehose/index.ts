@@ -31,7 +31,8 @@ import { compileDeliveryPrefixes, type DeliveryPrefixes, parsePrefix } from './p
 import { describeProcessing, Processor } from './processor';
 import type { FirehoseCounters, LocalFirehoseOptions, LocalFirehoseStats } from './types';
 
-export { HttpEndpointConfigurationError, type HttpEndpointDestinationSettings } from './destinations/http-endpoint';
+export type { HttpEndpointDestinationSettings } from './destinations/http-endpoint';
+export { HttpEndpointConfigurationError } from './destinations/http-endpoint-config';
 export { PrefixConfigurationError, PrefixEvaluationError } from './prefix';
 export type {
   HttpEndpointStats,

@@ -3,11 +3,13 @@
  * HTTP (AWS JSON 1.0). What it implements, where it differs from SQS and the AWS documentation it
  * follows: infra/local/README.md, "SQS".
  *
- * This file owns the lifecycle (start, stop) and the queues; api.ts speaks the protocol and
- * checks requests (validation.ts, message-attributes.ts); queue.ts is one queue's messages.
+ * This file owns the lifecycle (start, stop) and the queues; api.ts speaks the protocol;
+ * actions.ts and message-actions.ts answer the actions and check requests (validation.ts,
+ * message-attributes.ts); queue.ts is one queue's messages.
  */
 import { DEFAULT_REGION, LOCAL_ACCOUNT_ID, queueArn, queueUrl } from '../runtime/aws';
-import { SqsApi, type SqsBackend } from './api';
+import type { SqsBackend } from './actions';
+import { SqsApi } from './api';
 import { queueNameExists } from './errors';
 import { Queue } from './queue';
 

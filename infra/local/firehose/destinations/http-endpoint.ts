@@ -8,9 +8,10 @@
  * `!{firehose:error-output-type}`, one JSON line per record ("Handle data delivery failure",
  * https://docs.aws.amazon.com/firehose/latest/dev/retry.html). Error codes and messages follow
  * "Troubleshooting HTTP Endpoints" (https://docs.aws.amazon.com/firehose/latest/dev/http_troubleshooting.html).
+ * Judging responses: http-endpoint-response.ts; checking the settings: http-endpoint-config.ts.
  */
 import { randomUUID } from 'node:crypto';
-import { type ClientRequest, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import { type ClientRequest, request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import { promisify } from 'node:util';
 import { gzip as gzipCallback } from 'node:zlib';
@@ -19,10 +20,6 @@ import type { FirehoseSettings } from '../../pipeline/serverless-config';
 import {
   bucketArn,
   FIREHOSE_HTTP_BACKOFF,
-  FIREHOSE_HTTP_BUFFER_INTERVAL_SECONDS,
-  FIREHOSE_HTTP_BUFFER_SIZE_MIB,
-  FIREHOSE_HTTP_COMMON_ATTRIBUTES,
-  FIREHOSE_HTTP_MAX_ACCESS_KEY_BYTES,
   FIREHOSE_HTTP_MAX_RESPONSE_BYTES,
   FIREHOSE_HTTP_PROTOCOL_VERSION,
   FIREHOSE_HTTP_RESPONSE_TIMEOUT_MS,
@@ -31,7 +28,6 @@ import {
   LOCAL_ACCOUNT_ID,
   roleArn,
 } from '../../runtime/aws';
-import { errorMessage } from '../../runtime/errors';
 import { httpEndpointFailedLine } from '../error-records';
 import {
   type CompiledPrefix,
@@ -41,6 +37,8 @@ import {
   RANDOM_PLACEHOLDER,
 } from '../prefix';
 import type { DeliveryBatch, DeliveryRecord, DeliveryReport, Destination, DestinationContext } from './destination';
+import { HttpEndpointConfigurationError, validateHttpEndpoint } from './http-endpoint-config';
+import { backoffMs, connectionError, HttpEndpointDeliveryError, judgeResponse } from './http-endpoint-response';
 import { S3Destination } from './s3';
 
 const gzip = promisify(gzipCallback);
@@ -101,175 +99,6 @@ export interface HttpEndpointDestinationOptions {
   /** How long a backup object is retried before its records are discarded; default 24 h. */
   backupRetryDurationMs?: number;
 }
-
-/** A configuration CreateDeliveryStream would refuse. */
-export class HttpEndpointConfigurationError extends Error {
-  override readonly name = 'HttpEndpointConfigurationError';
-}
-
-/** One failed request: Firehose's error code (HttpEndpoint.*) and message; `permanent` is not retried (a 413). */
-export class HttpEndpointDeliveryError extends Error {
-  override readonly name = 'HttpEndpointDeliveryError';
-  constructor(
-    readonly errorCode: string,
-    message: string,
-    readonly permanent = false,
-  ) {
-    super(message);
-  }
-}
-
-/** Checks the settings against the API's limits; throws HttpEndpointConfigurationError. */
-export const validateHttpEndpoint = (options: HttpEndpointDestinationOptions): void => {
-  const { endpoint, bufferSizeBytes, bufferIntervalSeconds } = options;
-  const fail = (message: string): never => {
-    throw new HttpEndpointConfigurationError(`Delivery stream ${options.deliveryStreamName}: ${message}`);
-  };
-  let url: URL | undefined;
-  try {
-    url = new URL(endpoint.url);
-  } catch {
-    fail(`HTTP endpoint URL "${endpoint.url}" is not a URL`);
-  }
-  if (url && url.protocol !== 'https:' && url.protocol !== 'http:')
-    fail(`HTTP endpoint URL "${endpoint.url}" is not http(s)`);
-  if (endpoint.url.length > 1000) fail('HTTP endpoint URL is longer than 1,000 characters');
-  if (endpoint.accessKey !== undefined && Buffer.byteLength(endpoint.accessKey) > FIREHOSE_HTTP_MAX_ACCESS_KEY_BYTES) {
-    fail(`the access key is larger than ${FIREHOSE_HTTP_MAX_ACCESS_KEY_BYTES} bytes`);
-  }
-  const attributes = Object.entries(endpoint.commonAttributes ?? {});
-  const limits = FIREHOSE_HTTP_COMMON_ATTRIBUTES;
-  if (attributes.length > limits.max) fail(`more than ${limits.max} common attributes`);
-  for (const [name, value] of attributes) {
-    if (name.length < 1 || name.length > limits.nameMaxLength)
-      fail(`common attribute name "${name}" is not 1–${limits.nameMaxLength} characters`);
-    if (typeof value !== 'string' || value.length > limits.valueMaxLength)
-      fail(`common attribute "${name}" is not a string of at most ${limits.valueMaxLength} characters`);
-  }
-  const retry = endpoint.retryDurationSeconds ?? FIREHOSE_HTTP_RETRY_DURATION_SECONDS.default;
-  if (
-    !Number.isInteger(retry) ||
-    retry < FIREHOSE_HTTP_RETRY_DURATION_SECONDS.min ||
-    retry > FIREHOSE_HTTP_RETRY_DURATION_SECONDS.max
-  ) {
-    fail(`RetryOptions.DurationInSeconds ${retry} is not an integer in 0–7200`);
-  }
-  const sizeMiB = bufferSizeBytes / MIB;
-  if (!(sizeMiB >= FIREHOSE_HTTP_BUFFER_SIZE_MIB.min && sizeMiB <= FIREHOSE_HTTP_BUFFER_SIZE_MIB.max)) {
-    fail(`BufferingHints.SizeInMBs ${sizeMiB} is not in 1–64 (bufferSizeBytes ${bufferSizeBytes})`);
-  }
-  if (
-    !Number.isInteger(bufferIntervalSeconds) ||
-    bufferIntervalSeconds < FIREHOSE_HTTP_BUFFER_INTERVAL_SECONDS.min ||
-    bufferIntervalSeconds > FIREHOSE_HTTP_BUFFER_INTERVAL_SECONDS.max
-  ) {
-    fail(`BufferingHints.IntervalInSeconds ${bufferIntervalSeconds} is not an integer in 0–900`);
-  }
-};
-
-/** The back-off before retry `retry` (from 1): initial × multiplier^(retry−1) × random(1 ± jitter), at most `maxMs`. */
-export const backoffMs = (
-  retry: number,
-  backoff: { initialMs: number; maxMs: number; jitter: number; multiplier?: number } = FIREHOSE_HTTP_BACKOFF,
-  random: () => number = Math.random,
-): number => {
-  const base = backoff.initialMs * (backoff.multiplier ?? FIREHOSE_HTTP_BACKOFF.multiplier) ** (retry - 1);
-  const jittered = base * (1 - backoff.jitter + 2 * backoff.jitter * random());
-  return Math.min(backoff.maxMs, jittered);
-};
-
-/** What a response body says in an error message: its text, cut at 1,024 characters. */
-const excerpt = (body: Buffer): string => {
-  const text = body.toString('utf8');
-  return text.length > 1024 ? `${text.slice(0, 1024)}…` : text;
-};
-
-const RESPONSE_FIELDS = new Set(['requestId', 'timestamp', 'errorMessage']);
-
-/** The reason a response does not conform to the response format, or undefined when it does. */
-const nonConformance = (response: IncomingMessage, body: Buffer, requestId: string): string | undefined => {
-  const type = response.headers['content-type'];
-  if (type === undefined) return 'Missing Content-Type Header';
-  if (type.split(';')[0]?.trim().toLowerCase() !== 'application/json')
-    return `Content-Type ${type} is not application/json`;
-  const encoding = response.headers['content-encoding'];
-  if (encoding !== undefined && encoding.toLowerCase() !== 'identity')
-    return `the response is content-encoded (${encoding})`;
-  if (body.length > 0 && response.headers['content-length'] === undefined)
-    return 'the response has a body but no Content-Length header';
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(body.toString('utf8'));
-  } catch {
-    return 'Invalid JSON';
-  }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) return 'the body is not a JSON object';
-  const fields = parsed as Record<string, unknown>;
-  const unexpected = Object.keys(fields).filter((key) => !RESPONSE_FIELDS.has(key));
-  if (unexpected.length > 0) return `Unexpected Fields: ${unexpected.join(', ')}`;
-  if (typeof fields.requestId !== 'string') return 'Missing RequestId';
-  if (fields.requestId !== requestId) return 'RequestId does not match';
-  if (typeof fields.timestamp !== 'number' || !Number.isInteger(fields.timestamp))
-    return 'Missing Timestamp (it must be a number)';
-  if (
-    fields.errorMessage !== undefined &&
-    (typeof fields.errorMessage !== 'string' || fields.errorMessage.length > 8192)
-  ) {
-    return 'errorMessage is not a string of at most 8,192 characters';
-  }
-  return undefined;
-};
-
-/** A response as Firehose judges it: undefined when the records were delivered, else the attempt's failure. */
-export const judgeResponse = (
-  response: IncomingMessage,
-  body: Buffer,
-  requestId: string,
-): HttpEndpointDeliveryError | undefined => {
-  const status = response.statusCode ?? 0;
-  const invalid = nonConformance(response, body, requestId);
-  const received = `The following response was received from the endpoint destination. ${status}: ${excerpt(body)}`;
-  if (status !== 200) {
-    // 413 is a permanent failure (not retried, not backed up), if the response conforms; a
-    // response that does not conform is treated as a 500 with no body.
-    return new HttpEndpointDeliveryError(
-      'HttpEndpoint.DestinationException',
-      received,
-      status === 413 && invalid === undefined,
-    );
-  }
-  if (invalid !== undefined) {
-    return new HttpEndpointDeliveryError(
-      'HttpEndpoint.InvalidResponseFromDestination',
-      `The response received from the specified endpoint is invalid. Contact the owner of the endpoint to resolve the issue. Response for request ${requestId} is not recognized as valid JSON or has unexpected fields (${invalid}). Raw response received: ${status} ${excerpt(body)}`,
-    );
-  }
-  const { errorMessage: message } = JSON.parse(body.toString('utf8')) as { errorMessage?: string };
-  if (message !== undefined) return new HttpEndpointDeliveryError('HttpEndpoint.DestinationException', received);
-  return undefined;
-};
-
-/** A request that failed before a complete response: Firehose's connection error codes. */
-const connectionError = (error: unknown): HttpEndpointDeliveryError => {
-  const code = (error as { code?: unknown }).code;
-  const text = errorMessage(error);
-  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE') {
-    return new HttpEndpointDeliveryError(
-      'HttpEndpoint.ConnectionReset',
-      `The connection was reset or closed by the endpoint: ${text}`,
-    );
-  }
-  if (
-    typeof code === 'string' &&
-    (code.startsWith('ERR_TLS') || code.startsWith('ERR_SSL') || code.includes('CERT') || code === 'EPROTO')
-  ) {
-    return new HttpEndpointDeliveryError(
-      'HttpEndpoint.SSLHandshakeFailure',
-      `The SSL handshake with the endpoint failed: ${text}`,
-    );
-  }
-  return new HttpEndpointDeliveryError('HttpEndpoint.ConnectionFailed', `Could not connect to the endpoint: ${text}`);
-};
 
 /**
  * The HTTP endpoint destination. Each batch is one request ID; each attempt is one POST of

@@ -2,6 +2,7 @@ import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { z } from 'zod';
+import { KINESIS_ON_DEMAND_INITIAL_SHARDS } from '../runtime/aws';
 import { LOCAL_STATE_DIR, REPO_ROOT } from '../runtime/paths';
 import { CACHE_OFF_VARIABLE, printedConfigCache, printedConfigKey } from './printed-config-cache';
 
@@ -171,8 +172,15 @@ export const parsePipelineDefinition = (printed: unknown): PipelineDefinition =>
   if (streamEvent === undefined) throw new Error('kinesisConsumer has no stream event in serverless.yml');
 
   const streamProps = z
-    .object({ Name: z.string(), ShardCount: numberish.default(1) })
+    .object({
+      Name: z.string(),
+      // An on-demand stream has no ShardCount (serverless.yml gives it `Ref: AWS::NoValue`).
+      ShardCount: z.union([numberish, z.object({ Ref: z.literal('AWS::NoValue') })]).optional(),
+      StreamModeDetails: z.object({ StreamMode: z.enum(['PROVISIONED', 'ON_DEMAND']) }).optional(),
+    })
     .parse(resourceOfType(resources, 'AWS::Kinesis::Stream'));
+  const onDemand = streamProps.StreamModeDetails?.StreamMode === 'ON_DEMAND';
+  const shardCount = typeof streamProps.ShardCount === 'number' && !onDemand ? streamProps.ShardCount : undefined;
   const delivery = deliveryStreamSchema.parse(resourceOfType(resources, 'AWS::KinesisFirehose::DeliveryStream'));
   const destination = delivery.ExtendedS3DestinationConfiguration;
   const lambdaProcessor = destination.ProcessingConfiguration?.Enabled
@@ -202,7 +210,8 @@ export const parsePipelineDefinition = (printed: unknown): PipelineDefinition =>
         routes: httpApiRoutes(config.functions.ingestApi),
       },
     }),
-    stream: { name: streamProps.Name, shardCount: streamProps.ShardCount },
+    // Locally, an on-demand stream is its starting capacity: KINESIS_ON_DEMAND_INITIAL_SHARDS shards.
+    stream: { name: streamProps.Name, shardCount: shardCount ?? (onDemand ? KINESIS_ON_DEMAND_INITIAL_SHARDS : 1) },
     firehose: {
       deliveryStreamName: delivery.DeliveryStreamName,
       prefix: destination.Prefix,

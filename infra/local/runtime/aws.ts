@@ -37,6 +37,13 @@ export const LAMBDA_MAX_PAYLOAD_BYTES = 6 * 1024 * 1024;
 /** The largest `Limit` GetRecords accepts. */
 export const KINESIS_MAX_GET_RECORDS_LIMIT = 10_000;
 
+/**
+ * An on-demand stream starts with 4 MB/s and 4,000 records/s of write capacity, four shards' worth
+ * (https://docs.aws.amazon.com/streams/latest/dev/how-do-i-size-a-stream.html): the local stack
+ * creates it with that many shards (kinesalite has no on-demand mode, nor does it scale).
+ */
+export const KINESIS_ON_DEMAND_INITIAL_SHARDS = 4;
+
 /** The event source mapping defaults AWS applies (CreateEventSourceMapping). */
 export const DEFAULT_STREAM_SETTINGS: StreamEventSettings = {
   batchSize: 100,

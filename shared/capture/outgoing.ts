@@ -1,11 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { ClientRequest, IncomingMessage } from 'node:http';
-import http from 'node:http';
-import https from 'node:https';
 import { toError } from '../errors';
 import { isOwnCall, setActiveOutgoing } from './active-outgoing';
 import { maskHeaders } from './api-call-event';
-import { captureBody } from './body';
 import { CaptureBuffer, type FlushResult } from './capture-buffer';
 import { CAPTURE_DROP_REASONS } from './capture-metrics';
 import { hashToken, transactionId, withinLimits } from './middleware';
@@ -18,6 +14,8 @@ import {
   resolveTransport,
   type SamplingOptions,
 } from './options';
+import { patchAll } from './outgoing-intercept';
+import { headerText, type RawCall } from './outgoing-raw-call';
 import { type ApiCallEvent, type ApiCallRecord, CAPTURE_LIMITS, type HeaderMap } from './records';
 import { sampled, sampleRateFor, weightFor } from './sampling';
 
@@ -75,9 +73,6 @@ const configuredAwsHosts = (env: Readonly<Record<string, string | undefined>>): 
   return hosts;
 };
 
-const headerText = (value: string | string[] | undefined): string | undefined =>
-  Array.isArray(value) ? value[0] : value;
-
 /** The pipeline's own AWS calls (SDK requests signed with SigV4, AWS endpoints, AWS_ENDPOINT_URL_*) and the capture's own sends. */
 export const isAwsCall = (url: URL, headers: HeaderMap, env: Readonly<Record<string, string | undefined>>): boolean => {
   if (isOwnCall()) return true;
@@ -86,56 +81,6 @@ export const isAwsCall = (url: URL, headers: HeaderMap, env: Readonly<Record<str
   if (AWS_HOST.test(url.hostname)) return true;
   return configuredAwsHosts(env).has(url.host.toLowerCase());
 };
-
-const toHeaderMap = (entries: Iterable<[string, unknown]>): HeaderMap => {
-  const out: HeaderMap = {};
-  for (const [name, value] of entries) {
-    const key = name.toLowerCase();
-    if (Array.isArray(value)) out[key] = value.map(String);
-    else if (value !== undefined) out[key] = String(value);
-  }
-  return out;
-};
-
-/** Keeps the first `max` bytes of a stream of chunks, counting the rest. */
-class BodyCopy {
-  private readonly chunks: Buffer[] = [];
-  private kept = 0;
-  total = 0;
-  constructor(private readonly max: number) {}
-  add(chunk: unknown, encoding?: unknown): void {
-    let bytes: Buffer;
-    if (typeof chunk === 'string')
-      bytes = Buffer.from(chunk, typeof encoding === 'string' ? (encoding as BufferEncoding) : 'utf8');
-    else if (chunk instanceof Uint8Array) bytes = Buffer.from(chunk.buffer, chunk.byteOffset, chunk.byteLength);
-    else return;
-    this.total += bytes.length;
-    if (this.kept >= this.max + 1) return;
-    const part = bytes.subarray(0, this.max + 1 - this.kept);
-    this.chunks.push(Buffer.from(part));
-    this.kept += part.length;
-  }
-  /** The body as the record stores it (cut to `max`, flagged, with the real size). */
-  fields(contentType: string | undefined, max: number) {
-    if (this.total === 0) return {};
-    const bytes = Buffer.concat(this.chunks);
-    const captured = captureBody({ body: bytes.toString('base64'), isBase64Encoded: true, contentType }, max);
-    if (this.total > max) return { ...captured, body_truncated: true as const, body_size: this.total };
-    return captured;
-  }
-}
-
-interface RawCall {
-  url: URL;
-  method: string;
-  requestHeaders: HeaderMap;
-  requestBody: BodyCopy | undefined;
-  status: number;
-  responseHeaders: HeaderMap;
-  responseBody: BodyCopy | undefined;
-  startedAt: number;
-  endedAt: number;
-}
 
 let running: OutgoingCaptureImpl | undefined;
 
@@ -319,192 +264,6 @@ const defaultOutgoingSessionToken = (headers: HeaderMap): string | undefined => 
   const credentials =
     authorization?.replace(/^[A-Za-z][\w-]*\s+(?=\S)/, '') || headerText(headers['x-api-key'])?.trim();
   return credentials ? hashToken(credentials) : undefined;
-};
-
-type Mutable<T> = { -readonly [K in keyof T]: T[K] };
-
-/** Tracks one ClientRequest without adding listeners (a 'response' listener would change Node's behaviour) nor reading its streams. */
-const trackRequest = (capture: OutgoingCaptureImpl, req: ClientRequest, defaultProtocol: string): void => {
-  const startedAt = Date.now();
-  const requestBody = capture.logBody ? new BodyCopy(capture.maxBodyBytes) : undefined;
-  const mutable = req as Mutable<ClientRequest>;
-  if (requestBody !== undefined) {
-    const write = req.write;
-    const end = req.end;
-    mutable.write = function (this: ClientRequest, chunk: unknown, ...rest: unknown[]) {
-      try {
-        requestBody.add(chunk, typeof rest[0] === 'string' ? rest[0] : undefined);
-      } catch {}
-      return (write as (...args: unknown[]) => boolean).call(this, chunk, ...rest);
-    } as ClientRequest['write'];
-    mutable.end = function (this: ClientRequest, ...args: unknown[]) {
-      try {
-        if (typeof args[0] !== 'function') requestBody.add(args[0], typeof args[1] === 'string' ? args[1] : undefined);
-      } catch {}
-      return (end as (...a: unknown[]) => ClientRequest).apply(this, args);
-    } as ClientRequest['end'];
-  }
-  const emit = req.emit;
-  let done = false;
-  mutable.emit = function (this: ClientRequest, name: string | symbol, ...args: unknown[]) {
-    if (name === 'response' && !done) {
-      try {
-        onResponse(args[0] as IncomingMessage);
-      } catch {}
-    }
-    return (emit as (...a: unknown[]) => boolean).call(this, name, ...args);
-  } as ClientRequest['emit'];
-
-  const onResponse = (res: IncomingMessage): void => {
-    const responseBody = capture.logBody ? new BodyCopy(capture.maxBodyBytes) : undefined;
-    const resEmit = res.emit;
-    const finish = (): void => {
-      if (done) return;
-      done = true;
-      try {
-        const host = headerText(req.getHeader('host') as string | string[] | undefined) ?? req.host;
-        const protocol = req.protocol || defaultProtocol;
-        const url = new URL(`${protocol}//${host}${req.path}`);
-        const requestHeaders = toHeaderMap(Object.entries(req.getHeaders()));
-        if (capture.excluded(url, requestHeaders)) return;
-        capture.record({
-          url,
-          method: req.method,
-          requestHeaders,
-          requestBody,
-          status: res.statusCode ?? 0,
-          responseHeaders: toHeaderMap(Object.entries(res.headers)),
-          responseBody,
-          startedAt,
-          endedAt: Date.now(),
-        });
-      } catch {}
-    };
-    (res as Mutable<IncomingMessage>).emit = function (
-      this: IncomingMessage,
-      name: string | symbol,
-      ...args: unknown[]
-    ) {
-      try {
-        if (name === 'data') responseBody?.add(args[0]);
-        else if (name === 'end' || name === 'close' || name === 'error') finish();
-      } catch {}
-      return (resEmit as (...a: unknown[]) => boolean).call(this, name, ...args);
-    } as IncomingMessage['emit'];
-  };
-};
-
-type RequestFn = typeof http.request;
-
-const patchModule = (
-  capture: OutgoingCaptureImpl,
-  target: typeof http | typeof https,
-  protocol: string,
-): (() => void) => {
-  const mutable = target as unknown as { request: RequestFn; get: RequestFn };
-  const originalRequest = mutable.request;
-  const originalGet = mutable.get;
-  const wrap = (original: RequestFn): RequestFn =>
-    function (this: unknown, ...args: unknown[]) {
-      const req = (original as (...a: unknown[]) => ClientRequest).apply(this, args);
-      if (!isOwnCall()) {
-        try {
-          trackRequest(capture, req, protocol);
-        } catch {}
-      }
-      return req;
-    } as RequestFn;
-  mutable.request = wrap(originalRequest);
-  // http.get calls the module's own request, not the exported one: wrap it too.
-  mutable.get = wrap(originalGet);
-  return () => {
-    mutable.request = originalRequest;
-    mutable.get = originalGet;
-  };
-};
-
-const readResponseBody = async (response: Response, copy: BodyCopy, max: number): Promise<void> => {
-  const reader = response.body?.getReader();
-  if (reader === undefined) return;
-  try {
-    while (copy.total <= max) {
-      const { done, value } = await reader.read();
-      if (done) break;
-      copy.add(value);
-    }
-  } finally {
-    reader.cancel().catch(() => undefined);
-  }
-};
-
-const patchFetch = (capture: OutgoingCaptureImpl): (() => void) => {
-  const original = globalThis.fetch;
-  if (typeof original !== 'function') return () => undefined;
-  const wrapped: typeof fetch = async (input, init) => {
-    if (isOwnCall()) return original(input, init);
-    const startedAt = Date.now();
-    // Read without building a Request: that would take (lock) a stream body the real fetch needs.
-    let described: { url: URL; method: string; requestHeaders: HeaderMap; body: unknown } | undefined;
-    try {
-      const fromRequest = input instanceof Request ? input : undefined;
-      described = {
-        url: new URL(fromRequest !== undefined ? fromRequest.url : input instanceof URL ? input.href : String(input)),
-        method: (init?.method ?? fromRequest?.method ?? 'GET').toUpperCase(),
-        requestHeaders: toHeaderMap(new Headers(init?.headers ?? fromRequest?.headers).entries()),
-        body: init?.body,
-      };
-    } catch {
-      described = undefined;
-    }
-    // The caller's own arguments go to the real fetch, untouched.
-    const response = await original(input, init);
-    if (described === undefined) return response;
-    try {
-      const { url, method, requestHeaders, body } = described;
-      if (!capture.excluded(url, requestHeaders)) {
-        const endedAt = Date.now();
-        const requestBody = capture.logBody ? new BodyCopy(capture.maxBodyBytes) : undefined;
-        const responseBody = capture.logBody ? new BodyCopy(capture.maxBodyBytes) : undefined;
-        // Only bodies that can be read without consuming them (strings, bytes, form parameters).
-        if (requestBody !== undefined) {
-          if (typeof body === 'string' || body instanceof Uint8Array) requestBody.add(body);
-          else if (body instanceof ArrayBuffer) requestBody.add(new Uint8Array(body));
-          else if (body instanceof URLSearchParams) requestBody.add(body.toString());
-        }
-        const record = (): void =>
-          capture.record({
-            url,
-            method,
-            requestHeaders,
-            requestBody,
-            status: response.status,
-            responseHeaders: toHeaderMap(response.headers.entries()),
-            responseBody,
-            startedAt,
-            endedAt,
-          });
-        if (responseBody !== undefined && response.body !== null) {
-          capture.hold(
-            readResponseBody(response.clone(), responseBody, capture.maxBodyBytes)
-              .catch(() => undefined)
-              .then(record),
-          );
-        } else record();
-      }
-    } catch {}
-    return response;
-  };
-  globalThis.fetch = wrapped;
-  return () => {
-    if (globalThis.fetch === wrapped) globalThis.fetch = original;
-  };
-};
-
-const patchAll = (capture: OutgoingCaptureImpl): (() => void) => {
-  const restores = [patchModule(capture, http, 'http:'), patchModule(capture, https, 'https:'), patchFetch(capture)];
-  return () => {
-    for (const restore of restores.reverse()) restore();
-  };
 };
 
 /**

@@ -35,6 +35,10 @@ export const runConsumerRssBench = async (
     QUARANTINE_BUCKET_NAME: pipeline.names.bucket,
     POWERTOOLS_LOG_LEVEL: 'ERROR',
     DRY_RUN: 'false',
+    // The bench's stack runs without routes.yml (as LocalPipeline does without `routes`): nothing
+    // to publish. serverless.yml's bus name would send every delivered batch to an EventBridge
+    // that is not there, and measure that failure (and its unrouted/ copies) instead.
+    ROUTING_BUS_NAME: '',
     AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
     BENCH_RSS_RECORDS: String(RSS_RECORDS),
     BENCH_RSS_SEED: String(options.seed),

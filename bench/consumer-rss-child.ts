@@ -4,9 +4,11 @@
  * environment (AWS_ENDPOINT_URL_*, table, delivery stream, bucket), invokes it once with ONE
  * Kinesis event of BENCH_RSS_RECORDS records, and sends its memory figures over IPC.
  */
+
 import type { Context } from 'aws-lambda';
 import { exportWithMethod, loadHandlerModule } from '../infra/local/lambda/handler-module';
 import type { RecordOutcome } from '../shared/consumer/kinesis-consumer';
+import { reply, replyFailure } from './child-reply';
 import { vmHwm } from './peak-rss';
 import { createRandom, eventBridgeEnvelope, kinesisEvent, kinesisRecord, ShardClock } from './record-factories';
 
@@ -107,13 +109,4 @@ const main = async (): Promise<void> => {
   reply(report, 0);
 };
 
-/** Answers the parent over IPC (or stdout when run by hand) and exits: the SDK's keep-alive sockets would hold the process open. */
-const reply = (message: unknown, code: number): void => {
-  if (process.send) process.send(message, () => process.exit(code));
-  else {
-    process.stdout.write(`${JSON.stringify(message, null, 2)}\n`);
-    process.exit(code);
-  }
-};
-
-main().catch((error: unknown) => reply({ error: String((error as Error)?.stack ?? error) }, 1));
+main().catch(replyFailure);

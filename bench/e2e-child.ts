@@ -5,6 +5,7 @@
  * BENCH_E2E_SHARDS shards and BENCH_E2E_EVENTS events, sends the figures over IPC, stops its
  * stack (its servers exit with it in any case) and exits.
  */
+import { reply, replyFailure } from './child-reply';
 import { type E2eFigures, runE2eBench } from './e2e-bench';
 
 // Exit through process.exit, so the 'exit' hooks run (runE2eBench's removes s3rver's directory);
@@ -12,14 +13,6 @@ import { type E2eFigures, runE2eBench } from './e2e-bench';
 process.on('disconnect', () => process.exit(0));
 process.once('SIGINT', () => process.exit(130));
 process.once('SIGTERM', () => process.exit(143));
-
-const reply = (message: unknown, code: number): void => {
-  if (process.send) process.send(message, () => process.exit(code));
-  else {
-    process.stdout.write(`${JSON.stringify(message, null, 2)}\n`);
-    process.exit(code);
-  }
-};
 
 const main = async (): Promise<void> => {
   process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED ??= 'true';
@@ -31,4 +24,4 @@ const main = async (): Promise<void> => {
   reply(figures satisfies E2eFigures, 0);
 };
 
-main().catch((error: unknown) => reply({ error: String((error as Error)?.stack ?? error) }, 1));
+main().catch(replyFailure);

@@ -3,9 +3,11 @@
  * bench/fork-child.ts, so its peak RSS is its own): opens the local engine over the lake directory
  * BENCH_LAKE_DIR, runs the count per client per day once, and sends its figures over IPC.
  */
+
 import { performance } from 'node:perf_hooks';
 import { LocalLakeEngine } from '../infra/local/query/engine';
 import { openLakeDir } from '../infra/local/query/lake-dir';
+import { reply, replyFailure } from './child-reply';
 import { LAKE_QUERY_SQL, type LakeQueryReport } from './lake-query-spec';
 import { vmHwm } from './peak-rss';
 
@@ -36,13 +38,4 @@ const main = async (): Promise<void> => {
   }
 };
 
-/** Answers the parent over IPC (or stdout when run by hand) and exits: the open IPC channel would hold the process. */
-const reply = (message: unknown, code: number): void => {
-  if (process.send) process.send(message, () => process.exit(code));
-  else {
-    process.stdout.write(`${JSON.stringify(message, null, 2)}\n`);
-    process.exit(code);
-  }
-};
-
-main().catch((error: unknown) => reply({ error: String((error as Error)?.stack ?? error) }, 1));
+main().catch(replyFailure);

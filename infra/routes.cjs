@@ -4,33 +4,29 @@
 // tsx so there is one implementation; an invalid routes file fails `osls print/package/deploy`
 // with the route and the field named. `--param="routesFile=FILE"` uses another file.
 const { join, resolve } = require('node:path');
+const { requireTs } = require('./require-ts.cjs');
 
 const ROOT = join(__dirname, '..');
 let compiled;
 
 const compile = async (resolveVariable) => {
   if (compiled) return compiled;
-  const unregister = require('tsx/cjs/api').register();
-  try {
-    const { loadRoutesFile } = require('../shared/routes/routes-file.ts');
-    const { routeChecks } = require('../shared/routes/checks.ts');
-    const { compileRoutes } = require('../shared/routes/cloudformation.ts');
-    const file = await resolveVariable("param:routesFile, 'routes.yml'");
-    const service = await resolveVariable('self:service');
-    const stage = await resolveVariable('sls:stage');
-    const routes = loadRoutesFile(resolve(ROOT, file), 'deploy', routeChecks);
-    compiled = compileRoutes(routes, {
-      service,
-      stage,
-      lakeBucket: 'LakeBucket',
-      consumerRole: 'KinesisConsumerRole',
-      alarmTopic: 'AlarmTopic',
-      lakeKmsKey: { condition: 'LakeKmsKeyGiven', keyArnParameter: 'LakeKmsKeyArn' },
-    });
-    return compiled;
-  } finally {
-    unregister();
-  }
+  const { loadRoutesFile } = requireTs(join(ROOT, 'shared/routes/routes-file.ts'));
+  const { routeChecks } = requireTs(join(ROOT, 'shared/routes/checks.ts'));
+  const { compileRoutes } = requireTs(join(ROOT, 'shared/routes/cloudformation.ts'));
+  const file = await resolveVariable("param:routesFile, 'routes.yml'");
+  const service = await resolveVariable('self:service');
+  const stage = await resolveVariable('sls:stage');
+  const routes = loadRoutesFile(resolve(ROOT, file), 'deploy', routeChecks);
+  compiled = compileRoutes(routes, {
+    service,
+    stage,
+    lakeBucket: 'LakeBucket',
+    consumerRole: 'KinesisConsumerRole',
+    alarmTopic: 'AlarmTopic',
+    lakeKmsKey: { condition: 'LakeKmsKeyGiven', keyArnParameter: 'LakeKmsKeyArn' },
+  });
+  return compiled;
 };
 
 module.exports.resources = async ({ resolveVariable }) => {

@@ -14,6 +14,7 @@ import { createS3Client } from '../shared/aws/s3-client';
 import type { Env } from '../shared/config';
 import { evaluateLayoutPrefix, loadLakeLayout, prefixRoot } from '../shared/lake-layout';
 import {
+  DEFAULT_QUARANTINE_PREFIX,
   describeError,
   formatSummary,
   interruptedLine,
@@ -120,7 +121,7 @@ const run = async (
           bucket,
           streamName: command.stream ?? definition.stream.name,
           reason: command.reason,
-          quarantinePrefix: definition.consumer.environment.QUARANTINE_PREFIX ?? 'quarantine/',
+          quarantinePrefix: definition.consumer.environment.QUARANTINE_PREFIX ?? DEFAULT_QUARANTINE_PREFIX,
           dryRun: command.dryRun,
           ...(deps.sleep && { sleep: deps.sleep }),
           signal,

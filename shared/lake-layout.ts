@@ -195,6 +195,13 @@ export const partitionBound = (
   };
 };
 
+/**
+ * The bucket's other fixed roots (serverless.yml custom.lake.errorPrefix and quarantinePrefix):
+ * Firehose's error outputs and the consumer's quarantine.
+ */
+export const DEFAULT_ERROR_ROOT = 'errors/';
+export const DEFAULT_QUARANTINE_ROOT = 'quarantine/';
+
 export const DEFAULT_LAKE_PREFIX =
   'events/event_type=!{partitionKeyFromLambda:event_type}/dt=!{partitionKeyFromLambda:dt}/';
 

@@ -4,6 +4,9 @@
 // when it can pass the delivery stream's quota. The formula lives in shared/lake-layout.ts; tsx
 // loads that TypeScript module here so there is one implementation.
 
+const { join } = require('node:path');
+const { requireTs } = require('../require-ts.cjs');
+
 class LakeLayoutBound {
   constructor(serverless, _options, { log } = {}) {
     this.serverless = serverless;
@@ -14,23 +17,18 @@ class LakeLayoutBound {
   }
 
   check() {
-    const unregister = require('tsx/cjs/api').register();
+    const { loadLakeLayout, partitionBound } = requireTs(join(__dirname, '../../shared/lake-layout.ts'));
+    const transformer = this.serverless.service.getFunction('firehoseTransformer');
+    const env = { ...this.serverless.service.provider.environment, ...transformer.environment };
+    let bound;
     try {
-      const { loadLakeLayout, partitionBound } = require('../../shared/lake-layout.ts');
-      const transformer = this.serverless.service.getFunction('firehoseTransformer');
-      const env = { ...this.serverless.service.provider.environment, ...transformer.environment };
-      let bound;
-      try {
-        bound = partitionBound(loadLakeLayout(env));
-      } catch (error) {
-        throw new this.serverless.classes.Error(`Lake layout (serverless.yml custom.lake): ${error.message}`);
-      }
-      const write = (level, text) => (this.log?.[level] ? this.log[level](text) : console.log(text));
-      write('notice', `Lake layout: active Firehose partitions ≤ ${bound.formula}`);
-      if (bound.warning) write('warning', bound.warning);
-    } finally {
-      unregister();
+      bound = partitionBound(loadLakeLayout(env));
+    } catch (error) {
+      throw new this.serverless.classes.Error(`Lake layout (serverless.yml custom.lake): ${error.message}`);
     }
+    const write = (level, text) => (this.log?.[level] ? this.log[level](text) : console.log(text));
+    write('notice', `Lake layout: active Firehose partitions ≤ ${bound.formula}`);
+    if (bound.warning) write('warning', bound.warning);
   }
 }
 

@@ -1,5 +1,6 @@
 import { hasEndpointOverride, sdkMaxAttempts, timeoutsFor } from '../aws/client-config';
 import { boolEnv, type Env, intEnv, optionalEnv, requireEnv } from '../config';
+import { DEFAULT_QUARANTINE_ROOT } from '../lake-layout';
 import { type CallBudget, NO_BUDGET } from './deadline';
 
 export interface ConsumerConfig {
@@ -39,7 +40,7 @@ export const loadConsumerConfig = (env: Env): ConsumerConfig => {
     deliveryStreamName: requireEnv(env, 'DELIVERY_STREAM_NAME'),
     idempotencyTableName: requireEnv(env, 'IDEMPOTENCY_TABLE_NAME'),
     quarantineBucket: requireEnv(env, 'QUARANTINE_BUCKET_NAME'),
-    quarantinePrefix: optionalEnv(env, 'QUARANTINE_PREFIX', 'quarantine/'),
+    quarantinePrefix: optionalEnv(env, 'QUARANTINE_PREFIX', DEFAULT_QUARANTINE_ROOT),
     // Outlive every redelivery: stream retention and the mapping's max record age are ≤ 7 days.
     idempotencyTtlSeconds: intEnv(env, 'IDEMPOTENCY_TTL_SECONDS', 8 * DAY, { min: 3_600, max: 365 * DAY }),
     maxEventAgeSeconds,

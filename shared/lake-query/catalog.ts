@@ -1,4 +1,10 @@
-import { DEFAULT_LAKE_PREFIX, type LakeLayout, layoutKeysOf } from '../lake-layout';
+import {
+  DEFAULT_ERROR_ROOT,
+  DEFAULT_LAKE_PREFIX,
+  DEFAULT_QUARANTINE_ROOT,
+  type LakeLayout,
+  layoutKeysOf,
+} from '../lake-layout';
 
 /**
  * The tables and views over the lake, defined once for both engines: the Glue tables and Athena
@@ -293,7 +299,7 @@ export const sideTables = (roots: { quarantine?: string; errors?: string } = {})
   {
     name: QUARANTINE_TABLE,
     comment: 'Records the consumer quarantined, one per object, with the reason and the raw bytes',
-    root: roots.quarantine ?? 'quarantine/',
+    root: roots.quarantine ?? DEFAULT_QUARANTINE_ROOT,
     columns: [
       { name: 'reason', jsonKey: 'reason', type: 'string', comment: 'The reason code (README, Quarantine)' },
       { name: 'message', jsonKey: 'message', type: 'string', comment: 'What was wrong' },
@@ -311,7 +317,7 @@ export const sideTables = (roots: { quarantine?: string; errors?: string } = {})
   {
     name: ERROR_OUTPUTS_TABLE,
     comment: 'Records Firehose wrote to its error outputs (processing-failed, partitioning-failed)',
-    root: roots.errors ?? 'errors/',
+    root: roots.errors ?? DEFAULT_ERROR_ROOT,
     columns: [
       { name: 'attemptsMade', jsonKey: 'attemptsMade', type: 'bigint', comment: 'Attempts' },
       { name: 'arrivalTimestamp', jsonKey: 'arrivalTimestamp', type: 'bigint', comment: 'Firehose arrival, epoch ms' },

@@ -222,67 +222,61 @@ const serdeMappings = (columns: readonly RawColumn[], table: string): Record<str
       .map((column) => [`mapping.${glueName(column.name, table)}`, column.jsonKey]),
   );
 
-const rawTable = (stack: GlueCatalogStack, partitions: readonly LakeColumn[]): GlueResource => ({
+/** A table of the lake's database (`TableInput` as Glue's CreateTable takes it). */
+const glueTable = (tableInput: Record<string, Json>): GlueResource => ({
   Type: 'AWS::Glue::Table',
   Properties: {
     CatalogId: { Ref: 'AWS::AccountId' },
     DatabaseName: { Ref: DATABASE_LOGICAL_ID },
-    TableInput: {
-      Name: LAKE_RAW_TABLE,
-      Description: `The lake's records (GZIP NDJSON under ${stack.dataPrefix}), partitions projected from custom.lake.prefix`,
-      TableType: 'EXTERNAL_TABLE',
-      Parameters: {
-        EXTERNAL: 'TRUE',
-        classification: 'json',
-        compressionType: 'gzip',
-        ...projectionParameters(stack),
-      },
-      PartitionKeys: partitions.map((column) => glueColumn(column, LAKE_RAW_TABLE)),
-      StorageDescriptor: {
-        Location: `s3://${stack.bucket}/${stack.dataPrefix}`,
-        InputFormat: TEXT_INPUT_FORMAT,
-        OutputFormat: TEXT_OUTPUT_FORMAT,
-        Compressed: true,
-        SerdeInfo: {
-          SerializationLibrary: OPENX_SERDE,
-          // `detail` is declared a string: the SerDe gives an object's JSON text to a string column.
-          Parameters: { 'case.insensitive': 'TRUE', ...serdeMappings(rawColumns, LAKE_RAW_TABLE) },
-        },
-        Columns: rawColumns.map((column) => glueColumn(column, LAKE_RAW_TABLE)),
-      },
-    },
+    TableInput: tableInput,
   },
 });
+
+/** Text objects under `location`, one JSON object per line, read by the OpenX SerDe into `columns`. */
+const jsonLines = (location: string, columns: readonly RawColumn[], table: string): Record<string, Json> => ({
+  Location: location,
+  InputFormat: TEXT_INPUT_FORMAT,
+  OutputFormat: TEXT_OUTPUT_FORMAT,
+  SerdeInfo: {
+    SerializationLibrary: OPENX_SERDE,
+    // An object read into a string column (`detail`, `origin`) is its JSON text.
+    Parameters: { 'case.insensitive': 'TRUE', ...serdeMappings(columns, table) },
+  },
+  Columns: columns.map((column) => glueColumn(column, table)),
+});
+
+const rawTable = (stack: GlueCatalogStack, partitions: readonly LakeColumn[]): GlueResource =>
+  glueTable({
+    Name: LAKE_RAW_TABLE,
+    Description: `The lake's records (GZIP NDJSON under ${stack.dataPrefix}), partitions projected from custom.lake.prefix`,
+    TableType: 'EXTERNAL_TABLE',
+    Parameters: {
+      EXTERNAL: 'TRUE',
+      classification: 'json',
+      compressionType: 'gzip',
+      ...projectionParameters(stack),
+    },
+    PartitionKeys: partitions.map((column) => glueColumn(column, LAKE_RAW_TABLE)),
+    StorageDescriptor: {
+      ...jsonLines(`s3://${stack.bucket}/${stack.dataPrefix}`, rawColumns, LAKE_RAW_TABLE),
+      Compressed: true,
+    },
+  });
 
 /**
  * A side table: everything under its root, one JSON object per line, plain (`.json`, the
  * quarantine) or GZIP (`.gz`, the error outputs: Athena decompresses by extension); `"$path"`
  * names each row's object.
  */
-const sideTable = (stack: GlueCatalogStack, table: LakeSideTable): GlueResource => ({
-  Type: 'AWS::Glue::Table',
-  Properties: {
-    CatalogId: { Ref: 'AWS::AccountId' },
-    DatabaseName: { Ref: DATABASE_LOGICAL_ID },
-    TableInput: {
-      Name: glueName(table.name, 'table'),
-      Description: `${table.comment} (everything under ${table.root})`,
-      TableType: 'EXTERNAL_TABLE',
-      Parameters: { EXTERNAL: 'TRUE', classification: 'json' },
-      PartitionKeys: [],
-      StorageDescriptor: {
-        Location: `s3://${stack.bucket}/${table.root}`,
-        InputFormat: TEXT_INPUT_FORMAT,
-        OutputFormat: TEXT_OUTPUT_FORMAT,
-        SerdeInfo: {
-          SerializationLibrary: OPENX_SERDE,
-          Parameters: { 'case.insensitive': 'TRUE', ...serdeMappings(table.columns, table.name) },
-        },
-        Columns: table.columns.map((column) => glueColumn(column, table.name)),
-      },
-    },
-  },
-});
+const sideTable = (stack: GlueCatalogStack, table: LakeSideTable): GlueResource =>
+  glueTable({
+    Name: glueName(table.name, 'table'),
+    Description: `${table.comment} (everything under ${table.root})`,
+    TableType: 'EXTERNAL_TABLE',
+    Parameters: { EXTERNAL: 'TRUE', classification: 'json' },
+    PartitionKeys: [],
+    StorageDescriptor: jsonLines(`s3://${stack.bucket}/${table.root}`, table.columns, table.name),
+  });
 
 const checkRoot = (root: string, what: string): void => {
   if (!/^[^/!{}*?][^!{}*?]*\/$/.test(root) || root.includes('//')) {
@@ -323,26 +317,16 @@ const viewTable = (view: LakeView, database: string): GlueResource => {
     schema: database,
     columns: view.columns.map((column) => ({ name: glueName(column.name, name), type: TRINO_TYPES[column.type] })),
   };
-  return {
-    Type: 'AWS::Glue::Table',
-    Properties: {
-      CatalogId: { Ref: 'AWS::AccountId' },
-      DatabaseName: { Ref: DATABASE_LOGICAL_ID },
-      TableInput: {
-        Name: name,
-        Description: view.comment,
-        TableType: 'VIRTUAL_VIEW',
-        Parameters: { presto_view: 'true', comment: 'Presto View' },
-        ViewOriginalText: encodePrestoView(definition),
-        ViewExpandedText: '/* Presto View */',
-        PartitionKeys: [],
-        StorageDescriptor: {
-          Columns: view.columns.map((column) => glueColumn(column, name)),
-          SerdeInfo: {},
-        },
-      },
-    },
-  };
+  return glueTable({
+    Name: name,
+    Description: view.comment,
+    TableType: 'VIRTUAL_VIEW',
+    Parameters: { presto_view: 'true', comment: 'Presto View' },
+    ViewOriginalText: encodePrestoView(definition),
+    ViewExpandedText: '/* Presto View */',
+    PartitionKeys: [],
+    StorageDescriptor: { Columns: view.columns.map((column) => glueColumn(column, name)), SerdeInfo: {} },
+  });
 };
 
 export interface GlueCatalog {

@@ -1,3 +1,4 @@
+import { DEFAULT_ERROR_ROOT } from '../lake-layout';
 import { ERROR_OUTPUTS_TABLE, QUARANTINE_TABLE } from './catalog';
 
 /**
@@ -51,17 +52,20 @@ export const reportSql = (name: ReportName, options: ReportOptions = {}): string
         'GROUP BY "clientId", route',
         'ORDER BY calls DESC, "clientId", route',
       ].join('\n');
-    case 'health':
+    case 'health': {
+      // The error output type is the key's first folder under the error root (`"$path"` is `s3://<bucket>/<key>`).
+      const errorType = `regexp_extract("$path", '^s3://[^/]+/${patternOf(options.errorRoot ?? DEFAULT_ERROR_ROOT)}([^/]+)/', 1)`;
       return [
         "SELECT 'quarantine' AS place, reason AS kind, count(*) AS records",
         `FROM ${QUARANTINE_TABLE}`,
         'GROUP BY reason',
         'UNION ALL',
-        `SELECT 'error output' AS place, regexp_extract("$path", '^s3://[^/]+/${patternOf(options.errorRoot ?? 'errors/')}([^/]+)/', 1) AS kind, count(*) AS records`,
+        `SELECT 'error output' AS place, ${errorType} AS kind, count(*) AS records`,
         `FROM ${ERROR_OUTPUTS_TABLE}`,
-        `GROUP BY regexp_extract("$path", '^s3://[^/]+/${patternOf(options.errorRoot ?? 'errors/')}([^/]+)/', 1)`,
+        `GROUP BY ${errorType}`,
         'ORDER BY place DESC, records DESC, kind',
       ].join('\n');
+    }
   }
 };
 

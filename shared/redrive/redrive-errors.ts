@@ -1,5 +1,6 @@
 import type { FirehoseClient } from '@aws-sdk/client-firehose';
 import type { S3Client } from '@aws-sdk/client-s3';
+import { DEFAULT_ERROR_ROOT } from '../lake-layout';
 import { ERROR_OUTPUT_TYPES, type ErrorOutputType, parseErrorObject } from './error-records';
 import { deleteMarker, originalKeyOf, PROGRESS_PREFIX, readMarker, resumePoint, writeMarker } from './progress-marker';
 import { putRecordBatchWithRetry, type RetryOptions } from './put-record-batch';
@@ -22,7 +23,7 @@ import {
   PUT_RECORD_BATCH_LIMITS,
 } from './waves';
 
-export const DEFAULT_ERRORS_PREFIX = 'errors/';
+export const DEFAULT_ERRORS_PREFIX = DEFAULT_ERROR_ROOT;
 /** The project's Firehose buffering (60 s destination + 60 s processor) plus a margin. */
 export const DEFAULT_WAVE_SECONDS = 125;
 

@@ -2,13 +2,14 @@ import type { KinesisClient } from '@aws-sdk/client-kinesis';
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { ReasonCode } from '../errors';
 import { KinesisStreamWriter } from '../ingest/stream-writer';
+import { DEFAULT_QUARANTINE_ROOT } from '../lake-layout';
 import { DEFAULT_RETRY, type RetryOptions } from './put-record-batch';
 import { parseQuarantineObject } from './quarantine-records';
 import { RedriveError } from './redrive-error';
 import { countRecords, emptyResult, plural, type RedriveLog, type RedriveResult } from './redrive-result';
 import { listKeys, moveToRedriven, REDRIVEN_PREFIX, readParsed } from './s3-objects';
 
-export const DEFAULT_QUARANTINE_PREFIX = 'quarantine/';
+export const DEFAULT_QUARANTINE_PREFIX = DEFAULT_QUARANTINE_ROOT;
 
 export interface RedriveQuarantineClients {
   s3: S3Client;

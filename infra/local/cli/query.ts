@@ -11,6 +11,7 @@ import { formatResult } from '../query/format';
 import { type LakeDir, LakeDirError, openLakeDir } from '../query/lake-dir';
 import { failureLine, parseQueryArgs, QueryUsageError, USAGE } from '../query/options';
 import { DEFAULT_STACK_FILE, type RunningStack, runningStack } from '../query/stack-state';
+import { runCli } from './run-cli';
 
 /**
  * npm run query -- [--lake DIR] [--json|--csv] ("SQL" | --report NAME): SQL over the lake on a
@@ -106,13 +107,4 @@ export const main = async (argv: string[], io: QueryIo = defaultIo): Promise<num
   }
 };
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      const { line, code } = failureLine(error);
-      process.stderr.write(`${line}\n`);
-      process.exit(code);
-    },
-  );
-}
+if (require.main === module) runCli(() => main(process.argv.slice(2)), failureLine);

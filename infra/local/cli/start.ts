@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { prefixRoot } from '../../../shared/lake-layout';
+import { DEFAULT_QUARANTINE_ROOT, prefixRoot } from '../../../shared/lake-layout';
 import { routeChecks } from '../../../shared/routes/checks';
 import { DEFAULT_ROUTES_FILE, loadRoutesFile } from '../../../shared/routes/routes-file';
 import {
@@ -14,6 +14,7 @@ import { runReportLines } from '../query/run-reports';
 import { publishStack, withdrawStack } from '../query/stack-state';
 import { problemReason, type ServerProblem, serverLabel, settleWithin } from '../runtime/server-watch';
 import { readInputFile } from './input-file';
+import { runCli } from './run-cli';
 import { sampleWorkload } from './sample-workload';
 import {
   checkStartFiles,
@@ -107,7 +108,11 @@ const watchForFailure = (pipeline: LocalPipeline) => {
   };
 };
 
-const QUARANTINE_ROOT = 'quarantine/';
+/** The roots of the Firehose error outputs and of the quarantine, as the stack's configuration has them. */
+const sideRoots = (pipeline: LocalPipeline) => ({
+  errorRoot: prefixRoot(pipeline.definition.firehose.errorOutputPrefix),
+  quarantineRoot: pipeline.definition.consumer.environment.QUARANTINE_PREFIX ?? DEFAULT_QUARANTINE_ROOT,
+});
 
 /** Where this stack's lake is, for `npm run query` from another process while it runs (--keep-running). */
 const publishRunningStack = (pipeline: LocalPipeline, summary: RunSummary) =>
@@ -118,8 +123,7 @@ const publishRunningStack = (pipeline: LocalPipeline, summary: RunSummary) =>
     stage: pipeline.definition.stage,
     bucket: pipeline.names.bucket,
     prefix: pipeline.layout.prefix,
-    errorRoot: prefixRoot(pipeline.definition.firehose.errorOutputPrefix),
-    quarantineRoot: pipeline.definition.consumer.environment.QUARANTINE_PREFIX ?? QUARANTINE_ROOT,
+    ...sideRoots(pipeline),
     env: pipeline.env,
     ...(pipeline.routing && {
       routing: { sqsEndpoint: pipeline.routing.sqsEndpoint, routes: Object.keys(summary.routes) },
@@ -133,8 +137,7 @@ const reportLines = async (pipeline: LocalPipeline, summary: RunSummary, options
       bucket: pipeline,
       bucketName: pipeline.names.bucket,
       prefix: pipeline.layout.prefix,
-      errorRoot: prefixRoot(pipeline.definition.firehose.errorOutputPrefix),
-      quarantineRoot: pipeline.definition.consumer.environment.QUARANTINE_PREFIX ?? QUARANTINE_ROOT,
+      ...sideRoots(pipeline),
       deadLetters: Object.fromEntries(
         Object.entries(summary.routes).map(([name, route]) => [name, route.deadLettered]),
       ),
@@ -374,13 +377,4 @@ const run = async (
   return healthy ? 0 : 1;
 };
 
-if (require.main === module) {
-  main(process.argv.slice(2)).then(
-    (code) => process.exit(code),
-    (error: unknown) => {
-      const { line, code } = failureLine(error);
-      process.stderr.write(`${line}\n`);
-      process.exit(code);
-    },
-  );
-}
+if (require.main === module) runCli(() => main(process.argv.slice(2)), failureLine);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { filesUnder } from '../runtime/files';
 
 /**
  * `osls print` takes about 4 s (most of `npm start`'s start-up): the framework and its plugins load
@@ -19,28 +20,14 @@ const KEEP_ENTRIES = 16;
 
 export const CACHE_OFF_VARIABLE = 'LOCAL_CONFIG_CACHE';
 
-const filesUnder = async (root: string, dir: string): Promise<string[]> => {
-  let entries: import('node:fs').Dirent[];
-  try {
-    entries = await readdir(join(root, dir), { withFileTypes: true });
-  } catch {
-    return [];
-  }
-  const nested = await Promise.all(
-    entries.map(async (entry) => {
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) return entry.name === 'node_modules' ? [] : filesUnder(root, path);
-      return entry.isFile() ? [path] : [];
-    }),
-  );
-  return nested.flat();
-};
-
 /** The cache key: every input file (path and content), the stage and the non-volatile environment. */
 export const printedConfigKey = async (root: string, stage: string, env: NodeJS.ProcessEnv): Promise<string> => {
   const hash = createHash('sha256');
   hash.update(`stage\0${stage}\0`);
-  const files = [...INPUT_FILES, ...(await Promise.all(INPUT_DIRS.map((dir) => filesUnder(root, dir)))).flat()].sort();
+  const inDirs = await Promise.all(
+    INPUT_DIRS.map(async (dir) => (await filesUnder(join(root, dir))).map((file) => `${dir}/${file}`)),
+  );
+  const files = [...INPUT_FILES, ...inDirs.flat().filter((file) => !file.split('/').includes('node_modules'))].sort();
   for (const file of files) {
     let content: Buffer;
     try {

@@ -1,5 +1,13 @@
-import { readdir, stat } from 'node:fs/promises';
-import { DEFAULT_LAKE_PREFIX, LAYOUT_KEYS, type LayoutKey, layoutKeysOf } from '../../../shared/lake-layout';
+import { stat } from 'node:fs/promises';
+import {
+  DEFAULT_ERROR_ROOT,
+  DEFAULT_LAKE_PREFIX,
+  DEFAULT_QUARANTINE_ROOT,
+  LAYOUT_KEYS,
+  type LayoutKey,
+  layoutKeysOf,
+} from '../../../shared/lake-layout';
+import { filesUnder } from '../runtime/files';
 
 /**
  * A lake on disk: what `npm start -- --out DIR` copies (every object of the bucket, keyed by its
@@ -18,23 +26,9 @@ export interface LakeDir {
   bucket: string;
 }
 
-export const DEFAULT_ERROR_ROOT = 'errors/';
-export const DEFAULT_QUARANTINE_ROOT = 'quarantine/';
+export { DEFAULT_ERROR_ROOT, DEFAULT_QUARANTINE_ROOT, filesUnder };
 
 const isLayoutKey = (name: string): name is LayoutKey => (LAYOUT_KEYS as readonly string[]).includes(name);
-
-/** Every file under `dir`, as `/`-separated paths relative to it (empty when there is no such directory). */
-export const filesUnder = async (dir: string): Promise<string[]> => {
-  try {
-    const entries = await readdir(dir, { recursive: true, withFileTypes: true });
-    return entries
-      .filter((entry) => entry.isFile())
-      .map((entry) => `${entry.parentPath}/${entry.name}`.slice(dir.length + 1));
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-    throw error;
-  }
-};
 
 /**
  * The prefix a data object's key was written under: its leading segments up to the first
